@@ -1,0 +1,73 @@
+// SessionWriter: appends events to a session file NAME.aas as framed batches, through
+// io_uring, and keeps the SQLite index NAME.aas-index up to date.
+//
+// Events are built in place in the current batch (a Cap'n Proto message): append()
+// returns a builder whose seq is already set; the caller sets tNs, pid, tid, comm and
+// one union member. When a batch is full it is encoded (zstd when smaller) and its
+// write submitted; the caller goes on filling the next batch while the kernel writes.
+// A frame enters the index only after its write completed.
+//
+// Not thread-safe: one thread appends. Non-copyable; close() or the destructor ends
+// the file (the destructor without a footer, like a crash, but with whole frames).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "schema/events.capnp.h"
+#include "store/session_meta.h"
+#include "store/status.h"
+
+namespace aa {
+
+struct WriterOptions {
+  uint32_t batchEvents = 4096;          // events per frame at most
+  uint32_t batchBytes = 1 << 20;        // approximate payload bytes per frame at most
+  uint32_t inFlight = 4;                // frames written concurrently at most
+  uint64_t fsyncEveryBytes = 8 << 20;   // fdatasync after this many bytes; 0 = only at close
+  int zstdLevel = 1;
+  bool useIoUring = true;               // false: plain pwrite (portable fallback)
+  bool writeIndex = true;
+  bool truncateExisting = true;         // false: fail when the file exists
+  uint32_t fileMode = 0600;             // sessions can hold secrets
+};
+
+struct WriterStats {
+  uint64_t events = 0;
+  uint64_t frames = 0;
+  uint64_t bytesWritten = 0;            // file bytes, headers included
+  uint64_t rawPayloadBytes = 0;         // before compression
+};
+
+class SessionWriter {
+ public:
+  static StatusOr<std::unique_ptr<SessionWriter>> create(const std::string& path,
+                                                         SessionHeaderInfo header,
+                                                         WriterOptions options = {});
+  ~SessionWriter();
+  SessionWriter(const SessionWriter&) = delete;
+  SessionWriter& operator=(const SessionWriter&) = delete;
+
+  // A new event in the current batch, seq assigned. Valid until the next append/flush.
+  schema::Event::Builder append();
+  // Ends the current batch (if not empty) and submits its write.
+  Status flush();
+  // Flushes, waits for every write, writes the footer, syncs and closes. Idempotent.
+  Status close(SessionFooterInfo footer = {});
+
+  // The first write error seen, if any (an append never fails by itself).
+  const Status& error() const;
+  const WriterStats& stats() const;
+  const SessionHeaderInfo& header() const;
+  const std::string& path() const;
+  uint64_t nextSeq() const;
+
+  class Impl;
+
+ private:
+  explicit SessionWriter(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace aa

@@ -1,0 +1,53 @@
+// Status and StatusOr: how expected failures (bad file, missing permission, refused
+// probe) travel. A message names the thing and the reason, ready for one line on stderr.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace aa {
+
+class Status {
+ public:
+  Status() = default;
+  static Status error(std::string message) { return Status(std::move(message)); }
+  bool ok() const { return !message_.has_value(); }
+  const std::string& message() const {
+    static const std::string kOk = "ok";
+    return message_ ? *message_ : kOk;
+  }
+
+ private:
+  explicit Status(std::string message) : message_(std::move(message)) {}
+  std::optional<std::string> message_;
+};
+
+template <typename T>
+class StatusOr {
+ public:
+  StatusOr(T value) : v_(std::move(value)) {}
+  StatusOr(Status status) : v_(std::move(status)) {}
+  bool ok() const { return std::holds_alternative<T>(v_); }
+  const Status& status() const {
+    static const Status kOk;
+    return ok() ? kOk : std::get<Status>(v_);
+  }
+  T& value() & { return std::get<T>(v_); }
+  T&& value() && { return std::get<T>(std::move(v_)); }
+  const T& value() const& { return std::get<T>(v_); }
+  T* operator->() { return &value(); }
+  T& operator*() { return value(); }
+
+ private:
+  std::variant<T, Status> v_;
+};
+
+}  // namespace aa
+
+#define AA_RETURN_IF_ERROR(expr)        \
+  do {                                  \
+    ::aa::Status aa_status_ = (expr);   \
+    if (!aa_status_.ok()) return aa_status_; \
+  } while (0)
