@@ -1,0 +1,68 @@
+// TlsCapture: OpenSSL plaintext capture. Maps from uprobes on SSL_write, SSL_write_ex,
+// SSL_read and SSL_read_ex (bpf/tls.bpf.c) to schema `tls` events.
+//
+// It owns the TLS BPF object, which reuses the recorder core's `traced_pids` hash and
+// `events` ring buffer, so scoping is the core's (by tgid, never by comm) and TLS
+// records arrive through the core's drain loop: the core hands every record it does
+// not know to decode().
+//
+// Attachment: uprobes bind to an inode, so each distinct (dev, inode) holding OpenSSL is
+// attached once, whichever process maps it. The system libssl is attached at create();
+// onExec() scans a new image (its executable and /proc/PID/maps, container roots
+// included); libraries mapped later (Python dlopens libssl) are found when the BPF side
+// reports an executable mmap, which decode() turns into a rescan of that process.
+//
+// Offsets: the kernel splits a call into chunks of at most AA_TLS_CHUNK bytes that
+// carry their offset within the call; decode() keeps the running byte offset per
+// (connection, direction) so the `offset` field is the offset within the stream.
+//
+// Not thread-safe: called from the drain thread only. Non-copyable.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "store/session_meta.h"
+#include "store/session_writer.h"
+#include "store/status.h"
+
+namespace aa {
+
+struct TlsOptions {
+  uint64_t maxBytesPerConn = 0;  // per connection and direction; 0 = unlimited
+  bool redact = true;            // secret HTTP header values replaced (recorder/redact.h)
+};
+
+class TlsCapture {
+ public:
+  // tracedPidsMapFd: the core's `traced_pids` hash (__u32 tgid -> __u32).
+  // ringBufMapFd: the core's `events` ring buffer. Both must outlive this object.
+  static StatusOr<std::unique_ptr<TlsCapture>> create(int tracedPidsMapFd, int ringBufMapFd,
+                                                      const TlsOptions& options);
+  ~TlsCapture();
+  TlsCapture(const TlsCapture&) = delete;
+  TlsCapture& operator=(const TlsCapture&) = delete;
+
+  // A traced process exec'd (or was adopted by --pid): find OpenSSL in it and attach.
+  void onExec(uint32_t pid);
+  // A traced process exited: forget its connections (ids are never reused).
+  void onExit(uint32_t pid);
+  // Decodes one ring-buffer record. Returns true if it was a TLS record
+  // (aa_rec_header.type in [100, 200)), whether or not it produced events.
+  bool decode(const void* rec, size_t size, SessionWriter& writer);
+
+  // One entry per hook: the syscall helpers and every SSL_* uprobe per library.
+  std::vector<ProbeStatusInfo> probeReport() const;
+  // Cumulative failed ring-buffer reserves per probe (only probes with count > 0).
+  std::vector<LostCountInfo> lostCounts() const;
+
+  class Impl;
+
+ private:
+  explicit TlsCapture(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace aa
