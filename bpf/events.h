@@ -22,6 +22,11 @@ enum aa_rec_type {
 	AA_REC_FORK = 2,
 	AA_REC_EXIT = 3,
 	/* 4..99: file and network records, defined below by the core */
+	AA_REC_FILE_OP = 4,   /* struct aa_rec_file_op: path-based and fd-based operations */
+	AA_REC_CLOSE = 5,     /* struct aa_rec_close: an open file's summary */
+	AA_REC_IO = 6,        /* struct aa_rec_io: one read/write call (--io=calls) */
+	AA_REC_ADOPT = 7,     /* struct aa_rec_adopt: a file the process got without open() */
+	AA_REC_CONNECT = 8,   /* struct aa_rec_connect */
 
 	/* TLS records: bpf/tls.bpf.c (recorder/tls_capture.*) */
 	AA_REC_TLS_DATA = 100,
@@ -42,6 +47,144 @@ struct aa_rec_header {
 };
 
 /* ---- core records (owned by bpf/aa.bpf.c) ---- */
+
+/* Probes of bpf/aa.bpf.c; index into the `lost_counts` array map (one __u64 each:
+ * ring-buffer reserves that failed in that probe). */
+enum aa_probe {
+	AA_PROBE_EXEC = 0,
+	AA_PROBE_FORK = 1,
+	AA_PROBE_EXIT = 2,
+	AA_PROBE_SYS_ENTER = 3,
+	AA_PROBE_SYS_EXIT = 4,
+	AA_PROBE_COUNT = 5,
+};
+
+/* Bounds. A "walked" path is a kernel path (struct path) written as its components
+ * from the leaf up to the root, each NUL-terminated: "c\0b\0a\0" is /a/b/c, an empty
+ * walk is "/". The decoder reverses it. */
+#define AA_PATH_MAX 4096       /* user path strings, NUL included */
+#define AA_WALK_MAX 4096       /* bytes of one walked path */
+#define AA_WALK_DEPTH 64       /* components of one walked path */
+#define AA_ARGV_MAX 4096       /* argv bytes captured at exec */
+#define AA_REC_MAX 32768       /* no record is larger */
+
+/* aa_rec_header.flags */
+#define AA_F_TRUNCATED (1 << 0)   /* argv or a walked path was cut at its bound */
+
+/* exec: data = walked executable path, walked cwd, argv (NUL-separated, as in
+ * /proc/PID/cmdline). AA_F_TRUNCATED: argv longer than AA_ARGV_MAX. */
+struct aa_rec_exec {
+	struct aa_rec_header h;
+	__u32 uid;
+	__u32 gid;
+	__u32 ppid;
+	__u16 path_len;
+	__u16 cwd_len;
+	__u16 argv_len;
+	__u16 pad[3];
+	char data[];
+};
+
+struct aa_rec_fork {
+	struct aa_rec_header h;
+	__u32 child;        /* tgid of the new process */
+	__u32 pad;
+};
+
+struct aa_rec_exit {
+	struct aa_rec_header h;
+	__s32 code;         /* wait status as in waitpid(): (code << 8) | signal */
+	__u32 pad;
+};
+
+enum aa_file_opcode {
+	AA_OP_OPEN = 1,     /* path1; flags, mode; ret = fd; file set when a regular file */
+	AA_OP_RENAME = 2,   /* path1 -> path2; flags */
+	AA_OP_UNLINK = 3,
+	AA_OP_MKDIR = 4,    /* mode */
+	AA_OP_RMDIR = 5,
+	AA_OP_TRUNCATE = 6, /* arg = length; fd >= 0: ftruncate, path in base1 */
+	AA_OP_CHMOD = 7,    /* mode; fd >= 0: fchmod, path in base1 */
+	AA_OP_SYMLINK = 8,  /* path1 = link target as passed, path2 = new link */
+	AA_OP_CHDIR = 9,    /* success: base1 = new cwd, path1 empty */
+};
+
+/* A file operation. Each of the two paths is a user string (pathN, NUL included, or
+ * empty) plus a base (baseN, walked): the directory a relative user string is relative
+ * to (the cwd or the dirfd), or for fd-based operations the file itself. Absolute user
+ * strings come without base. data = path1, base1, path2, base2 (lengths below).
+ * AA_F_TRUNCATED: a walked base was cut. */
+struct aa_rec_file_op {
+	struct aa_rec_header h;
+	__s64 ret;          /* result: fd or 0, or -errno */
+	__u64 file;         /* struct file * opened (AA_OP_OPEN of a regular file), else 0 */
+	__s64 arg;          /* AA_OP_TRUNCATE: length */
+	__u32 flags;        /* open flags, renameat2 flags */
+	__u32 mode;
+	__s32 fd;           /* fd argument of fd-based operations, else -1 */
+	__u16 op;           /* enum aa_file_opcode */
+	__u16 path1_len;
+	__u16 base1_len;
+	__u16 path2_len;
+	__u16 base2_len;
+	__u16 pad;
+	char data[];
+};
+
+enum aa_close_reason {
+	AA_CLOSE_EXPLICIT = 0,   /* same values as schema CloseReason */
+	AA_CLOSE_EXIT = 1,
+	AA_CLOSE_EXEC = 2,
+	AA_CLOSE_REPLACED = 3,
+};
+
+/* An open file's I/O summary, when the process's last fd referring to it goes away.
+ * The path is the one the decoder learned from the AA_OP_OPEN or AA_REC_ADOPT record
+ * of the same (pid, file). */
+struct aa_rec_close {
+	struct aa_rec_header h;
+	__u64 file;
+	__u64 bytes_read;
+	__u64 bytes_written;
+	__u32 reads;
+	__u32 writes;
+	__s32 fd;           /* -1 when closed by exit or exec */
+	__u32 reason;       /* enum aa_close_reason */
+};
+
+/* One read or write call on a tracked regular file (only with --io=calls). */
+struct aa_rec_io {
+	struct aa_rec_header h;
+	__u64 file;
+	__s64 ret;          /* bytes moved, or -errno */
+	__s32 fd;
+	__u32 write;        /* 1: a write-family call, 0: read-family */
+};
+
+/* The process read or wrote a regular file it did not open itself (inherited across
+ * fork, or opened before recording began); from now on it is tracked like an opened
+ * one. data = walked path of the file. */
+struct aa_rec_adopt {
+	struct aa_rec_header h;
+	__u64 file;
+	__s32 fd;
+	__u16 path_len;
+	__u16 pad;
+	char data[];
+};
+
+/* connect(2). addr: 4 (AF_INET) or 16 (AF_INET6) bytes in network order, or the
+ * AF_UNIX path (addr_len bytes, abstract names start with NUL). */
+struct aa_rec_connect {
+	struct aa_rec_header h;
+	__s64 ret;
+	__s32 fd;
+	__u16 family;
+	__u16 port;         /* host order */
+	__u16 addr_len;
+	__u16 pad[3];
+	__u8 addr[];
+};
 
 /* ---- TLS records (owned by bpf/tls.bpf.c) ---- */
 

@@ -1,0 +1,951 @@
+// SPDX-License-Identifier: GPL-2.0
+/* aa-record core probes: process lifecycle (exec, fork, exit) and file/network syscalls
+ * of the traced process tree, as bpf/events.h records in the `events` ring buffer.
+ *
+ * Scope: `traced_pids` holds the traced tgids (userspace seeds it; fork adds children,
+ * exit removes them), or every process but the recorder when trace_all is set.
+ *
+ * Hooks come in two variants each, tp_btf (preferred: typed arguments) and raw_tp
+ * (older kernels, or tp_btf refused); userspace attaches one per hook. Syscalls are
+ * seen through sys_enter/sys_exit: on x86-64 the saved user registers still hold the
+ * arguments at sys_exit, so nearly everything is done there, once the result is known.
+ *
+ * Files: an open regular file is tracked per (struct file *, tgid) in `open_files`,
+ * where reads and writes are summed in the kernel; a summary record leaves when the
+ * process's last fd to it goes (close, dup2 over it, exec with O_CLOEXEC, exit). Keying
+ * by struct file * makes bytes written through dup'd fds count for the opened file.
+ *
+ * Loss: records are sized to their payload (built in a per-CPU scratch buffer, then
+ * copied with bpf_ringbuf_output); every failed output/reserve increments
+ * lost_counts[probe].
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "compat.bpf.h"
+#include "events.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Settings written by the recorder between open and load. */
+const volatile __u32 self_tgid = 0;
+const volatile bool trace_all = false;
+const volatile bool io_calls = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);    /* tgid */
+	__type(value, __u32);  /* unused (1) */
+} traced_pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);  /* resized by the recorder before load */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, AA_PROBE_COUNT);
+	__type(key, __u32);    /* enum aa_probe */
+	__type(value, __u64);  /* failed ring-buffer reserves, cumulative */
+} lost_counts SEC(".maps");
+
+struct file_key {
+	__u64 file;  /* struct file * */
+	__u32 tgid;
+	__u32 pad;
+};
+
+struct file_stats {
+	__u64 bytes_read;
+	__u64 bytes_written;
+	__u32 reads;
+	__u32 writes;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct file_key);
+	__type(value, struct file_stats);
+} open_files SEC(".maps");
+
+/* Entries of open_files per tgid, so exec and exit skip the map walk when zero. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u32);
+} tgid_files SEC(".maps");
+
+struct scratch_buf {
+	char d[AA_REC_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch_buf);
+} scratch SEC(".maps");
+
+/* x86-64 syscall numbers (stable ABI). */
+#define NR_read 0
+#define NR_write 1
+#define NR_open 2
+#define NR_close 3
+#define NR_pread64 17
+#define NR_pwrite64 18
+#define NR_readv 19
+#define NR_writev 20
+#define NR_dup2 33
+#define NR_connect 42
+#define NR_truncate 76
+#define NR_ftruncate 77
+#define NR_chdir 80
+#define NR_fchdir 81
+#define NR_rename 82
+#define NR_mkdir 83
+#define NR_rmdir 84
+#define NR_creat 85
+#define NR_unlink 87
+#define NR_symlink 88
+#define NR_chmod 90
+#define NR_fchmod 91
+#define NR_openat 257
+#define NR_mkdirat 258
+#define NR_unlinkat 263
+#define NR_renameat 264
+#define NR_symlinkat 266
+#define NR_fchmodat 268
+#define NR_dup3 292
+#define NR_preadv 295
+#define NR_pwritev 296
+#define NR_renameat2 316
+#define NR_preadv2 327
+#define NR_pwritev2 328
+#define NR_openat2 437
+#define NR_fchmodat2 452
+
+#define AT_REMOVEDIR 0x200
+#define NO_BASE -1000  /* put_path: a string never resolved (symlink targets) */
+
+static __always_inline bool traced(__u32 tgid)
+{
+	if (tgid == self_tgid)
+		return false;
+	if (trace_all)
+		return true;
+	return bpf_map_lookup_elem(&traced_pids, &tgid) != NULL;
+}
+
+static __always_inline void count_lost(__u32 probe)
+{
+	__u64 *n = bpf_map_lookup_elem(&lost_counts, &probe);
+
+	if (n)
+		__sync_fetch_and_add(n, 1);
+}
+
+static __always_inline void fill_header(struct aa_rec_header *h, __u16 type, __u32 size)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	h->ts_ns = bpf_ktime_get_ns();
+	h->pid = id >> 32;
+	h->tid = (__u32)id;
+	h->type = type;
+	h->flags = 0;
+	h->size = size;
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+static __always_inline void output(void *buf, __u32 size, __u32 probe)
+{
+	if (size > AA_REC_MAX)
+		size = AA_REC_MAX;
+	if (bpf_ringbuf_output(&events, buf, size, 0))
+		count_lost(probe);
+}
+
+static __always_inline struct scratch_buf *get_scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&scratch, &zero);
+}
+
+/* Writes the path (dentry, vfsmnt) into buf at off as leaf-first, NUL-terminated
+ * components (see events.h). Returns the bytes written, | 0x10000 when cut short. */
+static __noinline __u32 walk_path(char *buf, __u32 off, struct dentry *dentry,
+				  struct vfsmount *vfsmnt)
+{
+	struct mount *mnt = aa_real_mount(vfsmnt);
+	__u32 start = off;
+
+	for (int i = 0; i < AA_WALK_DEPTH; i++) {
+		struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+		struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+		const unsigned char *name;
+		long n;
+
+		if (dentry == mnt_root || dentry == parent) {
+			struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+			/* a filesystem root that is not its mount's root: detached */
+			if (dentry != mnt_root || mnt == up)
+				return off - start;
+			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = up;
+			vfsmnt = aa_vfsmount(mnt);
+			continue;
+		}
+		if (off - start > AA_WALK_MAX - 256 || off > AA_REC_MAX - 256)
+			return (off - start) | 0x10000;
+		name = BPF_CORE_READ(dentry, d_name.name);
+		n = bpf_probe_read_kernel_str(buf + off, 256, name);
+		if (n <= 0)
+			return (off - start) | 0x10000;
+		off += n;
+		dentry = parent;
+	}
+	return (off - start) | 0x10000;
+}
+
+static __always_inline __u32 walk_file(char *buf, __u32 off, struct file *f)
+{
+	return walk_path(buf, off, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt));
+}
+
+/* A user path argument: the string at off, then (when relative) the walked directory
+ * it is relative to: the cwd, or the file at dirfd. fd >= 0 and no string: the walked
+ * file at fd. Returns string length | base length << 16 | truncated << 32. */
+static __noinline __u64 put_path(char *buf, __u32 off, const char *upath, int dirfd, int fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 plen = 0, blen = 0;
+	__u32 w;
+
+	if (upath) {
+		long n;
+
+		if (off > AA_REC_MAX - AA_PATH_MAX)
+			return 0;
+		n = bpf_probe_read_user_str(buf + off, AA_PATH_MAX, upath);
+		if (n <= 0)
+			return 0;
+		plen = n;
+		if (dirfd == NO_BASE || buf[off & (AA_REC_MAX - 1)] == '/')
+			return plen;
+		off += plen;
+		if (dirfd == AA_AT_FDCWD) {
+			w = walk_path(buf, off, BPF_CORE_READ(task, fs, pwd.dentry),
+				      BPF_CORE_READ(task, fs, pwd.mnt));
+		} else {
+			struct file *f = aa_fd_file(task, dirfd);
+
+			if (!f)
+				return plen;
+			w = walk_file(buf, off, f);
+		}
+	} else {
+		struct file *f = aa_fd_file(task, fd);
+
+		if (!f)
+			return 0;
+		w = walk_file(buf, off, f);
+	}
+	blen = w & 0xffff;
+	return plen | (blen << 16) | ((__u64)(w >> 16) << 32);
+}
+
+/* Does any fd of `task` other than `skip` refer to `f`? */
+struct scan_ctx {
+	struct file **fds;
+	struct file *f;
+	__u32 skip;
+	bool found;
+};
+
+static long scan_fd(__u32 i, void *arg)
+{
+	struct scan_ctx *c = arg;
+	struct file *x = NULL;
+
+	if (i == c->skip)
+		return 0;
+	bpf_probe_read_kernel(&x, sizeof(x), &c->fds[i]);
+	if (x == c->f) {
+		c->found = true;
+		return 1;
+	}
+	return 0;
+}
+
+static __always_inline bool other_fd_refers(struct task_struct *task, struct file *f, int skip)
+{
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct scan_ctx c = { .f = f, .skip = (__u32)skip, .found = false };
+	__u32 max;
+
+	if (!fdt)
+		return false;
+	c.fds = BPF_CORE_READ(fdt, fd);
+	max = BPF_CORE_READ(fdt, max_fds);
+	if (max > (1 << 20))
+		max = 1 << 20;
+	bpf_loop(max, scan_fd, &c, 0);
+	return c.found;
+}
+
+static __always_inline void files_count_add(__u32 tgid, int delta)
+{
+	__u32 *n = bpf_map_lookup_elem(&tgid_files, &tgid);
+
+	if (n) {
+		__sync_fetch_and_add(n, delta);
+	} else if (delta > 0) {
+		__u32 one = 1;
+
+		bpf_map_update_elem(&tgid_files, &tgid, &one, BPF_NOEXIST);
+	}
+}
+
+static __always_inline void track_file(struct file *f, __u32 tgid)
+{
+	struct file_key key = { .file = (__u64)f, .tgid = tgid };
+	struct file_stats zero = {};
+
+	/* An existing entry is a struct file freed without our seeing its close (it was
+	 * closed by a path we do not hook) and reused: start over, keep the count. */
+	if (bpf_map_update_elem(&open_files, &key, &zero, BPF_NOEXIST) == 0)
+		files_count_add(tgid, 1);
+	else
+		bpf_map_update_elem(&open_files, &key, &zero, BPF_EXIST);
+}
+
+static __always_inline void emit_close(struct file_key *key, struct file_stats *st, int fd,
+				       __u32 reason, __u32 probe)
+{
+	struct aa_rec_close *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+
+	if (!r) {
+		count_lost(probe);
+		return;
+	}
+	fill_header(&r->h, AA_REC_CLOSE, sizeof(*r));
+	r->file = key->file;
+	r->bytes_read = st->bytes_read;
+	r->bytes_written = st->bytes_written;
+	r->reads = st->reads;
+	r->writes = st->writes;
+	r->fd = fd;
+	r->reason = reason;
+	bpf_ringbuf_submit(r, 0);
+}
+
+/* close(fd) or dup2(.., fd) is about to drop `fd`: summarize its file if that was the
+ * process's last fd to it. */
+static __always_inline void drop_fd(struct task_struct *task, __u32 tgid, int fd, __u32 reason)
+{
+	struct file *f = aa_fd_file(task, fd);
+	struct file_key key = { .file = (__u64)f, .tgid = tgid };
+	struct file_stats *st;
+
+	if (!f)
+		return;
+	st = bpf_map_lookup_elem(&open_files, &key);
+	if (!st)
+		return;
+	if (other_fd_refers(task, f, fd))
+		return;
+	emit_close(&key, st, fd, reason, AA_PROBE_SYS_ENTER);
+	if (bpf_map_delete_elem(&open_files, &key) == 0)
+		files_count_add(tgid, -1);
+}
+
+static __always_inline int on_sys_enter(struct pt_regs *regs, long nr)
+{
+	struct task_struct *task;
+	__u32 tgid;
+	int oldfd, newfd;
+
+	if (nr != NR_close && nr != NR_dup2 && nr != NR_dup3)
+		return 0;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!traced(tgid))
+		return 0;
+	task = bpf_get_current_task_btf();
+	if (nr == NR_close) {
+		drop_fd(task, tgid, (int)BPF_CORE_READ(regs, di), AA_CLOSE_EXPLICIT);
+		return 0;
+	}
+	oldfd = (int)BPF_CORE_READ(regs, di);
+	newfd = (int)BPF_CORE_READ(regs, si);
+	/* dup2 onto itself, or from a bad fd, replaces nothing */
+	if (oldfd == newfd || !aa_fd_file(task, oldfd) ||
+	    aa_fd_file(task, oldfd) == aa_fd_file(task, newfd))
+		return 0;
+	drop_fd(task, tgid, newfd, AA_CLOSE_REPLACED);
+	return 0;
+}
+
+static __always_inline void on_io(struct task_struct *task, __u32 tgid, int fd, long ret,
+				  bool write)
+{
+	struct file *f = aa_fd_file(task, fd);
+	struct file_key key = { .file = (__u64)f, .tgid = tgid };
+	struct file_stats *st;
+
+	if (!f)
+		return;
+	st = bpf_map_lookup_elem(&open_files, &key);
+	if (!st) {
+		struct scratch_buf *s;
+		struct aa_rec_adopt *r;
+		__u32 w;
+
+		if (!aa_is_regular(f))
+			return;
+		track_file(f, tgid);
+		st = bpf_map_lookup_elem(&open_files, &key);
+		if (!st)
+			return;
+		s = get_scratch();
+		if (!s)
+			return;
+		r = (void *)s->d;
+		w = walk_file(s->d, sizeof(*r), f);
+		r->file = (__u64)f;
+		r->fd = fd;
+		r->path_len = w & 0xffff;
+		r->pad = 0;
+		fill_header(&r->h, AA_REC_ADOPT, sizeof(*r) + r->path_len);
+		if (w >> 16)
+			r->h.flags |= AA_F_TRUNCATED;
+		output(r, r->h.size, AA_PROBE_SYS_EXIT);
+	}
+	if (ret != 0) {
+		if (write) {
+			__sync_fetch_and_add(&st->writes, 1);
+			if (ret > 0)
+				__sync_fetch_and_add(&st->bytes_written, ret);
+		} else {
+			__sync_fetch_and_add(&st->reads, 1);
+			if (ret > 0)
+				__sync_fetch_and_add(&st->bytes_read, ret);
+		}
+	}
+	if (io_calls) {
+		struct aa_rec_io *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+
+		if (!r) {
+			count_lost(AA_PROBE_SYS_EXIT);
+			return;
+		}
+		fill_header(&r->h, AA_REC_IO, sizeof(*r));
+		r->file = (__u64)f;
+		r->ret = ret;
+		r->fd = fd;
+		r->write = write;
+		bpf_ringbuf_submit(r, 0);
+	}
+}
+
+static __always_inline void on_connect(struct pt_regs *regs, long ret)
+{
+	const void *uaddr = (const void *)BPF_CORE_READ(regs, si);
+	int addrlen = (int)BPF_CORE_READ(regs, dx);
+	struct scratch_buf *s = get_scratch();
+	struct aa_rec_connect *r;
+	__u16 family = 0;
+
+	if (!s || !uaddr)
+		return;
+	r = (void *)s->d;
+	if (bpf_probe_read_user(&family, sizeof(family), uaddr))
+		return;
+	r->ret = ret;
+	r->fd = (int)BPF_CORE_READ(regs, di);
+	r->family = family;
+	r->port = 0;
+	r->addr_len = 0;
+	r->pad[0] = r->pad[1] = r->pad[2] = 0;
+	if (family == AA_AF_INET) {
+		struct sockaddr_in sin = {};
+
+		bpf_probe_read_user(&sin, sizeof(sin), uaddr);
+		r->port = bpf_ntohs(sin.sin_port);
+		__builtin_memcpy(r->addr, &sin.sin_addr, 4);
+		r->addr_len = 4;
+	} else if (family == AA_AF_INET6) {
+		struct sockaddr_in6 sin6 = {};
+
+		bpf_probe_read_user(&sin6, sizeof(sin6), uaddr);
+		r->port = bpf_ntohs(sin6.sin6_port);
+		__builtin_memcpy(r->addr, &sin6.sin6_addr, 16);
+		r->addr_len = 16;
+	} else if (family == AA_AF_UNIX) {
+		int n = addrlen - 2;
+
+		if (n > 108)
+			n = 108;
+		if (n > 0 && bpf_probe_read_user(r->addr, n & 127, uaddr + 2) == 0)
+			r->addr_len = n & 127;
+	} else {
+		return;  /* AF_NETLINK and friends are not network activity of interest */
+	}
+	fill_header(&r->h, AA_REC_CONNECT, sizeof(*r) + r->addr_len);
+	output(r, r->h.size, AA_PROBE_SYS_EXIT);
+}
+
+struct op_args {
+	const char *p1;
+	const char *p2;
+	__s64 ret;
+	__s64 arg;
+	__u32 flags;
+	__u32 mode;
+	int dfd1;
+	int dfd2;
+	int fd;
+	__u16 op;
+};
+
+static __always_inline void emit_file_op(struct op_args *a, struct file *opened)
+{
+	struct scratch_buf *s = get_scratch();
+	struct aa_rec_file_op *r;
+	__u32 off = sizeof(*r);
+	__u64 p;
+
+	if (!s)
+		return;
+	r = (void *)s->d;
+	r->ret = a->ret;
+	r->file = (__u64)opened;
+	r->arg = a->arg;
+	r->flags = a->flags;
+	r->mode = a->mode;
+	r->fd = a->fd;
+	r->op = a->op;
+	r->path2_len = r->base2_len = 0;
+	r->pad = 0;
+	fill_header(&r->h, AA_REC_FILE_OP, 0);
+
+	p = put_path(s->d, off, a->p1, a->dfd1, a->fd);
+	r->path1_len = p & 0xffff;
+	r->base1_len = (p >> 16) & 0xffff;
+	if (p >> 32)
+		r->h.flags |= AA_F_TRUNCATED;
+	off += r->path1_len + r->base1_len;
+	if (a->p2) {
+		p = put_path(s->d, off, a->p2, a->dfd2, -1);
+		r->path2_len = p & 0xffff;
+		r->base2_len = (p >> 16) & 0xffff;
+		if (p >> 32)
+			r->h.flags |= AA_F_TRUNCATED;
+		off += r->path2_len + r->base2_len;
+	}
+	r->h.size = off;
+	output(r, off, AA_PROBE_SYS_EXIT);
+}
+
+static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, long nr)
+{
+	struct op_args a = { .dfd1 = AA_AT_FDCWD, .dfd2 = AA_AT_FDCWD, .fd = -1, .ret = ret };
+	struct task_struct *task;
+	struct file *opened = NULL;
+	__u32 tgid;
+
+	switch (nr) {
+	case NR_read: case NR_pread64: case NR_readv: case NR_preadv: case NR_preadv2:
+	case NR_write: case NR_pwrite64: case NR_writev: case NR_pwritev: case NR_pwritev2:
+	case NR_open: case NR_openat: case NR_openat2: case NR_creat:
+	case NR_rename: case NR_renameat: case NR_renameat2:
+	case NR_unlink: case NR_unlinkat: case NR_mkdir: case NR_mkdirat: case NR_rmdir:
+	case NR_truncate: case NR_ftruncate: case NR_chmod: case NR_fchmod:
+	case NR_fchmodat: case NR_fchmodat2: case NR_symlink: case NR_symlinkat:
+	case NR_connect: case NR_chdir: case NR_fchdir:
+		break;
+	default:
+		return 0;
+	}
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!traced(tgid))
+		return 0;
+	task = bpf_get_current_task_btf();
+
+	switch (nr) {
+	case NR_read: case NR_pread64: case NR_readv: case NR_preadv: case NR_preadv2:
+		on_io(task, tgid, (int)BPF_CORE_READ(regs, di), ret, false);
+		return 0;
+	case NR_write: case NR_pwrite64: case NR_writev: case NR_pwritev: case NR_pwritev2:
+		on_io(task, tgid, (int)BPF_CORE_READ(regs, di), ret, true);
+		return 0;
+	case NR_connect:
+		on_connect(regs, ret);
+		return 0;
+	case NR_open:
+		a.op = AA_OP_OPEN;
+		a.p1 = (const char *)BPF_CORE_READ(regs, di);
+		a.flags = BPF_CORE_READ(regs, si);
+		a.mode = BPF_CORE_READ(regs, dx);
+		break;
+	case NR_creat:
+		a.op = AA_OP_OPEN;
+		a.p1 = (const char *)BPF_CORE_READ(regs, di);
+		a.flags = 01 | 0100 | 01000;  /* O_WRONLY | O_CREAT | O_TRUNC, as creat(2) */
+		a.mode = BPF_CORE_READ(regs, si);
+		break;
+	case NR_openat:
+		a.op = AA_OP_OPEN;
+		a.dfd1 = (int)BPF_CORE_READ(regs, di);
+		a.p1 = (const char *)BPF_CORE_READ(regs, si);
+		a.flags = BPF_CORE_READ(regs, dx);
+		a.mode = BPF_CORE_READ(regs, r10);
+		break;
+	case NR_openat2: {
+		struct open_how how = {};
+
+		a.op = AA_OP_OPEN;
+		a.dfd1 = (int)BPF_CORE_READ(regs, di);
+		a.p1 = (const char *)BPF_CORE_READ(regs, si);
+		bpf_probe_read_user(&how, sizeof(how), (void *)BPF_CORE_READ(regs, dx));
+		a.flags = how.flags;
+		a.mode = how.mode;
+		break;
+	}
+	case NR_rename:
+		a.op = AA_OP_RENAME;
+		a.p1 = (const char *)BPF_CORE_READ(regs, di);
+		a.p2 = (const char *)BPF_CORE_READ(regs, si);
+		break;
+	case NR_renameat: case NR_renameat2:
+		a.op = AA_OP_RENAME;
+		a.dfd1 = (int)BPF_CORE_READ(regs, di);
+		a.p1 = (const char *)BPF_CORE_READ(regs, si);
+		a.dfd2 = (int)BPF_CORE_READ(regs, dx);
+		a.p2 = (const char *)BPF_CORE_READ(regs, r10);
+		if (nr == NR_renameat2)
+			a.flags = BPF_CORE_READ(regs, r8);
+		break;
+	case NR_unlink:
+		a.op = AA_OP_UNLINK;
+		a.p1 = (const char *)BPF_CORE_READ(regs, di);
+		break;
+	case NR_unlinkat:
+		a.dfd1 = (int)BPF_CORE_READ(regs, di);
+		a.p1 = (const char *)BPF_CORE_READ(regs, si);
+		a.flags = BPF_CORE_READ(regs, dx);
+		a.op = (a.flags & AT_REMOVEDIR) ? AA_OP_RMDIR : AA_OP_UNLINK;
+		break;
+	case NR_mkdir:
+		a.op = AA_OP_MKDIR;
+		a.p1 = (const char *)BPF_CORE_READ(regs, di);
+		a.mode = BPF_CORE_READ(regs, si);
+		break;
+	case NR_mkdirat:
+		a.op = AA_OP_MKDIR;
+		a.dfd1 = (int)BPF_CORE_READ(regs, di);
+		a.p1 = (const char *)BPF_CORE_READ(regs, si);
+		a.mode = BPF_CORE_READ(regs, dx);
+		break;
+	case NR_rmdir:
+		a.op = AA_OP_RMDIR;
+		a.p1 = (const char *)BPF_CORE_READ(regs, di);
+		break;
+	case NR_truncate:
+		a.op = AA_OP_TRUNCATE;
+		a.p1 = (const char *)BPF_CORE_READ(regs, di);
+		a.arg = BPF_CORE_READ(regs, si);
+		break;
+	case NR_ftruncate:
+		a.op = AA_OP_TRUNCATE;
+		a.fd = (int)BPF_CORE_READ(regs, di);
+		a.arg = BPF_CORE_READ(regs, si);
+		break;
+	case NR_chmod:
+		a.op = AA_OP_CHMOD;
+		a.p1 = (const char *)BPF_CORE_READ(regs, di);
+		a.mode = BPF_CORE_READ(regs, si);
+		break;
+	case NR_fchmod:
+		a.op = AA_OP_CHMOD;
+		a.fd = (int)BPF_CORE_READ(regs, di);
+		a.mode = BPF_CORE_READ(regs, si);
+		break;
+	case NR_fchmodat: case NR_fchmodat2:
+		a.op = AA_OP_CHMOD;
+		a.dfd1 = (int)BPF_CORE_READ(regs, di);
+		a.p1 = (const char *)BPF_CORE_READ(regs, si);
+		a.mode = BPF_CORE_READ(regs, dx);
+		break;
+	case NR_symlink:
+		a.op = AA_OP_SYMLINK;
+		a.p1 = (const char *)BPF_CORE_READ(regs, di);
+		a.dfd1 = NO_BASE;  /* the target is stored as passed, never resolved */
+		a.p2 = (const char *)BPF_CORE_READ(regs, si);
+		break;
+	case NR_symlinkat:
+		a.op = AA_OP_SYMLINK;
+		a.p1 = (const char *)BPF_CORE_READ(regs, di);
+		a.dfd1 = NO_BASE;
+		a.dfd2 = (int)BPF_CORE_READ(regs, si);
+		a.p2 = (const char *)BPF_CORE_READ(regs, dx);
+		break;
+	case NR_chdir:
+		a.op = AA_OP_CHDIR;
+		if (ret == 0)
+			a.fd = -2;  /* success: report the new cwd, walked */
+		else
+			a.p1 = (const char *)BPF_CORE_READ(regs, di);
+		break;
+	case NR_fchdir:
+		if (ret != 0)
+			return 0;
+		a.op = AA_OP_CHDIR;
+		a.fd = -2;
+		break;
+	default:
+		return 0;
+	}
+
+	if (a.op == AA_OP_OPEN && ret >= 0) {
+		opened = aa_fd_file(task, (int)ret);
+		/* only regular files: not directories, pipes, sockets, devices */
+		if (!opened || !aa_is_regular(opened))
+			return 0;
+		track_file(opened, tgid);
+	}
+	if (a.fd >= 0 && a.op != AA_OP_TRUNCATE && a.op != AA_OP_CHMOD)
+		a.fd = -1;
+	if (a.fd == -2) {
+		/* new cwd: reported as a base with an empty string */
+		struct scratch_buf *s = get_scratch();
+		struct aa_rec_file_op *r;
+		__u32 w;
+
+		if (!s)
+			return 0;
+		r = (void *)s->d;
+		__builtin_memset(r, 0, sizeof(*r));
+		w = walk_path(s->d, sizeof(*r), BPF_CORE_READ(task, fs, pwd.dentry),
+			      BPF_CORE_READ(task, fs, pwd.mnt));
+		r->op = AA_OP_CHDIR;
+		r->fd = -1;
+		r->base1_len = w & 0xffff;
+		fill_header(&r->h, AA_REC_FILE_OP, sizeof(*r) + r->base1_len);
+		if (w >> 16)
+			r->h.flags |= AA_F_TRUNCATED;
+		output(r, r->h.size, AA_PROBE_SYS_EXIT);
+		return 0;
+	}
+	emit_file_op(&a, opened);
+	return 0;
+}
+
+/* ---- process lifecycle ---- */
+
+struct close_all_ctx {
+	struct task_struct *task;
+	__u32 tgid;
+	__u32 reason;
+	__u32 probe;
+};
+
+static long close_matching(struct bpf_map *map, struct file_key *key, struct file_stats *st,
+			   struct close_all_ctx *c)
+{
+	if (key->tgid != c->tgid)
+		return 0;
+	if (c->reason == AA_CLOSE_EXEC &&
+	    other_fd_refers(c->task, (struct file *)key->file, -1))
+		return 0;
+	emit_close(key, st, -1, c->reason, c->probe);
+	bpf_map_delete_elem(map, key);
+	files_count_add(c->tgid, -1);
+	return 0;
+}
+
+static __always_inline void close_files_of(struct task_struct *task, __u32 tgid, __u32 reason,
+					   __u32 probe)
+{
+	struct close_all_ctx c = { .task = task, .tgid = tgid, .reason = reason, .probe = probe };
+	__u32 *n = bpf_map_lookup_elem(&tgid_files, &tgid);
+
+	if (!n || *n == 0)
+		return;
+	bpf_for_each_map_elem(&open_files, close_matching, &c, 0);
+}
+
+static __always_inline int on_exec(struct task_struct *task, struct linux_binprm *bprm)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	struct scratch_buf *s;
+	struct aa_rec_exec *r;
+	unsigned long arg_start, arg_end, len;
+	__u32 off, w;
+	__u64 ugid;
+
+	if (!traced(tgid))
+		return 0;
+	s = get_scratch();
+	if (!s)
+		return 0;
+	r = (void *)s->d;
+	fill_header(&r->h, AA_REC_EXEC, 0);
+	ugid = bpf_get_current_uid_gid();
+	r->uid = (__u32)ugid;
+	r->gid = ugid >> 32;
+	r->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	r->pad[0] = r->pad[1] = r->pad[2] = 0;
+
+	off = sizeof(*r);
+	w = walk_file(s->d, off, BPF_CORE_READ(bprm, file));
+	r->path_len = w & 0xffff;
+	if (w >> 16)
+		r->h.flags |= AA_F_TRUNCATED;
+	off += r->path_len;
+	w = walk_path(s->d, off, BPF_CORE_READ(task, fs, pwd.dentry),
+		      BPF_CORE_READ(task, fs, pwd.mnt));
+	r->cwd_len = w & 0xffff;
+	if (w >> 16)
+		r->h.flags |= AA_F_TRUNCATED;
+	off += r->cwd_len;
+
+	arg_start = BPF_CORE_READ(task, mm, arg_start);
+	arg_end = BPF_CORE_READ(task, mm, arg_end);
+	len = arg_end > arg_start ? arg_end - arg_start : 0;
+	if (len > AA_ARGV_MAX) {
+		len = AA_ARGV_MAX;
+		r->h.flags |= AA_F_TRUNCATED;
+	}
+	r->argv_len = 0;
+	if (off <= AA_REC_MAX - AA_ARGV_MAX && len > 0 &&
+	    bpf_probe_read_user(s->d + off, len, (void *)arg_start) == 0)
+		r->argv_len = len;
+	off += r->argv_len;
+	r->h.size = off;
+	output(r, off, AA_PROBE_EXEC);
+
+	/* files whose fds were close-on-exec are gone from the table by now */
+	close_files_of(task, tgid, AA_CLOSE_EXEC, AA_PROBE_EXEC);
+	return 0;
+}
+
+static __always_inline int on_fork(struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	__u32 ctgid = BPF_CORE_READ(child, tgid);
+	struct aa_rec_fork *r;
+
+	if (ctgid == ptgid || !traced(ptgid))
+		return 0;  /* a thread, or untraced */
+	if (!trace_all) {
+		__u32 one = 1;
+
+		bpf_map_update_elem(&traced_pids, &ctgid, &one, BPF_ANY);
+	}
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count_lost(AA_PROBE_FORK);
+		return 0;
+	}
+	fill_header(&r->h, AA_REC_FORK, sizeof(*r));
+	r->child = ctgid;
+	r->pad = 0;
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+static __always_inline int on_exit(struct task_struct *task)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	struct aa_rec_exit *r;
+
+	if (!traced(tgid) || !aa_group_dead(task))
+		return 0;
+	close_files_of(task, tgid, AA_CLOSE_EXIT, AA_PROBE_EXIT);
+	bpf_map_delete_elem(&tgid_files, &tgid);
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count_lost(AA_PROBE_EXIT);
+	} else {
+		fill_header(&r->h, AA_REC_EXIT, sizeof(*r));
+		r->code = aa_exit_status(task);
+		r->pad = 0;
+		bpf_ringbuf_submit(r, 0);
+	}
+	if (!trace_all)
+		bpf_map_delete_elem(&traced_pids, &tgid);
+	return 0;
+}
+
+/* ---- hooks: tp_btf variants (preferred) ---- */
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(btf_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return on_exec(p, bprm);
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(btf_fork, struct task_struct *parent, struct task_struct *child)
+{
+	return on_fork(parent, child);
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(btf_exit, struct task_struct *p)
+{
+	return on_exit(p);
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(btf_sys_enter, struct pt_regs *regs, long id)
+{
+	return on_sys_enter(regs, id);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(btf_sys_exit, struct pt_regs *regs, long ret)
+{
+	return on_sys_exit(regs, ret, BPF_CORE_READ(regs, orig_ax));
+}
+
+/* ---- hooks: raw_tp variants (no BTF-typed tracepoints) ---- */
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(raw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return on_exec(p, bprm);
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(raw_fork, struct task_struct *parent, struct task_struct *child)
+{
+	return on_fork(parent, child);
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(raw_exit, struct task_struct *p)
+{
+	return on_exit(p);
+}
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(raw_sys_enter, struct pt_regs *regs, long id)
+{
+	return on_sys_enter(regs, id);
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(raw_sys_exit, struct pt_regs *regs, long ret)
+{
+	return on_sys_exit(regs, ret, BPF_CORE_READ(regs, orig_ax));
+}
