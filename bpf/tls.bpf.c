@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: GPL-2.0
+/* OpenSSL plaintext capture: uprobes at entry and return of SSL_write, SSL_write_ex,
+ * SSL_read and SSL_read_ex, plus two syscall hooks that serve them:
+ *  - sys_enter learns the socket fd of a connection from the read/write/send/recv
+ *    syscall a thread makes while inside an SSL_* call (struct offsets inside SSL
+ *    change between OpenSSL versions; the syscall does not);
+ *  - sys_exit reports executable file mappings (mmap/mprotect with PROT_EXEC) of traced
+ *    processes, so the recorder finds libraries loaded after exec (Python dlopens
+ *    libssl).
+ *
+ * The recorder core owns `traced_pids` and `events`; recorder/tls_capture.cc reuses
+ * them (bpf_map__reuse_fd) before load, so this object sees the same traced tree.
+ * The uprobes are attached per library or executable by the recorder, with a bpf
+ * cookie naming the library and the function (AA_TLS_COOKIE).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "events.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define PROT_EXEC 0x4
+
+/* Shared with bpf/aa.bpf.c (replaced by the core's maps before load). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);	/* tgid */
+	__type(value, __u32);
+} traced_pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 24);
+} events SEC(".maps");
+
+/* An SSL_* call in progress on a thread: what the return probe needs. */
+struct tls_call {
+	__u64 ssl;
+	__u64 buf;
+	__u64 len_ptr;		/* SSL_*_ex: size_t *written / *readbytes */
+	__u64 start_ns;
+	__u64 len;		/* bytes asked for */
+	__s32 fd;		/* learned by sys_enter, -1 until then */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);	/* pid_tgid of the calling thread */
+	__type(value, struct tls_call);
+} tls_calls SEC(".maps");
+
+struct ssl_key {
+	__u64 ssl;
+	__u32 tgid;
+	__u32 pad;
+};
+
+/* The last socket fd seen per SSL*: a call served from OpenSSL's buffer makes no
+ * syscall, but its connection's fd is known from an earlier one. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct ssl_key);
+	__type(value, __s32);
+} ssl_fds SEC(".maps");
+
+/* Files (kernel dev, inode) the recorder has examined: their mappings are not
+ * reported again. Filled by recorder/tls_capture.cc. */
+struct file_key {
+	__u64 ino;
+	__u32 dev;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct file_key);
+	__type(value, __u8);
+} tls_seen_files SEC(".maps");
+
+/* Failed ring-buffer writes, per enum aa_tls_loss_slot. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, AA_TLS_LOSS_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} tls_lost SEC(".maps");
+
+/* A record is built here and copied into the ring buffer by bpf_ringbuf_output:
+ * bpf_ringbuf_reserve needs a constant size, and records are sized to their payload. */
+struct tls_scratch {
+	__u8 bytes[sizeof(struct aa_rec_tls_data) + AA_TLS_CHUNK];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tls_scratch);
+} tls_scratch SEC(".maps");
+
+static __always_inline void count_lost(__u32 slot)
+{
+	__u64 *n = bpf_map_lookup_elem(&tls_lost, &slot);
+
+	if (n)
+		*n += 1;
+}
+
+static __always_inline int call_enter(void *ssl, const void *buf, __u64 num, void *len_ptr)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	struct tls_call c = {};
+
+	if (!bpf_map_lookup_elem(&traced_pids, &tgid))
+		return 0;
+	c.ssl = (__u64)ssl;
+	c.buf = (__u64)buf;
+	c.len_ptr = (__u64)len_ptr;
+	c.len = num;
+	c.start_ns = bpf_ktime_get_ns();
+	c.fd = -1;
+	bpf_map_update_elem(&tls_calls, &id, &c, BPF_ANY);
+	return 0;
+}
+
+/* int SSL_write(SSL *ssl, const void *buf, int num), same shape for SSL_read */
+SEC("uprobe")
+int BPF_KPROBE(tls_enter, void *ssl, const void *buf, int num)
+{
+	return call_enter(ssl, buf, num < 0 ? 0 : (__u64)num, NULL);
+}
+
+/* int SSL_write_ex(SSL *s, const void *buf, size_t num, size_t *written),
+ * same shape for SSL_read_ex (size_t *readbytes) */
+SEC("uprobe")
+int BPF_KPROBE(tls_enter_ex, void *ssl, const void *buf, __u64 num, void *len_ptr)
+{
+	return call_enter(ssl, buf, num, len_ptr);
+}
+
+struct emit_ctx {
+	struct tls_call *call;
+	__u64 n;		/* bytes moved by the call */
+	__u64 cookie;
+	__u64 pid_tgid;
+	__u32 slot;
+	__s32 fd;
+	char comm[AA_COMM_LEN];
+};
+
+static long emit_chunk(__u32 i, void *arg)
+{
+	struct emit_ctx *e = arg;
+	__u64 off = (__u64)i * AA_TLS_CHUNK;
+	__u32 zero = 0;
+	struct aa_rec_tls_data *rec;
+	struct tls_scratch *s;
+	__u64 len;
+	__u16 flags = 0;
+
+	if (off >= e->n && !(off == 0 && e->n == 0))
+		return 1;
+	s = bpf_map_lookup_elem(&tls_scratch, &zero);
+	if (!s)
+		return 1;
+	rec = (struct aa_rec_tls_data *)s->bytes;
+	len = e->n - off;
+	if (len > AA_TLS_CHUNK)
+		len = AA_TLS_CHUNK;
+	/* keep the bound visible to the verifier after clang's rewrites */
+	asm volatile("%[len] &= %[mask]" : [len] "+r"(len) : [mask] "i"(2 * AA_TLS_CHUNK - 1));
+	if (len > AA_TLS_CHUNK)
+		return 1;
+	if (len && bpf_probe_read_user(rec->data, len, (const void *)(e->call->buf + off))) {
+		len = 0;
+		flags |= AA_TLS_F_FAULT;
+	}
+	if (i == AA_TLS_MAX_CHUNKS - 1 && off + len < e->n)
+		flags |= AA_TLS_F_CUT;
+	rec->hdr.ts_ns = bpf_ktime_get_ns();
+	rec->hdr.pid = e->pid_tgid >> 32;
+	rec->hdr.tid = (__u32)e->pid_tgid;
+	rec->hdr.type = AA_REC_TLS_DATA;
+	rec->hdr.flags = flags;
+	rec->hdr.size = sizeof(*rec) + len;
+	__builtin_memcpy(rec->hdr.comm, e->comm, AA_COMM_LEN);
+	rec->ssl = e->call->ssl;
+	rec->call_id = e->call->start_ns;
+	rec->call_len = e->n;
+	rec->chunk_off = off;
+	rec->cookie = e->cookie;
+	rec->fd = e->fd;
+	rec->data_len = len;
+	if (bpf_ringbuf_output(&events, rec, sizeof(*rec) + len, 0))
+		count_lost(e->slot);
+	return e->n == 0 ? 1 : 0;
+}
+
+static __always_inline int call_exit(struct pt_regs *ctx, int ex)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct tls_call *c = bpf_map_lookup_elem(&tls_calls, &id);
+	struct tls_call call;
+	struct emit_ctx e = {};
+	struct ssl_key key = {};
+	int ret = (int)PT_REGS_RC(ctx);
+	__u64 n = 0;
+	__s32 *known_fd;
+
+	if (!c)
+		return 0;
+	call = *c;
+	bpf_map_delete_elem(&tls_calls, &id);
+
+	key.ssl = call.ssl;
+	key.tgid = id >> 32;
+	if (call.fd >= 0) {
+		bpf_map_update_elem(&ssl_fds, &key, &call.fd, BPF_ANY);
+	} else {
+		known_fd = bpf_map_lookup_elem(&ssl_fds, &key);
+		if (known_fd)
+			call.fd = *known_fd;
+	}
+
+	if (ex) {
+		/* 1 on success with the count behind the pointer, 0 on failure */
+		if (ret != 1 || !call.len_ptr)
+			return 0;
+		if (bpf_probe_read_user(&n, sizeof(n), (const void *)call.len_ptr))
+			return 0;
+	} else {
+		if (ret <= 0)
+			return 0;
+		n = (__u64)ret;
+	}
+	if (n > call.len)
+		n = call.len;
+	if (n == 0)
+		return 0;
+
+	e.call = &call;
+	e.n = n;
+	e.cookie = bpf_get_attach_cookie(ctx);
+	e.pid_tgid = id;
+	e.slot = e.cookie & 0xff;
+	if (e.slot >= AA_TLS_FUNC_COUNT)
+		e.slot = AA_TLS_SSL_WRITE;
+	e.fd = call.fd;
+	bpf_get_current_comm(e.comm, sizeof(e.comm));
+	bpf_loop(AA_TLS_MAX_CHUNKS, emit_chunk, &e, 0);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(tls_exit)
+{
+	return call_exit(ctx, 0);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(tls_exit_ex)
+{
+	return call_exit(ctx, 1);
+}
+
+/* Syscalls through which OpenSSL's socket BIO moves bytes; their first argument is
+ * the fd. Numbers are per architecture. */
+static __always_inline int is_socket_io(long nr)
+{
+#if defined(__TARGET_ARCH_x86)
+	return nr == 0 || nr == 1 || nr == 19 || nr == 20 || nr == 44 || nr == 45 ||
+	       nr == 46 || nr == 47;
+#elif defined(__TARGET_ARCH_arm64)
+	return nr == 63 || nr == 64 || nr == 65 || nr == 66 || nr == 206 || nr == 207 ||
+	       nr == 211 || nr == 212;
+#else
+	return 0;
+#endif
+}
+
+SEC("raw_tp/sys_enter")
+int tls_sys_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct tls_call *c = bpf_map_lookup_elem(&tls_calls, &id);
+	struct pt_regs *regs;
+
+	if (!c || c->fd >= 0 || !is_socket_io((long)ctx->args[1]))
+		return 0;
+	regs = (struct pt_regs *)ctx->args[0];
+	c->fd = (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs);
+	return 0;
+}
+
+struct vma_out {
+	__u64 ino;
+	__u32 dev;
+	__u32 has_file;
+};
+
+static long vma_file(struct task_struct *task, struct vm_area_struct *vma, void *arg)
+{
+	struct vma_out *out = arg;
+	struct file *f = BPF_CORE_READ(vma, vm_file);
+
+	if (!f)
+		return 0;
+	out->has_file = 1;
+	out->ino = BPF_CORE_READ(f, f_inode, i_ino);
+	out->dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+	return 0;
+}
+
+static __always_inline long syscall_nr(struct pt_regs *regs)
+{
+#if defined(__TARGET_ARCH_x86)
+	return BPF_CORE_READ(regs, orig_ax);
+#elif defined(__TARGET_ARCH_arm64)
+	return BPF_CORE_READ(regs, syscallno);
+#else
+	return -1;
+#endif
+}
+
+static __always_inline int is_mmap(long nr)
+{
+#if defined(__TARGET_ARCH_x86)
+	return nr == 9;
+#elif defined(__TARGET_ARCH_arm64)
+	return nr == 222;
+#else
+	return 0;
+#endif
+}
+
+static __always_inline int is_mprotect(long nr)
+{
+#if defined(__TARGET_ARCH_x86)
+	return nr == 10;
+#elif defined(__TARGET_ARCH_arm64)
+	return nr == 226;
+#else
+	return 0;
+#endif
+}
+
+SEC("raw_tp/sys_exit")
+int tls_sys_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+	long ret = (long)ctx->args[1];
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	struct vma_out out = {};
+	struct file_key fk = {};
+	struct aa_rec_tls_mmap *rec;
+	__u64 addr;
+	long nr;
+
+	nr = syscall_nr(regs);
+	if (is_mmap(nr)) {
+		if (ret < 0 && ret > -4096)
+			return 0;
+		addr = (__u64)ret;
+	} else if (is_mprotect(nr)) {
+		if (ret != 0)
+			return 0;
+		addr = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	} else {
+		return 0;
+	}
+	if (!(PT_REGS_PARM3_CORE_SYSCALL(regs) & PROT_EXEC))
+		return 0;
+	if (!bpf_map_lookup_elem(&traced_pids, &tgid))
+		return 0;
+	/* anonymous executable memory (JIT code) has no library to look at */
+	bpf_find_vma(bpf_get_current_task_btf(), addr, vma_file, &out, 0);
+	if (!out.has_file)
+		return 0;
+	fk.ino = out.ino;
+	fk.dev = out.dev;
+	if (bpf_map_lookup_elem(&tls_seen_files, &fk))
+		return 0;
+
+	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+	if (!rec) {
+		count_lost(AA_TLS_LOSS_MMAP);
+		return 0;
+	}
+	rec->hdr.ts_ns = bpf_ktime_get_ns();
+	rec->hdr.pid = tgid;
+	rec->hdr.tid = (__u32)id;
+	rec->hdr.type = AA_REC_TLS_MMAP;
+	rec->hdr.flags = 0;
+	rec->hdr.size = sizeof(*rec);
+	bpf_get_current_comm(rec->hdr.comm, sizeof(rec->hdr.comm));
+	rec->ino = out.ino;
+	rec->dev = out.dev;
+	rec->pad = 0;
+	bpf_ringbuf_submit(rec, 0);
+	return 0;
+}

@@ -1,0 +1,522 @@
+#include "recorder/tls_capture.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf/events.h"
+#include "bpf/tls.skel.h"
+#include "recorder/redact.h"
+
+namespace aa {
+namespace {
+
+constexpr std::array<const char*, AA_TLS_FUNC_COUNT> kFuncNames = {
+    "SSL_write", "SSL_write_ex", "SSL_read", "SSL_read_ex"};
+constexpr std::array<const char*, AA_TLS_LOSS_SLOTS> kLossProbeNames = {
+    "tls:SSL_write", "tls:SSL_write_ex", "tls:SSL_read", "tls:SSL_read_ex", "tls:mmap"};
+
+bool isReadFunc(uint32_t func) { return func == AA_TLS_SSL_READ || func == AA_TLS_SSL_READ_EX; }
+
+std::string errnoText(int err) { return std::strerror(err < 0 ? -err : err); }
+
+// Owns an fd.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// Owns a read-only mapping of a whole file.
+class Mapping {
+ public:
+  Mapping(void* p, size_t n) : p_(p), n_(n) {}
+  ~Mapping() {
+    if (p_ != MAP_FAILED) ::munmap(p_, n_);
+  }
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+  const uint8_t* data() const { return static_cast<const uint8_t*>(p_); }
+  size_t size() const { return n_; }
+  bool ok() const { return p_ != MAP_FAILED; }
+
+ private:
+  void* p_;
+  size_t n_;
+};
+
+// File offsets of the SSL_* functions an ELF file defines (the uprobe offsets), found
+// in .dynsym, or in .symtab when .dynsym has none (a statically linked, unstripped
+// executable). Undefined symbols (a library that only imports SSL_*) do not count.
+struct SslSymbols {
+  std::array<std::optional<uint64_t>, AA_TLS_FUNC_COUNT> offsets;
+  bool any() const {
+    for (const auto& o : offsets)
+      if (o) return true;
+    return false;
+  }
+};
+
+// Reads within a mapped ELF file, bounds-checked: a malformed file yields nothing.
+class ElfView {
+ public:
+  explicit ElfView(const Mapping& m) : d_(m.data()), n_(m.size()) {}
+
+  bool valid() const {
+    if (n_ < sizeof(Elf64_Ehdr) || std::memcmp(d_, ELFMAG, SELFMAG) != 0) return false;
+    if (d_[EI_CLASS] != ELFCLASS64 || d_[EI_DATA] != ELFDATA2LSB) return false;
+    const auto* eh = ehdr();
+    return eh->e_shentsize == sizeof(Elf64_Shdr) && inRange(eh->e_shoff,
+                                                             uint64_t(eh->e_shnum) * sizeof(Elf64_Shdr));
+  }
+
+  SslSymbols find() const {
+    SslSymbols out;
+    for (uint32_t type : {uint32_t(SHT_DYNSYM), uint32_t(SHT_SYMTAB)}) {
+      scan(type, out);
+      if (out.any()) break;
+    }
+    return out;
+  }
+
+ private:
+  const Elf64_Ehdr* ehdr() const { return reinterpret_cast<const Elf64_Ehdr*>(d_); }
+  bool inRange(uint64_t off, uint64_t len) const { return off <= n_ && len <= n_ - off; }
+  const Elf64_Shdr* shdr(uint32_t i) const {
+    return reinterpret_cast<const Elf64_Shdr*>(d_ + ehdr()->e_shoff) + i;
+  }
+
+  void scan(uint32_t type, SslSymbols& out) const {
+    const uint32_t shnum = ehdr()->e_shnum;
+    for (uint32_t i = 0; i < shnum; ++i) {
+      const Elf64_Shdr* sh = shdr(i);
+      if (sh->sh_type != type || sh->sh_entsize != sizeof(Elf64_Sym)) continue;
+      if (!inRange(sh->sh_offset, sh->sh_size) || sh->sh_link >= shnum) continue;
+      const Elf64_Shdr* strs = shdr(sh->sh_link);
+      if (!inRange(strs->sh_offset, strs->sh_size)) continue;
+      const char* str = reinterpret_cast<const char*>(d_ + strs->sh_offset);
+      const auto* syms = reinterpret_cast<const Elf64_Sym*>(d_ + sh->sh_offset);
+      const size_t count = sh->sh_size / sizeof(Elf64_Sym);
+      for (size_t k = 0; k < count; ++k) {
+        const Elf64_Sym& s = syms[k];
+        if (ELF64_ST_TYPE(s.st_info) != STT_FUNC || s.st_shndx == SHN_UNDEF ||
+            s.st_shndx >= shnum || s.st_name >= strs->sh_size || s.st_value == 0)
+          continue;
+        const char* name = str + s.st_name;
+        // names are short: bound the comparison by what is left of the table
+        const size_t room = strs->sh_size - s.st_name;
+        for (uint32_t f = 0; f < AA_TLS_FUNC_COUNT; ++f) {
+          const size_t len = std::strlen(kFuncNames[f]);
+          if (room > len && std::memcmp(name, kFuncNames[f], len + 1) == 0) {
+            // address -> file offset through the section holding the code
+            const Elf64_Shdr* text = shdr(s.st_shndx);
+            if (s.st_value >= text->sh_addr && s.st_value - text->sh_addr < text->sh_size)
+              out.offsets[f] = s.st_value - text->sh_addr + text->sh_offset;
+          }
+        }
+      }
+    }
+  }
+
+  const uint8_t* d_;
+  size_t n_;
+};
+
+StatusOr<SslSymbols> readSslSymbols(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return Status::error(path + ": " + errnoText(errno));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return Status::error(path + ": " + errnoText(errno));
+  if (!S_ISREG(st.st_mode) || st.st_size < static_cast<off_t>(sizeof(Elf64_Ehdr)))
+    return SslSymbols{};
+  Mapping m(::mmap(nullptr, st.st_size, PROT_READ, MAP_PRIVATE, fd.get(), 0), st.st_size);
+  if (!m.ok()) return Status::error(path + ": mmap: " + errnoText(errno));
+  ElfView elf(m);
+  if (!elf.valid()) return SslSymbols{};
+  return elf.find();
+}
+
+struct FileId {
+  uint64_t dev = 0;  // st_dev, userspace encoding
+  uint64_t ino = 0;
+  auto operator<=>(const FileId&) const = default;
+};
+
+// One executable mapping of /proc/PID/maps.
+struct MappedFile {
+  uint64_t ino = 0;
+  std::string path;  // as the process sees it
+};
+
+std::vector<MappedFile> executableMappings(uint32_t pid) {
+  std::vector<MappedFile> out;
+  std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
+  std::string line;
+  std::set<std::string> seen;
+  while (std::getline(maps, line)) {
+    // address perms offset dev inode path
+    std::istringstream in(line);
+    std::string addr, perms, offset, dev, path;
+    uint64_t ino = 0;
+    if (!(in >> addr >> perms >> offset >> dev >> ino)) continue;
+    std::getline(in >> std::ws, path);
+    if (perms.size() < 3 || perms[2] != 'x' || ino == 0 || path.empty() || path[0] != '/')
+      continue;
+    if (path.ends_with(" (deleted)")) continue;
+    if (seen.insert(path).second) out.push_back({ino, path});
+  }
+  return out;
+}
+
+struct LinkDeleter {
+  void operator()(bpf_link* l) const { bpf_link__destroy(l); }
+};
+using LinkPtr = std::unique_ptr<bpf_link, LinkDeleter>;
+
+struct SkelDeleter {
+  void operator()(tls_bpf* s) const { tls_bpf::destroy(s); }
+};
+
+struct ConnKey {
+  uint32_t pid;
+  uint64_t ssl;
+  bool operator==(const ConnKey&) const = default;
+};
+struct ConnKeyHash {
+  size_t operator()(const ConnKey& k) const {
+    return std::hash<uint64_t>()(k.ssl ^ (uint64_t(k.pid) << 47) ^ k.pid);
+  }
+};
+
+// One direction of a connection: where its bytes go in the stream.
+struct Stream {
+  uint64_t nextOffset = 0;     // offset after the last call seen
+  uint64_t callStart = 0;      // stream offset of the current call's first byte
+  uint64_t callId = 0;         // (call_id, tid) of the current call
+  uint32_t callTid = 0;
+  bool inCall = false;
+  uint64_t markedCall = 0;     // last call reported as cut by --max-tls-bytes
+  bool marked = false;
+  uint64_t redactedUpTo = 0;   // stream offset the redactor has reached
+  HttpRedactor redactor;
+};
+
+struct Conn {
+  uint64_t id = 0;
+  int32_t fd = -1;
+  std::array<Stream, 2> streams;  // [0] write, [1] read
+};
+
+struct Lib {
+  std::string path;       // as seen by the process (or the system path at create())
+  std::string openPath;   // the path the probes were attached through
+  FileId id;
+  std::vector<LinkPtr> links;
+  std::vector<ProbeStatusInfo> report;
+};
+
+}  // namespace
+
+class TlsCapture::Impl {
+ public:
+  TlsOptions options;
+  std::unique_ptr<tls_bpf, SkelDeleter> skel;
+  std::vector<LinkPtr> sysLinks;
+  std::vector<ProbeStatusInfo> sysReport;
+  std::vector<std::unique_ptr<Lib>> libs;   // index = cookie's library index
+  std::set<FileId> examined;                // files looked at, OpenSSL or not
+  std::unordered_map<ConnKey, Conn, ConnKeyHash> conns;
+  uint64_t nextConnId = 1;
+  std::vector<uint8_t> scratch;
+
+  Status load(int tracedPidsMapFd, int ringBufMapFd);
+  void attachSyscallHooks();
+  void scanProcess(uint32_t pid);
+  void examine(const std::string& displayPath, const std::string& openPath);
+  void markSeen(uint64_t kernelDev, uint64_t ino);
+  void decodeData(const aa_rec_tls_data& rec, const uint8_t* data, SessionWriter& writer);
+  Conn& conn(uint32_t pid, uint64_t ssl);
+};
+
+Status TlsCapture::Impl::load(int tracedPidsMapFd, int ringBufMapFd) {
+  libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
+  skel.reset(tls_bpf::open());
+  if (!skel) return Status::error("TLS probes: open BPF object: " + errnoText(errno));
+  int err = bpf_map__reuse_fd(skel->maps.traced_pids, tracedPidsMapFd);
+  if (err) return Status::error("TLS probes: reuse map traced_pids: " + errnoText(err));
+  err = bpf_map__reuse_fd(skel->maps.events, ringBufMapFd);
+  if (err) return Status::error("TLS probes: reuse map events: " + errnoText(err));
+  err = tls_bpf::load(skel.get());
+  if (err) return Status::error("TLS probes: load BPF object: " + errnoText(err));
+  return {};
+}
+
+void TlsCapture::Impl::attachSyscallHooks() {
+  const std::pair<bpf_program*, const char*> hooks[] = {
+      {skel->progs.tls_sys_enter, "tls:sys_enter"}, {skel->progs.tls_sys_exit, "tls:sys_exit"}};
+  for (auto [prog, name] : hooks) {
+    ProbeStatusInfo info{name, "raw_tp", false, ""};
+    bpf_link* l = bpf_program__attach(prog);
+    if (!l) {
+      info.error = errnoText(errno);
+    } else {
+      info.ok = true;
+      sysLinks.emplace_back(l);
+    }
+    sysReport.push_back(info);
+  }
+}
+
+void TlsCapture::Impl::markSeen(uint64_t kernelDev, uint64_t ino) {
+  struct {
+    uint64_t ino;
+    uint32_t dev;
+    uint32_t pad;
+  } key{ino, static_cast<uint32_t>(kernelDev), 0};
+  uint8_t one = 1;
+  bpf_map__update_elem(skel->maps.tls_seen_files, &key, sizeof(key), &one, sizeof(one), BPF_ANY);
+}
+
+// Looks at one file; when it defines SSL_* functions, attaches entry and return probes
+// to each, once per file (uprobes bind to the inode: every process mapping it is hooked).
+void TlsCapture::Impl::examine(const std::string& displayPath, const std::string& openPath) {
+  struct stat st {};
+  if (::stat(openPath.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
+  FileId id{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+  if (!examined.insert(id).second) return;
+  // the kernel's s_dev encoding: the mmap hook stops reporting this file
+  markSeen((uint64_t(major(st.st_dev)) << 20) | minor(st.st_dev), st.st_ino);
+
+  auto syms = readSslSymbols(openPath);
+  if (!syms.ok()) {
+    sysReport.push_back({"tls:" + displayPath, "uprobe", false, syms.status().message()});
+    return;
+  }
+  if (!syms->any()) return;
+
+  auto lib = std::make_unique<Lib>();
+  lib->path = displayPath;
+  lib->openPath = openPath;
+  lib->id = id;
+  const uint64_t index = libs.size();
+  for (uint32_t f = 0; f < AA_TLS_FUNC_COUNT; ++f) {
+    ProbeStatusInfo info{std::string(kFuncNames[f]) + "@" + displayPath, "uprobe", false, ""};
+    if (!syms->offsets[f]) {
+      info.error = "symbol not defined";
+      lib->report.push_back(info);
+      continue;
+    }
+    const bool ex = f == AA_TLS_SSL_WRITE_EX || f == AA_TLS_SSL_READ_EX;
+    bpf_program* entry = ex ? skel->progs.tls_enter_ex : skel->progs.tls_enter;
+    bpf_program* ret = ex ? skel->progs.tls_exit_ex : skel->progs.tls_exit;
+    std::string error;
+    for (auto [prog, retprobe] : {std::pair{entry, false}, std::pair{ret, true}}) {
+      LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = AA_TLS_COOKIE(index, f),
+                  .retprobe = retprobe);
+      bpf_link* l = bpf_program__attach_uprobe_opts(prog, -1, openPath.c_str(),
+                                                    *syms->offsets[f], &opts);
+      if (!l) {
+        error = std::string(retprobe ? "uretprobe: " : "uprobe: ") + errnoText(errno);
+        break;
+      }
+      lib->links.emplace_back(l);
+    }
+    info.ok = error.empty();
+    info.mode = "uprobe+uretprobe";
+    info.error = error;
+    lib->report.push_back(info);
+  }
+  libs.push_back(std::move(lib));
+}
+
+void TlsCapture::Impl::scanProcess(uint32_t pid) {
+  const std::string root = "/proc/" + std::to_string(pid) + "/root";
+  for (const MappedFile& m : executableMappings(pid)) examine(m.path, root + m.path);
+}
+
+Conn& TlsCapture::Impl::conn(uint32_t pid, uint64_t ssl) {
+  auto [it, added] = conns.try_emplace(ConnKey{pid, ssl});
+  if (added) it->second.id = nextConnId++;
+  return it->second;
+}
+
+void TlsCapture::Impl::decodeData(const aa_rec_tls_data& rec, const uint8_t* data,
+                                  SessionWriter& writer) {
+  const uint32_t func = rec.cookie & 0xff;
+  const uint64_t libIndex = rec.cookie >> 8;
+  if (func >= AA_TLS_FUNC_COUNT) return;
+  Conn& c = conn(rec.hdr.pid, rec.ssl);
+  if (rec.fd >= 0) c.fd = rec.fd;
+  const bool read = isReadFunc(func);
+  Stream& s = c.streams[read ? 1 : 0];
+
+  // Chunks of one call share (call_id, tid); the first one seen places the call.
+  if (!s.inCall || s.callId != rec.call_id || s.callTid != rec.hdr.tid) {
+    s.inCall = true;
+    s.callId = rec.call_id;
+    s.callTid = rec.hdr.tid;
+    s.callStart = s.nextOffset;
+    s.nextOffset += rec.call_len;
+  }
+  const uint64_t offset = s.callStart + rec.chunk_off;
+  uint64_t keep = rec.data_len;
+  bool truncated = (rec.hdr.flags & (AA_TLS_F_FAULT | AA_TLS_F_CUT)) != 0;
+  if (options.maxBytesPerConn) {
+    const uint64_t room = offset < options.maxBytesPerConn ? options.maxBytesPerConn - offset : 0;
+    if (keep > room) {
+      keep = room;
+      truncated = true;
+    }
+    // past the limit: one empty event per call records that bytes went uncaptured
+    if (keep == 0 && rec.data_len > 0) {
+      if (s.marked && s.markedCall == s.callId) return;
+      s.marked = true;
+      s.markedCall = s.callId;
+    }
+  }
+
+  const uint8_t* bytes = data;
+  if (options.redact && keep > 0) {
+    scratch.assign(data, data + keep);
+    // a gap in the stream (a lost chunk, a fault) desynchronises the header parser
+    if (offset != s.redactedUpTo) s.redactor.reset();
+    s.redactor.process(scratch.data(), scratch.size());
+    s.redactedUpTo = offset + keep;
+    bytes = scratch.data();
+  }
+
+  auto e = writer.append();
+  e.setTNs(rec.hdr.ts_ns);
+  e.setPid(rec.hdr.pid);
+  e.setTid(rec.hdr.tid);
+  e.setComm(capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(rec.hdr.comm),
+                                strnlen(rec.hdr.comm, AA_COMM_LEN)));
+  auto t = e.initTls();
+  t.setDirection(read ? schema::TlsDirection::READ : schema::TlsDirection::WRITE);
+  t.setConn(c.id);
+  t.setOffset(offset);
+  t.setData(capnp::Data::Reader(bytes, keep));
+  t.setLength(rec.call_len);
+  t.setTruncated(truncated);
+  if (libIndex < libs.size()) {
+    const std::string& p = libs[libIndex]->path;
+    t.setLib(capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(p.data()), p.size()));
+  }
+  t.setFd(c.fd);
+  t.setFunc(kFuncNames[func]);
+}
+
+TlsCapture::TlsCapture(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+TlsCapture::~TlsCapture() {
+  if (!impl_) return;
+  // links before the object that owns their programs
+  impl_->libs.clear();
+  impl_->sysLinks.clear();
+}
+
+StatusOr<std::unique_ptr<TlsCapture>> TlsCapture::create(int tracedPidsMapFd, int ringBufMapFd,
+                                                         const TlsOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  AA_RETURN_IF_ERROR(impl->load(tracedPidsMapFd, ringBufMapFd));
+  impl->attachSyscallHooks();
+  // The system OpenSSL is hooked before anything runs: a process that dlopens it
+  // (Python) may call SSL_* before its mmap report reaches us.
+  glob_t g{};
+  for (const char* pattern : {"/usr/lib/*/libssl.so*", "/lib/*/libssl.so*", "/usr/lib64/libssl.so*",
+                              "/usr/lib/libssl.so*", "/usr/local/lib/libssl.so*"}) {
+    if (::glob(pattern, 0, nullptr, &g) == 0) {
+      for (size_t i = 0; i < g.gl_pathc; ++i) {
+        // the file's own name, not the libssl.so symlink the glob met first
+        std::unique_ptr<char, decltype(&free)> real(::realpath(g.gl_pathv[i], nullptr), &free);
+        const std::string path = real ? real.get() : g.gl_pathv[i];
+        impl->examine(path, path);
+      }
+    }
+    globfree(&g);
+  }
+  return std::unique_ptr<TlsCapture>(new TlsCapture(std::move(impl)));
+}
+
+void TlsCapture::onExec(uint32_t pid) { impl_->scanProcess(pid); }
+
+void TlsCapture::onExit(uint32_t pid) {
+  std::erase_if(impl_->conns, [pid](const auto& kv) { return kv.first.pid == pid; });
+}
+
+bool TlsCapture::decode(const void* rec, size_t size, SessionWriter& writer) {
+  if (size < sizeof(aa_rec_header)) return false;
+  aa_rec_header hdr;
+  std::memcpy(&hdr, rec, sizeof(hdr));
+  if (hdr.type < 100 || hdr.type >= 200) return false;
+  const auto* bytes = static_cast<const uint8_t*>(rec);
+  if (hdr.type == AA_REC_TLS_DATA) {
+    aa_rec_tls_data d;
+    if (size < sizeof(d)) return true;
+    std::memcpy(&d, rec, sizeof(d));
+    if (d.data_len > size - sizeof(d) || d.data_len > AA_TLS_CHUNK) return true;
+    impl_->decodeData(d, bytes + sizeof(d), writer);
+  } else if (hdr.type == AA_REC_TLS_MMAP) {
+    aa_rec_tls_mmap m;
+    if (size < sizeof(m)) return true;
+    std::memcpy(&m, rec, sizeof(m));
+    impl_->scanProcess(m.hdr.pid);
+    // examined now, whatever it was: later mappings of this file are not reported
+    impl_->markSeen(m.dev, m.ino);
+  }
+  return true;
+}
+
+std::vector<ProbeStatusInfo> TlsCapture::probeReport() const {
+  std::vector<ProbeStatusInfo> out = impl_->sysReport;
+  for (const auto& lib : impl_->libs) out.insert(out.end(), lib->report.begin(), lib->report.end());
+  return out;
+}
+
+std::vector<LostCountInfo> TlsCapture::lostCounts() const {
+  std::vector<LostCountInfo> out;
+  const int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) return out;
+  std::vector<uint64_t> perCpu(cpus);
+  for (uint32_t slot = 0; slot < AA_TLS_LOSS_SLOTS; ++slot) {
+    if (bpf_map__lookup_elem(impl_->skel->maps.tls_lost, &slot, sizeof(slot), perCpu.data(),
+                             perCpu.size() * sizeof(uint64_t), 0) != 0)
+      continue;
+    uint64_t total = 0;
+    for (uint64_t n : perCpu) total += n;
+    if (total) out.push_back({kLossProbeNames[slot], total});
+  }
+  return out;
+}
+
+}  // namespace aa
