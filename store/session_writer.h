@@ -31,6 +31,7 @@ struct WriterOptions {
   bool writeIndex = true;
   bool truncateExisting = true;         // false: fail when the file exists
   uint32_t fileMode = 0600;             // sessions can hold secrets
+  int ownerUid = -1, ownerGid = -1;     // >= 0: chown the session and its index to them
 };
 
 struct WriterStats {

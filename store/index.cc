@@ -1,0 +1,301 @@
+#include "store/index.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "store/format.h"
+#include "store/net_addr.h"
+
+namespace aa {
+namespace {
+
+std::string_view view(capnp::Data::Reader d) {
+  return {reinterpret_cast<const char*>(d.begin()), d.size()};
+}
+
+template <typename T, size_t N>
+std::string packArray(const std::array<T, N>& a) {
+  return std::string(reinterpret_cast<const char*>(a.data()), sizeof(T) * N);
+}
+
+template <typename T, size_t N>
+void unpackArray(const std::string& blob, std::array<T, N>& a) {
+  // Older indexes may have fewer kinds: copy what is there.
+  std::memcpy(a.data(), blob.data(), std::min(blob.size(), sizeof(T) * N));
+}
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value);
+CREATE TABLE IF NOT EXISTS frames(offset INTEGER PRIMARY KEY, length INTEGER, first_seq INTEGER,
+  count INTEGER, t_min INTEGER, t_max INTEGER, kinds INTEGER, kind_counts BLOB, pids BLOB);
+CREATE TABLE IF NOT EXISTS processes(pid INTEGER PRIMARY KEY, ppid INTEGER, exe BLOB,
+  argv BLOB, comm BLOB, start_ns INTEGER, end_ns INTEGER, exit_code INTEGER, signal INTEGER,
+  kind_counts BLOB);
+CREATE TABLE IF NOT EXISTS files(path BLOB PRIMARY KEY, opens INTEGER, bytes_read INTEGER,
+  bytes_written INTEGER, first_ns INTEGER, last_ns INTEGER, kinds INTEGER);
+CREATE TABLE IF NOT EXISTS tls_conns(conn INTEGER PRIMARY KEY, pid INTEGER, fd INTEGER,
+  peer TEXT, lib BLOB, bytes_out INTEGER, bytes_in INTEGER, first_ns INTEGER, last_ns INTEGER);
+CREATE TABLE IF NOT EXISTS lost(probe TEXT PRIMARY KEY, count INTEGER);
+)sql";
+
+}  // namespace
+
+Status Indexer::createSchema(sql::Db& db) {
+  AA_RETURN_IF_ERROR(db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+  return db.exec(kSchema);
+}
+
+void Indexer::touchFile(std::string_view path, Kind kind, uint64_t t) {
+  auto [it, fresh] = files_.try_emplace(std::string(path));
+  File& f = it->second;
+  if (fresh || t < f.firstNs) f.firstNs = t;
+  f.lastNs = std::max(f.lastNs, t);
+  f.kinds |= bit(kind);
+  dirtyFiles_.insert(it->first);
+}
+
+void Indexer::addEvent(schema::Event::Reader e, Kind kind) {
+  const uint64_t t = e.getTNs();
+  const uint32_t pid = e.getPid();
+  auto [pit, freshProcess] = processes_.try_emplace(pid);
+  Process& p = pit->second;
+  if (freshProcess || t < p.startNs) p.startNs = t;
+  p.kindCounts[static_cast<size_t>(kind)]++;
+  if (e.hasComm()) p.comm = view(e.getComm());
+  dirtyProcesses_.insert(pid);
+
+  using W = schema::Event::Which;
+  switch (e.which()) {
+    case W::EXEC: {
+      auto x = e.getExec();
+      p.exe = view(x.getPath());
+      p.argv.clear();
+      for (auto a : x.getArgv()) {
+        if (!p.argv.empty()) p.argv.push_back('\0');
+        p.argv.append(view(a));
+      }
+      if (p.ppid == 0) p.ppid = x.getPpid();
+      break;
+    }
+    case W::FORK: {
+      uint32_t child = e.getFork().getChildPid();
+      std::string parentComm = p.comm;   // p may dangle once processes_ grows
+      auto [cit, freshChild] = processes_.try_emplace(child);
+      cit->second.ppid = pid;
+      if (freshChild || t < cit->second.startNs) cit->second.startNs = t;
+      if (cit->second.comm.empty()) cit->second.comm = parentComm;
+      dirtyProcesses_.insert(child);
+      break;
+    }
+    case W::EXIT: {
+      // Re-read: the fork branch may have rehashed processes_.
+      Process& q = processes_[pid];
+      q.endNs = t;
+      q.hasEnd = q.hasExit = true;
+      q.exitCode = e.getExit().getExitCode();
+      q.signal = e.getExit().getSignal();
+      break;
+    }
+    case W::FILE_OPEN: {
+      auto x = e.getFileOpen();
+      touchFile(view(x.getPath()), kind, t);
+      if (x.getRet() >= 0) files_[std::string(view(x.getPath()))].opens++;
+      break;
+    }
+    case W::FILE_CLOSE: {
+      auto x = e.getFileClose();
+      touchFile(view(x.getPath()), kind, t);
+      File& f = files_[std::string(view(x.getPath()))];
+      // Byte totals come from close summaries only: per-call read/write events
+      // (--io=calls) describe the same bytes again.
+      f.bytesRead += x.getBytesRead();
+      f.bytesWritten += x.getBytesWritten();
+      break;
+    }
+    case W::FILE_READ: touchFile(view(e.getFileRead().getPath()), kind, t); break;
+    case W::FILE_WRITE: touchFile(view(e.getFileWrite().getPath()), kind, t); break;
+    case W::FILE_RENAME:
+      touchFile(view(e.getFileRename().getOldPath()), kind, t);
+      touchFile(view(e.getFileRename().getNewPath()), kind, t);
+      break;
+    case W::FILE_UNLINK: touchFile(view(e.getFileUnlink().getPath()), kind, t); break;
+    case W::FILE_MKDIR: touchFile(view(e.getFileMkdir().getPath()), kind, t); break;
+    case W::FILE_RMDIR: touchFile(view(e.getFileRmdir().getPath()), kind, t); break;
+    case W::FILE_TRUNCATE: touchFile(view(e.getFileTruncate().getPath()), kind, t); break;
+    case W::FILE_CHMOD: touchFile(view(e.getFileChmod().getPath()), kind, t); break;
+    case W::SYMLINK: touchFile(view(e.getSymlink().getPath()), kind, t); break;
+    case W::NET_CONNECT: {
+      auto x = e.getNetConnect();
+      peers_[{pid, x.getFd()}] = formatPeer(x.getFamily(), view(x.getAddr()), x.getPort());
+      break;
+    }
+    case W::TLS: {
+      auto x = e.getTls();
+      auto [cit, fresh] = conns_.try_emplace(x.getConn());
+      TlsConn& c = cit->second;
+      if (fresh) {
+        c.pid = pid;
+        c.firstNs = t;
+        c.lib = view(x.getLib());
+      }
+      c.lastNs = std::max(c.lastNs, t);
+      if (x.getFd() >= 0) c.fd = x.getFd();
+      if (c.peer.empty() && c.fd >= 0) {
+        auto peer = peers_.find({c.pid, c.fd});
+        if (peer != peers_.end()) c.peer = peer->second;
+      }
+      (kind == Kind::kTlsWrite ? c.bytesOut : c.bytesIn) += x.getData().size();
+      dirtyConns_.insert(x.getConn());
+      break;
+    }
+    case W::LOST:
+      lost_[e.getLost().getProbe()] += e.getLost().getCount();
+      lostDirty_ = true;
+      break;
+    case W::CHDIR:
+      break;
+  }
+}
+
+void Indexer::addFrame(FrameInfo frame, capnp::List<schema::Event>::Reader events) {
+  frame.kinds = 0;
+  frame.kindCounts = {};
+  frame.pids.clear();
+  for (auto e : events) {
+    Kind k = kindOf(e);
+    frame.kinds |= bit(k);
+    frame.kindCounts[static_cast<size_t>(k)]++;
+    frame.pids.push_back(e.getPid());
+    addEvent(e, k);
+  }
+  std::sort(frame.pids.begin(), frame.pids.end());
+  frame.pids.erase(std::unique(frame.pids.begin(), frame.pids.end()), frame.pids.end());
+  frames_.push_back(std::move(frame));
+}
+
+Status Indexer::persist(sql::Db& db, const IndexMeta& meta) {
+  AA_RETURN_IF_ERROR(db.exec("BEGIN IMMEDIATE"));
+  auto fail = [&](const char* what) {
+    std::string msg = std::string("index: ") + what + ": " + db.error();
+    db.exec("ROLLBACK");
+    return Status::error(msg);
+  };
+
+  sql::Stmt frameRow(db, "INSERT OR REPLACE INTO frames VALUES(?,?,?,?,?,?,?,?,?)");
+  if (!frameRow.ok()) return fail("frames");
+  for (; persistedFrames_ < frames_.size(); ++persistedFrames_) {
+    const FrameInfo& f = frames_[persistedFrames_];
+    std::string pids(reinterpret_cast<const char*>(f.pids.data()), f.pids.size() * 4);
+    frameRow.bind(1, int64_t(f.offset)).bind(2, int64_t(f.length)).bind(3, int64_t(f.firstSeq))
+        .bind(4, int64_t(f.count)).bind(5, int64_t(f.tMin)).bind(6, int64_t(f.tMax))
+        .bind(7, int64_t(f.kinds)).bind(8, packArray(f.kindCounts)).bind(9, pids);
+    if (!frameRow.run()) return fail("frames");
+  }
+
+  sql::Stmt procRow(db, "INSERT OR REPLACE INTO processes VALUES(?,?,?,?,?,?,?,?,?,?)");
+  if (!procRow.ok()) return fail("processes");
+  for (uint32_t pid : dirtyProcesses_) {
+    const Process& p = processes_[pid];
+    procRow.bind(1, int64_t(pid)).bind(2, int64_t(p.ppid)).bind(3, p.exe).bind(4, p.argv)
+        .bind(5, p.comm).bind(6, int64_t(p.startNs));
+    if (p.hasEnd) procRow.bind(7, int64_t(p.endNs)); else procRow.bindNull(7);
+    if (p.hasExit) procRow.bind(8, int64_t(p.exitCode)).bind(9, int64_t(p.signal));
+    else procRow.bindNull(8).bindNull(9);
+    procRow.bind(10, packArray(p.kindCounts));
+    if (!procRow.run()) return fail("processes");
+  }
+
+  sql::Stmt fileRow(db, "INSERT OR REPLACE INTO files VALUES(?,?,?,?,?,?,?)");
+  if (!fileRow.ok()) return fail("files");
+  for (const std::string& path : dirtyFiles_) {
+    const File& f = files_[path];
+    fileRow.bind(1, path).bind(2, int64_t(f.opens)).bind(3, int64_t(f.bytesRead))
+        .bind(4, int64_t(f.bytesWritten)).bind(5, int64_t(f.firstNs)).bind(6, int64_t(f.lastNs))
+        .bind(7, int64_t(f.kinds));
+    if (!fileRow.run()) return fail("files");
+  }
+
+  sql::Stmt connRow(db, "INSERT OR REPLACE INTO tls_conns VALUES(?,?,?,?,?,?,?,?,?)");
+  if (!connRow.ok()) return fail("tls_conns");
+  for (uint64_t id : dirtyConns_) {
+    const TlsConn& c = conns_[id];
+    connRow.bind(1, int64_t(id)).bind(2, int64_t(c.pid)).bind(3, int64_t(c.fd))
+        .bindText(4, c.peer).bind(5, c.lib).bind(6, int64_t(c.bytesOut))
+        .bind(7, int64_t(c.bytesIn)).bind(8, int64_t(c.firstNs)).bind(9, int64_t(c.lastNs));
+    if (!connRow.run()) return fail("tls_conns");
+  }
+
+  if (lostDirty_) {
+    sql::Stmt lostRow(db, "INSERT OR REPLACE INTO lost VALUES(?,?)");
+    for (const auto& [probe, count] : lost_) {
+      lostRow.bindText(1, probe).bind(2, int64_t(count));
+      if (!lostRow.run()) return fail("lost");
+    }
+  }
+
+  sql::Stmt metaRow(db, "INSERT OR REPLACE INTO meta VALUES(?,?)");
+  auto putMeta = [&](const char* key, auto value) {
+    metaRow.bindText(1, key);
+    if constexpr (std::is_integral_v<decltype(value)>) metaRow.bind(2, int64_t(value));
+    else metaRow.bindText(2, value);
+    return metaRow.run();
+  };
+  if (!putMeta("index_version", kIndexVersion) ||
+      !putMeta("format_version", int64_t(format::kFormatVersion)) ||
+      !putMeta("session_id", meta.sessionId) || !putMeta("scanned_size", meta.scannedSize) ||
+      !putMeta("log_end", meta.logEnd) || !putMeta("damage", meta.damage))
+    return fail("meta");
+
+  if (!db.exec("COMMIT").ok()) return fail("commit");
+  dirtyProcesses_.clear();
+  dirtyFiles_.clear();
+  dirtyConns_.clear();
+  lostDirty_ = false;
+  return {};
+}
+
+std::optional<IndexMeta> readIndexMeta(sql::Db& db) {
+  sql::Stmt st(db, "SELECT key, value FROM meta");
+  if (!st.ok()) return std::nullopt;
+  IndexMeta m;
+  int64_t indexVersion = -1, formatVersion = -1;
+  while (st.step() == SQLITE_ROW) {
+    std::string key = st.blob(0);
+    if (key == "index_version") indexVersion = st.i64(1);
+    else if (key == "format_version") formatVersion = st.i64(1);
+    else if (key == "session_id") m.sessionId = st.blob(1);
+    else if (key == "scanned_size") m.scannedSize = st.i64(1);
+    else if (key == "log_end") m.logEnd = st.i64(1);
+    else if (key == "damage") m.damage = st.blob(1);
+  }
+  if (indexVersion != kIndexVersion || formatVersion != format::kFormatVersion)
+    return std::nullopt;
+  return m;
+}
+
+StatusOr<std::vector<FrameInfo>> loadFrames(sql::Db& db) {
+  sql::Stmt st(db, "SELECT offset, length, first_seq, count, t_min, t_max, kinds, kind_counts, "
+                   "pids FROM frames ORDER BY offset");
+  if (!st.ok()) return Status::error("index: frames: " + db.error());
+  std::vector<FrameInfo> frames;
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) {
+    FrameInfo f;
+    f.offset = st.i64(0);
+    f.length = st.i64(1);
+    f.firstSeq = st.i64(2);
+    f.count = st.i64(3);
+    f.tMin = st.i64(4);
+    f.tMax = st.i64(5);
+    f.kinds = st.i64(6);
+    unpackArray(st.blob(7), f.kindCounts);
+    std::string pids = st.blob(8);
+    f.pids.resize(pids.size() / 4);
+    std::memcpy(f.pids.data(), pids.data(), f.pids.size() * 4);
+    frames.push_back(std::move(f));
+  }
+  if (rc != SQLITE_DONE) return Status::error("index: frames: " + db.error());
+  return frames;
+}
+
+}  // namespace aa

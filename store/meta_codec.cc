@@ -1,0 +1,107 @@
+#include "store/meta_codec.h"
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/exception.h>
+
+#include "schema/session.capnp.h"
+
+namespace aa {
+namespace {
+
+capnp::Data::Reader data(const std::string& s) {
+  return {reinterpret_cast<const kj::byte*>(s.data()), s.size()};
+}
+std::string str(capnp::Data::Reader d) { return {reinterpret_cast<const char*>(d.begin()), d.size()}; }
+std::string str(capnp::Text::Reader t) { return {t.begin(), t.size()}; }
+
+}  // namespace
+
+kj::Array<capnp::word> encodeHeader(const SessionHeaderInfo& h) {
+  capnp::MallocMessageBuilder msg;
+  auto b = msg.initRoot<schema::SessionHeader>();
+  b.setFormatVersion(h.formatVersion);
+  b.setSessionId(h.sessionId);
+  b.setHost(h.host);
+  b.setKernel(h.kernel);
+  auto cmd = b.initCommand(h.command.size());
+  for (size_t i = 0; i < h.command.size(); ++i) cmd.set(i, data(h.command[i]));
+  b.setStartWallNs(h.startWallNs);
+  b.setStartMonoNs(h.startMonoNs);
+  b.setClockOffsetNs(h.clockOffsetNs);
+  b.setRecorderVersion(h.recorderVersion);
+  auto probes = b.initProbes(h.probes.size());
+  for (size_t i = 0; i < h.probes.size(); ++i) {
+    probes[i].setName(h.probes[i].name);
+    probes[i].setMode(h.probes[i].mode);
+    probes[i].setOk(h.probes[i].ok);
+    probes[i].setError(h.probes[i].error);
+  }
+  b.setRedaction(h.redaction);
+  b.setTarget(h.target);
+  auto opts = b.initOptions(h.options.size());
+  for (size_t i = 0; i < h.options.size(); ++i) opts.set(i, h.options[i]);
+  return capnp::messageToFlatArray(msg);
+}
+
+kj::Array<capnp::word> encodeFooter(const SessionFooterInfo& f) {
+  capnp::MallocMessageBuilder msg;
+  auto b = msg.initRoot<schema::SessionFooter>();
+  b.setEventCount(f.eventCount);
+  b.setBatchCount(f.batchCount);
+  b.setEndMonoNs(f.endMonoNs);
+  b.setEndWallNs(f.endWallNs);
+  b.setCleanStop(f.cleanStop);
+  b.setExitCode(f.exitCode);
+  auto lost = b.initLost(f.lost.size());
+  for (size_t i = 0; i < f.lost.size(); ++i) {
+    lost[i].setProbe(f.lost[i].probe);
+    lost[i].setCount(f.lost[i].count);
+  }
+  return capnp::messageToFlatArray(msg);
+}
+
+StatusOr<SessionHeaderInfo> decodeHeader(kj::ArrayPtr<const capnp::word> words) {
+  SessionHeaderInfo h;
+  KJ_IF_MAYBE(e, kj::runCatchingExceptions([&] {
+    capnp::FlatArrayMessageReader msg(words);
+    auto r = msg.getRoot<schema::SessionHeader>();
+    h.formatVersion = r.getFormatVersion();
+    h.sessionId = str(r.getSessionId());
+    h.host = str(r.getHost());
+    h.kernel = str(r.getKernel());
+    for (auto c : r.getCommand()) h.command.push_back(str(c));
+    h.startWallNs = r.getStartWallNs();
+    h.startMonoNs = r.getStartMonoNs();
+    h.clockOffsetNs = r.getClockOffsetNs();
+    h.recorderVersion = str(r.getRecorderVersion());
+    for (auto p : r.getProbes())
+      h.probes.push_back({str(p.getName()), str(p.getMode()), p.getOk(), str(p.getError())});
+    h.redaction = r.getRedaction();
+    h.target = str(r.getTarget());
+    for (auto o : r.getOptions()) h.options.push_back(str(o));
+  })) {
+    return Status::error("undecodable session header: " + std::string(e->getDescription().cStr()));
+  }
+  return h;
+}
+
+StatusOr<SessionFooterInfo> decodeFooter(kj::ArrayPtr<const capnp::word> words) {
+  SessionFooterInfo f;
+  KJ_IF_MAYBE(e, kj::runCatchingExceptions([&] {
+    capnp::FlatArrayMessageReader msg(words);
+    auto r = msg.getRoot<schema::SessionFooter>();
+    f.eventCount = r.getEventCount();
+    f.batchCount = r.getBatchCount();
+    f.endMonoNs = r.getEndMonoNs();
+    f.endWallNs = r.getEndWallNs();
+    f.cleanStop = r.getCleanStop();
+    f.exitCode = r.getExitCode();
+    for (auto l : r.getLost()) f.lost.push_back({str(l.getProbe()), l.getCount()});
+  })) {
+    return Status::error("undecodable session footer: " + std::string(e->getDescription().cStr()));
+  }
+  return f;
+}
+
+}  // namespace aa

@@ -1,0 +1,541 @@
+#include "store/session_reader.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <list>
+#include <mutex>
+#include <thread>
+
+#include <capnp/serialize.h>
+#include <kj/exception.h>
+
+#include "store/format.h"
+#include "store/index.h"
+#include "store/meta_codec.h"
+
+namespace aa {
+namespace {
+
+constexpr size_t kCachedFrames = 8;
+
+class DecodedFrameImpl final : public DecodedFrame {
+ public:
+  // `words` either points into the mapped file or into `owned`.
+  DecodedFrameImpl(kj::Array<capnp::word> owned, kj::ArrayPtr<const capnp::word> words)
+      : owned_(kj::mv(owned)), reader_(words, options(words.size())) {}
+  ~DecodedFrameImpl() noexcept override {}
+  capnp::List<schema::Event>::Reader events() const override {
+    return const_cast<capnp::FlatArrayMessageReader&>(reader_).getRoot<schema::Batch>().getEvents();
+  }
+
+ private:
+  static capnp::ReaderOptions options(size_t words) {
+    capnp::ReaderOptions o;
+    // Each word may be visited a few times by a caller that reads fields repeatedly;
+    // the limit only guards against pointer loops in damaged data.
+    o.traversalLimitInWords = words * 64 + 1024;
+    return o;
+  }
+  kj::Array<capnp::word> owned_;
+  capnp::FlatArrayMessageReader reader_;
+};
+
+std::string errnoText(int err) { return std::strerror(err); }
+
+}  // namespace
+
+class SessionReader::Impl {
+ public:
+  ~Impl() {
+    if (map_) munmap(map_, size_);
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Status open(const std::string& path, const ReaderOptions& options);
+  StatusOr<std::shared_ptr<const DecodedFrame>> decode(size_t i) const;
+  std::string where(uint64_t offset) const { return path_ + ": offset " + std::to_string(offset); }
+
+  std::string path_;
+  int fd_ = -1;
+  uint8_t* map_ = nullptr;
+  uint64_t size_ = 0;
+  uint64_t dataStart_ = 0;
+  SessionHeaderInfo header_;
+  std::optional<SessionFooterInfo> footer_;
+  Status damage_;
+  bool rebuilt_ = false;
+  std::vector<FrameInfo> frames_;
+  sql::Db db_;
+  mutable std::mutex cacheMu_;
+  mutable std::list<std::pair<size_t, std::shared_ptr<const DecodedFrame>>> cache_;
+  mutable std::atomic<uint64_t> bytesDecoded_{0};
+
+ private:
+  Status readHeader();
+  // Scans every frame of the log into `indexer`, finding the footer and any damage.
+  void scan(Indexer& indexer, const ReaderOptions& options);
+  void findFooter();
+  Status rebuildInto(const std::string& dbPath, const ReaderOptions& options);
+};
+
+Status SessionReader::Impl::readHeader() {
+  if (size_ == 0) return Status::error(path_ + ": empty file, not a session");
+  if (size_ < format::kFileHeaderSize || std::memcmp(map_, format::kFileMagic, 8) != 0)
+    return Status::error(path_ + ": not an aa-record session (bad magic)");
+  uint32_t fields[4];
+  std::memcpy(fields, map_ + 8, sizeof fields);
+  if (fields[0] > format::kFormatVersion)
+    return Status::error(path_ + ": format version " + std::to_string(fields[0]) +
+                         " is newer than this reader's (" + std::to_string(format::kFormatVersion) +
+                         ")");
+  uint32_t len = fields[1];
+  if (len % 8 != 0 || len > format::kMaxHeaderPayload || format::kFileHeaderSize + len > size_)
+    return Status::error(path_ + ": truncated or damaged session header");
+  if (format::crc32(map_ + format::kFileHeaderSize, len) != fields[2])
+    return Status::error(path_ + ": session header checksum mismatch");
+  auto words = kj::arrayPtr(reinterpret_cast<const capnp::word*>(map_ + format::kFileHeaderSize),
+                            len / 8);
+  auto h = decodeHeader(words);
+  if (!h.ok()) return Status::error(path_ + ": " + h.status().message());
+  header_ = std::move(h.value());
+  dataStart_ = format::kFileHeaderSize + len;
+  return {};
+}
+
+StatusOr<std::shared_ptr<const DecodedFrame>> SessionReader::Impl::decode(size_t i) const {
+  {
+    std::lock_guard<std::mutex> lock(cacheMu_);
+    for (auto it = cache_.begin(); it != cache_.end(); ++it) {
+      if (it->first == i) {
+        cache_.splice(cache_.begin(), cache_, it);
+        return cache_.front().second;
+      }
+    }
+  }
+  if (i >= frames_.size()) return Status::error(path_ + ": no frame " + std::to_string(i));
+  const FrameInfo& f = frames_[i];
+  if (f.offset >= size_ || f.offset % 8 != 0)
+    return Status::error(where(f.offset) + ": frame outside the file (stale index?)");
+  format::FrameHeader h;
+  if (auto err = format::checkFrame(map_ + f.offset, f.offset, size_, &h))
+    return Status::error(where(f.offset) + ": " + *err);
+  if (h.type != format::kFrameBatch || h.count != f.count || h.firstSeq != f.firstSeq)
+    return Status::error(where(f.offset) + ": frame does not match the index (stale index?)");
+  const uint8_t* payload = map_ + f.offset + format::kFrameHeaderSize;
+  bytesDecoded_ += h.storedLen;
+
+  kj::Array<capnp::word> owned;
+  kj::ArrayPtr<const capnp::word> words;
+  if (h.flags & format::kFlagZstd) {
+    thread_local ZSTD_DCtx* dctx = ZSTD_createDCtx();
+    owned = kj::heapArray<capnp::word>(h.rawLen / 8);
+    size_t n = ZSTD_decompressDCtx(dctx, owned.begin(), h.rawLen, payload, h.storedLen);
+    if (ZSTD_isError(n) || n != h.rawLen)
+      return Status::error(where(f.offset) + ": cannot decompress frame");
+    words = owned.asPtr();
+  } else {
+    words = kj::arrayPtr(reinterpret_cast<const capnp::word*>(payload), h.rawLen / 8);
+  }
+  std::shared_ptr<const DecodedFrame> frame;
+  KJ_IF_MAYBE(e, kj::runCatchingExceptions([&] {
+    auto d = std::make_shared<DecodedFrameImpl>(kj::mv(owned), words);
+    auto events = d->events();
+    // Touch every pointer once so a damaged message fails here, not in a caller.
+    capnp::FlatArrayMessageReader check(words);
+    check.getRoot<schema::Batch>().totalSize();
+    if (events.size() != h.count) KJ_FAIL_REQUIRE("event count differs from the frame header");
+    frame = std::move(d);
+  })) {
+    return Status::error(where(f.offset) + ": undecodable frame: " +
+                         std::string(e->getDescription().cStr()));
+  }
+  std::lock_guard<std::mutex> lock(cacheMu_);
+  cache_.emplace_front(i, frame);
+  if (cache_.size() > kCachedFrames) cache_.pop_back();
+  return frame;
+}
+
+void SessionReader::Impl::scan(Indexer& indexer, const ReaderOptions& options) {
+  uint64_t off = dataStart_;
+  uint64_t nextSeq = 0;
+  auto lastProgress = std::chrono::steady_clock::now();
+  auto noteDamage = [&](uint64_t at, const std::string& why) {
+    if (damage_.ok()) damage_ = Status::error(where(at) + ": " + why);
+  };
+  while (off < size_) {
+    format::FrameHeader h;
+    auto err = format::checkFrame(map_ + off, off, size_, &h);
+    if (!err && h.type == format::kFrameBatch && h.firstSeq < nextSeq) err = "sequence goes back";
+    if (err) {
+      noteDamage(off, *err);
+      // Resynchronize: the next 8-aligned whole frame with a later sequence number.
+      uint64_t next = off + 8;
+      for (; next + format::kFrameHeaderSize <= size_; next += 8) {
+        format::FrameHeader h2;
+        if (!format::checkFrame(map_ + next, next, size_, &h2) && h2.firstSeq >= nextSeq) break;
+      }
+      off = next;
+      continue;
+    }
+    if (h.type == format::kFrameFooter) {
+      auto words = kj::arrayPtr(
+          reinterpret_cast<const capnp::word*>(map_ + off + format::kFrameHeaderSize), h.rawLen / 8);
+      auto f = decodeFooter(words);
+      if (f.ok()) footer_ = f.value();
+      else noteDamage(off, f.status().message());
+      off += h.frameLength();
+      if (off < size_) noteDamage(off, "data after the footer");
+      break;
+    }
+    FrameInfo info;
+    info.offset = off;
+    info.length = h.frameLength();
+    info.firstSeq = h.firstSeq;
+    info.count = h.count;
+    info.tMin = h.tMin;
+    info.tMax = h.tMax;
+    frames_.push_back(info);
+    auto decoded = decode(frames_.size() - 1);
+    if (!decoded.ok()) {
+      frames_.pop_back();
+      noteDamage(off, decoded.status().message().substr(where(off).size() + 2));
+    } else {
+      indexer.addFrame(info, decoded.value()->events());
+      nextSeq = h.firstSeq + h.count;
+    }
+    off += h.frameLength();
+    auto now = std::chrono::steady_clock::now();
+    if (options.progress && now - lastProgress > std::chrono::milliseconds(50)) {
+      options.progress(off, size_);
+      lastProgress = now;
+    }
+  }
+  frames_ = indexer.frames();
+  std::lock_guard<std::mutex> lock(cacheMu_);
+  cache_.clear();   // frame indexes were provisional during the scan
+  if (options.progress) options.progress(size_, size_);
+}
+
+void SessionReader::Impl::findFooter() {
+  uint64_t off = frames_.empty() ? dataStart_ : frames_.back().offset + frames_.back().length;
+  format::FrameHeader h;
+  if (off < size_ && !format::checkFrame(map_ + off, off, size_, &h) &&
+      h.type == format::kFrameFooter) {
+    auto words = kj::arrayPtr(
+        reinterpret_cast<const capnp::word*>(map_ + off + format::kFrameHeaderSize), h.rawLen / 8);
+    auto f = decodeFooter(words);
+    if (f.ok()) footer_ = f.value();
+  }
+}
+
+Status SessionReader::Impl::rebuildInto(const std::string& dbPath, const ReaderOptions& options) {
+  Indexer indexer;
+  scan(indexer, options);
+  rebuilt_ = true;
+  IndexMeta meta;
+  meta.sessionId = header_.sessionId;
+  meta.scannedSize = size_;
+  meta.logEnd = frames_.empty() ? dataStart_ : frames_.back().offset + frames_.back().length;
+  meta.damage = damage_.ok() ? "" : damage_.message();
+
+  auto persistTo = [&](const std::string& p) -> Status {
+    auto db = sql::Db::open(p, false);
+    if (!db.ok()) return db.status();
+    db_ = std::move(db.value());
+    AA_RETURN_IF_ERROR(db_.exec("PRAGMA journal_mode=DELETE; PRAGMA synchronous=OFF;"));
+    AA_RETURN_IF_ERROR(db_.exec(
+        "DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS frames; DROP TABLE IF EXISTS processes;"
+        "DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS tls_conns; DROP TABLE IF EXISTS lost;"));
+    AA_RETURN_IF_ERROR(db_.exec(
+        "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value);"));
+    Status s = Indexer::createSchema(db_);
+    // createSchema asks for WAL; a rebuilt index is written once, so keep it simple.
+    AA_RETURN_IF_ERROR(db_.exec("PRAGMA journal_mode=DELETE;"));
+    AA_RETURN_IF_ERROR(s);
+    return indexer.persist(db_, meta);
+  };
+
+  if (dbPath != ":memory:") {
+    // Build beside, then rename over: a reader never sees a half-built index.
+    std::string tmp = dbPath + ".tmp." + std::to_string(getpid());
+    ::unlink(tmp.c_str());
+    Status s = persistTo(tmp);
+    if (s.ok()) {
+      db_ = sql::Db();
+      for (const char* suffix : {"-wal", "-shm"}) ::unlink((dbPath + suffix).c_str());
+      if (::rename(tmp.c_str(), dbPath.c_str()) == 0) {
+        auto db = sql::Db::open(dbPath, false);
+        if (db.ok()) {
+          db_ = std::move(db.value());
+          return {};
+        }
+      }
+    }
+    ::unlink(tmp.c_str());
+    // An unwritable directory (a read-only fixture, another user's session): keep
+    // the index in memory for this reader only.
+  }
+  return persistTo(":memory:");
+}
+
+Status SessionReader::Impl::open(const std::string& path, const ReaderOptions& options) {
+  path_ = path;
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) return Status::error(path + ": cannot open: " + errnoText(errno));
+  struct stat st{};
+  if (fstat(fd_, &st) != 0) return Status::error(path + ": cannot stat: " + errnoText(errno));
+  if (!S_ISREG(st.st_mode)) return Status::error(path + ": not a regular file");
+  size_ = st.st_size;
+  if (size_ > 0) {
+    void* m = mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd_, 0);
+    if (m == MAP_FAILED) return Status::error(path + ": cannot map: " + errnoText(errno));
+    map_ = static_cast<uint8_t*>(m);
+    madvise(map_, size_, MADV_WILLNEED);
+  }
+  AA_RETURN_IF_ERROR(readHeader());
+  // A session being recorded is locked by its writer: read it with a private index.
+  bool live = flock(fd_, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  if (!live) flock(fd_, LOCK_UN);
+
+  std::string indexPath = path + "-index";
+  if (!options.useIndex || live) return rebuildInto(":memory:", options);
+
+  if (!options.rebuildIndex && ::access(indexPath.c_str(), F_OK) == 0) {
+    auto db = sql::Db::open(indexPath, false);
+    if (!db.ok()) db = sql::Db::open(indexPath, true);
+    if (db.ok()) {
+      auto meta = readIndexMeta(db.value());
+      if (meta && meta->sessionId == header_.sessionId && meta->scannedSize == size_) {
+        auto frames = loadFrames(db.value());
+        if (frames.ok()) {
+          db_ = std::move(db.value());
+          frames_ = std::move(frames.value());
+          if (!meta->damage.empty()) damage_ = Status::error(meta->damage);
+          findFooter();
+          return {};
+        }
+      }
+    }
+  }
+  return rebuildInto(indexPath, options);
+}
+
+SessionReader::SessionReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SessionReader::~SessionReader() = default;
+
+StatusOr<std::unique_ptr<SessionReader>> SessionReader::open(const std::string& path,
+                                                             ReaderOptions options) {
+  auto impl = std::make_unique<Impl>();
+  Status s = impl->open(path, options);
+  if (!s.ok()) return s;
+  return std::unique_ptr<SessionReader>(new SessionReader(std::move(impl)));
+}
+
+const std::string& SessionReader::path() const { return impl_->path_; }
+const SessionHeaderInfo& SessionReader::header() const { return impl_->header_; }
+const std::optional<SessionFooterInfo>& SessionReader::footer() const { return impl_->footer_; }
+const Status& SessionReader::damage() const { return impl_->damage_; }
+bool SessionReader::indexRebuilt() const { return impl_->rebuilt_; }
+const std::vector<FrameInfo>& SessionReader::frames() const { return impl_->frames_; }
+uint64_t SessionReader::fileSize() const { return impl_->size_; }
+uint64_t SessionReader::bytesDecoded() const { return impl_->bytesDecoded_; }
+
+uint64_t SessionReader::eventCount() const {
+  uint64_t n = 0;
+  for (const auto& f : impl_->frames_) n += f.count;
+  return n;
+}
+
+uint64_t SessionReader::relNs(uint64_t monoNs) const {
+  uint64_t start = impl_->header_.startMonoNs;
+  return monoNs > start ? monoNs - start : 0;
+}
+
+uint64_t SessionReader::durationNs() const {
+  uint64_t end = 0;
+  for (const auto& f : impl_->frames_) end = std::max(end, f.tMax);
+  return relNs(end);
+}
+
+StatusOr<std::shared_ptr<const DecodedFrame>> SessionReader::frame(size_t i) const {
+  return impl_->decode(i);
+}
+
+size_t SessionReader::frameOfSeq(uint64_t seq) const {
+  const auto& frames = impl_->frames_;
+  auto it = std::upper_bound(frames.begin(), frames.end(), seq,
+                             [](uint64_t s, const FrameInfo& f) { return s < f.firstSeq; });
+  if (it == frames.begin()) return frames.size();
+  --it;
+  return seq < it->firstSeq + it->count ? size_t(it - frames.begin()) : frames.size();
+}
+
+std::vector<size_t> SessionReader::framesFor(const EventQuery& q) const {
+  const uint64_t start = impl_->header_.startMonoNs;
+  std::vector<size_t> out;
+  const auto& frames = impl_->frames_;
+  for (size_t i = 0; i < frames.size(); ++i) {
+    const FrameInfo& f = frames[i];
+    if (f.firstSeq + f.count <= q.fromSeq) continue;
+    if (!(f.kinds & q.kinds)) continue;
+    if (q.fromNs && f.tMax < start + *q.fromNs) continue;
+    if (q.toNs && f.tMin > start + *q.toNs) continue;
+    if (!q.pids.empty() &&
+        std::none_of(q.pids.begin(), q.pids.end(), [&](uint32_t p) {
+          return std::binary_search(f.pids.begin(), f.pids.end(), p);
+        }))
+      continue;
+    out.push_back(i);
+  }
+  return out;
+}
+
+Status SessionReader::forEach(const EventQuery& q,
+                              const std::function<bool(schema::Event::Reader)>& visit) const {
+  const uint64_t start = impl_->header_.startMonoNs;
+  for (size_t i : framesFor(q)) {
+    auto frame = impl_->decode(i);
+    if (!frame.ok()) return frame.status();
+    bool stop = false;
+    KJ_IF_MAYBE(e, kj::runCatchingExceptions([&] {
+      for (auto e : frame.value()->events()) {
+        if (e.getSeq() < q.fromSeq) continue;
+        uint64_t t = e.getTNs();
+        uint64_t rel = t > start ? t - start : 0;
+        if (q.fromNs && rel < *q.fromNs) continue;
+        if (q.toNs && rel > *q.toNs) continue;
+        if (!(q.kinds & bit(kindOf(e)))) continue;
+        if (!q.pids.empty() && std::find(q.pids.begin(), q.pids.end(), e.getPid()) == q.pids.end())
+          continue;
+        if (!visit(e)) {
+          stop = true;
+          return;
+        }
+      }
+    })) {
+      return Status::error(impl_->where(impl_->frames_[i].offset) + ": " +
+                           std::string(e->getDescription().cStr()));
+    }
+    if (stop) break;
+  }
+  return {};
+}
+
+std::vector<ProcessRow> SessionReader::processes() const {
+  std::vector<ProcessRow> rows;
+  sql::Stmt st(impl_->db_, "SELECT pid, ppid, exe, argv, comm, start_ns, end_ns, exit_code, signal, "
+                           "kind_counts FROM processes ORDER BY start_ns, pid");
+  if (!st.ok()) return rows;
+  while (st.step() == SQLITE_ROW) {
+    ProcessRow r;
+    r.pid = st.i64(0);
+    r.ppid = st.i64(1);
+    r.exe = st.blob(2);
+    std::string argv = st.blob(3);
+    if (!r.exe.empty() || !argv.empty()) {
+      size_t pos = 0;
+      while (true) {
+        size_t nul = argv.find('\0', pos);
+        r.argv.push_back(argv.substr(pos, nul - pos));
+        if (nul == std::string::npos) break;
+        pos = nul + 1;
+      }
+    }
+    r.comm = st.blob(4);
+    r.startNs = relNs(st.i64(5));
+    if (!st.isNull(6)) r.endNs = relNs(st.i64(6));
+    if (!st.isNull(7)) r.exitCode = st.i64(7);
+    if (!st.isNull(8)) r.signal = st.i64(8);
+    std::string counts = st.blob(9);
+    std::memcpy(r.kindCounts.data(), counts.data(),
+                std::min(counts.size(), sizeof(uint64_t) * r.kindCounts.size()));
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+std::vector<FileRow> SessionReader::files() const {
+  std::vector<FileRow> rows;
+  sql::Stmt st(impl_->db_, "SELECT path, opens, bytes_read, bytes_written, first_ns, last_ns, kinds "
+                           "FROM files ORDER BY path");
+  if (!st.ok()) return rows;
+  while (st.step() == SQLITE_ROW) {
+    FileRow r;
+    r.path = st.blob(0);
+    r.opens = st.i64(1);
+    r.bytesRead = st.i64(2);
+    r.bytesWritten = st.i64(3);
+    r.firstNs = relNs(st.i64(4));
+    r.lastNs = relNs(st.i64(5));
+    r.kinds = st.i64(6);
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+std::vector<TlsConnRow> SessionReader::tlsConnections() const {
+  std::vector<TlsConnRow> rows;
+  sql::Stmt st(impl_->db_, "SELECT conn, pid, fd, peer, lib, bytes_out, bytes_in, first_ns, last_ns "
+                           "FROM tls_conns ORDER BY first_ns, conn");
+  if (!st.ok()) return rows;
+  while (st.step() == SQLITE_ROW) {
+    TlsConnRow r;
+    r.conn = st.i64(0);
+    r.pid = st.i64(1);
+    r.fd = st.i64(2);
+    r.peer = st.blob(3);
+    r.lib = st.blob(4);
+    r.bytesOut = st.i64(5);
+    r.bytesIn = st.i64(6);
+    r.firstNs = relNs(st.i64(7));
+    r.lastNs = relNs(st.i64(8));
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+std::array<uint64_t, kKindCount> SessionReader::kindTotals() const {
+  std::array<uint64_t, kKindCount> totals{};
+  for (const auto& f : impl_->frames_)
+    for (size_t k = 0; k < totals.size(); ++k) totals[k] += f.kindCounts[k];
+  return totals;
+}
+
+std::vector<LostCountInfo> SessionReader::lostTotals() const {
+  std::vector<LostCountInfo> rows;
+  sql::Stmt st(impl_->db_, "SELECT probe, count FROM lost ORDER BY probe");
+  if (!st.ok()) return rows;
+  while (st.step() == SQLITE_ROW) rows.push_back({st.blob(0), uint64_t(st.i64(1))});
+  return rows;
+}
+
+Status replay(const SessionReader& reader, const EventQuery& query, double speed,
+              const std::function<bool(schema::Event::Reader)>& visit) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point wallStart = Clock::now();
+  std::optional<uint64_t> firstT;
+  return reader.forEach(query, [&](schema::Event::Reader e) {
+    if (speed > 0) {
+      uint64_t t = e.getTNs();
+      if (!firstT) firstT = t;
+      // Events recorded out of order across CPUs are delivered at once, never earlier
+      // than an event already delivered.
+      if (t > *firstT) {
+        auto due = wallStart + std::chrono::nanoseconds(uint64_t((t - *firstT) / speed));
+        std::this_thread::sleep_until(due);
+      }
+    }
+    return visit(e);
+  });
+}
+
+}  // namespace aa

@@ -1,0 +1,518 @@
+#include "store/session_writer.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <deque>
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+
+#ifdef AA_HAVE_URING
+#include <liburing.h>
+#endif
+
+#include "store/format.h"
+#include "store/index.h"
+#include "store/meta_codec.h"
+
+namespace aa {
+namespace {
+
+uint64_t clockNs(clockid_t clock) {
+  timespec ts{};
+  clock_gettime(clock, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
+}
+
+std::string randomHexId() {
+  uint8_t bytes[16] = {};
+  if (getrandom(bytes, sizeof bytes, 0) != sizeof bytes) {
+    uint64_t t = clockNs(CLOCK_REALTIME) ^ (uint64_t(getpid()) << 32);
+    std::memcpy(bytes, &t, sizeof t);
+  }
+  static const char* hex = "0123456789abcdef";
+  std::string s;
+  for (uint8_t b : bytes) {
+    s.push_back(hex[b >> 4]);
+    s.push_back(hex[b & 15]);
+  }
+  return s;
+}
+
+std::string errnoText(int err) { return std::strerror(err); }
+
+// One frame on its way to the disk. Owned by the writer until its write completed
+// and it has been indexed.
+struct PendingFrame {
+  uint64_t offset = 0;
+  std::vector<uint8_t> bytes;        // header + payload + padding, as written
+  size_t written = 0;
+  bool complete = false;
+  FrameInfo info;
+  kj::Array<capnp::word> raw;        // the uncompressed message, for the index
+};
+
+}  // namespace
+
+class SessionWriter::Impl {
+ public:
+  ~Impl();
+  Status open(const std::string& path, SessionHeaderInfo header, WriterOptions options);
+  schema::Event::Builder append();
+  Status flush();
+  Status close(SessionFooterInfo footer);
+
+  std::string path_;
+  WriterOptions opt_;
+  SessionHeaderInfo header_;
+  WriterStats stats_;
+  Status error_;
+  uint64_t nextSeq_ = 0;
+
+ private:
+  void startBatch();
+  Status submit(PendingFrame* f);
+  Status reap(bool wait);
+  void indexCompleted(bool force);
+  Status writeAllSync(const uint8_t* data, size_t len, uint64_t offset);
+  void abandonIndex(const Status& why);
+
+  int fd_ = -1;
+  uint64_t fileOffset_ = 0;
+  uint64_t bytesSinceSync_ = 0;
+  bool closed_ = false;
+
+  // The batch being filled. Its first segment holds exactly the event list, so
+  // that truncating the list at flush gives its unused tail back (see startBatch).
+  std::unique_ptr<capnp::MallocMessageBuilder> msg_;
+  capnp::Orphan<capnp::List<schema::Event>> list_;
+  capnp::List<schema::Event>::Builder events_;
+  uint32_t count_ = 0;
+  size_t firstSegmentWords_ = 0;
+
+  std::deque<std::unique_ptr<PendingFrame>> pending_;   // in file order
+  int fsyncsInFlight_ = 0;
+  ZSTD_CCtx* zstd_ = nullptr;
+
+  Indexer indexer_;
+  sql::Db index_;
+  size_t unpersistedFrames_ = 0;
+  std::chrono::steady_clock::time_point lastPersist_;
+
+#ifdef AA_HAVE_URING
+  io_uring ring_{};
+  bool uring_ = false;
+#endif
+};
+
+SessionWriter::Impl::~Impl() {
+  if (!closed_ && fd_ >= 0) {
+    // No footer: like a crash, but every submitted frame is completed and indexed.
+    flush();
+    while (!pending_.empty() || fsyncsInFlight_ > 0) {
+      if (!reap(true).ok()) break;
+    }
+    indexCompleted(true);
+  }
+#ifdef AA_HAVE_URING
+  if (uring_) io_uring_queue_exit(&ring_);
+#endif
+  if (fd_ >= 0) ::close(fd_);
+  if (zstd_) ZSTD_freeCCtx(zstd_);
+}
+
+Status SessionWriter::Impl::open(const std::string& path, SessionHeaderInfo header,
+                                 WriterOptions options) {
+  path_ = path;
+  opt_ = options;
+  if (opt_.batchEvents == 0) opt_.batchEvents = 1;
+  if (opt_.inFlight == 0) opt_.inFlight = 1;
+
+  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (opt_.truncateExisting ? O_TRUNC : O_EXCL);
+  fd_ = ::open(path.c_str(), flags, opt_.fileMode);
+  if (fd_ < 0) return Status::error(path + ": cannot create: " + errnoText(errno));
+  if (flock(fd_, LOCK_EX | LOCK_NB) != 0)
+    return Status::error(path + ": another recorder is writing this session");
+  fchmod(fd_, opt_.fileMode);   // the umask must not widen access to a session
+  if (opt_.ownerUid >= 0 && fchown(fd_, opt_.ownerUid, opt_.ownerGid) != 0)
+    return Status::error(path + ": cannot give to uid " + std::to_string(opt_.ownerUid) + ": " +
+                         errnoText(errno));
+
+  header.formatVersion = format::kFormatVersion;
+  if (header.sessionId.empty()) header.sessionId = randomHexId();
+  if (header.host.empty()) {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    header.host = host;
+  }
+  if (header.kernel.empty()) {
+    utsname u{};
+    if (uname(&u) == 0) header.kernel = u.release;
+  }
+  if (header.startMonoNs == 0) header.startMonoNs = clockNs(CLOCK_MONOTONIC);
+  if (header.startWallNs == 0) {
+    uint64_t mono = clockNs(CLOCK_MONOTONIC);
+    int64_t wall = clockNs(CLOCK_REALTIME);
+    header.clockOffsetNs = wall - int64_t(mono);
+    header.startWallNs = int64_t(header.startMonoNs) + header.clockOffsetNs;
+  }
+  header_ = header;
+
+  kj::Array<capnp::word> words = encodeHeader(header_);
+  auto payload = words.asBytes();
+  std::vector<uint8_t> fileHeader(format::kFileHeaderSize);
+  std::memcpy(fileHeader.data(), format::kFileMagic, 8);
+  uint32_t fields[4] = {format::kFormatVersion, uint32_t(payload.size()),
+                        format::crc32(payload.begin(), payload.size()), 0};
+  std::memcpy(fileHeader.data() + 8, fields, sizeof fields);   // x86-64/arm64: little-endian
+  fileHeader.insert(fileHeader.end(), payload.begin(), payload.end());
+  AA_RETURN_IF_ERROR(writeAllSync(fileHeader.data(), fileHeader.size(), 0));
+  fileOffset_ = fileHeader.size();
+  stats_.bytesWritten = fileOffset_;
+
+  zstd_ = ZSTD_createCCtx();
+  if (!zstd_) return Status::error(path + ": zstd: out of memory");
+
+#ifdef AA_HAVE_URING
+  if (opt_.useIoUring) {
+    int rc = io_uring_queue_init(opt_.inFlight * 2 + 2, &ring_, 0);
+    uring_ = rc == 0;   // otherwise fall back to pwrite (e.g. io_uring disabled by sysctl)
+  }
+#endif
+
+  if (opt_.writeIndex) {
+    std::string indexPath = path + "-index";
+    for (const char* suffix : {"", "-wal", "-shm"}) ::unlink((indexPath + suffix).c_str());
+    auto db = sql::Db::open(indexPath, false);
+    if (!db.ok()) {
+      abandonIndex(db.status());
+    } else {
+      index_ = std::move(db.value());
+      Status s = Indexer::createSchema(index_);
+      if (!s.ok()) abandonIndex(s);
+      if (opt_.ownerUid >= 0) (void)!chown(indexPath.c_str(), opt_.ownerUid, opt_.ownerGid);
+    }
+  }
+  lastPersist_ = std::chrono::steady_clock::now();
+  startBatch();
+  return {};
+}
+
+void SessionWriter::Impl::abandonIndex(const Status& why) {
+  // The index is a cache the reader can rebuild; a recording never fails for it.
+  index_ = sql::Db();
+  opt_.writeIndex = false;
+  (void)why;
+}
+
+void SessionWriter::Impl::startBatch() {
+  constexpr size_t kStructWords = schema::Event::_capnpPrivate::dataWordSize +
+                                  schema::Event::_capnpPrivate::pointerCount;
+  // Root pointer, the Batch struct (one pointer), the list tag, then the list.
+  firstSegmentWords_ = 1 + 1 + 1 + size_t(opt_.batchEvents) * kStructWords;
+  msg_ = std::make_unique<capnp::MallocMessageBuilder>(
+      firstSegmentWords_, capnp::AllocationStrategy::GROW_HEURISTICALLY);
+  msg_->initRoot<schema::Batch>();
+  list_ = msg_->getOrphanage().newOrphan<capnp::List<schema::Event>>(opt_.batchEvents);
+  events_ = list_.get();
+  count_ = 0;
+}
+
+schema::Event::Builder SessionWriter::Impl::append() {
+  if (count_ == opt_.batchEvents ||
+      (count_ > 0 && (msg_->sizeInWords() - firstSegmentWords_) * 8 >= opt_.batchBytes)) {
+    Status s = flush();
+    if (!s.ok() && error_.ok()) error_ = s;
+  }
+  auto e = events_[count_++];
+  e.setSeq(nextSeq_++);
+  return e;
+}
+
+Status SessionWriter::Impl::flush() {
+  if (closed_) return Status::error(path_ + ": writer is closed");
+  if (count_ == 0) return error_;
+
+  auto pf = std::make_unique<PendingFrame>();
+  uint32_t n = count_;
+  uint64_t tMin = UINT64_MAX, tMax = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    uint64_t t = events_[i].asReader().getTNs();
+    tMin = std::min(tMin, t);
+    tMax = std::max(tMax, t);
+  }
+  uint64_t firstSeq = events_[0].asReader().getSeq();
+  list_.truncate(n);
+  msg_->getRoot<schema::Batch>().adoptEvents(kj::mv(list_));
+  pf->raw = capnp::messageToFlatArray(*msg_);
+  msg_.reset();
+  startBatch();
+
+  auto raw = pf->raw.asBytes();
+  format::FrameHeader h;
+  h.type = format::kFrameBatch;
+  h.rawLen = raw.size();
+  h.firstSeq = firstSeq;
+  h.count = n;
+  h.tMin = tMin;
+  h.tMax = tMax;
+
+  size_t bound = ZSTD_compressBound(raw.size());
+  pf->bytes.resize(format::kFrameHeaderSize + format::align8(std::max(bound, raw.size())));
+  uint8_t* payload = pf->bytes.data() + format::kFrameHeaderSize;
+  size_t z = ZSTD_compressCCtx(zstd_, payload, bound, raw.begin(), raw.size(), opt_.zstdLevel);
+  if (!ZSTD_isError(z) && z < raw.size()) {
+    h.flags = format::kFlagZstd;
+    h.storedLen = z;
+  } else {
+    std::memcpy(payload, raw.begin(), raw.size());
+    h.storedLen = raw.size();
+  }
+  size_t total = h.frameLength();
+  std::memset(payload + h.storedLen, 0, total - format::kFrameHeaderSize - h.storedLen);
+  pf->bytes.resize(total);
+  format::encodeFrameHeader(h, pf->bytes.data());
+  h.crc = format::frameCrc(pf->bytes.data(), payload, h.storedLen);
+  format::encodeFrameHeader(h, pf->bytes.data());
+
+  pf->offset = fileOffset_;
+  pf->info.offset = fileOffset_;
+  pf->info.length = total;
+  pf->info.firstSeq = firstSeq;
+  pf->info.count = n;
+  pf->info.tMin = tMin;
+  pf->info.tMax = tMax;
+  fileOffset_ += total;
+  stats_.events += n;
+  stats_.frames++;
+  stats_.bytesWritten += total;
+  stats_.rawPayloadBytes += raw.size();
+
+  // Backpressure: at most inFlight frames in the kernel's hands.
+  while (pending_.size() >= opt_.inFlight) {
+    Status s = reap(true);
+    if (!s.ok()) return error_ = s;
+  }
+  pending_.push_back(std::move(pf));
+  Status s = submit(pending_.back().get());
+  if (!s.ok()) return error_ = s;
+  Status r = reap(false);
+  if (!r.ok()) return error_ = r;
+
+  bytesSinceSync_ += total;
+  if (opt_.fsyncEveryBytes > 0 && bytesSinceSync_ >= opt_.fsyncEveryBytes) {
+    bytesSinceSync_ = 0;
+#ifdef AA_HAVE_URING
+    if (uring_) {
+      io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+      if (sqe) {
+        // DRAIN: the sync starts only after every earlier write completed.
+        io_uring_prep_fsync(sqe, fd_, IORING_FSYNC_DATASYNC);
+        sqe->flags |= IOSQE_IO_DRAIN;
+        io_uring_sqe_set_data(sqe, nullptr);
+        io_uring_submit(&ring_);
+        fsyncsInFlight_++;
+      }
+    } else
+#endif
+    if (fdatasync(fd_) != 0) return error_ = Status::error(path_ + ": fdatasync: " + errnoText(errno));
+  }
+  return error_;
+}
+
+Status SessionWriter::Impl::writeAllSync(const uint8_t* data, size_t len, uint64_t offset) {
+  while (len > 0) {
+    ssize_t w = pwrite(fd_, data, len, offset);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return Status::error(path_ + ": write at offset " + std::to_string(offset) + ": " +
+                           errnoText(errno));
+    }
+    data += w;
+    len -= w;
+    offset += w;
+  }
+  return {};
+}
+
+Status SessionWriter::Impl::submit(PendingFrame* f) {
+#ifdef AA_HAVE_URING
+  if (uring_) {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    if (!sqe) {
+      io_uring_submit(&ring_);
+      sqe = io_uring_get_sqe(&ring_);
+    }
+    if (sqe) {
+      io_uring_prep_write(sqe, fd_, f->bytes.data() + f->written, f->bytes.size() - f->written,
+                          f->offset + f->written);
+      io_uring_sqe_set_data(sqe, f);
+      int rc = io_uring_submit(&ring_);
+      if (rc >= 0) return {};
+      return Status::error(path_ + ": io_uring submit: " + errnoText(-rc));
+    }
+  }
+#endif
+  Status s = writeAllSync(f->bytes.data(), f->bytes.size(), f->offset);
+  f->written = f->bytes.size();
+  f->complete = s.ok();
+  if (s.ok()) indexCompleted(false);
+  return s;
+}
+
+Status SessionWriter::Impl::reap(bool wait) {
+#ifdef AA_HAVE_URING
+  if (!uring_) return {};
+  Status status;
+  io_uring_cqe* cqe = nullptr;
+  int rc = wait ? io_uring_wait_cqe(&ring_, &cqe) : io_uring_peek_cqe(&ring_, &cqe);
+  while (rc == 0 && cqe) {
+    auto* f = static_cast<PendingFrame*>(io_uring_cqe_get_data(cqe));
+    int res = cqe->res;
+    io_uring_cqe_seen(&ring_, cqe);
+    if (!f) {
+      fsyncsInFlight_--;
+      if (res < 0) status = Status::error(path_ + ": fdatasync: " + errnoText(-res));
+    } else if (res == -EAGAIN || res == -EINTR) {
+      Status s = submit(f);
+      if (!s.ok()) status = s;
+    } else if (res < 0) {
+      status = Status::error(path_ + ": write at offset " + std::to_string(f->offset + f->written) +
+                             ": " + errnoText(-res));
+      f->complete = true;   // nothing more will come for it; the frame stays unindexed
+      f->raw = nullptr;
+    } else {
+      f->written += res;
+      if (f->written < f->bytes.size()) {
+        Status s = submit(f);   // short write: the rest goes at the right offset
+        if (!s.ok()) status = s;
+      } else {
+        f->complete = true;
+      }
+    }
+    rc = io_uring_peek_cqe(&ring_, &cqe);
+  }
+  if (wait && rc < 0 && rc != -EAGAIN && status.ok())
+    status = Status::error(path_ + ": io_uring wait: " + errnoText(-rc));
+  indexCompleted(false);
+  return status;
+#else
+  (void)wait;
+  return {};
+#endif
+}
+
+void SessionWriter::Impl::indexCompleted(bool force) {
+  // Frames enter the index in file order, and only once their bytes are on disk.
+  while (!pending_.empty() && pending_.front()->complete) {
+    auto f = std::move(pending_.front());
+    pending_.pop_front();
+    if (opt_.writeIndex && f->raw.size() > 0) {
+      capnp::ReaderOptions ro;
+      ro.traversalLimitInWords = f->raw.size() * 2 + 1024;
+      capnp::FlatArrayMessageReader msg(f->raw, ro);
+      indexer_.addFrame(f->info, msg.getRoot<schema::Batch>().getEvents());
+      unpersistedFrames_++;
+    }
+  }
+  if (!opt_.writeIndex || unpersistedFrames_ == 0) return;
+  auto now = std::chrono::steady_clock::now();
+  if (force || unpersistedFrames_ >= 64 || now - lastPersist_ > std::chrono::milliseconds(500)) {
+    IndexMeta meta;
+    meta.sessionId = header_.sessionId;
+    // Until the footer is written the log may still grow: a reader that finds the
+    // file larger than scannedSize treats the index as behind and rebuilds it.
+    uint64_t end = indexer_.frames().empty() ? fileOffset_
+                                             : indexer_.frames().back().offset +
+                                                   indexer_.frames().back().length;
+    meta.scannedSize = end;
+    meta.logEnd = end;
+    Status s = indexer_.persist(index_, meta);
+    if (!s.ok()) abandonIndex(s);
+    unpersistedFrames_ = 0;
+    lastPersist_ = now;
+  }
+}
+
+Status SessionWriter::Impl::close(SessionFooterInfo footer) {
+  if (closed_) return error_;
+  Status s = flush();
+  while (!pending_.empty() || fsyncsInFlight_ > 0) {
+    Status r = reap(true);
+    if (!r.ok()) {
+      s = r;
+      break;
+    }
+  }
+  indexCompleted(true);
+  if (s.ok() && error_.ok()) {
+    footer.eventCount = nextSeq_;
+    footer.batchCount = stats_.frames;
+    if (footer.endMonoNs == 0) footer.endMonoNs = clockNs(CLOCK_MONOTONIC);
+    if (footer.endWallNs == 0) footer.endWallNs = int64_t(footer.endMonoNs) + header_.clockOffsetNs;
+    kj::Array<capnp::word> words = encodeFooter(footer);
+    auto payload = words.asBytes();
+    format::FrameHeader h;
+    h.type = format::kFrameFooter;
+    h.rawLen = h.storedLen = payload.size();
+    h.firstSeq = nextSeq_;
+    std::vector<uint8_t> bytes(h.frameLength(), 0);
+    std::memcpy(bytes.data() + format::kFrameHeaderSize, payload.begin(), payload.size());
+    format::encodeFrameHeader(h, bytes.data());
+    h.crc = format::frameCrc(bytes.data(), bytes.data() + format::kFrameHeaderSize, payload.size());
+    format::encodeFrameHeader(h, bytes.data());
+    s = writeAllSync(bytes.data(), bytes.size(), fileOffset_);
+    if (s.ok()) {
+      fileOffset_ += bytes.size();
+      stats_.bytesWritten += bytes.size();
+    }
+  }
+  if (s.ok() && fdatasync(fd_) != 0) s = Status::error(path_ + ": fdatasync: " + errnoText(errno));
+  if (s.ok() && opt_.writeIndex) {
+    IndexMeta meta;
+    meta.sessionId = header_.sessionId;
+    meta.scannedSize = fileOffset_;
+    meta.logEnd = fileOffset_;
+    Status is = indexer_.persist(index_, meta);
+    if (!is.ok()) abandonIndex(is);
+    index_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+  closed_ = true;
+  if (::close(fd_) != 0 && s.ok()) s = Status::error(path_ + ": close: " + errnoText(errno));
+  fd_ = -1;
+  if (!s.ok() && error_.ok()) error_ = s;
+  return error_;
+}
+
+SessionWriter::SessionWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SessionWriter::~SessionWriter() = default;
+
+StatusOr<std::unique_ptr<SessionWriter>> SessionWriter::create(const std::string& path,
+                                                               SessionHeaderInfo header,
+                                                               WriterOptions options) {
+  auto impl = std::make_unique<Impl>();
+  Status s = impl->open(path, std::move(header), options);
+  if (!s.ok()) return s;
+  return std::unique_ptr<SessionWriter>(new SessionWriter(std::move(impl)));
+}
+
+schema::Event::Builder SessionWriter::append() { return impl_->append(); }
+Status SessionWriter::flush() { return impl_->flush(); }
+Status SessionWriter::close(SessionFooterInfo footer) { return impl_->close(std::move(footer)); }
+const Status& SessionWriter::error() const { return impl_->error_; }
+const WriterStats& SessionWriter::stats() const { return impl_->stats_; }
+const SessionHeaderInfo& SessionWriter::header() const { return impl_->header_; }
+const std::string& SessionWriter::path() const { return impl_->path_; }
+uint64_t SessionWriter::nextSeq() const { return impl_->nextSeq_; }
+
+}  // namespace aa

@@ -1,0 +1,63 @@
+#include "store/format.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "store/kind.h"
+
+namespace aa {
+namespace {
+
+TEST(Format, FrameHeaderRoundTrips) {
+  format::FrameHeader h;
+  h.type = format::kFrameBatch;
+  h.flags = format::kFlagZstd;
+  h.storedLen = 123;
+  h.rawLen = 4096;
+  h.firstSeq = 0x1122334455667788ull;
+  h.count = 77;
+  h.crc = 0xdeadbeef;
+  h.tMin = 5;
+  h.tMax = ~0ull;
+  uint8_t buf[format::kFrameHeaderSize];
+  format::encodeFrameHeader(h, buf);
+  auto d = format::decodeFrameHeader(buf);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->storedLen, 123u);
+  EXPECT_EQ(d->firstSeq, h.firstSeq);
+  EXPECT_EQ(d->tMax, h.tMax);
+  EXPECT_EQ(d->crc, h.crc);
+  EXPECT_EQ(d->frameLength(), format::kFrameHeaderSize + 128);
+  buf[0] ^= 1;
+  EXPECT_FALSE(format::decodeFrameHeader(buf));
+}
+
+TEST(Format, CheckFrameFindsEachProblem) {
+  std::vector<uint8_t> frame(format::kFrameHeaderSize + 16, 0);
+  format::FrameHeader h;
+  h.type = format::kFrameBatch;
+  h.storedLen = h.rawLen = 16;
+  format::encodeFrameHeader(h, frame.data());
+  h.crc = format::frameCrc(frame.data(), frame.data() + format::kFrameHeaderSize, 16);
+  format::encodeFrameHeader(h, frame.data());
+  EXPECT_FALSE(format::checkFrame(frame.data(), 0, frame.size(), nullptr));
+  EXPECT_EQ(*format::checkFrame(frame.data(), 0, 40, nullptr), "truncated frame header");
+  EXPECT_EQ(*format::checkFrame(frame.data(), 0, frame.size() - 1, nullptr), "truncated frame");
+  frame[format::kFrameHeaderSize + 3] ^= 0x10;
+  EXPECT_EQ(*format::checkFrame(frame.data(), 0, frame.size(), nullptr), "frame checksum mismatch");
+}
+
+TEST(Kind, NamesRoundTrip) {
+  for (int k = 0; k < kKindCount; ++k) {
+    auto name = kindName(Kind(k));
+    ASSERT_NE(name, "unknown");
+    EXPECT_EQ(parseKind(name), Kind(k));
+  }
+  EXPECT_EQ(parseKind("file.open"), Kind::kFileOpen);
+  EXPECT_EQ(parseKind("tls.read"), Kind::kTlsRead);
+  EXPECT_FALSE(parseKind("nope"));
+}
+
+}  // namespace
+}  // namespace aa
