@@ -1,0 +1,35 @@
+# TLS capture tests (owned with recorder/tls_capture.* and recorder/redact.*).
+# Included by tests/recorder/CMakeLists.txt; usable on its own from tests/CMakeLists.txt.
+
+# Redaction: plain unit tests, no root.
+add_executable(tls_redact_test
+  ${CMAKE_CURRENT_LIST_DIR}/tls_redact_test.cc
+  ${CMAKE_SOURCE_DIR}/recorder/redact.cc)
+target_include_directories(tls_redact_test PRIVATE ${CMAKE_SOURCE_DIR})
+target_link_libraries(tls_redact_test PRIVATE GTest::gtest GTest::gtest_main)
+gtest_discover_tests(tls_redact_test)
+
+# Capture: loads BPF (skips without root). Needs the skeleton of bpf/tls.bpf.c.
+if(AA_BPF_OK OR TARGET bpf_skeletons_gen)
+  if(TARGET recorder_lib)
+    set(tls_capture_deps recorder_lib)
+    set(tls_capture_srcs)
+  else()
+    # recorder_lib not there yet: build the two sources this test needs directly
+    set(tls_capture_deps store bpf_skeletons)
+    set(tls_capture_srcs ${CMAKE_SOURCE_DIR}/recorder/tls_capture.cc
+                         ${CMAKE_SOURCE_DIR}/recorder/redact.cc)
+  endif()
+  add_executable(tls_capture_test ${CMAKE_CURRENT_LIST_DIR}/tls_capture_test.cc ${tls_capture_srcs})
+  target_include_directories(tls_capture_test PRIVATE ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR})
+  target_link_libraries(tls_capture_test PRIVATE ${tls_capture_deps} store bpf_skeletons
+                        GTest::gtest GTest::gtest_main)
+  target_compile_definitions(tls_capture_test PRIVATE AA_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+  if(TARGET aa-record)
+    target_compile_definitions(tls_capture_test PRIVATE AA_RECORD_PATH="$<TARGET_FILE:aa-record>")
+    add_dependencies(tls_capture_test aa-record)
+  endif()
+  gtest_discover_tests(tls_capture_test DISCOVERY_TIMEOUT 30 PROPERTIES TIMEOUT 120)
+else()
+  message(STATUS "tls_capture_test skipped: BPF skeletons are not built")
+endif()
