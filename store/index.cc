@@ -9,6 +9,14 @@
 namespace aa {
 namespace {
 
+template <typename Entry>
+void markDirty(std::vector<Entry*>& dirty, Entry& entry) {
+  if (!entry.second.dirty) {
+    entry.second.dirty = true;
+    dirty.push_back(&entry);
+  }
+}
+
 std::string_view view(capnp::Data::Reader d) {
   return {reinterpret_cast<const char*>(d.begin()), d.size()};
 }
@@ -45,13 +53,16 @@ Status Indexer::createSchema(sql::Db& db) {
   return db.exec(kSchema);
 }
 
-void Indexer::touchFile(std::string_view path, Kind kind, uint64_t t) {
-  auto [it, fresh] = files_.try_emplace(std::string(path));
+Indexer::File& Indexer::touchFile(std::string_view path, Kind kind, uint64_t t) {
+  auto it = files_.find(std::string(path));
+  bool fresh = it == files_.end();
+  if (fresh) it = files_.emplace(std::string(path), File{}).first;
   File& f = it->second;
   if (fresh || t < f.firstNs) f.firstNs = t;
   f.lastNs = std::max(f.lastNs, t);
   f.kinds |= bit(kind);
-  dirtyFiles_.insert(it->first);
+  markDirty(dirtyFiles_, *it);
+  return f;
 }
 
 void Indexer::addEvent(schema::Event::Reader e, Kind kind) {
@@ -61,8 +72,8 @@ void Indexer::addEvent(schema::Event::Reader e, Kind kind) {
   Process& p = pit->second;
   if (freshProcess || t < p.startNs) p.startNs = t;
   p.kindCounts[static_cast<size_t>(kind)]++;
-  if (e.hasComm()) p.comm = view(e.getComm());
-  dirtyProcesses_.insert(pid);
+  if (e.hasComm() && view(e.getComm()) != p.comm) p.comm = view(e.getComm());
+  markDirty(dirtyProcesses_, *pit);
 
   using W = schema::Event::Which;
   switch (e.which()) {
@@ -84,7 +95,7 @@ void Indexer::addEvent(schema::Event::Reader e, Kind kind) {
       cit->second.ppid = pid;
       if (freshChild || t < cit->second.startNs) cit->second.startNs = t;
       if (cit->second.comm.empty()) cit->second.comm = parentComm;
-      dirtyProcesses_.insert(child);
+      markDirty(dirtyProcesses_, *cit);
       break;
     }
     case W::EXIT: {
@@ -98,14 +109,13 @@ void Indexer::addEvent(schema::Event::Reader e, Kind kind) {
     }
     case W::FILE_OPEN: {
       auto x = e.getFileOpen();
-      touchFile(view(x.getPath()), kind, t);
-      if (x.getRet() >= 0) files_[std::string(view(x.getPath()))].opens++;
+      File& f = touchFile(view(x.getPath()), kind, t);
+      if (x.getRet() >= 0) f.opens++;
       break;
     }
     case W::FILE_CLOSE: {
       auto x = e.getFileClose();
-      touchFile(view(x.getPath()), kind, t);
-      File& f = files_[std::string(view(x.getPath()))];
+      File& f = touchFile(view(x.getPath()), kind, t);
       // Byte totals come from close summaries only: per-call read/write events
       // (--io=calls) describe the same bytes again.
       f.bytesRead += x.getBytesRead();
@@ -145,7 +155,7 @@ void Indexer::addEvent(schema::Event::Reader e, Kind kind) {
         if (peer != peers_.end()) c.peer = peer->second;
       }
       (kind == Kind::kTlsWrite ? c.bytesOut : c.bytesIn) += x.getData().size();
-      dirtyConns_.insert(x.getConn());
+      markDirty(dirtyConns_, *cit);
       break;
     }
     case W::LOST:
@@ -194,8 +204,10 @@ Status Indexer::persist(sql::Db& db, const IndexMeta& meta) {
 
   sql::Stmt procRow(db, "INSERT OR REPLACE INTO processes VALUES(?,?,?,?,?,?,?,?,?,?)");
   if (!procRow.ok()) return fail("processes");
-  for (uint32_t pid : dirtyProcesses_) {
-    const Process& p = processes_[pid];
+  for (auto* entry : dirtyProcesses_) {
+    uint32_t pid = entry->first;
+    Process& p = entry->second;
+    p.dirty = false;
     procRow.bind(1, int64_t(pid)).bind(2, int64_t(p.ppid)).bind(3, p.exe).bind(4, p.argv)
         .bind(5, p.comm).bind(6, int64_t(p.startNs));
     if (p.hasEnd) procRow.bind(7, int64_t(p.endNs)); else procRow.bindNull(7);
@@ -207,8 +219,10 @@ Status Indexer::persist(sql::Db& db, const IndexMeta& meta) {
 
   sql::Stmt fileRow(db, "INSERT OR REPLACE INTO files VALUES(?,?,?,?,?,?,?)");
   if (!fileRow.ok()) return fail("files");
-  for (const std::string& path : dirtyFiles_) {
-    const File& f = files_[path];
+  for (auto* entry : dirtyFiles_) {
+    const std::string& path = entry->first;
+    File& f = entry->second;
+    f.dirty = false;
     fileRow.bind(1, path).bind(2, int64_t(f.opens)).bind(3, int64_t(f.bytesRead))
         .bind(4, int64_t(f.bytesWritten)).bind(5, int64_t(f.firstNs)).bind(6, int64_t(f.lastNs))
         .bind(7, int64_t(f.kinds));
@@ -217,8 +231,10 @@ Status Indexer::persist(sql::Db& db, const IndexMeta& meta) {
 
   sql::Stmt connRow(db, "INSERT OR REPLACE INTO tls_conns VALUES(?,?,?,?,?,?,?,?,?)");
   if (!connRow.ok()) return fail("tls_conns");
-  for (uint64_t id : dirtyConns_) {
-    const TlsConn& c = conns_[id];
+  for (auto* entry : dirtyConns_) {
+    uint64_t id = entry->first;
+    TlsConn& c = entry->second;
+    c.dirty = false;
     connRow.bind(1, int64_t(id)).bind(2, int64_t(c.pid)).bind(3, int64_t(c.fd))
         .bindText(4, c.peer).bind(5, c.lib).bind(6, int64_t(c.bytesOut))
         .bind(7, int64_t(c.bytesIn)).bind(8, int64_t(c.firstNs)).bind(9, int64_t(c.lastNs));

@@ -42,6 +42,7 @@ class Indexer {
 
  private:
   struct Process {
+    bool dirty = false;
     uint32_t ppid = 0;
     std::string exe, argv, comm;   // argv: NUL-separated
     uint64_t startNs = 0, endNs = 0;
@@ -50,17 +51,19 @@ class Indexer {
     std::array<uint64_t, kKindCount> kindCounts{};
   };
   struct File {
+    bool dirty = false;
     uint64_t opens = 0, bytesRead = 0, bytesWritten = 0, firstNs = 0, lastNs = 0;
     KindMask kinds = 0;
   };
   struct TlsConn {
+    bool dirty = false;
     uint32_t pid = 0;
     int32_t fd = -1;
     std::string peer, lib;
     uint64_t bytesOut = 0, bytesIn = 0, firstNs = 0, lastNs = 0;
   };
 
-  void touchFile(std::string_view path, Kind kind, uint64_t t);
+  File& touchFile(std::string_view path, Kind kind, uint64_t t);
   void addEvent(schema::Event::Reader e, Kind kind);
 
   std::vector<FrameInfo> frames_;
@@ -70,9 +73,10 @@ class Indexer {
   std::unordered_map<uint64_t, TlsConn> conns_;
   std::map<std::string, uint64_t> lost_;
   std::map<std::pair<uint32_t, int32_t>, std::string> peers_;   // (pid, fd) -> last connect
-  std::set<uint32_t> dirtyProcesses_;
-  std::set<std::string> dirtyFiles_;
-  std::set<uint64_t> dirtyConns_;
+  // Rows changed since the last persist (unordered_map nodes never move).
+  std::vector<std::pair<const uint32_t, Process>*> dirtyProcesses_;
+  std::vector<std::pair<const std::string, File>*> dirtyFiles_;
+  std::vector<std::pair<const uint64_t, TlsConn>*> dirtyConns_;
   bool lostDirty_ = false;
 };
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -92,13 +93,13 @@ class SessionWriter::Impl {
   uint64_t bytesSinceSync_ = 0;
   bool closed_ = false;
 
-  // The batch being filled. Its first segment holds exactly the event list, so
-  // that truncating the list at flush gives its unused tail back (see startBatch).
+  // The batch being filled (see startBatch).
   std::unique_ptr<capnp::MallocMessageBuilder> msg_;
   capnp::Orphan<capnp::List<schema::Event>> list_;
   capnp::List<schema::Event>::Builder events_;
   uint32_t count_ = 0;
-  size_t firstSegmentWords_ = 0;
+  uint32_t capacity_ = 0;     // list length allocated for this batch
+  size_t listWords_ = 0;
 
   std::deque<std::unique_ptr<PendingFrame>> pending_;   // in file order
   int fsyncsInFlight_ = 0;
@@ -204,6 +205,7 @@ Status SessionWriter::Impl::open(const std::string& path, SessionHeaderInfo head
     }
   }
   lastPersist_ = std::chrono::steady_clock::now();
+  capacity_ = std::min<uint32_t>(opt_.batchEvents, 1024);
   startBatch();
   return {};
 }
@@ -218,19 +220,24 @@ void SessionWriter::Impl::abandonIndex(const Status& why) {
 void SessionWriter::Impl::startBatch() {
   constexpr size_t kStructWords = schema::Event::_capnpPrivate::dataWordSize +
                                   schema::Event::_capnpPrivate::pointerCount;
-  // Root pointer, the Batch struct (one pointer), the list tag, then the list.
-  firstSegmentWords_ = 1 + 1 + 1 + size_t(opt_.batchEvents) * kStructWords;
+  // The whole batch should live in ONE segment: a reader following pointers across
+  // segments pays a far-pointer hop and a lock per access. So the first segment holds
+  // the root, the event list (at capacity_) and batchBytes of event data, plus room for
+  // the one event that crosses the limit. The list is allocated first; the unused tail
+  // left by truncating it at flush is zeros, which zstd removes.
+  listWords_ = size_t(capacity_) * kStructWords;
+  size_t words = 3 + listWords_ + (opt_.batchBytes + (256u << 10)) / 8;
   msg_ = std::make_unique<capnp::MallocMessageBuilder>(
-      firstSegmentWords_, capnp::AllocationStrategy::GROW_HEURISTICALLY);
+      words, capnp::AllocationStrategy::GROW_HEURISTICALLY);
   msg_->initRoot<schema::Batch>();
-  list_ = msg_->getOrphanage().newOrphan<capnp::List<schema::Event>>(opt_.batchEvents);
+  list_ = msg_->getOrphanage().newOrphan<capnp::List<schema::Event>>(capacity_);
   events_ = list_.get();
   count_ = 0;
 }
 
 schema::Event::Builder SessionWriter::Impl::append() {
-  if (count_ == opt_.batchEvents ||
-      (count_ > 0 && (msg_->sizeInWords() - firstSegmentWords_) * 8 >= opt_.batchBytes)) {
+  if (count_ == capacity_ ||
+      (count_ > 0 && (msg_->sizeInWords() - 3 - listWords_) * 8 >= opt_.batchBytes)) {
     Status s = flush();
     if (!s.ok() && error_.ok()) error_ = s;
   }
@@ -256,6 +263,9 @@ Status SessionWriter::Impl::flush() {
   msg_->getRoot<schema::Batch>().adoptEvents(kj::mv(list_));
   pf->raw = capnp::messageToFlatArray(*msg_);
   msg_.reset();
+  // A recorder flushing every few ms makes small batches: size the next list to what
+  // the last batch needed (twice over) rather than to the maximum.
+  capacity_ = std::clamp<uint32_t>(n == capacity_ ? capacity_ * 2 : n * 2, 64, opt_.batchEvents);
   startBatch();
 
   auto raw = pf->raw.asBytes();
