@@ -1,0 +1,59 @@
+// Events as JSON Lines: the contract `aa-session events --json` prints and scripts and
+// tests depend on. One object per event, keys in a fixed order:
+//
+//   every event  seq, t_ns (ns since session start), pid, tid, comm, kind
+//   exec         path, argv (array), cwd, argv_truncated, uid, gid, ppid
+//   fork         child_pid
+//   exit         exit_code, signal
+//   file.open    path, flags, mode, ret, fd (= ret when ret >= 0, else -1)
+//   file.close   path, fd, bytes_read, bytes_written, reads, writes, reason
+//   file.read    path, fd, ret          file.write  path, fd, ret
+//   file.rename  path (= new_path), old_path, new_path, flags, ret
+//   file.unlink  path, ret              file.rmdir  path, ret
+//   file.mkdir   path, mode, ret
+//   file.truncate path, fd, length, ret
+//   file.chmod   path, fd, mode, ret
+//   file.symlink path, target, ret      chdir       path, ret
+//   net.connect  addr, port, fd, family, ret
+//   tls.write / tls.read  conn, offset, len, truncated, lib, fd, func, and the payload
+//                as `data` when it is valid UTF-8, otherwise as `data_b64` (exactly one)
+//   lost         count, probe
+//
+// Byte strings that are not valid UTF-8 (paths, argv, comm, lib, unix socket paths):
+// the field still holds a JSON string, with each invalid byte replaced by U+FFFD, and a
+// sibling field NAME_b64 (for argv: `argv_b64`, an array parallel to `argv`) carries the
+// exact bytes in standard base64. NAME_b64 is present only when the bytes are not UTF-8,
+// so a script that needs exact bytes reads NAME_b64 when present, NAME otherwise.
+// Numbers are JSON integers (64-bit values are printed in full, never rounded).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "schema/events.capnp.h"
+
+namespace aa {
+
+// Appends one JSON object (no trailing newline); tRelNs is ns since session start
+// (SessionReader::relNs(e.getTNs())).
+void appendEventJson(std::string& out, schema::Event::Reader e, uint64_t tRelNs);
+std::string eventJson(schema::Event::Reader e, uint64_t tRelNs);
+
+// Appends the kind-specific fields (everything after `kind`) as `,"key":value` pairs;
+// the chrome-trace exporter uses them as args.
+void appendKindFieldsJson(std::string& out, schema::Event::Reader e);
+
+// Building blocks shared with the other exporters.
+bool isValidUtf8(std::string_view s);
+std::string base64Encode(std::string_view bytes);
+// A JSON string literal (quotes included); invalid UTF-8 bytes become U+FFFD.
+void appendJsonString(std::string& out, std::string_view s);
+// "1.2.3.4", "2001:db8::1", a unix socket path, or "" for an unknown family.
+std::string formatSockAddr(uint16_t family, std::string_view addr);
+
+inline std::string_view asView(capnp::Data::Reader d) {
+  return {reinterpret_cast<const char*>(d.begin()), d.size()};
+}
+
+}  // namespace aa

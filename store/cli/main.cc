@@ -1,0 +1,60 @@
+// aa-session: inspect, export, check and generate aa-record session files.
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <string_view>
+
+#include "store/cli/commands.h"
+
+namespace {
+
+void printUsage(std::FILE* out) {
+  std::fprintf(out, "usage: aa-session COMMAND [ARGS]\n\ncommands:\n");
+  for (const auto& c : aa::commandTable())
+    std::fprintf(out, "  %-8.*s %.*s\n      %.*s\n", int(c.name.size()), c.name.data(),
+                 int(c.usage.size()), c.usage.data(), int(c.summary.size()), c.summary.data());
+  std::fprintf(out,
+               "\ntimes (--from/--to) are ns since session start, or with a unit: 1.5s, "
+               "200ms, 30us\nexit status: 0 ok, 1 failure (bad or damaged file), 2 usage "
+               "error\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "aa-session: missing command (try aa-session --help)\n");
+    return 2;
+  }
+  std::string_view name = argv[1];
+  if (name == "-h" || name == "--help" || name == "help") {
+    printUsage(stdout);
+    return 0;
+  }
+  for (const auto& c : aa::commandTable()) {
+    if (c.name != name) continue;
+    for (int i = 2; i < argc; ++i) {
+      std::string_view a = argv[i];
+      if (a == "--") break;
+      if (a == "-h" || a == "--help") {
+        std::printf("usage: aa-session %.*s %.*s\n%.*s\n", int(c.name.size()), c.name.data(),
+                    int(c.usage.size()), c.usage.data(), int(c.summary.size()),
+                    c.summary.data());
+        return 0;
+      }
+    }
+    try {
+      return c.run(argc - 1, argv + 1);
+    } catch (const std::exception& e) {
+      // The store reports bad input as Status; an exception here is a fault worth a line,
+      // not a crash dump. Cap'n Proto's messages can span lines: keep the first.
+      std::string what = e.what();
+      if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
+      std::fprintf(stderr, "aa-session: %.*s: internal error: %s\n", int(name.size()),
+                   name.data(), what.c_str());
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "aa-session: unknown command '%s' (try aa-session --help)\n", argv[1]);
+  return 2;
+}
