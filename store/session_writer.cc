@@ -2,12 +2,14 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 #include <zstd.h>
+#ifdef __APPLE__
+#include <sys/random.h>   // getentropy; glibc declares it in unistd.h
+#endif
 
 #include <algorithm>
 #include <cerrno>
@@ -37,7 +39,7 @@ uint64_t clockNs(clockid_t clock) {
 
 std::string randomHexId() {
   uint8_t bytes[16] = {};
-  if (getrandom(bytes, sizeof bytes, 0) != sizeof bytes) {
+  if (getentropy(bytes, sizeof bytes) != 0) {
     uint64_t t = clockNs(CLOCK_REALTIME) ^ (uint64_t(getpid()) << 32);
     std::memcpy(bytes, &t, sizeof t);
   }
@@ -51,6 +53,15 @@ std::string randomHexId() {
 }
 
 std::string errnoText(int err) { return std::strerror(err); }
+
+// Data (not metadata) to stable storage. macOS has no fdatasync.
+int syncData(int fd) {
+#ifdef __APPLE__
+  return fsync(fd);
+#else
+  return fdatasync(fd);
+#endif
+}
 
 // One frame on its way to the disk. Owned by the writer until its write completed
 // and it has been indexed.
@@ -335,7 +346,7 @@ Status SessionWriter::Impl::flush() {
       }
     } else
 #endif
-    if (fdatasync(fd_) != 0) return error_ = Status::error(path_ + ": fdatasync: " + errnoText(errno));
+    if (syncData(fd_) != 0) return error_ = Status::error(path_ + ": fdatasync: " + errnoText(errno));
   }
   return error_;
 }
@@ -487,7 +498,7 @@ Status SessionWriter::Impl::close(SessionFooterInfo footer) {
       stats_.bytesWritten += bytes.size();
     }
   }
-  if (s.ok() && fdatasync(fd_) != 0) s = Status::error(path_ + ": fdatasync: " + errnoText(errno));
+  if (s.ok() && syncData(fd_) != 0) s = Status::error(path_ + ": fdatasync: " + errnoText(errno));
   if (s.ok() && opt_.writeIndex) {
     IndexMeta meta;
     meta.sessionId = header_.sessionId;
