@@ -1,4 +1,4 @@
-/* Raw ring-buffer records shared by the BPF programs (bpf/*.bpf.c) and the recorder's
+/* Raw ring-buffer records shared by the BPF programs (bpf/NAME.bpf.c) and the recorder's
  * decoder (recorder/). Plain C, fixed-size types only, no pointers. Raw records never
  * leave recorder/: the decoder turns them into schema events.
  *
@@ -197,6 +197,7 @@ struct aa_rec_connect {
 enum aa_tls_rec_type {
 	/* AA_REC_TLS_DATA = 100 (above): struct aa_rec_tls_data */
 	AA_REC_TLS_MMAP = 101,	/* struct aa_rec_tls_mmap */
+	AA_REC_TLS_FREE = 102,	/* struct aa_rec_tls_free */
 };
 
 enum aa_tls_func {
@@ -218,8 +219,12 @@ enum aa_tls_loss_slot {
 	AA_TLS_LOSS_SSL_READ = 2,
 	AA_TLS_LOSS_SSL_READ_EX = 3,
 	AA_TLS_LOSS_MMAP = 4,
-	AA_TLS_LOSS_SLOTS = 5,
+	AA_TLS_LOSS_FREE = 5,
+	AA_TLS_LOSS_SLOTS = 6,
 };
+
+/* SSL_free, hooked like the functions above (entry only): its cookie's function part. */
+#define AA_TLS_FUNC_FREE 0xff
 
 /* The uprobe's bpf cookie: (library index << 8) | enum aa_tls_func. The library index
  * is the recorder's (recorder/tls_capture.cc), so a record names the file hooked. */
@@ -248,6 +253,13 @@ struct aa_rec_tls_mmap {
 	__u64 ino;		/* inode of the mapped file, 0 unknown */
 	__u32 dev;		/* its superblock dev, kernel encoding (major << 20 | minor) */
 	__u32 pad;
+};
+
+/* SSL_free(ssl) in a traced process: the connection ends; a later SSL* at the same
+ * address is another connection. */
+struct aa_rec_tls_free {
+	struct aa_rec_header hdr;
+	__u64 ssl;
 };
 
 #endif /* AA_BPF_EVENTS_H */

@@ -11,7 +11,8 @@
  * The recorder core owns `traced_pids` and `events`; recorder/tls_capture.cc reuses
  * them (bpf_map__reuse_fd) before load, so this object sees the same traced tree.
  * The uprobes are attached per library or executable by the recorder, with a bpf
- * cookie naming the library and the function (AA_TLS_COOKIE).
+ * cookie naming the library and the function (AA_TLS_COOKIE). SSL_free is hooked too:
+ * it ends a connection, so a reused SSL* address does not merge two connections.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -145,6 +146,37 @@ SEC("uprobe")
 int BPF_KPROBE(tls_enter_ex, void *ssl, const void *buf, __u64 num, void *len_ptr)
 {
 	return call_enter(ssl, buf, num, len_ptr);
+}
+
+/* void SSL_free(SSL *ssl): the SSL* may be reused by the next connection */
+SEC("uprobe")
+int BPF_KPROBE(tls_free, void *ssl)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	struct ssl_key key = {};
+	struct aa_rec_tls_free *rec;
+
+	if (!ssl || !bpf_map_lookup_elem(&traced_pids, &tgid))
+		return 0;
+	key.ssl = (__u64)ssl;
+	key.tgid = tgid;
+	bpf_map_delete_elem(&ssl_fds, &key);
+	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+	if (!rec) {
+		count_lost(AA_TLS_LOSS_FREE);
+		return 0;
+	}
+	rec->hdr.ts_ns = bpf_ktime_get_ns();
+	rec->hdr.pid = tgid;
+	rec->hdr.tid = (__u32)id;
+	rec->hdr.type = AA_REC_TLS_FREE;
+	rec->hdr.flags = 0;
+	rec->hdr.size = sizeof(*rec);
+	bpf_get_current_comm(rec->hdr.comm, sizeof(rec->hdr.comm));
+	rec->ssl = (__u64)ssl;
+	bpf_ringbuf_submit(rec, 0);
+	return 0;
 }
 
 struct emit_ctx {

@@ -32,10 +32,14 @@
 namespace aa {
 namespace {
 
-constexpr std::array<const char*, AA_TLS_FUNC_COUNT> kFuncNames = {
-    "SSL_write", "SSL_write_ex", "SSL_read", "SSL_read_ex"};
+// enum aa_tls_func order, then SSL_free (hooked at entry only)
+constexpr size_t kFreeSymbol = AA_TLS_FUNC_COUNT;
+constexpr size_t kSymbolCount = AA_TLS_FUNC_COUNT + 1;
+constexpr std::array<const char*, kSymbolCount> kFuncNames = {
+    "SSL_write", "SSL_write_ex", "SSL_read", "SSL_read_ex", "SSL_free"};
 constexpr std::array<const char*, AA_TLS_LOSS_SLOTS> kLossProbeNames = {
-    "tls:SSL_write", "tls:SSL_write_ex", "tls:SSL_read", "tls:SSL_read_ex", "tls:mmap"};
+    "tls:SSL_write", "tls:SSL_write_ex", "tls:SSL_read", "tls:SSL_read_ex", "tls:mmap",
+    "tls:SSL_free"};
 
 bool isReadFunc(uint32_t func) { return func == AA_TLS_SSL_READ || func == AA_TLS_SSL_READ_EX; }
 
@@ -78,10 +82,10 @@ class Mapping {
 // in .dynsym, or in .symtab when .dynsym has none (a statically linked, unstripped
 // executable). Undefined symbols (a library that only imports SSL_*) do not count.
 struct SslSymbols {
-  std::array<std::optional<uint64_t>, AA_TLS_FUNC_COUNT> offsets;
-  bool any() const {
-    for (const auto& o : offsets)
-      if (o) return true;
+  std::array<std::optional<uint64_t>, kSymbolCount> offsets;
+  bool any() const {  // a data function: SSL_free alone is no reason to hook a file
+    for (size_t f = 0; f < AA_TLS_FUNC_COUNT; ++f)
+      if (offsets[f]) return true;
     return false;
   }
 };
@@ -134,7 +138,7 @@ class ElfView {
         const char* name = str + s.st_name;
         // names are short: bound the comparison by what is left of the table
         const size_t room = strs->sh_size - s.st_name;
-        for (uint32_t f = 0; f < AA_TLS_FUNC_COUNT; ++f) {
+        for (uint32_t f = 0; f < kSymbolCount; ++f) {
           const size_t len = std::strlen(kFuncNames[f]);
           if (room > len && std::memcmp(name, kFuncNames[f], len + 1) == 0) {
             // address -> file offset through the section holding the code
@@ -328,7 +332,7 @@ void TlsCapture::Impl::examine(const std::string& displayPath, const std::string
   lib->openPath = openPath;
   lib->id = id;
   const uint64_t index = libs.size();
-  for (uint32_t f = 0; f < AA_TLS_FUNC_COUNT; ++f) {
+  for (uint32_t f = 0; f < kSymbolCount; ++f) {
     ProbeStatusInfo info{std::string(kFuncNames[f]) + "@" + displayPath, "uprobe", false, ""};
     if (!syms->offsets[f]) {
       info.error = "symbol not defined";
@@ -336,12 +340,15 @@ void TlsCapture::Impl::examine(const std::string& displayPath, const std::string
       continue;
     }
     const bool ex = f == AA_TLS_SSL_WRITE_EX || f == AA_TLS_SSL_READ_EX;
-    bpf_program* entry = ex ? skel->progs.tls_enter_ex : skel->progs.tls_enter;
+    const bool free = f == kFreeSymbol;
+    bpf_program* entry = free ? skel->progs.tls_free
+                         : ex ? skel->progs.tls_enter_ex : skel->progs.tls_enter;
     bpf_program* ret = ex ? skel->progs.tls_exit_ex : skel->progs.tls_exit;
+    const uint64_t cookie = AA_TLS_COOKIE(index, free ? AA_TLS_FUNC_FREE : f);
     std::string error;
     for (auto [prog, retprobe] : {std::pair{entry, false}, std::pair{ret, true}}) {
-      LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = AA_TLS_COOKIE(index, f),
-                  .retprobe = retprobe);
+      if (free && retprobe) break;
+      LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = cookie, .retprobe = retprobe);
       bpf_link* l = bpf_program__attach_uprobe_opts(prog, -1, openPath.c_str(),
                                                     *syms->offsets[f], &opts);
       if (!l) {
@@ -351,7 +358,7 @@ void TlsCapture::Impl::examine(const std::string& displayPath, const std::string
       lib->links.emplace_back(l);
     }
     info.ok = error.empty();
-    info.mode = "uprobe+uretprobe";
+    info.mode = free ? "uprobe" : "uprobe+uretprobe";
     info.error = error;
     lib->report.push_back(info);
   }
@@ -493,6 +500,11 @@ bool TlsCapture::decode(const void* rec, size_t size, SessionWriter& writer) {
     impl_->scanProcess(m.hdr.pid);
     // examined now, whatever it was: later mappings of this file are not reported
     impl_->markSeen(m.dev, m.ino);
+  } else if (hdr.type == AA_REC_TLS_FREE) {
+    aa_rec_tls_free f;
+    if (size < sizeof(f)) return true;
+    std::memcpy(&f, rec, sizeof(f));
+    impl_->conns.erase(ConnKey{f.hdr.pid, f.ssl});
   }
   return true;
 }

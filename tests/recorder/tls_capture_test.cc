@@ -22,6 +22,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -476,6 +477,40 @@ TEST_P(TlsCaptureTest, NoRedactKeepsSecrets) {
   RECORD_OR_SKIP(c, {"/usr/bin/curl", "-sS", "-o", "/dev/null", "--cacert", server_->cert(),
                      "-H", "Authorization: " + kSecret, server_->url("/hello")}, options);
   EXPECT_NE(c.writes.find("Authorization: " + kSecret + "\r\n"), std::string::npos) << c.writes;
+}
+
+TEST_P(TlsCaptureTest, SequentialConnectionsGetDistinctIds) {
+  if (!haveExe("/usr/bin/curl")) GTEST_SKIP() << "needs /usr/bin/curl";
+  // the second SSL* is likely allocated at the first one's address: SSL_free separates them
+  RECORD_OR_SKIP(c, {"/usr/bin/curl", "-sS", "-o", "/dev/null", "-o", "/dev/null", "--cacert",
+                     server_->cert(), "-H", "Connection: close", server_->url("/hello"),
+                     server_->url("/bytes/10")});
+  std::set<uint64_t> conns;
+  for (const auto& e : c.events) conns.insert(e.conn);
+  EXPECT_EQ(conns.size(), 2u);
+  for (const auto& [key, s] : c.byStream) {
+    EXPECT_TRUE(s.contiguous);
+    if (!key.second) {
+      EXPECT_TRUE(s.bytes.starts_with("GET /")) << s.bytes;
+    }
+  }
+}
+
+TEST_P(TlsCaptureTest, LibraryLoadedAfterExecIsFound) {
+  // Python dlopens libssl when `ssl` is imported; a private copy of the library is a
+  // file the recorder has not hooked at start, found through the mmap report.
+  const fs::path lib = dir_ / "lib";
+  fs::create_directories(lib);
+  for (const char* name : {"libssl.so.3", "libcrypto.so.3"}) {
+    const fs::path sys = fs::path("/usr/lib/x86_64-linux-gnu") / name;
+    if (!fs::exists(sys)) GTEST_SKIP() << "needs " << sys;
+    fs::copy_file(sys, lib / name);
+  }
+  RECORD_OR_SKIP(c, {"/usr/bin/env", "LD_LIBRARY_PATH=" + lib.string(), python(), kClientPy,
+                     server_->port(), server_->cert()});
+  ASSERT_FALSE(c.events.empty());
+  for (const auto& e : c.events) EXPECT_EQ(e.lib, (lib / "libssl.so.3").string());
+  EXPECT_NE(c.reads.find("hello from the loopback server\n"), std::string::npos) << c.reads;
 }
 
 INSTANTIATE_TEST_SUITE_P(, TlsCaptureTest, ::testing::Values(Mode::kDirect, Mode::kAaRecord),
