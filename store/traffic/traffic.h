@@ -1,0 +1,77 @@
+// Traffic of a session: its TLS records assembled into streams, parsed into HTTP
+// exchanges, and recognised as LLM calls. The entry point for the CLI and the viewer.
+//
+//   auto t = aa::traffic::loadTraffic(reader);          // cached in NAME.aas-index
+//   for (const auto& call : t->calls) { ... t->exchanges[call.exchange] ... }
+//
+// Derived results are cached in the session's SQLite index (tables traffic_*), keyed by
+// the session id, the event count and the file size, and rebuilt when any differs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "schema/events.capnp.h"
+#include "store/session_reader.h"
+#include "store/status.h"
+#include "store/traffic/http.h"
+#include "store/traffic/llm.h"
+#include "store/traffic/stream_assembler.h"
+
+namespace aa::traffic {
+
+// Bump when parsing changes what is derived: cached results of older versions are
+// rebuilt.
+constexpr int kTrafficCacheVersion = 1;
+
+struct TrafficStats {
+  uint64_t records = 0;          // TLS events read
+  uint64_t streams = 0;          // connection directions
+  uint64_t capturedBytes = 0;
+  uint64_t gaps = 0;             // holes in streams (a truncated tail counts as one)
+  uint64_t gapBytes = 0;         // known-size holes only
+  uint64_t duplicateBytes = 0;
+  uint64_t conflictBytes = 0;
+  uint64_t unparsedBytes = 0;    // stream bytes no HTTP message could be found in
+  uint64_t messages = 0;
+  uint64_t incompleteMessages = 0;
+  uint64_t exchanges = 0;
+  uint64_t llmCalls = 0;
+};
+
+struct Traffic {
+  std::vector<HttpExchange> exchanges;   // sorted by start time
+  std::vector<LlmCall> calls;            // in exchange order; call.exchange indexes above
+  TrafficStats stats;
+  bool fromCache = false;
+};
+
+// The TLS record of a tls event (kTlsWrite / kTlsRead).
+TlsRecord tlsRecordOf(schema::Event::Reader e);
+
+// Pure analysis of records (any order); what loadTraffic does after reading.
+Traffic analyzeRecords(std::vector<TlsRecord> records);
+
+struct TrafficOptions {
+  bool useCache = true;     // read results cached in NAME.aas-index when valid
+  bool writeCache = true;   // store fresh results there (skipped silently when read-only)
+};
+
+// Reads every TLS event of the session and derives its traffic, or loads it from the
+// cache. Fails only when the session cannot be read.
+StatusOr<Traffic> loadTraffic(const SessionReader& reader, TrafficOptions options = {});
+
+// Cache primitives (exposed for tests): the key of the session's current content, and
+// load/store against an index file path. load returns false on a miss.
+std::string trafficCacheKey(const SessionReader& reader);
+bool loadTrafficCache(const std::string& indexPath, const std::string& key, Traffic& out);
+Status storeTrafficCache(const std::string& indexPath, const std::string& key, const Traffic& t);
+
+// Serialization used by the cache (a compact, versioned binary encoding).
+std::string encodeExchange(const HttpExchange& x);
+bool decodeExchange(std::string_view data, HttpExchange& x);
+std::string encodeCall(const LlmCall& c);
+bool decodeCall(std::string_view data, LlmCall& c);
+
+}  // namespace aa::traffic

@@ -1,0 +1,260 @@
+#include "store/traffic/traffic_json.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "store/traffic/json.h"
+
+namespace aa::traffic {
+
+namespace {
+
+uint64_t rel(uint64_t t, const RenderOptions& o) { return t > o.originNs ? t - o.originNs : 0; }
+
+void key(std::string& out, const char* k) {
+  if (out.back() != '{') out += ',';
+  appendJsonString(out, k);
+  out += ':';
+}
+
+void fStr(std::string& out, const char* k, std::string_view v) {
+  key(out, k);
+  appendJsonString(out, v);
+}
+
+void fU(std::string& out, const char* k, uint64_t v) {
+  key(out, k);
+  out += std::to_string(v);
+}
+
+void fI(std::string& out, const char* k, int64_t v) {
+  key(out, k);
+  out += std::to_string(v);
+}
+
+void fB(std::string& out, const char* k, bool v) {
+  key(out, k);
+  out += v ? "true" : "false";
+}
+
+void fOpt(std::string& out, const char* k, const std::optional<int64_t>& v) {
+  key(out, k);
+  out += v ? std::to_string(*v) : "null";
+}
+
+// Raw JSON text produced by our own dumper (always valid), or null when empty.
+void fRaw(std::string& out, const char* k, const std::string& json) {
+  key(out, k);
+  out += json.empty() ? "null" : json;
+}
+
+void message(std::string& out, const HttpMessage& m, const RenderOptions& o) {
+  out += '{';
+  if (m.isRequest) {
+    fStr(out, "method", m.method);
+    fStr(out, "target", m.target);
+  } else {
+    fI(out, "status", m.status);
+    fStr(out, "reason", m.reason);
+  }
+  fStr(out, "version", m.version);
+  key(out, "headers");
+  out += '[';
+  for (size_t i = 0; i < m.headers.size(); ++i) {
+    if (i) out += ',';
+    out += '[';
+    appendJsonString(out, m.headers[i].name);
+    out += ',';
+    appendJsonString(out, m.headers[i].value);
+    out += ']';
+  }
+  out += ']';
+  bool cut = m.body.size() > o.maxBodyBytes;
+  std::string_view body = std::string_view(m.body).substr(0, o.maxBodyBytes);
+  fStr(out, "body", body);
+  fB(out, "body_utf8", isValidUtf8(body));
+  fU(out, "body_size", m.body.size());
+  if (cut) fB(out, "body_cut", true);
+  fU(out, "wire_body_bytes", m.wireBodyBytes);
+  fB(out, "chunked", m.chunked);
+  fStr(out, "content_encoding", m.contentEncoding);
+  fB(out, "decoded", m.decoded);
+  fU(out, "t_start_ns", rel(m.tStartNs, o));
+  fU(out, "t_end_ns", rel(m.tEndNs, o));
+  fU(out, "stream_offset", m.startOffset);
+  fU(out, "stream_end", m.endOffset);
+  fB(out, "complete", m.complete);
+  fStr(out, "problem", m.problem);
+  out += '}';
+}
+
+std::string humanBytes(uint64_t n) {
+  char buf[32];
+  if (n < 1024) std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(n));
+  else if (n < (1 << 20)) std::snprintf(buf, sizeof buf, "%.1f KiB", n / 1024.0);
+  else std::snprintf(buf, sizeof buf, "%.1f MiB", n / 1048576.0);
+  return buf;
+}
+
+std::string humanTime(uint64_t ns) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "+%.6fs", ns / 1e9);
+  return buf;
+}
+
+std::string ms(uint64_t ns) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f ms", ns / 1e6);
+  return buf;
+}
+
+// Printable one-line excerpt: control bytes shown as spaces, cut at `max` bytes on a
+// UTF-8 boundary.
+std::string excerpt(std::string_view s, size_t max) {
+  size_t n = std::min(s.size(), max);
+  while (n > 0 && n < s.size() && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    out += c < 0x20 ? ' ' : static_cast<char>(c);
+  }
+  if (n < s.size()) out += "...";
+  return out;
+}
+
+}  // namespace
+
+std::string exchangeJson(const HttpExchange& x, size_t index, const RenderOptions& o) {
+  std::string out = "{";
+  fU(out, "index", index);
+  fU(out, "conn", x.conn);
+  fStr(out, "protocol", x.protocol);
+  if (x.streamId) fU(out, "stream_id", x.streamId);
+  fU(out, "pid", x.pid);
+  fStr(out, "comm", x.comm);
+  fI(out, "fd", x.fd);
+  fB(out, "server_side", x.serverSide);
+  fStr(out, "method", x.method());
+  fStr(out, "host", x.host());
+  fStr(out, "path", x.path());
+  fI(out, "status", x.status());
+  fU(out, "t_start_ns", rel(x.tStartNs(), o));
+  fU(out, "t_end_ns", rel(x.tEndNs(), o));
+  fU(out, "request_bytes", x.request ? x.request->wireBodyBytes : 0);
+  fU(out, "response_bytes", x.response ? x.response->wireBodyBytes : 0);
+  fB(out, "complete", x.complete());
+  key(out, "request");
+  if (x.request) message(out, *x.request, o);
+  else out += "null";
+  key(out, "response");
+  if (x.response) message(out, *x.response, o);
+  else out += "null";
+  out += '}';
+  return out;
+}
+
+std::string exchangeLine(const HttpExchange& x, size_t index, const RenderOptions& o) {
+  std::string out = humanTime(rel(x.tStartNs(), o)) + " #" + std::to_string(index) + " conn " +
+                    std::to_string(x.conn);
+  if (x.streamId) out += "/" + std::to_string(x.streamId);
+  out += " pid " + std::to_string(x.pid) + " " + excerpt(x.comm, 16) + " " + x.protocol + " ";
+  out += x.request ? excerpt(x.method(), 16) + " " + excerpt(x.host(), 80) + excerpt(x.path(), 200)
+                   : std::string("(no request)");
+  out += " -> ";
+  out += x.response ? std::to_string(x.status()) : std::string("(no response)");
+  out += " (" + humanBytes(x.request ? x.request->wireBodyBytes : 0) + " / " +
+         humanBytes(x.response ? x.response->wireBodyBytes : 0) + ", " +
+         ms(x.tEndNs() - x.tStartNs()) + ")";
+  if (!x.complete()) {
+    std::string why = x.request && !x.request->complete ? x.request->problem
+                      : x.response && !x.response->complete ? x.response->problem
+                                                            : std::string();
+    out += " INCOMPLETE";
+    if (!why.empty()) out += ": " + excerpt(why, 200);
+  }
+  return out;
+}
+
+std::string callJson(const LlmCall& c, size_t index, const RenderOptions& o) {
+  std::string out = "{";
+  fU(out, "index", index);
+  fU(out, "exchange", c.exchange);
+  fStr(out, "provider", c.provider);
+  fStr(out, "api", c.api);
+  fStr(out, "model", c.model);
+  fStr(out, "response_model", c.responseModel);
+  fStr(out, "host", c.host);
+  fStr(out, "path", c.path);
+  fB(out, "stream", c.stream);
+  fRaw(out, "request", c.requestMessages);
+  fRaw(out, "system", c.system);
+  fRaw(out, "tools", c.tools);
+  fOpt(out, "max_tokens", c.maxTokens);
+  fStr(out, "response_id", c.responseId);
+  fStr(out, "response_text", c.responseText);
+  if (!c.thinking.empty()) fStr(out, "thinking", c.thinking);
+  key(out, "tool_calls");
+  out += '[';
+  for (size_t i = 0; i < c.toolCalls.size(); ++i) {
+    const auto& t = c.toolCalls[i];
+    if (i) out += ',';
+    out += '{';
+    fStr(out, "id", t.id);
+    fStr(out, "name", t.name);
+    fStr(out, "arguments", t.arguments);
+    // The arguments as JSON when they parse (a cut stream leaves them partial).
+    auto parsed = parseJson(t.arguments);
+    key(out, "input");
+    out += parsed ? parsed->dump() : "null";
+    out += '}';
+  }
+  out += ']';
+  fStr(out, "stop_reason", c.stopReason);
+  key(out, "usage");
+  out += '{';
+  fOpt(out, "input_tokens", c.usage.inputTokens);
+  fOpt(out, "output_tokens", c.usage.outputTokens);
+  fOpt(out, "total_tokens", c.usage.totalTokens);
+  fOpt(out, "cache_read_tokens", c.usage.cacheReadTokens);
+  fOpt(out, "cache_creation_tokens", c.usage.cacheCreationTokens);
+  out += '}';
+  fI(out, "status", c.status);
+  fStr(out, "error", c.error);
+  fB(out, "incomplete", c.incomplete);
+  fStr(out, "problem", c.problem);
+  fU(out, "t_start_ns", rel(c.tStartNs, o));
+  key(out, "t_first_token_ns");
+  out += c.tFirstTokenNs ? std::to_string(rel(c.tFirstTokenNs, o)) : "null";
+  fU(out, "t_end_ns", rel(c.tEndNs, o));
+  fU(out, "latency_ns", c.latencyNs());
+  key(out, "ttft_ns");
+  out += c.tFirstTokenNs ? std::to_string(c.timeToFirstTokenNs()) : "null";
+  fU(out, "pid", c.pid);
+  fStr(out, "comm", c.comm);
+  fU(out, "conn", c.conn);
+  fU(out, "request_bytes", c.requestBytes);
+  fU(out, "response_bytes", c.responseBytes);
+  out += '}';
+  return out;
+}
+
+std::string callLine(const LlmCall& c, size_t index, const RenderOptions& o) {
+  std::string out = humanTime(rel(c.tStartNs, o)) + " #" + std::to_string(index) + " pid " +
+                    std::to_string(c.pid) + " " + excerpt(c.comm, 16) + " " + c.provider + " " +
+                    excerpt(c.model, 80) + (c.stream ? " stream" : "") + " -> " +
+                    (c.status ? std::to_string(c.status) : std::string("(no response)"));
+  out += " " + ms(c.latencyNs());
+  if (c.tFirstTokenNs) out += " ttft " + ms(c.timeToFirstTokenNs());
+  if (c.usage.inputTokens || c.usage.outputTokens) {
+    out += " tokens " + (c.usage.inputTokens ? std::to_string(*c.usage.inputTokens) : "?") + "/" +
+           (c.usage.outputTokens ? std::to_string(*c.usage.outputTokens) : "?");
+  }
+  if (!c.stopReason.empty()) out += " stop " + excerpt(c.stopReason, 40);
+  if (!c.responseText.empty()) out += " \"" + excerpt(c.responseText, 80) + "\"";
+  for (const auto& t : c.toolCalls) out += " tool " + excerpt(t.name, 60) + excerpt(t.arguments, 80);
+  if (!c.error.empty()) out += " error: " + excerpt(c.error, 120);
+  if (c.incomplete) out += " INCOMPLETE: " + excerpt(c.problem, 160);
+  return out;
+}
+
+}  // namespace aa::traffic
