@@ -91,7 +91,8 @@ bool anthropicStream(const std::vector<SseEvent>& events, const HttpMessage& res
     std::string err;
     auto j = parseJson(ev.data, &err);
     if (!j) {
-      addProblem(c, "stream event not JSON (" + err + ")");
+      // A cut last event is expected in a cut stream; the stream is marked for that.
+      if (ev.complete) addProblem(c, "stream event not JSON (" + err + ")");
       continue;
     }
     std::string type = strOf(j->get("type"));
@@ -216,7 +217,8 @@ bool chatStream(const std::vector<SseEvent>& events, const HttpMessage& resp, Ll
     std::string err;
     auto j = parseJson(ev.data, &err);
     if (!j) {
-      addProblem(c, "stream event not JSON (" + err + ")");
+      // A cut last event is expected in a cut stream; the stream is marked for that.
+      if (ev.complete) addProblem(c, "stream event not JSON (" + err + ")");
       continue;
     }
     if (j->find("error") && !j->find("choices")) {
@@ -303,7 +305,8 @@ bool responsesStream(const std::vector<SseEvent>& events, const HttpMessage& res
     std::string err;
     auto j = parseJson(ev.data, &err);
     if (!j) {
-      addProblem(c, "stream event not JSON (" + err + ")");
+      // A cut last event is expected in a cut stream; the stream is marked for that.
+      if (ev.complete) addProblem(c, "stream event not JSON (" + err + ")");
       continue;
     }
     std::string type = strOf(j->get("type"));
