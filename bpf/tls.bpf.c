@@ -49,8 +49,10 @@ struct tls_call {
 	__u32 pad;
 };
 
+/* LRU: a call whose return probe never runs (the thread died inside it) must not
+ * leave an entry that fills the map for good. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);	/* pid_tgid of the calling thread */
 	__type(value, struct tls_call);

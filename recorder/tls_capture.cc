@@ -37,9 +37,9 @@ constexpr size_t kFreeSymbol = AA_TLS_FUNC_COUNT;
 constexpr size_t kSymbolCount = AA_TLS_FUNC_COUNT + 1;
 constexpr std::array<const char*, kSymbolCount> kFuncNames = {
     "SSL_write", "SSL_write_ex", "SSL_read", "SSL_read_ex", "SSL_free"};
+// lostCounts() names; the recorder stores them as "tls:NAME"
 constexpr std::array<const char*, AA_TLS_LOSS_SLOTS> kLossProbeNames = {
-    "tls:SSL_write", "tls:SSL_write_ex", "tls:SSL_read", "tls:SSL_read_ex", "tls:mmap",
-    "tls:SSL_free"};
+    "SSL_write", "SSL_write_ex", "SSL_read", "SSL_read_ex", "mmap", "SSL_free"};
 
 bool isReadFunc(uint32_t func) { return func == AA_TLS_SSL_READ || func == AA_TLS_SSL_READ_EX; }
 

@@ -55,7 +55,8 @@ class TlsCapture {
 
   // One entry per hook: the syscall helpers and every SSL_* uprobe per library.
   std::vector<ProbeStatusInfo> probeReport() const;
-  // Cumulative failed ring-buffer reserves per probe (only probes with count > 0).
+  // Cumulative failed ring-buffer reserves per probe (only probes with count > 0), named
+  // "SSL_write", "SSL_read_ex", "mmap", ... (the caller adds its "tls:" prefix).
   std::vector<LostCountInfo> lostCounts() const;
 
   class Impl;
