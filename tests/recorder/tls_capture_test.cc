@@ -194,11 +194,19 @@ struct RunResult {
 
 // Records `argv` with TlsCapture alone: the traced_pids hash and the ring buffer are
 // made here, the child enters the traced set before it execs.
+// How the direct recording drains: a normal ring read while the command runs, or a
+// small ring read only after it exited (to force losses).
+struct DirectConfig {
+  uint32_t ringBytes = 32 << 20;
+  bool drainWhileRunning = true;
+};
+
 RunResult recordDirect(const std::vector<std::string>& argv, const TlsOptions& options,
-                       const std::string& session) {
+                       const std::string& session, const DirectConfig& config = {},
+                       std::vector<LostCountInfo>* lost = nullptr) {
   RunResult r;
   int pids = bpf_map_create(BPF_MAP_TYPE_HASH, "traced_pids", 4, 4, 1024, nullptr);
-  int rb = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "events", 0, 0, 32 << 20, nullptr);
+  int rb = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "events", 0, 0, config.ringBytes, nullptr);
   if (pids < 0 || rb < 0) {
     r.skip = std::string("cannot create BPF maps: ") + std::strerror(errno);
     return r;
@@ -253,7 +261,11 @@ RunResult recordDirect(const std::vector<std::string>& argv, const TlsOptions& o
   bool execScanned = false;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (true) {
-    ring_buffer__poll(ring, 10);
+    if (config.drainWhileRunning) {
+      ring_buffer__poll(ring, 10);
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     if (!execScanned) {
       // what the recorder core does on the exec record
       capture->get()->onExec(child);
@@ -271,6 +283,7 @@ RunResult recordDirect(const std::vector<std::string>& argv, const TlsOptions& o
   ring_buffer__free(ring);
   SessionFooterInfo footer;
   footer.lost = capture->get()->lostCounts();
+  if (lost) *lost = footer.lost;
   footer.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   EXPECT_TRUE((*writer)->close(footer).ok());
   capture.value().reset();
@@ -511,6 +524,48 @@ TEST_P(TlsCaptureTest, LibraryLoadedAfterExecIsFound) {
   ASSERT_FALSE(c.events.empty());
   for (const auto& e : c.events) EXPECT_EQ(e.lib, (lib / "libssl.so.3").string());
   EXPECT_NE(c.reads.find("hello from the loopback server\n"), std::string::npos) << c.reads;
+}
+
+TEST_P(TlsCaptureTest, RingBufferLossIsCountedExactly) {
+  if (GetParam() != Mode::kDirect)
+    GTEST_SKIP() << "direct only: aa-record drains while the command runs, so its loss "
+                    "count is not predictable";
+  // One connection, SSL_write_ex calls of known sizes; every call becomes
+  // ceil(size / 16 KiB) records, each either delivered or counted as lost.
+  const std::string script = (dir_ / "writes.py").string();
+  std::ofstream(script) << R"(import socket, ssl, sys
+sizes = [100, 16384, 16385, 200000]
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+with socket.create_connection(("127.0.0.1", int(sys.argv[1]))) as raw:
+    with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as s:
+        s.sendall(b"POST /echo-size HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % sum(sizes))
+        for n in sizes:
+            s.sendall(b"z" * n)
+        s.recv(4096)
+)";
+  const std::string session = (dir_ / "loss.aas").string();
+  std::vector<LostCountInfo> lost;
+  DirectConfig config;
+  config.ringBytes = 64 << 10;  // a few chunks fit, the rest cannot
+  config.drainWhileRunning = false;
+  RunResult r = recordDirect({python(), script, server_->port(), server_->cert()}, TlsOptions{},
+                             session, config, &lost);
+  if (!r.ran) GTEST_SKIP() << r.skip;
+  ASSERT_EQ(r.exitStatus, 0);
+  std::string error;
+  const auto evs = readTls(session, &error);
+  ASSERT_EQ(error, "");
+  uint64_t writeRecords = 0;
+  for (const auto& e : evs)
+    if (!e.read) ++writeRecords;
+  uint64_t lostWrites = 0;
+  for (const auto& l : lost)
+    if (l.probe == "SSL_write_ex") lostWrites = l.count;
+  const uint64_t expected = 1 /* request head */ + 1 + 1 + 2 + 13;
+  EXPECT_GT(lostWrites, 0u);
+  EXPECT_GT(writeRecords, 0u);
+  EXPECT_EQ(writeRecords + lostWrites, expected)
+      << writeRecords << " delivered, " << lostWrites << " lost";
 }
 
 INSTANTIATE_TEST_SUITE_P(, TlsCaptureTest, ::testing::Values(Mode::kDirect, Mode::kAaRecord),
