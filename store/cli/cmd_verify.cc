@@ -1,5 +1,6 @@
 // aa-session verify FILE, aa-session reindex FILE
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <string>
 
@@ -16,11 +17,12 @@ std::string at(const FrameInfo& f, size_t i) {
 // Checks what the reader's framing checks cannot: that each frame's events decode in full
 // (every pointer followed, which Cap'n Proto otherwise does lazily), carry the sequence
 // numbers and times the frame header promises, and that frames chain without gaps.
-Status checkFrames(const SessionReader& reader) {
+Status checkFrames(const SessionReader& reader, uint64_t* badOffset) {
   const auto& frames = reader.frames();
   uint64_t nextSeq = frames.empty() ? 0 : frames[0].firstSeq;
   for (size_t i = 0; i < frames.size(); ++i) {
     const FrameInfo& f = frames[i];
+    *badOffset = f.offset;
     if (f.firstSeq != nextSeq)
       return Status::error(at(f, i) + "first seq " + std::to_string(f.firstSeq) +
                            ", expected " + std::to_string(nextSeq));
@@ -56,6 +58,15 @@ Status checkFrames(const SessionReader& reader) {
   return Status();
 }
 
+// The offset in a damage message ("PATH: offset N: reason"); 0 when there is none, so
+// that the reader's report wins.
+uint64_t damageOffset(const Status& damage) {
+  const std::string& m = damage.message();
+  size_t at = m.find("offset ");
+  if (at == std::string::npos) return 0;
+  return std::strtoull(m.c_str() + at + 7, nullptr, 10);
+}
+
 }  // namespace
 
 int runVerifyCommand(int argc, char** argv) {
@@ -68,9 +79,14 @@ int runVerifyCommand(int argc, char** argv) {
   opts.useIndex = false;
   auto reader = cli::openOrFail(path, opts, rc);
   if (!reader) return rc;
-  Status st = checkFrames(*reader);
+  uint64_t badOffset = 0;
+  Status st = checkFrames(*reader, &badOffset);
+  // The reader skips a damaged frame and goes on with the next whole one, so both kinds
+  // of trouble can be present: name whichever comes first in the file.
+  const Status& damage = reader->damage();
+  if (!damage.ok() && (st.ok() || damageOffset(damage) <= badOffset))
+    return cli::failFile(path, damage);
   if (!st.ok()) return cli::failFile(path, st);
-  if (!reader->damage().ok()) return cli::failFile(path, reader->damage());
   const auto& footer = reader->footer();
   if (footer && footer->eventCount != reader->eventCount())
     return cli::fail(path + ": footer counts " + std::to_string(footer->eventCount) +

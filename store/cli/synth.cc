@@ -141,6 +141,7 @@ struct SynthGenerator::State {
   std::map<std::string, uint64_t> lost;
   std::string payload;            // reused buffer for TLS bytes
   const std::function<schema::Event::Builder()>* append = nullptr;
+  bool rootStarted = false;
 
   explicit State(const SynthOptions& o) : opt(o), rng(o.seed), t(o.startMonoNs) {
     for (auto p : {"/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf",
@@ -513,7 +514,24 @@ struct SynthGenerator::State {
     ++generated;
   }
 
+  // The recording starts with the exec of the recorded command (aa-record -- CMD).
+  void execRoot() {
+    const Proc& root = procs[0];
+    const Program& pg = programs()[root.prog];
+    auto e = begin(root, root.pid);
+    auto x = e.initExec();
+    x.setPath(bytes(pg.exe));
+    auto argv = x.initArgv(pg.argv.size());
+    for (size_t i = 0; i < pg.argv.size(); ++i) argv.set(i, bytes(pg.argv[i]));
+    x.setCwd(bytes(cwds[root.cwd]));
+    x.setUid(1000);
+    x.setGid(1000);
+    x.setPpid(root.ppid);
+    rootStarted = true;
+  }
+
   void step() {
+    if (!rootStarted) return execRoot();
     size_t i = rng.chance(450) ? 0 : rng.below(procs.size());
     Proc& p = procs[i];
     if (i != 0 && p.actionsLeft-- == 0) return exitProc(i);

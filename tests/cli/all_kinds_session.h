@@ -1,0 +1,166 @@
+// A small session with one event of every kind, at known values, including the awkward
+// ones: non-UTF-8 paths and argv, control characters, binary TLS payloads, 64-bit ids.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "store/session_writer.h"
+
+namespace aa::testing {
+
+constexpr uint64_t kStartMono = 5'000'000'000ull;
+constexpr int kAllKindsCount = 19;
+constexpr uint64_t kBigConn = UINT64_MAX;
+
+inline capnp::Data::Reader dataOf(std::string_view s) {
+  return {reinterpret_cast<const capnp::byte*>(s.data()), s.size()};
+}
+
+// Event i happens at kStartMono + 1000 * (i + 1) ns, so t_ns = 1000 * (i + 1).
+inline Status writeAllKindsSession(const std::string& path, uint32_t batchEvents = 4) {
+  SessionHeaderInfo h;
+  h.command = {"python3", "agent.py"};
+  h.startMonoNs = kStartMono;
+  h.startWallNs = 1'700'000'000'000'000'000;
+  h.clockOffsetNs = h.startWallNs - int64_t(kStartMono);
+  h.target = "command";
+  WriterOptions o;
+  o.batchEvents = batchEvents;
+  auto w = SessionWriter::create(path, h, o);
+  if (!w.ok()) return w.status();
+  SessionWriter& writer = **w;
+  int i = 0;
+  auto next = [&](uint32_t pid, std::string_view comm) {
+    auto e = writer.append();
+    e.setTNs(kStartMono + 1000 * (++i));
+    e.setPid(pid);
+    e.setTid(pid + (i == 16 ? 1 : 0));   // tls.read runs on a second thread
+    e.setComm(dataOf(comm));
+    return e;
+  };
+  {
+    auto x = next(100, "agent").initExec();
+    x.setPath(dataOf("/usr/bin/python3"));
+    auto argv = x.initArgv(3);
+    argv.set(0, dataOf("python3"));
+    argv.set(1, dataOf("a b.py"));
+    argv.set(2, dataOf("caf\xe9"));
+    x.setCwd(dataOf("/home/u"));
+    x.setUid(1000);
+    x.setGid(1001);
+    x.setPpid(1);
+  }
+  next(100, "agent").initFork().setChildPid(101);
+  {
+    auto x = next(101, "child").initExit();
+    x.setExitCode(3);
+    x.setSignal(0);
+  }
+  {
+    auto x = next(100, "agent").initFileOpen();
+    x.setPath(dataOf("/etc/hosts"));
+    x.setFlags(0x80000);
+    x.setRet(3);
+  }
+  {
+    auto x = next(100, "agent").initFileClose();
+    x.setPath(dataOf("/etc/hosts"));
+    x.setFd(3);
+    x.setBytesRead(120);
+    x.setReads(2);
+    x.setReason(schema::CloseReason::EXPLICIT);
+  }
+  {
+    auto x = next(100, "agent").initFileRead();
+    x.setPath(dataOf("/etc/hosts"));
+    x.setFd(3);
+    x.setRet(120);
+  }
+  {
+    auto x = next(100, "agent").initFileWrite();
+    x.setPath(dataOf("/tmp/out\n\"q\"\\"));
+    x.setFd(4);
+    x.setRet(7);
+  }
+  {
+    auto x = next(100, "agent").initFileRename();
+    x.setOldPath(dataOf("/tmp/a.tmp"));
+    x.setNewPath(dataOf("/tmp/a"));
+    x.setRet(0);
+  }
+  {
+    auto x = next(100, "agent").initFileUnlink();
+    x.setPath(dataOf("/tmp/\xff\xfe"));
+    x.setRet(-2);
+  }
+  {
+    auto x = next(100, "agent").initFileMkdir();
+    x.setPath(dataOf("/tmp/d"));
+    x.setMode(0755);
+  }
+  next(100, "agent").initFileRmdir().setPath(dataOf("/tmp/d"));
+  {
+    auto x = next(100, "agent").initFileTruncate();
+    x.setPath(dataOf("/tmp/a"));
+    x.setFd(-1);
+    x.setLength(10);
+  }
+  {
+    auto x = next(100, "agent").initFileChmod();
+    x.setPath(dataOf("/tmp/a"));
+    x.setFd(-1);
+    x.setMode(0755);
+  }
+  {
+    auto x = next(100, "agent").initNetConnect();
+    x.setFd(5);
+    x.setFamily(AF_INET);
+    const capnp::byte ip[4] = {1, 2, 3, 4};
+    x.setAddr(capnp::Data::Reader(ip, 4));
+    x.setPort(443);
+    x.setRet(-115);
+  }
+  {
+    auto x = next(100, "agent").initTls();
+    x.setDirection(schema::TlsDirection::WRITE);
+    x.setConn(7);
+    x.setData(dataOf("GET / HTTP/1.1\r\n\r\n"));
+    x.setLength(18);
+    x.setLib(dataOf("/usr/lib/x86_64-linux-gnu/libssl.so.3"));
+    x.setFd(5);
+    x.setFunc("SSL_write");
+  }
+  {
+    auto x = next(100, "agent").initTls();
+    x.setDirection(schema::TlsDirection::READ);
+    x.setConn(kBigConn);
+    x.setOffset(4096);
+    x.setData(dataOf(std::string_view("\x00\x01\xff bin", 7)));
+    x.setLength(100);
+    x.setTruncated(true);
+    x.setLib(dataOf("/usr/bin/node"));
+    x.setFd(-1);
+    x.setFunc("SSL_read");
+  }
+  {
+    auto x = next(0, "").initLost();
+    x.setCount(42);
+    x.setProbe("sys_exit");
+  }
+  {
+    auto x = next(100, "agent").initSymlink();
+    x.setTarget(dataOf("../x"));
+    x.setPath(dataOf("/tmp/l"));
+  }
+  next(100, "agent").initChdir().setPath(dataOf("/tmp"));
+  SessionFooterInfo f;
+  f.exitCode = 0;
+  f.lost = {{"sys_exit", 42}};
+  return writer.close(f);
+}
+
+}  // namespace aa::testing
