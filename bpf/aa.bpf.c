@@ -103,6 +103,7 @@ struct {
 #define NR_readv 19
 #define NR_writev 20
 #define NR_dup2 33
+#define NR_sendfile 40
 #define NR_connect 42
 #define NR_truncate 76
 #define NR_ftruncate 77
@@ -128,6 +129,7 @@ struct {
 #define NR_renameat2 316
 #define NR_preadv2 327
 #define NR_pwritev2 328
+#define NR_copy_file_range 326
 #define NR_openat2 437
 #define NR_fchmodat2 452
 
@@ -179,41 +181,96 @@ static __always_inline struct scratch_buf *get_scratch(void)
 	return bpf_map_lookup_elem(&scratch, &zero);
 }
 
-/* Writes the path (dentry, vfsmnt) into buf at off as leaf-first, NUL-terminated
- * components (see events.h). Returns the bytes written, | 0x10000 when cut short. */
-static __noinline __u32 walk_path(char *buf, __u32 off, struct dentry *dentry,
-				  struct vfsmount *vfsmnt)
+/* A path walk runs as a bpf_loop callback (an unrolled walk multiplies verifier states
+ * by every mount crossing). Its state lives in a per-CPU map rather than on the stack:
+ * values loaded from a map are unknown to the verifier, so every iteration looks the
+ * same to it and the callback is verified once instead of once per possible offset. */
+struct walk_state {
+	__u64 dentry;   /* struct dentry * */
+	__u64 vfsmnt;   /* struct vfsmount * */
+	__u64 mnt;      /* struct mount * */
+	__u32 off;
+	__u32 start;
+	__u32 truncated;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct walk_state);
+} walks SEC(".maps");
+
+static __always_inline struct walk_state *get_walk(void)
 {
-	struct mount *mnt = aa_real_mount(vfsmnt);
-	__u32 start = off;
+	__u32 zero = 0;
 
-	for (int i = 0; i < AA_WALK_DEPTH; i++) {
-		struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
-		struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
-		const unsigned char *name;
-		long n;
+	return bpf_map_lookup_elem(&walks, &zero);
+}
 
-		if (dentry == mnt_root || dentry == parent) {
-			struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+static long walk_step(__u32 i, void *arg)
+{
+	struct scratch_buf *s = get_scratch();
+	struct walk_state *w = get_walk();
+	struct dentry *dentry, *mnt_root, *parent;
+	struct vfsmount *vfsmnt;
+	struct mount *mnt;
+	const unsigned char *name;
+	__u32 off;
+	long n;
 
-			/* a filesystem root that is not its mount's root: detached */
-			if (dentry != mnt_root || mnt == up)
-				return off - start;
-			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
-			mnt = up;
-			vfsmnt = aa_vfsmount(mnt);
-			continue;
+	if (!s || !w)
+		return 1;
+	dentry = (struct dentry *)w->dentry;
+	vfsmnt = (struct vfsmount *)w->vfsmnt;
+	mnt = (struct mount *)w->mnt;
+	off = w->off;
+	mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+	parent = BPF_CORE_READ(dentry, d_parent);
+	if (dentry == mnt_root || dentry == parent) {
+		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+		/* the global root, or a filesystem root that is not its mount's root
+		 * (a detached tree): done */
+		if (dentry != mnt_root || mnt == up) {
+			w->truncated = 0;
+			return 1;
 		}
-		if (off - start > AA_WALK_MAX - 256 || off > AA_REC_MAX - 256)
-			return (off - start) | 0x10000;
-		name = BPF_CORE_READ(dentry, d_name.name);
-		n = bpf_probe_read_kernel_str(buf + off, 256, name);
-		if (n <= 0)
-			return (off - start) | 0x10000;
-		off += n;
-		dentry = parent;
+		w->dentry = (__u64)BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = (__u64)up;
+		w->vfsmnt = (__u64)aa_vfsmount(up);
+		return 0;
 	}
-	return (off - start) | 0x10000;
+	if (off - w->start > AA_WALK_MAX - 256 || off > AA_REC_MAX - 256)
+		return 1;
+	name = BPF_CORE_READ(dentry, d_name.name);
+	n = bpf_probe_read_kernel_str(s->d + off, 256, name);
+	if (n <= 0)
+		return 1;
+	w->off = off + n;
+	w->dentry = (__u64)parent;
+	return 0;
+}
+
+/* Writes the path (dentry, vfsmnt) into the scratch buffer at off as leaf-first,
+ * NUL-terminated components (see events.h). Returns the bytes written, | 0x10000 when
+ * cut short. */
+static __always_inline __u32 walk_path(char *buf, __u32 off, struct dentry *dentry,
+				       struct vfsmount *vfsmnt)
+{
+	struct walk_state *w = get_walk();
+
+	if (!w)
+		return 0x10000;
+	w->dentry = (__u64)dentry;
+	w->vfsmnt = (__u64)vfsmnt;
+	w->mnt = (__u64)aa_real_mount(vfsmnt);
+	w->off = off;
+	w->start = off;
+	w->truncated = 1;
+	bpf_loop(AA_WALK_DEPTH, walk_step, NULL, 0);
+	return ((w->off - w->start) & 0xffff) | (w->truncated << 16);
 }
 
 static __always_inline __u32 walk_file(char *buf, __u32 off, struct file *f)
@@ -571,6 +628,7 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, long nr)
 	case NR_truncate: case NR_ftruncate: case NR_chmod: case NR_fchmod:
 	case NR_fchmodat: case NR_fchmodat2: case NR_symlink: case NR_symlinkat:
 	case NR_connect: case NR_chdir: case NR_fchdir:
+	case NR_sendfile: case NR_copy_file_range:
 		break;
 	default:
 		return 0;
@@ -586,6 +644,14 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, long nr)
 		return 0;
 	case NR_write: case NR_pwrite64: case NR_writev: case NR_pwritev: case NR_pwritev2:
 		on_io(task, tgid, (int)BPF_CORE_READ(regs, di), ret, true);
+		return 0;
+	case NR_sendfile:	/* (out_fd, in_fd, ...) */
+		on_io(task, tgid, (int)BPF_CORE_READ(regs, si), ret, false);
+		on_io(task, tgid, (int)BPF_CORE_READ(regs, di), ret, true);
+		return 0;
+	case NR_copy_file_range:	/* (fd_in, off_in, fd_out, ...): cat and cp use it */
+		on_io(task, tgid, (int)BPF_CORE_READ(regs, di), ret, false);
+		on_io(task, tgid, (int)BPF_CORE_READ(regs, dx), ret, true);
 		return 0;
 	case NR_connect:
 		on_connect(regs, ret);

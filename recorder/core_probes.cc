@@ -1,0 +1,229 @@
+#include "recorder/core_probes.h"
+
+#include <linux/capability.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "bpf/aa.skel.h"
+
+extern "C" {
+#include "bpf/events.h"
+}
+
+namespace aa {
+
+namespace {
+
+const char* const kProbeNames[AA_PROBE_COUNT] = {
+    "sched_process_exec", "sched_process_fork", "sched_process_exit", "sys_enter", "sys_exit"};
+
+// libbpf reports verifier and attach details only through its print callback (a
+// process-wide setting). The last warning line explains a refusal; keep it.
+std::string& lastLibbpfMessage() {
+  static std::string message;
+  return message;
+}
+
+int libbpfPrint(enum libbpf_print_level level, const char* format, va_list args) {
+  if (getenv("AA_RECORD_LIBBPF_DEBUG")) {
+    va_list copy;
+    va_copy(copy, args);
+    vfprintf(stderr, format, copy);
+    va_end(copy);
+  }
+  if (level == LIBBPF_DEBUG) return 0;
+  char line[512];
+  int n = vsnprintf(line, sizeof(line), format, args);
+  if (n > 0) {
+    std::string s(line);
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    if (!s.empty()) lastLibbpfMessage() = s;
+  }
+  return 0;
+}
+
+std::string errText(int err) {
+  if (err < 0) err = -err;
+  std::string s = strerror(err);
+  if (!lastLibbpfMessage().empty()) s += " (" + lastLibbpfMessage() + ")";
+  return s;
+}
+
+struct Hook {
+  const char* name;
+  bpf_program* btf;
+  bpf_program* raw;
+};
+
+std::vector<Hook> hooksOf(aa_bpf* s) {
+  return {
+      {"sched_process_exec", s->progs.btf_exec, s->progs.raw_exec},
+      {"sched_process_fork", s->progs.btf_fork, s->progs.raw_fork},
+      {"sched_process_exit", s->progs.btf_exit, s->progs.raw_exit},
+      {"sys_enter", s->progs.btf_sys_enter, s->progs.raw_sys_enter},
+      {"sys_exit", s->progs.btf_sys_exit, s->progs.raw_sys_exit},
+  };
+}
+
+uint64_t roundRing(uint64_t bytes) {
+  uint64_t page = uint64_t(sysconf(_SC_PAGESIZE));
+  uint64_t n = page;
+  while (n < bytes && n < (uint64_t(1) << 31)) n <<= 1;
+  return n;
+}
+
+bool pathExists(const char* p) {
+  struct stat st;
+  return stat(p, &st) == 0;
+}
+
+}  // namespace
+
+Status checkBpfPrerequisites() {
+  if (geteuid() != 0) {
+    __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2]{};
+    bool capBpf = false, capPerfmon = false;
+    if (syscall(SYS_capget, &hdr, data) == 0) {
+      auto has = [&](int cap) { return (data[cap / 32].effective >> (cap % 32)) & 1; };
+      capBpf = has(39);      // CAP_BPF
+      capPerfmon = has(38);  // CAP_PERFMON
+    }
+    if (!capBpf || !capPerfmon)
+      return Status::error(
+          "not root: loading eBPF probes needs root (or CAP_BPF and CAP_PERFMON); "
+          "run with sudo");
+  }
+  if (!pathExists("/sys/kernel/btf/vmlinux"))
+    return Status::error(
+        "kernel BTF missing: /sys/kernel/btf/vmlinux not found (the kernel needs "
+        "CONFIG_DEBUG_INFO_BTF=y for CO-RE probes)");
+  return Status();
+}
+
+StatusOr<std::unique_ptr<CoreProbes>> CoreProbes::create(const ProbeConfig& config) {
+  libbpf_set_print(libbpfPrint);
+  std::unique_ptr<CoreProbes> self(new CoreProbes());
+  std::vector<ProbeStatusInfo> features;
+
+  bool ringOk = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr) == 1;
+  features.push_back({"feature:ringbuf", "probe", ringOk,
+                      ringOk ? "" : "BPF ring buffer unsupported (kernel < 5.8)"});
+  if (!ringOk) return Status::error("probe refused: the kernel has no BPF ring buffer (needs 5.8+)");
+  bool btf = pathExists("/sys/kernel/btf/vmlinux");
+  // tp_btf support is probed by loading the tp_btf variants themselves (a generic
+  // BPF_PROG_TYPE_TRACING probe needs an attach target and says nothing useful).
+  features.push_back({"feature:btf", "probe", btf, btf ? "" : "no /sys/kernel/btf/vmlinux"});
+  bool kprobePmu = pathExists("/sys/bus/event_source/devices/kprobe");
+  features.push_back({"feature:kprobe", "probe", kprobePmu,
+                      kprobePmu ? "not needed: syscalls are hooked at sys_enter/sys_exit"
+                                : "no kprobe PMU (CONFIG_KPROBES off)"});
+  bool tracefs = pathExists("/sys/kernel/tracing/events") ||
+                 pathExists("/sys/kernel/debug/tracing/events");
+  features.push_back({"feature:tracefs", "probe", tracefs,
+                      tracefs ? "" : "tracefs not mounted: classic tracepoints unavailable"});
+
+  uint64_t ring = roundRing(config.ringBytes);
+  std::string btfError;
+  // Attempt 0 prefers tp_btf; attempt 1 uses raw_tp for every hook.
+  for (int attempt = btf ? 0 : 1; attempt < 2; ++attempt) {
+    bool useBtf = attempt == 0;
+    aa_bpf* skel = aa_bpf__open();
+    if (!skel) return Status::error("probe refused: cannot open the BPF object: " + errText(errno));
+    skel->rodata->self_tgid = config.selfTgid;
+    skel->rodata->trace_all = config.traceAll;
+    skel->rodata->io_calls = config.ioCalls;
+    bpf_map__set_max_entries(skel->maps.events, uint32_t(ring));
+    for (const Hook& h : hooksOf(skel)) {
+      bpf_program__set_autoload(h.btf, useBtf);
+      bpf_program__set_autoload(h.raw, !useBtf);
+    }
+    lastLibbpfMessage().clear();
+    int err = aa_bpf__load(skel);
+    if (err) {
+      std::string why = errText(err);
+      aa_bpf__destroy(skel);
+      if (useBtf) {
+        btfError = "load: " + why;
+        continue;
+      }
+      return Status::error("probe refused: loading the BPF programs failed: " + why);
+    }
+    std::vector<ProbeStatusInfo> hooks;
+    std::vector<bpf_link*> links;
+    bool failed = false;
+    for (const Hook& h : hooksOf(skel)) {
+      bpf_program* prog = useBtf ? h.btf : h.raw;
+      lastLibbpfMessage().clear();
+      bpf_link* link = config.attach ? bpf_program__attach(prog) : nullptr;
+      if (config.attach && !link) {
+        std::string why = errText(errno);
+        hooks.push_back({h.name, useBtf ? "tp_btf" : "raw_tp", false, why});
+        failed = true;
+        continue;
+      }
+      if (link) links.push_back(link);
+      ProbeStatusInfo st{h.name, useBtf ? "tp_btf" : "raw_tp", true, ""};
+      if (!useBtf && !btfError.empty()) st.error = "tp_btf refused: " + btfError;
+      hooks.push_back(st);
+    }
+    if (failed) {
+      for (bpf_link* l : links) bpf_link__destroy(l);
+      aa_bpf__destroy(skel);
+      if (useBtf) {
+        for (const auto& hs : hooks)
+          if (!hs.ok) btfError = "attach " + hs.name + ": " + hs.error;
+        continue;
+      }
+      for (const auto& hs : hooks)
+        if (!hs.ok) return Status::error("probe refused: " + hs.name + " (raw_tp): " + hs.error);
+    }
+    self->skel_ = skel;
+    for (bpf_link* l : links) self->links_.push_back(l);
+    self->report_ = std::move(hooks);
+    break;
+  }
+  for (auto& f : features) self->report_.push_back(std::move(f));
+  self->ringBytes_ = ring;
+  return self;
+}
+
+CoreProbes::~CoreProbes() {
+  for (bpf_link* l : links_) bpf_link__destroy(l);
+  if (skel_) aa_bpf__destroy(skel_);
+}
+
+Status CoreProbes::trace(uint32_t pid) {
+  uint32_t one = 1;
+  if (bpf_map_update_elem(tracedPidsFd(), &pid, &one, BPF_ANY) != 0)
+    return Status::error("traced_pids: cannot add pid " + std::to_string(pid) + ": " +
+                         strerror(errno));
+  return Status();
+}
+
+int CoreProbes::tracedPidsFd() const { return bpf_map__fd(skel_->maps.traced_pids); }
+int CoreProbes::eventsFd() const { return bpf_map__fd(skel_->maps.events); }
+uint64_t CoreProbes::ringBytes() const { return ringBytes_; }
+
+std::vector<LostCountInfo> CoreProbes::lostCounts() const {
+  std::vector<LostCountInfo> out;
+  int fd = bpf_map__fd(skel_->maps.lost_counts);
+  for (uint32_t i = 0; i < AA_PROBE_COUNT; ++i) {
+    uint64_t n = 0;
+    if (bpf_map_lookup_elem(fd, &i, &n) != 0) n = 0;
+    out.push_back({kProbeNames[i], n});
+  }
+  return out;
+}
+
+}  // namespace aa

@@ -1,0 +1,61 @@
+// CoreProbes: the recorder core's BPF object (bpf/aa.bpf.c) from feature probing to
+// attached hooks: open -> configure rodata and map sizes -> load -> attach.
+//
+// Every hook exists in a tp_btf and a raw_tp variant. Feature probes (BTF, BPF
+// tracing programs) pick the preferred variant; a load or attach the kernel refuses
+// falls back to raw_tp, and report() says per hook which mode it got and why a better
+// one failed. Owns the skeleton and its links; maps live as long as this object.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "store/session_meta.h"
+#include "store/status.h"
+
+struct aa_bpf;     // bpf/aa.skel.h
+struct bpf_link;   // libbpf
+
+namespace aa {
+
+struct ProbeConfig {
+  uint32_t selfTgid = 0;          // the recorder: never traced, even with traceAll
+  bool traceAll = false;          // every process, not only traced_pids
+  bool ioCalls = false;           // a record per read/write call, besides the summaries
+  uint64_t ringBytes = 32 << 20;  // ring buffer size; rounded up to a power of two pages
+  bool attach = true;             // false: load only (probe report of a dry run)
+};
+
+class CoreProbes {
+ public:
+  static StatusOr<std::unique_ptr<CoreProbes>> create(const ProbeConfig& config);
+  ~CoreProbes();
+  CoreProbes(const CoreProbes&) = delete;
+  CoreProbes& operator=(const CoreProbes&) = delete;
+
+  // Adds a process (tgid) to the traced set; its future children follow in the kernel.
+  Status trace(uint32_t pid);
+  int tracedPidsFd() const;
+  int eventsFd() const;
+  uint64_t ringBytes() const;
+
+  // Hooks and feature probes, one entry each (stored in the session header).
+  const std::vector<ProbeStatusInfo>& report() const { return report_; }
+  // Failed ring-buffer reserves per probe since load (cumulative), every probe listed.
+  std::vector<LostCountInfo> lostCounts() const;
+
+ private:
+  CoreProbes() = default;
+  aa_bpf* skel_ = nullptr;
+  std::vector<bpf_link*> links_;
+  std::vector<ProbeStatusInfo> report_;
+  uint64_t ringBytes_ = 0;
+};
+
+// Preconditions checked before loading anything, each failing with one clear line:
+// privileges (root, or CAP_BPF + CAP_PERFMON) and kernel BTF.
+Status checkBpfPrerequisites();
+
+}  // namespace aa

@@ -1,0 +1,47 @@
+// Starting the recorded command: who it runs as, and a child held between fork and
+// exec so that probes and the traced set are in place before its first exec.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "store/status.h"
+
+namespace aa {
+
+// The identity the command runs as and session files belong to.
+struct Credentials {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::string name;      // user name when known (for supplementary groups)
+  bool change = false;   // differs from the recorder's: drop to it before exec
+};
+
+// `user` (--user NAME or UID) when set; else SUDO_UID/SUDO_GID of the invoking user
+// when run through sudo as root; else the recorder's own identity.
+StatusOr<Credentials> resolveCredentials(const std::string& user);
+
+// A forked child blocked until release(); then it takes `creds`, restores the signal
+// mask and execs argv (PATH search). Exec failure exits 127 (not found) or 126, like a
+// shell, after one line on stderr. Destroying an unreleased child kills it.
+class HeldChild {
+ public:
+  static StatusOr<std::unique_ptr<HeldChild>> spawn(const std::vector<std::string>& argv,
+                                                    const Credentials& creds);
+  ~HeldChild();
+  HeldChild(const HeldChild&) = delete;
+  HeldChild& operator=(const HeldChild&) = delete;
+
+  pid_t pid() const { return pid_; }
+  Status release();
+
+ private:
+  HeldChild(pid_t pid, int gateFd) : pid_(pid), gateFd_(gateFd) {}
+  pid_t pid_;
+  int gateFd_;   // write end; closed by release()
+};
+
+}  // namespace aa

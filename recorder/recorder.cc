@@ -1,0 +1,505 @@
+#include "recorder/recorder.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "recorder/core_probes.h"
+#include "recorder/decoder.h"
+#include "recorder/launcher.h"
+#include "store/kind.h"
+#include "store/session_reader.h"
+#include "store/session_writer.h"
+#ifdef AA_WITH_TLS
+#include "recorder/tls_capture.h"
+#endif
+
+namespace aa {
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+constexpr uint64_t kCommandGraceNs = 2000000000ull;
+
+uint64_t monoNow() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+}
+
+void fail(const std::string& message) { fprintf(stderr, "aa-record: %s\n", message.c_str()); }
+
+// One owned fd.
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  void reset(int fd) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_;
+};
+
+struct RingBufferDeleter {
+  void operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
+};
+
+std::string humanBytes(uint64_t n) {
+  char buf[32];
+  if (n >= (1ull << 30))
+    snprintf(buf, sizeof(buf), "%.1f GiB", double(n) / double(1ull << 30));
+  else if (n >= (1ull << 20))
+    snprintf(buf, sizeof(buf), "%.1f MiB", double(n) / double(1ull << 20));
+  else if (n >= 1024)
+    snprintf(buf, sizeof(buf), "%.1f KiB", double(n) / 1024.0);
+  else
+    snprintf(buf, sizeof(buf), "%" PRIu64 " B", n);
+  return buf;
+}
+
+// Checks that the output can be created before any probe is loaded, so a bad path
+// costs nothing and says so in one line.
+Status checkOutput(const std::string& path) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::error(path + ": output not writable: " + strerror(errno));
+  close(fd);
+  return Status();
+}
+
+// Session files can hold secrets: owner-only, and owned by the user the command ran as.
+void chownSession(const std::string& path, const Credentials& creds) {
+  for (const std::string& p : {path, path + "-index", path + "-index-wal", path + "-index-shm"}) {
+    if (chmod(p.c_str(), 0600) != 0 && errno != ENOENT)
+      fprintf(stderr, "aa-record: warning: chmod %s: %s\n", p.c_str(), strerror(errno));
+    if (geteuid() != 0 || (creds.uid == 0 && creds.gid == 0)) continue;
+    if (chown(p.c_str(), creds.uid, creds.gid) != 0 && errno != ENOENT)
+      fprintf(stderr, "aa-record: warning: chown %s: %s\n", p.c_str(), strerror(errno));
+  }
+}
+
+// Turns cumulative per-probe counters into `lost` events carrying the increase.
+class LossTracker {
+ public:
+  void update(const std::vector<LostCountInfo>& cumulative, Decoder& decoder, uint64_t nowNs) {
+    for (const auto& c : cumulative) {
+      uint64_t& seen = seen_[c.probe];
+      if (c.count > seen) {
+        decoder.appendLost(nowNs, c.probe, c.count - seen);
+        seen = c.count;
+      }
+    }
+  }
+  std::vector<LostCountInfo> totals() const {
+    std::vector<LostCountInfo> out;
+    for (const auto& [probe, n] : seen_)
+      if (n > 0) out.push_back({probe, n});
+    return out;
+  }
+  uint64_t total() const {
+    uint64_t t = 0;
+    for (const auto& [probe, n] : seen_) t += n;
+    return t;
+  }
+
+ private:
+  std::map<std::string, uint64_t> seen_;
+};
+
+struct DrainContext {
+  Decoder* decoder = nullptr;
+  SessionWriter* writer = nullptr;
+#ifdef AA_WITH_TLS
+  TlsCapture* tls = nullptr;
+#endif
+  int sigFd = -1;
+  pid_t childPid = -1;
+  std::optional<int> childStatus;   // waitpid status once the command ended
+  int stopSignals = 0;              // SIGINT/SIGTERM received
+  uint64_t records = 0;
+};
+
+void readSignals(DrainContext& c) {
+  signalfd_siginfo si;
+  while (read(c.sigFd, &si, sizeof(si)) == sizeof(si)) {
+    if (si.ssi_signo != SIGCHLD) {
+      ++c.stopSignals;
+      continue;
+    }
+    int st;
+    if (c.childPid > 0 && !c.childStatus && waitpid(c.childPid, &st, WNOHANG) == c.childPid)
+      c.childStatus = st;
+  }
+}
+
+int onRecord(void* ctx, void* data, size_t size) {
+  auto* c = static_cast<DrainContext*>(ctx);
+#ifdef AA_WITH_TLS
+  if (!(c->tls && c->tls->decode(data, size, *c->writer)))
+#endif
+    c->decoder->decode(data, size);
+  // A full ring takes a while to drain: a second SIGINT must not wait for it.
+  if (++c->records % 4096 == 0) {
+    readSignals(*c);
+    if (c->stopSignals >= 2) return -ECANCELED;
+  }
+  return 0;
+}
+
+void printSummary(const std::string& path, uint64_t elapsedNs, const LossTracker& loss) {
+  auto reader = SessionReader::open(path);
+  if (!reader.ok()) {
+    fprintf(stderr, "aa-record: session written to %s, but reading it back failed: %s\n",
+            path.c_str(), reader.status().message().c_str());
+    return;
+  }
+  const SessionReader& r = **reader;
+  fprintf(stderr, "aa-record: %" PRIu64 " events in %.1f s -> %s (%s)\n", r.eventCount(),
+          double(elapsedNs) / 1e9, path.c_str(), humanBytes(r.fileSize()).c_str());
+  auto totals = r.kindTotals();
+  std::string kinds;
+  for (int k = 0; k < kKindCount; ++k) {
+    if (totals[k] == 0) continue;
+    kinds += "  " + std::string(kindName(Kind(k))) + " " + std::to_string(totals[k]);
+  }
+  if (!kinds.empty()) fprintf(stderr, " %s\n", kinds.c_str());
+  uint64_t tlsOut = 0, tlsIn = 0;
+  auto conns = r.tlsConnections();
+  for (const auto& c : conns) {
+    tlsOut += c.bytesOut;
+    tlsIn += c.bytesIn;
+  }
+  fprintf(stderr,
+          "  processes %zu, files %zu, TLS connections %zu (%s sent, %s received), lost %" PRIu64
+          "\n",
+          r.processes().size(), r.files().size(), conns.size(), humanBytes(tlsOut).c_str(),
+          humanBytes(tlsIn).c_str(), loss.total());
+  fprintf(stderr, "  open it: aa-view %s   (or: aa-session info %s)\n", path.c_str(), path.c_str());
+}
+
+}  // namespace
+
+int printProbeReport(const RecorderOptions& options) {
+  if (Status s = checkBpfPrerequisites(); !s.ok()) {
+    fail(s.message());
+    return 1;
+  }
+  ProbeConfig config;
+  config.selfTgid = uint32_t(getpid());
+  config.ringBytes = 1 << 16;
+  auto probes = CoreProbes::create(config);
+  if (!probes.ok()) {
+    fail(probes.status().message());
+    return 1;
+  }
+  std::vector<ProbeStatusInfo> report = (*probes)->report();
+#ifdef AA_WITH_TLS
+  TlsOptions tlsOptions;
+  auto tls = TlsCapture::create((*probes)->tracedPidsFd(), (*probes)->eventsFd(), tlsOptions);
+  if (tls.ok()) {
+    for (auto& p : (*tls)->probeReport()) report.push_back(p);
+  } else {
+    report.push_back({"tls", "uprobe", false, tls.status().message()});
+  }
+#else
+  report.push_back({"tls", "uprobe", false, "not built (recorder/tls_capture.cc missing)"});
+#endif
+  bool allOk = true;
+  for (const auto& p : report) {
+    bool isFeature = p.name.rfind("feature:", 0) == 0;
+    if (!p.ok && !isFeature) allOk = false;
+    printf("%-40s %-8s %s%s%s\n", p.name.c_str(), p.mode.c_str(), p.ok ? "ok" : "FAILED",
+           p.error.empty() ? "" : ": ", p.error.c_str());
+  }
+  return allOk ? 0 : 1;
+}
+
+int runRecorder(const RecorderOptions& options) {
+  int targets = (options.command.empty() ? 0 : 1) + (options.pid ? 1 : 0) + (options.all ? 1 : 0);
+  if (targets != 1) {
+    fail("give exactly one target: -- CMD ARGS..., --pid PID, or --all");
+    return 2;
+  }
+  if (options.pid && kill(pid_t(options.pid), 0) != 0 && errno == ESRCH) {
+    fail("--pid " + std::to_string(options.pid) + ": no such process");
+    return 1;
+  }
+  if (Status s = checkBpfPrerequisites(); !s.ok()) {
+    fail(s.message());
+    return 1;
+  }
+  auto creds = resolveCredentials(options.user);
+  if (!creds.ok()) {
+    fail(creds.status().message());
+    return 1;
+  }
+  if (Status s = checkOutput(options.output); !s.ok()) {
+    fail(s.message());
+    return 1;
+  }
+
+  // Signals arrive through a signalfd; blocked before the child is forked so that it
+  // inherits the mask (it restores an empty one before exec).
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &mask, nullptr);
+  Fd sigFd(signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
+
+  ProbeConfig config;
+  config.selfTgid = uint32_t(getpid());
+  config.traceAll = options.all;
+  config.ioCalls = options.ioCalls;
+  config.ringBytes = options.ringBytes;
+  auto probes = CoreProbes::create(config);
+  if (!probes.ok()) {
+    fail(probes.status().message());
+    return 1;
+  }
+  CoreProbes& core = **probes;
+
+  SessionHeaderInfo header;
+  header.recorderVersion = kVersion;
+  header.probes = core.report();
+  header.command = options.command;
+  header.target = options.all ? "all" : options.pid ? "pid:" + std::to_string(options.pid)
+                                                    : "command";
+  header.options = options.recorded;
+  header.options.push_back("ring_bytes=" + std::to_string(core.ringBytes()));
+  header.options.push_back(std::string("io=") + (options.ioCalls ? "calls" : "summary"));
+
+#ifdef AA_WITH_TLS
+  std::unique_ptr<TlsCapture> tls;
+  {
+    TlsOptions tlsOptions;
+    tlsOptions.maxBytesPerConn = options.maxTlsBytes;
+    tlsOptions.redact = options.redact;
+    auto created = TlsCapture::create(core.tracedPidsFd(), core.eventsFd(), tlsOptions);
+    if (created.ok()) {
+      tls = std::move(*created);
+      for (auto& p : tls->probeReport()) header.probes.push_back(p);
+      header.redaction = options.redact;
+    } else {
+      fprintf(stderr, "aa-record: warning: TLS capture off: %s\n",
+              created.status().message().c_str());
+      header.probes.push_back({"tls", "uprobe", false, created.status().message()});
+    }
+  }
+#else
+  header.probes.push_back({"tls", "uprobe", false, "not built (recorder/tls_capture.cc missing)"});
+#endif
+  header.options.push_back("max_tls_bytes=" + std::to_string(options.maxTlsBytes));
+  header.options.push_back(std::string("redact=") + (options.redact ? "on" : "off"));
+
+  std::unique_ptr<HeldChild> child;
+  if (!options.command.empty()) {
+    auto spawned = HeldChild::spawn(options.command, *creds);
+    if (!spawned.ok()) {
+      fail(spawned.status().message());
+      return 1;
+    }
+    child = std::move(*spawned);
+  }
+
+  auto created = SessionWriter::create(options.output, header);
+  if (!created.ok()) {
+    fail(created.status().message());
+    return 1;
+  }
+  SessionWriter& writer = **created;
+  chownSession(options.output, *creds);
+
+  Decoder decoder(writer);
+  DrainContext drain;
+  drain.decoder = &decoder;
+  drain.writer = &writer;
+#ifdef AA_WITH_TLS
+  drain.tls = tls.get();
+  if (tls) {
+    decoder.onExec = [&](uint32_t pid) { tls->onExec(pid); };
+    decoder.onExit = [&](uint32_t pid) { tls->onExit(pid); };
+  }
+#endif
+  std::unique_ptr<ring_buffer, RingBufferDeleter> ring(
+      ring_buffer__new(core.eventsFd(), onRecord, &drain, nullptr));
+  if (!ring) {
+    fail(std::string("ring buffer: ") + strerror(errno));
+    return 1;
+  }
+
+  Fd pidFd;
+  uint32_t rootPid = 0;
+  if (child) {
+    rootPid = uint32_t(child->pid());
+    if (Status s = core.trace(rootPid); !s.ok()) {
+      fail(s.message());
+      return 1;
+    }
+    if (Status s = child->release(); !s.ok()) {
+      fail(s.message());
+      return 1;
+    }
+  } else if (options.pid) {
+    rootPid = options.pid;
+    pidFd.reset(int(syscall(SYS_pidfd_open, pid_t(rootPid), 0)));
+    if (pidFd.get() < 0) {
+      fail("--pid " + std::to_string(rootPid) + ": " + strerror(errno));
+      return 1;
+    }
+    if (Status s = core.trace(rootPid); !s.ok()) {
+      fail(s.message());
+      return 1;
+    }
+#ifdef AA_WITH_TLS
+    if (tls) tls->onExec(rootPid);
+#endif
+  }
+
+  Fd epollFd(epoll_create1(EPOLL_CLOEXEC));
+  Fd timerFd(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+  {
+    itimerspec its{};
+    its.it_interval.tv_nsec = long(options.flushMs) * 1000000L;
+    its.it_value = its.it_interval;
+    timerfd_settime(timerFd.get(), 0, &its, nullptr);
+  }
+  auto watch = [&](int fd, uint64_t tag) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = tag;
+    epoll_ctl(epollFd.get(), EPOLL_CTL_ADD, fd, &ev);
+  };
+  enum : uint64_t { kRing, kSignal, kTimer, kPid };
+  watch(ring_buffer__epoll_fd(ring.get()), kRing);
+  watch(sigFd.get(), kSignal);
+  watch(timerFd.get(), kTimer);
+  if (pidFd.get() >= 0) watch(pidFd.get(), kPid);
+
+  const bool tty = isatty(2) && !options.quiet;
+  const uint64_t startNs = monoNow();
+  uint64_t lastPollNs = startNs, lastStatusEvents = 0;
+  LossTracker loss;
+  auto pollLoss = [&]() {
+    auto counts = core.lostCounts();
+#ifdef AA_WITH_TLS
+    if (tls)
+      for (auto& c : tls->lostCounts()) counts.push_back({"tls:" + c.probe, c.count});
+#endif
+    loss.update(counts, decoder, monoNow());
+  };
+
+  drain.sigFd = sigFd.get();
+  drain.childPid = child ? child->pid() : -1;
+  bool stopping = false;
+  uint64_t stopAskedNs = 0;
+  while (!stopping) {
+    epoll_event evs[8];
+    int n = epoll_wait(epollFd.get(), evs, 8, 1000);
+    if (n < 0 && errno != EINTR) {
+      fail(std::string("epoll_wait: ") + strerror(errno));
+      break;
+    }
+    for (int i = 0; i < n; ++i) {
+      switch (evs[i].data.u64) {
+        case kRing:
+          ring_buffer__consume(ring.get());
+          break;
+        case kSignal:
+          readSignals(drain);
+          break;
+        case kTimer: {
+          uint64_t ticks;
+          while (read(timerFd.get(), &ticks, sizeof(ticks)) == sizeof(ticks)) {
+          }
+          ring_buffer__consume(ring.get());
+          uint64_t now = monoNow();
+          if (now - lastPollNs >= 1000000000ull) {
+            pollLoss();
+            if (tty) {
+              uint64_t events = writer.nextSeq();
+              double secs = double(now - lastPollNs) / 1e9;
+              fprintf(stderr,
+                      "\r\033[Kaa-record: %.0f s  %.0f events/s  %" PRIu64 " events  lost %" PRIu64
+                      "  %s",
+                      double(now - startNs) / 1e9, double(events - lastStatusEvents) / secs,
+                      events, loss.total(), humanBytes(writer.stats().bytesWritten).c_str());
+              lastStatusEvents = events;
+            }
+            lastPollNs = now;
+          }
+          if (Status s = writer.flush(); !s.ok()) {
+            fail(s.message());
+            drain.stopSignals = 2;
+          }
+          if (options.durationSec > 0 && double(now - startNs) / 1e9 >= options.durationSec)
+            stopping = true;
+          break;
+        }
+        case kPid:
+          stopping = true;
+          break;
+      }
+    }
+    // The command's end stops the recording: its exit record is in the ring by now
+    // (the kernel emits it before notifying the parent). A terminal's SIGINT reaches
+    // the command too: give it a moment to exit so that its end is recorded.
+    if (drain.stopSignals > 0 && stopAskedNs == 0) stopAskedNs = monoNow();
+    if (drain.childStatus || drain.stopSignals >= 2) stopping = true;
+    if (stopAskedNs && (!child || monoNow() - stopAskedNs > kCommandGraceNs)) stopping = true;
+  }
+
+  const bool immediate = drain.stopSignals >= 2;
+  if (!immediate) ring_buffer__consume(ring.get());
+  pollLoss();
+  if (tty) fprintf(stderr, "\r\033[K");
+
+  int exitStatus = 0;
+  int footerExit = -1;
+  if (drain.childStatus) {
+    int st = *drain.childStatus;
+    footerExit = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    exitStatus = footerExit;
+  }
+  SessionFooterInfo footer;
+  footer.cleanStop = !immediate;
+  footer.lost = loss.totals();
+  footer.exitCode = footerExit;
+  Status closed = writer.close(footer);
+  chownSession(options.output, *creds);
+  if (!closed.ok()) {
+    fail(closed.message());
+    return 1;
+  }
+  if (decoder.stats().malformed)
+    fprintf(stderr, "aa-record: warning: %" PRIu64 " malformed records skipped\n",
+            decoder.stats().malformed);
+  if (!options.quiet) printSummary(options.output, monoNow() - startNs, loss);
+  return exitStatus;
+}
+
+}  // namespace aa
