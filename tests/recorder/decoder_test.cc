@@ -1,0 +1,198 @@
+// Decoder on synthetic ring-buffer records: no BPF, no root.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "recorder/decoder.h"
+#include "tests/recorder/record_util.h"
+
+extern "C" {
+#include "bpf/events.h"
+}
+
+namespace fs = std::filesystem;
+using namespace std::string_literals;
+using aa::Kind;
+
+namespace {
+
+// A record: the fixed struct T, then `data`; header filled, size set.
+template <typename T>
+std::vector<uint8_t> rec(T fixed, uint16_t type, uint32_t pid, const std::string& data = "") {
+  fixed.h.ts_ns = 1000 + pid;
+  fixed.h.pid = pid;
+  fixed.h.tid = pid;
+  fixed.h.type = type;
+  fixed.h.size = uint32_t(sizeof(T) + data.size());
+  std::memcpy(fixed.h.comm, "tester", 7);
+  std::vector<uint8_t> out(sizeof(T) + data.size());
+  std::memcpy(out.data(), &fixed, sizeof(T));
+  std::memcpy(out.data() + sizeof(T), data.data(), data.size());
+  return out;
+}
+
+class DecoderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = (fs::temp_directory_path() / ("aa-decoder-test-" + std::to_string(getpid()) + ".aas")).string();
+    aa::WriterOptions o;
+    o.useIoUring = false;
+    auto w = aa::SessionWriter::create(path_, aa::SessionHeaderInfo{}, o);
+    ASSERT_TRUE(w.ok()) << w.status().message();
+    writer_ = std::move(*w);
+    decoder_ = std::make_unique<aa::Decoder>(*writer_);
+  }
+  void TearDown() override {
+    decoder_.reset();
+    writer_.reset();
+    fs::remove(path_);
+    fs::remove(path_ + "-index");
+  }
+  void feed(const std::vector<uint8_t>& r) { decoder_->decode(r.data(), r.size()); }
+  std::vector<aa::test::Ev> finish() {
+    EXPECT_TRUE(writer_->close().ok());
+    auto reader = aa::SessionReader::open(path_);
+    EXPECT_TRUE(reader.ok()) << reader.status().message();
+    return reader.ok() ? aa::test::readEvents(**reader) : std::vector<aa::test::Ev>{};
+  }
+
+  std::string path_;
+  std::unique_ptr<aa::SessionWriter> writer_;
+  std::unique_ptr<aa::Decoder> decoder_;
+};
+
+TEST_F(DecoderTest, ExecPathsArgvAndTruncation) {
+  aa_rec_exec e{};
+  std::string path = "python3.11\0bin\0usr\0"s, cwd = "proj\0home\0"s, argv = "python3\0agent.py\0"s;
+  e.path_len = uint16_t(path.size());
+  e.cwd_len = uint16_t(cwd.size());
+  e.argv_len = uint16_t(argv.size());
+  e.ppid = 1;
+  e.uid = 1000;
+  uint32_t execed = 0;
+  decoder_->onExec = [&](uint32_t pid) { execed = pid; };
+  feed(rec(e, AA_REC_EXEC, 42, path + cwd + argv));
+  auto evs = finish();
+  ASSERT_EQ(evs.size(), 1u);
+  EXPECT_EQ(evs[0].kind, Kind::kExec);
+  EXPECT_EQ(evs[0].path, "/usr/bin/python3.11");
+  EXPECT_EQ(evs[0].cwd, "/home/proj");
+  EXPECT_EQ(evs[0].argv, (std::vector<std::string>{"python3", "agent.py"}));
+  EXPECT_EQ(evs[0].comm, "tester");
+  EXPECT_EQ(execed, 42u);
+}
+
+TEST_F(DecoderTest, OpenRelativeToBaseThenCloseCarriesPath) {
+  aa_rec_file_op op{};
+  std::string user = "../data/x.txt\0"s, base = "src\0proj\0"s;
+  op.op = AA_OP_OPEN;
+  op.ret = 3;
+  op.file = 0xffff888812345678ull;
+  op.fd = -1;
+  op.path1_len = uint16_t(user.size());
+  op.base1_len = uint16_t(base.size());
+  feed(rec(op, AA_REC_FILE_OP, 7, user + base));
+  aa_rec_close c{};
+  c.file = op.file;
+  c.bytes_written = 11;
+  c.writes = 2;
+  c.fd = 3;
+  c.reason = AA_CLOSE_REPLACED;
+  feed(rec(c, AA_REC_CLOSE, 7));
+  auto evs = finish();
+  ASSERT_EQ(evs.size(), 2u);
+  EXPECT_EQ(evs[0].path, "/proj/data/x.txt");
+  EXPECT_EQ(evs[0].ret, 3);
+  EXPECT_EQ(evs[1].kind, Kind::kFileClose);
+  EXPECT_EQ(evs[1].path, "/proj/data/x.txt");
+  EXPECT_EQ(evs[1].bytesWritten, 11u);
+  EXPECT_EQ(evs[1].reason, aa::schema::CloseReason::REPLACED);
+}
+
+TEST_F(DecoderTest, AdoptedFileNamesLaterIo) {
+  aa_rec_adopt a{};
+  std::string walked = "out.log\0tmp\0"s;
+  a.file = 99;
+  a.fd = 1;
+  a.path_len = uint16_t(walked.size());
+  feed(rec(a, AA_REC_ADOPT, 5, walked));
+  aa_rec_io io{};
+  io.file = 99;
+  io.fd = 1;
+  io.ret = 4;
+  io.write = 1;
+  feed(rec(io, AA_REC_IO, 5));
+  auto evs = finish();
+  ASSERT_EQ(evs.size(), 1u) << "adoption itself is not an event";
+  EXPECT_EQ(evs[0].kind, Kind::kFileWrite);
+  EXPECT_EQ(evs[0].path, "/tmp/out.log");
+}
+
+TEST_F(DecoderTest, RenameAndSymlink) {
+  aa_rec_file_op op{};
+  std::string p1 = "/a/b\0"s, p2 = "c\0"s, b2 = "d\0"s;
+  op.op = AA_OP_RENAME;
+  op.path1_len = uint16_t(p1.size());
+  op.path2_len = uint16_t(p2.size());
+  op.base2_len = uint16_t(b2.size());
+  feed(rec(op, AA_REC_FILE_OP, 1, p1 + p2 + b2));
+  aa_rec_file_op s{};
+  std::string target = "../x\0"s, link = "/l\0"s;
+  s.op = AA_OP_SYMLINK;
+  s.path1_len = uint16_t(target.size());
+  s.path2_len = uint16_t(link.size());
+  feed(rec(s, AA_REC_FILE_OP, 1, target + link));
+  auto evs = finish();
+  ASSERT_EQ(evs.size(), 2u);
+  EXPECT_EQ(evs[0].path, "/a/b");
+  EXPECT_EQ(evs[0].path2, "/d/c");
+  EXPECT_EQ(evs[1].kind, Kind::kFileSymlink);
+  EXPECT_EQ(evs[1].path, "/l");
+  EXPECT_EQ(evs[1].path2, "../x") << "a link target is kept as passed";
+}
+
+TEST_F(DecoderTest, ExitStatusAndSignal) {
+  aa_rec_exit e{};
+  e.code = 3 << 8;
+  feed(rec(e, AA_REC_EXIT, 10));
+  e.code = 9;  // SIGKILL
+  feed(rec(e, AA_REC_EXIT, 11));
+  auto evs = finish();
+  ASSERT_EQ(evs.size(), 2u);
+  EXPECT_EQ(evs[0].exitCode, 3);
+  EXPECT_EQ(evs[0].signal, 0);
+  EXPECT_EQ(evs[1].signal, 9);
+}
+
+TEST_F(DecoderTest, MalformedRecordsAreCountedNotDecoded) {
+  aa_rec_file_op op{};
+  op.op = AA_OP_OPEN;
+  op.path1_len = 4000;  // more than the record holds
+  auto r = rec(op, AA_REC_FILE_OP, 1, "short");
+  feed(r);
+  feed(std::vector<uint8_t>(8, 0));  // shorter than a header
+  aa_rec_file_op bad{};
+  bad.op = 77;
+  feed(rec(bad, AA_REC_FILE_OP, 1));
+  EXPECT_EQ(decoder_->stats().malformed, 3u);
+  aa_rec_fork f{};
+  f.child = 12;
+  feed(rec(f, AA_REC_FORK, 1));
+  auto evs = finish();
+  ASSERT_EQ(evs.size(), 1u);
+  EXPECT_EQ(evs[0].child, 12u);
+}
+
+TEST_F(DecoderTest, UnknownTypeIsNotClaimed) {
+  aa_rec_fork f{};
+  auto r = rec(f, 150, 1);
+  EXPECT_FALSE(decoder_->decode(r.data(), r.size()));
+  EXPECT_EQ(decoder_->stats().unknown, 1u);
+}
+
+}  // namespace

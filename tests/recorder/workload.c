@@ -1,0 +1,165 @@
+/* Deterministic workloads for the recorder tests and benchmarks. Linked statically so
+ * that a run makes exactly the syscalls written here (no dynamic loader opening
+ * libraries), which lets tests count expected records exactly.
+ *
+ *   aa_test_workload files DIR          the file operations recorder_test expects
+ *   aa_test_workload writes FILE N      open, N one-byte writes, close
+ *   aa_test_workload loop FILE SECONDS  open/write/close loop for a while
+ *   aa_test_workload fileloop DIR N     N x (open, read, write, close) over 8 small files
+ *   aa_test_workload spawn N PROG       N x fork + exec PROG (exec storm), waits for each
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void check(int ok, const char *what)
+{
+	if (!ok) {
+		perror(what);
+		exit(1);
+	}
+}
+
+static int files(const char *dir)
+{
+	char a[4096], b[4096], sub[4096], d[4096], missing[4096];
+	char buf[100];
+	int fd, dfd;
+
+	memset(buf, 'x', sizeof(buf));
+	snprintf(a, sizeof(a), "%s/a.txt", dir);
+	snprintf(b, sizeof(b), "%s/b.txt", dir);
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	snprintf(d, sizeof(d), "%s/d.txt", dir);
+	snprintf(missing, sizeof(missing), "%s/missing.txt", dir);
+
+	fd = open(a, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	check(fd >= 0, "open a");
+	check(write(fd, buf, 60) == 60, "write a");
+	check(write(fd, buf, 40) == 40, "write a");
+	close(fd);
+	check(rename(a, b) == 0, "rename");
+	check(unlink(b) == 0, "unlink");
+
+	check(mkdir(sub, 0755) == 0, "mkdir");
+	dfd = open(sub, O_DIRECTORY | O_RDONLY);
+	check(dfd >= 0, "open sub");
+	fd = openat(dfd, "c.txt", O_CREAT | O_WRONLY, 0600);
+	check(fd >= 0, "openat c");
+	check(write(fd, buf, 5) == 5, "write c");
+	close(fd);
+	check(unlinkat(dfd, "c.txt", 0) == 0, "unlinkat c");
+	close(dfd);
+	check(rmdir(sub) == 0, "rmdir");
+
+	/* bytes written through a dup'd fd belong to the file that was opened */
+	fd = open(d, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	check(fd >= 0, "open d");
+	check(dup2(fd, 7) == 7, "dup2");
+	close(fd);
+	check(write(7, buf, 10) == 10, "write d");
+	close(7);
+	check(truncate(d, 3) == 0, "truncate");
+	check(chmod(d, 0600) == 0, "chmod");
+	check(unlink(d) == 0, "unlink d");
+
+	check(open(missing, O_RDONLY) < 0, "open missing");
+	return 0;
+}
+
+static int writes(const char *path, long n)
+{
+	int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+
+	check(fd >= 0, "open");
+	for (long i = 0; i < n; i++)
+		check(write(fd, "x", 1) == 1, "write");
+	close(fd);
+	return 0;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int loop(const char *path, double seconds)
+{
+	double end = now() + seconds;
+
+	while (now() < end) {
+		int fd = open(path, O_CREAT | O_WRONLY | O_APPEND, 0644);
+
+		check(fd >= 0, "open");
+		check(write(fd, "y", 1) == 1, "write");
+		close(fd);
+		usleep(1000);
+	}
+	return 0;
+}
+
+static int fileloop(const char *dir, long n)
+{
+	char path[8][4096], buf[512];
+
+	memset(buf, 'z', sizeof(buf));
+	for (int i = 0; i < 8; i++) {
+		snprintf(path[i], sizeof(path[i]), "%s/f%d", dir, i);
+		int fd = open(path[i], O_CREAT | O_WRONLY | O_TRUNC, 0644);
+
+		check(fd >= 0, "create");
+		check(write(fd, buf, sizeof(buf)) == sizeof(buf), "fill");
+		close(fd);
+	}
+	for (long i = 0; i < n; i++) {
+		int fd = open(path[i & 7], O_RDWR);
+
+		check(fd >= 0, "open");
+		check(read(fd, buf, 256) == 256, "read");
+		check(pwrite(fd, buf, 64, 0) == 64, "write");
+		close(fd);
+	}
+	return 0;
+}
+
+static int spawn(long n, const char *prog)
+{
+	for (long i = 0; i < n; i++) {
+		pid_t pid = fork();
+		int st;
+
+		check(pid >= 0, "fork");
+		if (pid == 0) {
+			execl(prog, prog, (char *)NULL);
+			_exit(127);
+		}
+		check(waitpid(pid, &st, 0) == pid, "waitpid");
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "files"))
+		return files(argv[2]);
+	if (argc == 4 && !strcmp(argv[1], "writes"))
+		return writes(argv[2], atol(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "loop"))
+		return loop(argv[2], atof(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "fileloop"))
+		return fileloop(argv[2], atol(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "spawn"))
+		return spawn(atol(argv[2]), argv[3]);
+	fprintf(stderr, "usage: aa_test_workload files DIR | writes FILE N | loop FILE SECONDS | "
+			"fileloop DIR N | spawn N PROG\n");
+	return 2;
+}
