@@ -1,0 +1,207 @@
+// Rendered output: the timeline's pixels in known lanes and bands, the aa-view
+// --screenshot command line (success and error paths), a damaged session in the window,
+// search highlighting and the connection stream.
+#include <QApplication>
+#include <QFile>
+#include <QImage>
+#include <QProcess>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTextBrowser>
+#include <gtest/gtest.h>
+
+#include "tests/viewer/test_session.h"
+#include "viewer/app/main_window.h"
+#include "viewer/app/timeline_view.h"
+
+using namespace aa;
+using namespace aa::view;
+using namespace aa::view::test;
+
+namespace {
+
+struct Shot {
+  int exitCode = -1;
+  QString err;
+};
+
+Shot runAaView(const QStringList& args) {
+  QProcess p;
+  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+  env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+  p.setProcessEnvironment(env);
+  p.start(QStringLiteral(AA_VIEW_BINARY), args);
+  if (!p.waitForFinished(60000)) return {};
+  return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
+          QString::fromLocal8Bit(p.readAllStandardError())};
+}
+
+// Pixels of exactly this color inside r.
+int countColor(const QImage& img, const QRect& r, const QColor& c) {
+  int n = 0;
+  const QRgb want = c.rgb();
+  const QRect box = r.intersected(img.rect());
+  for (int y = box.top(); y <= box.bottom(); ++y)
+    for (int x = box.left(); x <= box.right(); ++x)
+      if ((img.pixel(x, y) & 0xffffff) == (want & 0xffffff)) ++n;
+  return n;
+}
+
+class WindowTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(dir.isValid());
+    path = dir.filePath(QStringLiteral("run.aas"));
+    ASSERT_EQ(writeTestSession(path.toStdString(), spec()), "");
+    window = std::make_unique<MainWindow>(true);
+    window->resize(1400, 900);
+    QString error;
+    ASSERT_TRUE(window->openFile(path, &error)) << error.toStdString();
+    window->show();
+    ASSERT_TRUE(window->document()->waitForSummary(10000));
+    QApplication::processEvents();
+  }
+  virtual SessionSpec spec() const { return {}; }
+  int proc(uint32_t pid) const { return window->document()->processIndex(pid); }
+  QImage timelineImage() const {
+    QApplication::processEvents();
+    return window->timeline()->viewport()->grab().toImage();
+  }
+  // A few pixels around the mark of an event at `ms` in `pid`'s band for `a`.
+  QRect markBox(uint32_t pid, Activity a, double ms) const {
+    const QRect band = window->timeline()->bandRect(proc(pid), a);
+    const int x = window->timeline()->timeToX(ms * kMs);
+    return QRect(x - 1, band.top(), 4, band.height());
+  }
+
+  QTemporaryDir dir;
+  QString path;
+  std::unique_ptr<MainWindow> window;
+};
+
+TEST_F(WindowTest, TimelineDrawsEachActivityInItsProcessBand) {
+  const QImage img = timelineImage();
+  ASSERT_FALSE(img.isNull());
+  EXPECT_EQ(window->timeline()->lastDetail(), TimelineView::Detail::Events);
+  struct Expect { uint32_t pid; Activity a; double ms; };
+  const Expect marks[] = {
+      {100, Activity::Exec, 1},      {200, Activity::Exec, 3},     {300, Activity::Exec, 93},
+      {100, Activity::FileRead, 10}, {100, Activity::FileWrite, 20}, {100, Activity::FileMeta, 70},
+      {200, Activity::TlsOut, 40},   {200, Activity::TlsIn, 60},   {200, Activity::Net, 30},
+  };
+  for (const Expect& m : marks)
+    EXPECT_GT(countColor(img, markBox(m.pid, m.a, m.ms), activityColor(m.a)), 0)
+        << "pid " << m.pid << " " << activityName(m.a).toStdString() << " at " << m.ms << " ms";
+  // And nowhere else: no TLS in python3's lane, no exec in curl's lane at 40 ms.
+  EXPECT_EQ(countColor(img, window->timeline()->laneRect(proc(100)), activityColor(Activity::TlsOut)), 0);
+  EXPECT_EQ(countColor(img, markBox(200, Activity::Exec, 40), activityColor(Activity::Exec)), 0);
+  // The lost-event gap (75..80 ms) is hatched: reddish pixels there, none at 50 ms.
+  auto reddish = [&](int x) {
+    int n = 0;
+    for (int y = TimelineView::kRulerHeight; y < img.height(); ++y) {
+      const QColor c = img.pixelColor(x, y);
+      if (c.red() > c.green() + 40 && c.red() > c.blue() + 40) ++n;
+    }
+    return n;
+  };
+  EXPECT_GT(reddish(window->timeline()->timeToX(78 * kMs)), 3);
+  EXPECT_EQ(reddish(window->timeline()->timeToX(50 * kMs)), 0);
+}
+
+TEST_F(WindowTest, CollapsedParentLaneCarriesChildren) {
+  window->timeline()->setCollapsed(proc(100), true);
+  const QImage img = timelineImage();
+  EXPECT_EQ(window->timeline()->layout().lanes().size(), 1u);
+  EXPECT_GT(countColor(img, markBox(100, Activity::TlsOut, 40), activityColor(Activity::TlsOut)), 0);
+}
+
+TEST_F(WindowTest, FiltersHideMarksAndSearchHighlights) {
+  window->setActivityEnabled(Activity::TlsOut, false);
+  QImage img = timelineImage();
+  EXPECT_EQ(countColor(img, markBox(200, Activity::TlsOut, 40), activityColor(Activity::TlsOut)), 0);
+  EXPECT_GT(countColor(img, markBox(200, Activity::TlsIn, 60), activityColor(Activity::TlsIn)), 0);
+  EXPECT_EQ(window->eventModel()->rowCount(), kBaseEvents - 1);
+  window->setActivityEnabled(Activity::TlsOut, true);
+
+  window->setSearchText(QStringLiteral("final.txt"));
+  EXPECT_EQ(window->eventModel()->rowCount(), 1);
+  img = timelineImage();
+  // The match marker (gold) sits at the top of python3's lane at 70 ms.
+  const QRect lane = window->timeline()->laneRect(proc(100));
+  const int x = window->timeline()->timeToX(70 * kMs);
+  EXPECT_GT(countColor(img, QRect(x - 4, lane.top(), 9, 5), QColor(241, 196, 15)), 0);
+  window->selectEvent(window->eventModel()->seqAtRow(0));
+  EXPECT_TRUE(window->detailsView()->toPlainText().contains(QStringLiteral("/tmp/final.txt")));
+}
+
+TEST_F(WindowTest, SelectingShowsDetailsAndConnectionStream) {
+  window->selectEvent(8);   // the TLS request
+  const QString text = window->detailsView()->toPlainText();
+  EXPECT_TRUE(text.contains(QStringLiteral("POST /v1/messages HTTP/1.1")));
+  EXPECT_TRUE(text.contains(QStringLiteral("\"max_tokens\": 5")));
+  EXPECT_EQ(window->eventView()->currentIndex().row(), 8);
+  const QString stream = window->connectionStream(7);
+  EXPECT_LT(stream.indexOf(QStringLiteral("→ sent")), stream.indexOf(QStringLiteral("← received")));
+  EXPECT_TRUE(stream.contains(QStringLiteral("HTTP/1.1 200 OK")));
+}
+
+class DamagedWindowTest : public ::testing::Test {};
+
+TEST_F(DamagedWindowTest, OpensWithWarningAndShowsReadablePart) {
+  QTemporaryDir dir;
+  const QString path = dir.filePath(QStringLiteral("cut.aas"));
+  ASSERT_EQ(writeTestSession(path.toStdString(), {.fillerEvents = 3000, .batchEvents = 256}), "");
+  QFile::remove(path + QStringLiteral("-index"));
+  QFile f(path);
+  ASSERT_TRUE(f.resize(f.size() / 2));
+  MainWindow w(true);
+  QString error, warning;
+  ASSERT_TRUE(w.openFile(path, &error, &warning)) << error.toStdString();
+  EXPECT_FALSE(warning.isEmpty());
+  EXPECT_GT(w.eventModel()->rowCount(), 0);
+  EXPECT_EQ(uint64_t(w.eventModel()->rowCount()), w.document()->eventCount());
+  // The headless screenshot of it succeeds and says what is wrong on one line.
+  const QString png = dir.filePath(QStringLiteral("cut.png"));
+  const Shot s = runAaView({QStringLiteral("--screenshot"), png, QStringLiteral("--size"), QStringLiteral("800x600"), path});
+  EXPECT_EQ(s.exitCode, 0) << s.err.toStdString();
+  EXPECT_TRUE(s.err.startsWith(QStringLiteral("aa-view: warning: "))) << s.err.toStdString();
+  EXPECT_EQ(QImage(png).size(), QSize(800, 600));
+}
+
+TEST(Screenshot, RendersLanesWithActivityColors) {
+  QTemporaryDir dir;
+  const QString path = dir.filePath(QStringLiteral("run.aas"));
+  ASSERT_EQ(writeTestSession(path.toStdString()), "");
+  const QString png = dir.filePath(QStringLiteral("shot.png"));
+  const Shot s = runAaView({QStringLiteral("--screenshot"), png, QStringLiteral("--size"),
+                            QStringLiteral("1200x800"), QStringLiteral("--range"), QStringLiteral("0:0.1"), path});
+  ASSERT_EQ(s.exitCode, 0) << s.err.toStdString();
+  EXPECT_TRUE(s.err.isEmpty()) << s.err.toStdString();
+  const QImage img(png);
+  ASSERT_EQ(img.size(), QSize(1200, 800));
+  for (Activity a : {Activity::Exec, Activity::FileRead, Activity::FileWrite, Activity::FileMeta,
+                     Activity::TlsOut, Activity::TlsIn})
+    EXPECT_GT(countColor(img, img.rect(), activityColor(a)), 4) << activityName(a).toStdString();
+}
+
+TEST(Screenshot, ErrorsAreOneLineAndNonZero) {
+  QTemporaryDir dir;
+  const QString png = dir.filePath(QStringLiteral("x.png"));
+  Shot s = runAaView({QStringLiteral("--screenshot"), png, dir.filePath(QStringLiteral("missing.aas"))});
+  EXPECT_NE(s.exitCode, 0);
+  EXPECT_TRUE(s.err.startsWith(QStringLiteral("aa-view: "))) << s.err.toStdString();
+  EXPECT_TRUE(s.err.contains(QStringLiteral("missing.aas")));
+  EXPECT_EQ(s.err.count(QLatin1Char('\n')), 1) << s.err.toStdString();
+  EXPECT_FALSE(QFile::exists(png));
+
+  const QString path = dir.filePath(QStringLiteral("run.aas"));
+  ASSERT_EQ(writeTestSession(path.toStdString()), "");
+  s = runAaView({QStringLiteral("--screenshot"), png, QStringLiteral("--size"), QStringLiteral("big"), path});
+  EXPECT_NE(s.exitCode, 0);
+  EXPECT_TRUE(s.err.contains(QStringLiteral("--size"))) << s.err.toStdString();
+  s = runAaView({QStringLiteral("--screenshot"), png, QStringLiteral("--range"), QStringLiteral("3:1"), path});
+  EXPECT_NE(s.exitCode, 0);
+  EXPECT_TRUE(s.err.contains(QStringLiteral("--range"))) << s.err.toStdString();
+}
+
+}  // namespace

@@ -1,0 +1,136 @@
+// aa-view: the session viewer. With --screenshot it renders the main window offscreen
+// to a PNG and exits (for docs, bug reports and tests).
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QElapsedTimer>
+#include <QImage>
+#include <QRegularExpression>
+#include <QTableView>
+#include <cstdio>
+#include <cstdlib>
+
+#include "viewer/app/main_window.h"
+#include "viewer/app/timeline_view.h"
+
+using namespace aa::view;
+
+namespace {
+
+int fail(const QString& message) {
+  std::fprintf(stderr, "aa-view: %s\n", message.toLocal8Bit().constData());
+  return 1;
+}
+
+bool wantTiming() { return qEnvironmentVariableIsSet("AA_VIEW_TIMING"); }
+
+void timing(const char* what, const QElapsedTimer& t) {
+  if (wantTiming()) std::fprintf(stderr, "timing: %s %.1f ms\n", what, t.nsecsElapsed() / 1e6);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  QElapsedTimer sinceStart;
+  sinceStart.start();
+  // Screenshots need no display: choose the offscreen platform before Qt starts.
+  bool screenshot = false;
+  for (int i = 1; i < argc; ++i)
+    if (QByteArray(argv[i]) == "--screenshot" || QByteArray(argv[i]).startsWith("--screenshot="))
+      screenshot = true;
+  if (screenshot && !qEnvironmentVariableIsSet("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+  // Headless, stderr carries only our one-line errors: Qt's chatter about the platform
+  // (no XDG_RUNTIME_DIR, no window manager) is noise there. AA_VIEW_DEBUG keeps it.
+  if (screenshot && !qEnvironmentVariableIsSet("AA_VIEW_DEBUG"))
+    qInstallMessageHandler([](QtMsgType type, const QMessageLogContext&, const QString& msg) {
+      if (type == QtCriticalMsg || type == QtFatalMsg)
+        std::fprintf(stderr, "aa-view: qt: %s\n", msg.toLocal8Bit().constData());
+    });
+
+  QApplication app(argc, argv);
+  QApplication::setOrganizationName(QStringLiteral("aa-record"));
+  QApplication::setApplicationName(QStringLiteral("aa-view"));
+  QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
+
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral("View an aa-record session as a timeline."));
+  parser.addHelpOption();
+  parser.addVersionOption();
+  QCommandLineOption shotOpt(QStringLiteral("screenshot"), QStringLiteral("Render offscreen to OUT.png and exit."), QStringLiteral("OUT.png"));
+  QCommandLineOption sizeOpt(QStringLiteral("size"), QStringLiteral("Window size for --screenshot (default 1600x1000)."), QStringLiteral("WxH"), QStringLiteral("1600x1000"));
+  QCommandLineOption rangeOpt(QStringLiteral("range"), QStringLiteral("Visible time range, session time: FROM:TO (e.g. 1.5:3, 200ms:1s)."), QStringLiteral("FROM:TO"));
+  QCommandLineOption searchOpt(QStringLiteral("search"), QStringLiteral("Search text to highlight."), QStringLiteral("TEXT"));
+  QCommandLineOption selectOpt(QStringLiteral("select"), QStringLiteral("Select event SEQ (details pane)."), QStringLiteral("SEQ"));
+  parser.addOptions({shotOpt, sizeOpt, rangeOpt, searchOpt, selectOpt});
+  parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("Session file (.aas)."));
+  if (!parser.parse(QApplication::arguments())) return fail(parser.errorText());
+  if (parser.isSet(QStringLiteral("help"))) parser.showHelp(0);
+  if (parser.isSet(QStringLiteral("version"))) parser.showVersion();
+  const QStringList files = parser.positionalArguments();
+  if (files.size() > 1) return fail(QStringLiteral("expected one session file, got %1").arg(files.size()));
+
+  QSize size(1600, 1000);
+  {
+    const auto m = QRegularExpression(QStringLiteral("^(\\d+)x(\\d+)$")).match(parser.value(sizeOpt));
+    if (!m.hasMatch() || m.captured(1).toInt() < 200 || m.captured(2).toInt() < 150 ||
+        m.captured(1).toInt() > 10000 || m.captured(2).toInt() > 10000)
+      return fail(QStringLiteral("--size %1: expected WxH between 200x150 and 10000x10000").arg(parser.value(sizeOpt)));
+    size = QSize(m.captured(1).toInt(), m.captured(2).toInt());
+  }
+  std::optional<std::pair<double, double>> range;
+  if (parser.isSet(rangeOpt)) {
+    const QStringList parts = parser.value(rangeOpt).split(QLatin1Char(':'));
+    double a = 0, b = 0;
+    if (parts.size() != 2 || !parseTime(parts[0], &a) || !parseTime(parts[1], &b) || b <= a)
+      return fail(QStringLiteral("--range %1: expected FROM:TO in session time with FROM < TO (e.g. 1.5:3 or 200ms:1s)").arg(parser.value(rangeOpt)));
+    range = {a, b};
+  }
+
+  if (!parser.isSet(shotOpt)) {
+    MainWindow window(false);
+    window.show();
+    if (!files.isEmpty()) window.openFile(files.first());
+    if (range) window.timeline()->setRange(range->first, range->second);
+    return app.exec();
+  }
+
+  if (files.isEmpty()) return fail(QStringLiteral("--screenshot needs a session FILE"));
+  const QString out = parser.value(shotOpt);
+  MainWindow window(true);
+  window.resize(size);
+  QElapsedTimer t;
+  t.start();
+  QString error, warning;
+  if (!window.openFile(files.first(), &error, &warning)) return fail(error);
+  timing("open", t);
+  if (range) window.timeline()->setRange(range->first, range->second);
+  window.show();
+  QApplication::processEvents();
+  if (wantTiming()) {
+    // The first frame a user would see: the timeline with whatever detail is ready now.
+    window.timeline()->viewport()->repaint();
+    std::fprintf(stderr, "timing: first timeline paint %.1f ms after start (paint %.1f ms, detail %d)\n",
+                 sinceStart.nsecsElapsed() / 1e6, window.timeline()->lastPaintMs(),
+                 int(window.timeline()->lastDetail()));
+  }
+  // A screenshot shows the finished overview, not the provisional one.
+  if (!window.document()->waitForSummary(120000)) return fail(files.first() + QStringLiteral(": overview not ready after 120 s"));
+  timing("summary", t);
+  QApplication::processEvents();
+  if (parser.isSet(searchOpt)) window.setSearchText(parser.value(searchOpt));
+  window.applyFilterNow();
+  if (parser.isSet(selectOpt)) {
+    bool ok = false;
+    const qulonglong seq = parser.value(selectOpt).toULongLong(&ok);
+    if (!ok || seq >= window.document()->eventCount())
+      return fail(QStringLiteral("--select %1: no such event (the session has %2)").arg(parser.value(selectOpt)).arg(window.document()->eventCount()));
+    window.selectEvent(seq);
+  }
+  QApplication::processEvents();
+  const QImage image = window.grab().toImage();
+  if (image.isNull() || !image.save(out, "PNG"))
+    return fail(out + QStringLiteral(": cannot write PNG"));
+  timing("screenshot total", t);
+  if (!warning.isEmpty())
+    std::fprintf(stderr, "aa-view: warning: %s (the screenshot shows the readable part)\n", warning.toLocal8Bit().constData());
+  return 0;
+}

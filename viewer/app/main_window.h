@@ -1,0 +1,110 @@
+// MainWindow: wires the document, the models and the views: timeline (center), process
+// tree, event table, details and charts (docks), filters/search and replay (toolbars).
+// Selection, range and filters flow through here so the views never talk to each other.
+#pragma once
+
+#include <QMainWindow>
+#include <QTimer>
+#include <QElapsedTimer>
+#include <memory>
+#include <optional>
+
+#include "viewer/models/chart_data.h"
+#include "viewer/models/event_table_model.h"
+#include "viewer/models/process_tree_model.h"
+#include "viewer/models/session_document.h"
+
+class QAction;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QMenu;
+class QSlider;
+class QTableView;
+class QTextBrowser;
+class QTreeView;
+
+namespace aa::view {
+
+class ChartsPanel;
+class TimelineView;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+
+ public:
+  // headless: no dialogs, no saved settings (screenshots must not depend on the user).
+  explicit MainWindow(bool headless = false, QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  // Opens a session; false with *error ("PATH: reason") when nothing is readable.
+  // A damaged session opens (true) and *warning names the damage.
+  bool openFile(const QString& path, QString* error = nullptr, QString* warning = nullptr);
+
+  SessionDocument* document() const { return m_doc.get(); }
+  TimelineView* timeline() const { return m_timeline; }
+  EventTableModel* eventModel() const { return m_events; }
+  ProcessTreeModel* processModel() const { return m_processes; }
+  QTreeView* processView() const { return m_processView; }
+  QTableView* eventView() const { return m_eventView; }
+  QTextBrowser* detailsView() const { return m_details; }
+  ChartsPanel* charts() const { return m_charts; }
+
+  void selectEvent(uint64_t seq);
+  void setSearchText(const QString& text);
+  void setActivityEnabled(Activity a, bool on);
+  void filterToProcess(int process);   // -1 clears
+  // Applies pending filter/range changes now instead of after the debounce.
+  void applyFilterNow();
+  void updateCharts();
+  QString connectionStream(uint64_t conn) const;
+
+ protected:
+  void closeEvent(QCloseEvent*) override;
+  void dragEnterEvent(QDragEnterEvent*) override;
+  void dropEvent(QDropEvent*) override;
+
+ private:
+  void buildUi();
+  void buildActions();
+  void setDocument(std::unique_ptr<SessionDocument> doc);
+  void scheduleFilter();
+  void nextMatch(int direction);
+  void addRecent(const QString& path);
+  void updateRecentMenu();
+  void updateStatus();
+  void openDialog();
+  void showConnection(uint64_t conn);
+  void replayTick();
+  void setReplayActive(bool active);
+  void followCursor();
+
+  bool m_headless;
+  std::unique_ptr<SessionDocument> m_doc;
+  TimelineView* m_timeline = nullptr;
+  ProcessTreeModel* m_processes = nullptr;
+  EventTableModel* m_events = nullptr;
+  QTreeView* m_processView = nullptr;
+  QTableView* m_eventView = nullptr;
+  QTextBrowser* m_details = nullptr;
+  ChartsPanel* m_charts = nullptr;
+  QLineEdit* m_search = nullptr;
+  QLabel* m_status = nullptr;
+  QLabel* m_matchLabel = nullptr;
+  QMenu* m_recentMenu = nullptr;
+  QAction* m_activityActions[kActivityCount] = {};
+  QAction* m_playAction = nullptr;
+  QComboBox* m_speed = nullptr;
+  QSlider* m_scrubber = nullptr;
+  QTimer m_filterTimer;
+  QTimer m_replayTimer;
+  QElapsedTimer m_replayElapsed;
+  qint64 m_lastFollowMs = 0;
+  ReplayClock m_clock;
+  bool m_replayActive = false;
+  int m_subtree = -1;
+  bool m_syncing = false;
+  QString m_warning;
+};
+
+}  // namespace aa::view

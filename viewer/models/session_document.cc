@@ -1,0 +1,371 @@
+#include "viewer/models/session_document.h"
+
+#include <QFileInfo>
+#include <QMetaObject>
+#include <algorithm>
+#include <chrono>
+
+namespace aa::view {
+
+namespace {
+
+QString fromBytes(const std::string& s) { return QString::fromUtf8(s.data(), qsizetype(s.size())); }
+
+QString joinArgv(const std::vector<std::string>& argv) {
+  QStringList parts;
+  for (const std::string& a : argv) {
+    QString s = fromBytes(a);
+    if (s.isEmpty() || s.contains(QLatin1Char(' ')) || s.contains(QLatin1Char('"')))
+      s = QLatin1Char('"') + s.replace(QLatin1Char('"'), QStringLiteral("\\\"")) + QLatin1Char('"');
+    parts << s;
+  }
+  return parts.join(QLatin1Char(' '));
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<SessionDocument>> SessionDocument::open(
+    const QString& path, std::function<void(uint64_t, uint64_t)> progress) {
+  ReaderOptions options;
+  options.progress = std::move(progress);
+  auto reader = SessionReader::open(path.toStdString(), options);
+  if (!reader.ok()) return reader.status();
+  std::unique_ptr<SessionDocument> doc(new SessionDocument(std::move(reader.value()), path));
+  return doc;
+}
+
+SessionDocument::SessionDocument(std::unique_ptr<SessionReader> reader, QString path)
+    : m_path(std::move(path)), m_reader(std::move(reader)) {
+  m_duration = m_reader->durationNs();
+  buildProcesses();
+  buildFrames();
+  for (const FrameSpan& f : m_frames) m_duration = std::max(m_duration, f.toNs);
+}
+
+SessionDocument::~SessionDocument() {
+  m_stop = true;
+  if (m_worker.joinable()) m_worker.join();
+}
+
+int64_t SessionDocument::wallOf(double relNs) const {
+  return header().startWallNs + static_cast<int64_t>(relNs);
+}
+
+void SessionDocument::buildProcesses() {
+  std::vector<ProcessRow> rows = m_reader->processes();
+  for (const ProcessRow& r : rows) {
+    // pid 0 is the kernel's idle task, never a traced process: the index may list it
+    // because lost-event reports carry pid 0.
+    if (r.pid == 0 || m_pidIndex.count(r.pid)) continue;
+    ProcessInfo p;
+    p.row = r;
+    m_pidIndex[r.pid] = int(m_processes.size());
+    m_processes.push_back(std::move(p));
+  }
+  // Pids with events but no process row (the index lost them, or the recorder attached
+  // to a running tree): they still get a lane.
+  for (const FrameInfo& f : m_reader->frames()) {
+    for (uint32_t pid : f.pids) {
+      // pid 0 carries lost-event reports, which are drawn as gaps, not as a process.
+      if (pid == 0 || m_pidIndex.count(pid)) continue;
+      ProcessInfo p;
+      p.row.pid = pid;
+      p.inIndex = false;
+      m_pidIndex[pid] = int(m_processes.size());
+      m_processes.push_back(std::move(p));
+    }
+  }
+  for (size_t i = 0; i < m_processes.size(); ++i) {
+    ProcessInfo& p = m_processes[i];
+    const ProcessRow& r = p.row;
+    auto it = m_pidIndex.find(r.ppid);
+    p.parent = (r.ppid != r.pid && it != m_pidIndex.end()) ? it->second : -1;
+    if (!r.exe.empty()) p.name = QFileInfo(fromBytes(r.exe)).fileName();
+    if (p.name.isEmpty() && !r.comm.empty()) p.name = fromBytes(r.comm);
+    if (p.name.isEmpty()) p.name = QStringLiteral("pid %1").arg(r.pid);
+    p.commandLine = joinArgv(r.argv);
+    for (int k = 0; k < kKindCount; ++k)
+      p.activity[int(activityOfKind(static_cast<Kind>(k)))] += uint32_t(r.kindCounts[k]);
+  }
+  // Break parent cycles (pid reuse can make one): walk up; a process that meets itself
+  // becomes a root.
+  for (size_t i = 0; i < m_processes.size(); ++i) {
+    int steps = 0;
+    for (int q = m_processes[i].parent; q >= 0; q = m_processes[q].parent) {
+      if (q == int(i) || ++steps > int(m_processes.size())) {
+        m_processes[i].parent = -1;
+        break;
+      }
+    }
+  }
+  auto earlier = [this](int a, int b) {
+    const auto& ra = m_processes[a].row;
+    const auto& rb = m_processes[b].row;
+    const uint64_t sa = ra.startNs.value_or(0), sb = rb.startNs.value_or(0);
+    return sa != sb ? sa < sb : ra.pid < rb.pid;
+  };
+  for (size_t i = 0; i < m_processes.size(); ++i) {
+    const int parent = m_processes[i].parent;
+    (parent >= 0 ? m_processes[parent].children : m_roots).push_back(int(i));
+  }
+  std::sort(m_roots.begin(), m_roots.end(), earlier);
+  for (int r = 0; r < int(m_roots.size()); ++r) m_processes[m_roots[r]].rowInParent = r;
+  std::vector<int> stack(m_roots.rbegin(), m_roots.rend());
+  while (!stack.empty()) {
+    const int p = stack.back();
+    stack.pop_back();
+    auto& ch = m_processes[p].children;
+    std::sort(ch.begin(), ch.end(), earlier);
+    for (int r = 0; r < int(ch.size()); ++r) {
+      m_processes[ch[r]].rowInParent = r;
+      m_processes[ch[r]].depth = m_processes[p].depth + 1;
+      stack.push_back(ch[r]);
+    }
+  }
+}
+
+void SessionDocument::buildFrames() {
+  const auto& frames = m_reader->frames();
+  m_frames.reserve(frames.size());
+  for (const FrameInfo& f : frames) {
+    FrameSpan s;
+    s.fromNs = m_reader->relNs(f.tMin);
+    s.toNs = std::max(s.fromNs, m_reader->relNs(f.tMax));
+    s.firstSeq = f.firstSeq;
+    s.count = f.count;
+    s.kinds = f.kinds;
+    s.kindCounts = f.kindCounts;
+    for (uint32_t pid : f.pids)
+      if (const int p = processIndex(pid); p >= 0) s.processes.push_back(uint32_t(p));
+    m_frames.push_back(std::move(s));
+  }
+}
+
+int SessionDocument::processIndex(uint32_t pid) const {
+  auto it = m_pidIndex.find(pid);
+  return it == m_pidIndex.end() ? -1 : it->second;
+}
+
+std::vector<int> SessionDocument::subtree(int process) const {
+  std::vector<int> out;
+  if (process < 0 || process >= int(m_processes.size())) return out;
+  std::vector<int> stack{process};
+  while (!stack.empty()) {
+    const int p = stack.back();
+    stack.pop_back();
+    out.push_back(p);
+    for (int c : m_processes[p].children) stack.push_back(c);
+  }
+  return out;
+}
+
+std::vector<uint32_t> SessionDocument::subtreePids(int process) const {
+  std::vector<uint32_t> pids;
+  for (int p : subtree(process)) pids.push_back(m_processes[p].row.pid);
+  std::sort(pids.begin(), pids.end());
+  return pids;
+}
+
+std::vector<size_t> SessionDocument::framesIn(double fromNs, double toNs) const {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < m_frames.size(); ++i)
+    if (double(m_frames[i].toNs) >= fromNs && double(m_frames[i].fromNs) <= toNs)
+      out.push_back(i);
+  return out;
+}
+
+bool SessionDocument::withFrame(
+    size_t frame, const std::function<void(capnp::List<schema::Event>::Reader)>& fn) const {
+  std::shared_ptr<const DecodedFrame> decoded;
+  {
+    std::lock_guard<std::mutex> lock(m_readerMutex);
+    auto r = m_reader->frame(frame);
+    if (!r.ok()) return false;
+    decoded = r.value();
+  }
+  // A decoded frame is immutable: reading it needs no lock.
+  fn(decoded->events());
+  return true;
+}
+
+std::shared_ptr<const std::vector<Mark>> SessionDocument::marks(size_t frame) const {
+  {
+    std::lock_guard<std::mutex> lock(m_cacheMutex);
+    for (auto it = m_cache.begin(); it != m_cache.end(); ++it) {
+      if (it->frame != frame) continue;
+      m_cache.splice(m_cache.begin(), m_cache, it);
+      return it->marks;
+    }
+  }
+  auto marks = std::make_shared<std::vector<Mark>>();
+  const bool ok = withFrame(frame, [&](capnp::List<schema::Event>::Reader events) {
+    marks->reserve(events.size());
+    uint32_t i = 0;
+    for (auto e : events) {
+      const int p = processIndex(e.getPid());
+      marks->push_back(Mark{relNs(e.getTNs()), p < 0 ? UINT32_MAX : uint32_t(p), i++,
+                            activityOf(e)});
+    }
+  });
+  if (!ok) return nullptr;
+  std::lock_guard<std::mutex> lock(m_cacheMutex);
+  m_cache.push_front({frame, marks});
+  m_cachedMarks += marks->size();
+  while (m_cachedMarks > kMaxCachedMarks && m_cache.size() > 1) {
+    m_cachedMarks -= m_cache.back().marks->size();
+    m_cache.pop_back();
+  }
+  return marks;
+}
+
+bool SessionDocument::withEvent(uint64_t seq,
+                                const std::function<void(schema::Event::Reader)>& fn) const {
+  size_t f;
+  {
+    std::lock_guard<std::mutex> lock(m_readerMutex);
+    f = m_reader->frameOfSeq(seq);
+  }
+  if (f >= m_frames.size()) return false;
+  const uint64_t idx = seq - m_frames[f].firstSeq;
+  bool found = false;
+  withFrame(f, [&](capnp::List<schema::Event>::Reader events) {
+    if (idx < events.size()) {
+      fn(events[uint32_t(idx)]);
+      found = true;
+    }
+  });
+  return found;
+}
+
+Status SessionDocument::forEach(const EventQuery& query,
+                                const std::function<bool(schema::Event::Reader)>& visit) const {
+  std::lock_guard<std::mutex> lock(m_readerMutex);
+  return m_reader->forEach(query, visit);
+}
+
+std::vector<FileRow> SessionDocument::files() const {
+  std::lock_guard<std::mutex> lock(m_readerMutex);
+  return m_reader->files();
+}
+
+std::vector<TlsConnRow> SessionDocument::tlsConnections() const {
+  std::lock_guard<std::mutex> lock(m_readerMutex);
+  return m_reader->tlsConnections();
+}
+
+std::vector<LostCountInfo> SessionDocument::lostTotals() const {
+  std::lock_guard<std::mutex> lock(m_readerMutex);
+  return m_reader->lostTotals();
+}
+
+std::shared_ptr<const Summary> SessionDocument::summary() const {
+  std::lock_guard<std::mutex> lock(m_summaryMutex);
+  return m_summary;
+}
+
+void SessionDocument::startSummary(uint32_t bins) {
+  if (m_worker.joinable()) return;
+  m_worker = std::thread([this, bins] { scan(bins); });
+}
+
+bool SessionDocument::waitForSummary(int timeoutMs) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+  while (!m_scanDone.load()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
+void SessionDocument::scan(uint32_t bins) {
+  SummaryBuilder builder(m_duration, m_processes.size(), bins);
+  uint64_t prevNs = 0;
+  for (size_t i = 0; i < m_frames.size() && !m_stop; ++i) {
+    const bool ok = withFrame(i, [&](capnp::List<schema::Event>::Reader events) {
+      for (auto e : events) {
+        const uint64_t ns = relNs(e.getTNs());
+        const Activity a = activityOf(e);
+        if (a == Activity::Lost) {
+          // The ring buffer lost records between the last delivered event and this
+          // report; that stretch is the gap.
+          builder.addGap(std::min(prevNs, ns), ns,
+                         e.isLost() ? e.getLost().getCount() : 0);
+          continue;
+        }
+        const int p = processIndex(e.getPid());
+        const uint64_t bytes = e.isTls() ? e.getTls().getData().size() : 0;
+        builder.add(ns, p < 0 ? UINT32_MAX : uint32_t(p), a, bytes);
+        prevNs = ns;
+      }
+    });
+    if (!ok) ++m_unreadableFrames;
+  }
+  if (m_stop) {
+    m_scanDone = true;
+    return;
+  }
+  auto summary = std::make_shared<const Summary>(builder.finish());
+  {
+    std::lock_guard<std::mutex> lock(m_summaryMutex);
+    m_summary = std::move(summary);
+  }
+  m_scanDone = true;
+  QMetaObject::invokeMethod(this, &SessionDocument::summaryReady, Qt::QueuedConnection);
+}
+
+// ---------------------------------------------------------------------------------
+
+void LaneLayout::setDocument(const SessionDocument* doc) {
+  m_doc = doc;
+  m_collapsed.assign(doc ? doc->processes().size() : 0, 0);
+  rebuild();
+}
+
+void LaneLayout::setCollapsed(int process, bool collapsed) {
+  if (process < 0 || process >= int(m_collapsed.size())) return;
+  if (bool(m_collapsed[process]) == collapsed) return;
+  m_collapsed[process] = collapsed;
+  rebuild();
+}
+
+bool LaneLayout::isCollapsed(int process) const {
+  return process >= 0 && process < int(m_collapsed.size()) && m_collapsed[process];
+}
+
+void LaneLayout::collapseAll(bool collapsed) {
+  if (!m_doc) return;
+  for (size_t p = 0; p < m_collapsed.size(); ++p)
+    m_collapsed[p] = collapsed && !m_doc->processes()[p].children.empty();
+  rebuild();
+}
+
+int LaneLayout::laneOfProcess(int p) const {
+  return p >= 0 && p < int(m_laneOf.size()) ? m_laneOf[p] : -1;
+}
+
+void LaneLayout::rebuild() {
+  m_lanes.clear();
+  m_laneOf.assign(m_collapsed.size(), -1);
+  if (!m_doc) return;
+  const auto& procs = m_doc->processes();
+  struct Item { int process; int carrier; };   // carrier: lane of a collapsed ancestor
+  std::vector<Item> stack;
+  for (auto it = m_doc->roots().rbegin(); it != m_doc->roots().rend(); ++it)
+    stack.push_back({*it, -1});
+  while (!stack.empty()) {
+    const Item item = stack.back();
+    stack.pop_back();
+    const ProcessInfo& p = procs[item.process];
+    int lane = item.carrier;
+    if (lane < 0) {
+      lane = int(m_lanes.size());
+      m_lanes.push_back({item.process, p.depth, !p.children.empty(),
+                         bool(m_collapsed[item.process])});
+    }
+    m_laneOf[item.process] = lane;
+    const int carrier = (item.carrier >= 0 || m_collapsed[item.process]) ? lane : -1;
+    for (auto c = p.children.rbegin(); c != p.children.rend(); ++c) stack.push_back({*c, carrier});
+  }
+}
+
+}  // namespace aa::view
