@@ -18,6 +18,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -446,9 +447,15 @@ TlsCapture::TlsCapture(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 TlsCapture::~TlsCapture() {
   if (!impl_) return;
-  // links before the object that owns their programs
-  impl_->libs.clear();
-  impl_->sysLinks.clear();
+  // Links go before the object that owns their programs. Detaching a uprobe waits for
+  // an RCU grace period (~50 ms here), so they are detached concurrently: a dozen
+  // uprobes per library would otherwise add a second to the recorder's exit.
+  std::vector<LinkPtr> links = std::move(impl_->sysLinks);
+  for (auto& lib : impl_->libs)
+    for (auto& l : lib->links) links.push_back(std::move(l));
+  std::vector<std::thread> detach;
+  for (auto& l : links) detach.emplace_back([&l] { l.reset(); });
+  for (auto& t : detach) t.join();
 }
 
 StatusOr<std::unique_ptr<TlsCapture>> TlsCapture::create(int tracedPidsMapFd, int ringBufMapFd,

@@ -190,6 +190,7 @@ struct RunResult {
   std::string skip;       // why it could not run (not a failure of the code under test)
   int exitStatus = -1;
   std::string session;
+  std::string log;        // the recorder's stderr (aa-record only)
 };
 
 // Records `argv` with TlsCapture alone: the traced_pids hash and the ring buffer are
@@ -305,10 +306,13 @@ RunResult recordAaRecord(const std::vector<std::string>& argv, const TlsOptions&
     cmd.push_back("--max-tls-bytes=" + std::to_string(options.maxBytesPerConn));
   cmd.push_back("--");
   cmd.insert(cmd.end(), argv.begin(), argv.end());
+  const std::string log = session + ".log";
   const pid_t child = ::fork();
   if (child == 0) {
     const int null = ::open("/dev/null", O_WRONLY);
-    ::dup2(null, 1);  // the clients print bodies; stderr stays for diagnostics
+    const int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(null, 1);  // the clients print bodies
+    ::dup2(err, 2);   // aa-record's summary, shown when the run fails
     std::vector<char*> args;
     for (const auto& a : cmd) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -320,6 +324,8 @@ RunResult recordAaRecord(const std::vector<std::string>& argv, const TlsOptions&
   r.ran = true;
   r.exitStatus = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.session = session;
+  std::ifstream in(log);
+  r.log.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 #else
   r.skip = "aa-record is not built in this tree yet";
 #endif
@@ -365,7 +371,7 @@ class TlsCaptureTest : public ::testing::TestWithParam<Mode> {
       skip_ = r.skip;
       return std::nullopt;
     }
-    EXPECT_EQ(r.exitStatus, 0) << "recorded command failed: " << argv[0];
+    EXPECT_EQ(r.exitStatus, 0) << "recorded command failed: " << argv[0] << "\n" << r.log;
     std::string error;
     auto evs = readTls(r.session, &error);
     EXPECT_EQ(error, "");
