@@ -146,12 +146,16 @@ void Decoder::decodeFileOp(const uint8_t* p, size_t size) {
   if (r.op < AA_OP_OPEN || r.op > AA_OP_CHDIR) return void(++stats_.malformed);
   const uint8_t* d = p + sizeof(r);
   std::string_view user1 = userString(d, r.path1_len);
-  std::string base1 = r.base1_len ? walkedToPath(walked(d + r.path1_len, r.base1_len)) : "";
+  std::string_view walked1 = walked(d + r.path1_len, r.base1_len);
+  std::string base1 = r.base1_len ? walkedToPath(walked1) : "";
   d += size_t(r.path1_len) + r.base1_len;
   std::string_view user2 = userString(d, r.path2_len);
   std::string base2 = r.base2_len ? walkedToPath(walked(d + r.path2_len, r.base2_len)) : "";
-  // fd-based operations and chdir carry the file (or new cwd) itself as base1
+  // fd-based operations and chdir carry the file (or new cwd) itself as base1. An
+  // empty walk is the root directory for chdir; a regular file never walks empty, so
+  // there it means the fd was bad and the path is unknown.
   std::string path1 = r.path1_len ? resolvePath(user1, base1) : base1;
+  if (r.op == AA_OP_CHDIR && r.path1_len == 0) path1 = walkedToPath(walked1);
   std::string path2 = resolvePath(user2, base2);
 
   auto ev = begin(p);

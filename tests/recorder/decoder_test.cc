@@ -196,3 +196,18 @@ TEST_F(DecoderTest, UnknownTypeIsNotClaimed) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(DecoderTest, ChdirToRootIsSlash) {
+  aa_rec_file_op op{};
+  op.op = AA_OP_CHDIR;
+  op.fd = -1;
+  feed(rec(op, AA_REC_FILE_OP, 3));  // success: no user string, empty walk
+  auto evs = finish();
+  ASSERT_EQ(evs.size(), 1u);
+  EXPECT_EQ(evs[0].kind, Kind::kChdir);
+  EXPECT_EQ(evs[0].path, "/");
+}
+
+}  // namespace
