@@ -118,7 +118,7 @@ void MainWindow::buildUi() {
   m_eventView->setColumnWidth(EventTableModel::TimeColumn, 120);
   m_eventView->setColumnWidth(EventTableModel::ProcessColumn, 140);
   m_eventView->setColumnWidth(EventTableModel::KindColumn, 110);
-  m_eventView->setColumnWidth(EventTableModel::SummaryColumn, 460);
+  m_eventView->horizontalHeader()->setSectionResizeMode(EventTableModel::SummaryColumn, QHeaderView::Stretch);
   m_eventView->setColumnWidth(EventTableModel::BytesColumn, 80);
   m_eventView->setWordWrap(false);
   auto* eventDock = new QDockWidget(tr("Events"), this);
@@ -223,6 +223,12 @@ void MainWindow::buildActions() {
     m_timeline->collapseAll(false);
     m_processView->expandAll();
   });
+  QAction* hideIdle = view->addAction(tr("&Hide Idle Processes"));
+  hideIdle->setCheckable(true);
+  hideIdle->setChecked(m_timeline->hideIdle());
+  hideIdle->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_H));
+  hideIdle->setToolTip(tr("Show lanes only for processes alive in the visible range"));
+  connect(hideIdle, &QAction::toggled, m_timeline, &TimelineView::setHideIdle);
   view->addSeparator();
   for (QDockWidget* d : findChildren<QDockWidget*>()) view->addAction(d->toggleViewAction());
 

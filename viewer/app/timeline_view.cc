@@ -104,6 +104,7 @@ void TimelineView::setReplayCursor(std::optional<double> ns) {
 void TimelineView::setCollapsed(int process, bool collapsed) {
   if (m_layout.isCollapsed(process) == collapsed) return;
   m_layout.setCollapsed(process, collapsed);
+  updateLaneWindow();
   updateScrollBars();
   viewport()->update();
   emit collapsedChanged(process, collapsed);
@@ -111,6 +112,7 @@ void TimelineView::setCollapsed(int process, bool collapsed) {
 
 void TimelineView::collapseAll(bool collapsed) {
   m_layout.collapseAll(collapsed);
+  updateLaneWindow();
   updateScrollBars();
   viewport()->update();
 }
@@ -121,7 +123,18 @@ void TimelineView::fitAll() { m_axis.fit(); axisChanged(); }
 void TimelineView::panLeft() { m_axis.pan(-m_axis.width() * 0.2); axisChanged(); }
 void TimelineView::panRight() { m_axis.pan(m_axis.width() * 0.2); axisChanged(); }
 
+void TimelineView::setHideIdle(bool hide) {
+  m_hideIdle = hide;
+  updateLaneWindow();
+  viewport()->update();
+}
+
+void TimelineView::updateLaneWindow() {
+  if (m_layout.setTimeWindow(m_hideIdle, m_axis.from(), m_axis.to())) updateScrollBars();
+}
+
 void TimelineView::axisChanged() {
+  updateLaneWindow();
   viewport()->update();
   emit rangeChanged(m_axis.from(), m_axis.to());
 }
@@ -356,12 +369,13 @@ void TimelineView::paintGaps(QPainter& p, int top, int bottom) {
   for (const Gap& g : gaps) {
     int x0 = timeToX(double(g.fromNs)), x1 = timeToX(double(g.toNs));
     if (x1 < kLabelWidth || x0 > w) continue;
-    if (x1 - x0 < 4) { x0 -= 2; x1 = x0 + 4; }
+    // Real gaps are often far below a pixel: keep them findable, not dominant.
+    if (x1 - x0 < 3) { x0 -= 1; x1 = x0 + 3; }
     x0 = std::max(x0, kLabelWidth);
     const QRect r(x0, top, x1 - x0, bottom - top);
-    p.fillRect(r, QColor(192, 57, 43, 28));
-    p.fillRect(r, QBrush(QColor(192, 57, 43, 150), Qt::BDiagPattern));
-    p.fillRect(QRect(x0, 0, x1 - x0, 4), QColor(192, 57, 43));
+    p.fillRect(r, QColor(192, 57, 43, 22));
+    p.fillRect(r, QBrush(QColor(192, 57, 43, 120), Qt::BDiagPattern));
+    p.fillRect(QRect(x0, 0, x1 - x0, 5), QColor(192, 57, 43));
   }
 }
 

@@ -41,6 +41,9 @@ class TimelineView : public QAbstractScrollArea {
   void setReplayCursor(std::optional<double> ns);
   void setCollapsed(int process, bool collapsed);
   void collapseAll(bool collapsed);
+  // Hide lanes of processes not alive in the visible range (on by default).
+  void setHideIdle(bool hide);
+  bool hideIdle() const { return m_hideIdle; }
   const LaneLayout& layout() const { return m_layout; }
 
   // Geometry in viewport coordinates, for tests and screenshots.
@@ -85,6 +88,7 @@ class TimelineView : public QAbstractScrollArea {
 
  private:
   void axisChanged();
+  void updateLaneWindow();
   void updateScrollBars();
   int laneAtY(int y) const;
   int laneTop(int lane) const;
@@ -102,6 +106,7 @@ class TimelineView : public QAbstractScrollArea {
   Detail m_lastDetail = Detail::None;
   double m_lastPaintMs = 0;
   ActivityMask m_activities = kAllActivities;
+  bool m_hideIdle = true;
   std::vector<char> m_processFilter;
   std::vector<Mark> m_matches;
   std::optional<uint64_t> m_selectedSeq;

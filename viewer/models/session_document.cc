@@ -4,6 +4,7 @@
 #include <QMetaObject>
 #include <algorithm>
 #include <chrono>
+#include <limits>
 
 namespace aa::view {
 
@@ -343,6 +344,26 @@ int LaneLayout::laneOfProcess(int p) const {
   return p >= 0 && p < int(m_laneOf.size()) ? m_laneOf[p] : -1;
 }
 
+bool LaneLayout::setTimeWindow(bool enabled, double fromNs, double toNs) {
+  if (enabled == m_windowed && (!enabled || (fromNs == m_from && toNs == m_to))) return false;
+  const std::vector<Lane> before = m_lanes;
+  m_windowed = enabled;
+  m_from = fromNs;
+  m_to = toNs;
+  rebuild();
+  return before.size() != m_lanes.size() ||
+         !std::equal(before.begin(), before.end(), m_lanes.begin(), [](const Lane& a, const Lane& b) {
+           return a.process == b.process && a.collapsed == b.collapsed;
+         });
+}
+
+bool LaneLayout::aliveIn(int process) const {
+  const ProcessRow& r = m_doc->processes()[process].row;
+  const double start = r.startNs ? double(*r.startNs) : 0.0;
+  const double end = r.endNs ? double(*r.endNs) : std::numeric_limits<double>::infinity();
+  return end >= m_from && start <= m_to;
+}
+
 void LaneLayout::rebuild() {
   m_lanes.clear();
   m_laneOf.assign(m_collapsed.size(), -1);
@@ -358,6 +379,17 @@ void LaneLayout::rebuild() {
     const ProcessInfo& p = procs[item.process];
     int lane = item.carrier;
     if (lane < 0) {
+      if (m_windowed) {
+        bool alive = aliveIn(item.process);
+        if (!alive && m_collapsed[item.process])
+          for (int q : m_doc->subtree(item.process))
+            if ((alive = aliveIn(q))) break;
+        if (!alive) {
+          // No lane, but its children may still be alive and get theirs.
+          for (auto c = p.children.rbegin(); c != p.children.rend(); ++c) stack.push_back({*c, -1});
+          continue;
+        }
+      }
       lane = int(m_lanes.size());
       m_lanes.push_back({item.process, p.depth, !p.children.empty(),
                          bool(m_collapsed[item.process])});

@@ -135,6 +135,9 @@ class LaneLayout {
   void setCollapsed(int process, bool collapsed);
   bool isCollapsed(int process) const;
   void collapseAll(bool collapsed);
+  // Only processes alive somewhere in [fromNs, toNs] get a lane (a collapsed lane counts
+  // its subtree); returns true when the lanes changed. Disabled by default.
+  bool setTimeWindow(bool enabled, double fromNs, double toNs);
 
   const std::vector<Lane>& lanes() const { return m_lanes; }
   // laneOf()[p]: lane showing process p (its own or a collapsed ancestor's).
@@ -144,7 +147,10 @@ class LaneLayout {
  private:
   void rebuild();
   const SessionDocument* m_doc = nullptr;
+  bool aliveIn(int process) const;
   std::vector<char> m_collapsed;
+  bool m_windowed = false;
+  double m_from = 0, m_to = 0;
   std::vector<Lane> m_lanes;
   std::vector<int> m_laneOf;
 };
