@@ -382,6 +382,8 @@ Status storeTrafficCache(const std::string& indexPath, const std::string& key, c
   auto db = sql::Db::open(indexPath, false);
   if (!db.ok()) return db.status();
   sql::Db& d = db.value();
+  // A derived cache needs no durability: a torn write is a miss on the next open.
+  AA_RETURN_IF_ERROR(d.exec("PRAGMA synchronous=OFF"));
   AA_RETURN_IF_ERROR(d.exec(kCacheSchema));
   AA_RETURN_IF_ERROR(d.exec("BEGIN IMMEDIATE"));
   auto fail = [&](const std::string& what) {
