@@ -152,6 +152,21 @@ TEST_F(RecorderTest, FileCreateWriteRenameUnlink) {
   EXPECT_EQ(find(evs, Kind::kFileClose, d + "/missing.txt"), nullptr);
 }
 
+TEST_F(RecorderTest, FilesClosedByExecAndByExitGetSummaries) {
+  const std::string d = dir_.string();
+  ASSERT_EQ(record({}, {kWorkload, "implicit", d}), 0);
+  auto evs = events();
+  const Ev* byExec = find(evs, Kind::kFileClose, d + "/cloexec.txt");
+  ASSERT_NE(byExec, nullptr);
+  EXPECT_EQ(byExec->reason, aa::schema::CloseReason::EXEC);
+  EXPECT_EQ(byExec->bytesWritten, 3u);
+  const Ev* byExit = find(evs, Kind::kFileClose, d + "/kept.txt");
+  ASSERT_NE(byExit, nullptr);
+  EXPECT_EQ(byExit->reason, aa::schema::CloseReason::EXIT);
+  EXPECT_EQ(byExit->bytesWritten, 4u);
+  EXPECT_EQ(byExit->comm, "true") << "kept open across exec, closed when true exits";
+}
+
 TEST_F(RecorderTest, RelativePathsAfterCd) {
   const std::string d = dir_.string();
   fs::create_directories(dir_ / "x" / "y");

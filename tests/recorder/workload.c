@@ -7,6 +7,7 @@
  *   aa_test_workload loop FILE SECONDS  open/write/close loop for a while
  *   aa_test_workload fileloop DIR N     N x (open, read, write, close) over 8 small files
  *   aa_test_workload spawn N PROG       N x fork + exec PROG (exec storm), waits for each
+ *   aa_test_workload implicit DIR       files closed by exec (O_CLOEXEC) and by exit
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -147,6 +148,25 @@ static int spawn(long n, const char *prog)
 	return 0;
 }
 
+/* DIR/cloexec.txt is closed by the exec, DIR/kept.txt (no O_CLOEXEC) survives it and
+ * is closed by the exit of the new image, /bin/true. */
+static int implicit(const char *dir)
+{
+	char a[4096], b[4096];
+	int fa, fb;
+
+	snprintf(a, sizeof(a), "%s/cloexec.txt", dir);
+	snprintf(b, sizeof(b), "%s/kept.txt", dir);
+	fa = open(a, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	fb = open(b, O_CREAT | O_WRONLY, 0644);
+	check(fa >= 0 && fb >= 0, "open");
+	check(write(fa, "abc", 3) == 3, "write");
+	check(write(fb, "defg", 4) == 4, "write");
+	execl("/bin/true", "true", (char *)NULL);
+	perror("exec");
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "files"))
@@ -157,9 +177,11 @@ int main(int argc, char **argv)
 		return loop(argv[2], atof(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "fileloop"))
 		return fileloop(argv[2], atol(argv[3]));
+	if (argc == 3 && !strcmp(argv[1], "implicit"))
+		return implicit(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "spawn"))
 		return spawn(atol(argv[2]), argv[3]);
 	fprintf(stderr, "usage: aa_test_workload files DIR | writes FILE N | loop FILE SECONDS | "
-			"fileloop DIR N | spawn N PROG\n");
+			"fileloop DIR N | spawn N PROG | implicit DIR\n");
 	return 2;
 }
