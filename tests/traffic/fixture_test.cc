@@ -1,6 +1,6 @@
 // Golden test over a real recording: fixtures/llm/agent.aas, made by
-// fixtures/llm/record.sh (aa-record recording fixtures/llm/client.py calling the fixture
-// LLM server over loopback HTTPS). What client.py sent and what server.py answered is
+// fixtures/llm/record.sh (aa-record recording fixtures/llm/agent.sh: client.py, curl and
+// client.js calling the fixture LLM server over loopback HTTPS). What client.py sent and what server.py answered is
 // known exactly, so every prompt, answer, tool call and token count is checked.
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -47,6 +47,7 @@ class LlmFixture : public ::testing::Test {
 std::string userText(const LlmCall& c) {
   auto j = parseJson(c.requestMessages);
   if (!j) return "";
+  if (j->isString()) return j->str();   // /responses "input" as a plain string
   for (size_t i = j->size(); i-- > 0;) {
     if (j->at(i).get("role").str() == "user") return j->at(i).get("content").str();
   }
@@ -54,8 +55,8 @@ std::string userText(const LlmCall& c) {
 }
 
 TEST_F(LlmFixture, EveryCallFoundInOrder) {
-  ASSERT_EQ(t_.exchanges.size(), 9u);
-  ASSERT_EQ(t_.calls.size(), 9u);
+  ASSERT_EQ(t_.exchanges.size(), 12u);
+  ASSERT_EQ(t_.calls.size(), 12u);
   EXPECT_EQ(t_.stats.gaps, 0u);
   EXPECT_EQ(t_.stats.unparsedBytes, 0u);
   struct Want {
@@ -64,6 +65,7 @@ TEST_F(LlmFixture, EveryCallFoundInOrder) {
     const char* prompt;
     bool tool;
     int status;
+    const char* comm = "python3";
   };
   const Want want[] = {
       {"messages", true, "Please use a tool to read the file", true, 200},
@@ -75,8 +77,11 @@ TEST_F(LlmFixture, EveryCallFoundInOrder) {
       {"messages", true, "This stream will be cut", false, 200},
       {"chat.completions", false, "Rate limit me", false, 429},
       {"chat.completions", true, "Gzip stream", false, 200},
+      {"messages", true, "Curl streams this", false, 200, "curl"},
+      {"chat.completions", false, "Node says hi", false, 200, "node"},
+      {"responses", true, "Node uses a tool", true, 200, "node"},
   };
-  for (size_t i = 0; i < 9; ++i) {
+  for (size_t i = 0; i < 12; ++i) {
     SCOPED_TRACE("call " + std::to_string(i));
     const LlmCall& c = t_.calls[i];
     EXPECT_EQ(c.api, want[i].api);
@@ -84,8 +89,10 @@ TEST_F(LlmFixture, EveryCallFoundInOrder) {
     EXPECT_EQ(c.stream, want[i].stream);
     EXPECT_EQ(userText(c), want[i].prompt);
     EXPECT_EQ(c.status, want[i].status);
-    EXPECT_EQ(c.comm, "python3");
-    EXPECT_EQ(c.system, c.api == "chat.completions" ? "" : "\"You are a fixture.\"");
+    EXPECT_EQ(c.comm, want[i].comm);
+    if (i < 9) {
+      EXPECT_EQ(c.system, c.api == "chat.completions" ? "" : "\"You are a fixture.\"");
+    }
     if (want[i].status == 200 && i != 6) {
       EXPECT_FALSE(c.incomplete) << c.problem;
       EXPECT_EQ(c.responseText, std::string("echo: ") + want[i].prompt);
@@ -115,6 +122,11 @@ TEST_F(LlmFixture, EveryCallFoundInOrder) {
   EXPECT_EQ(t_.calls[2].stopReason, "stop");
   EXPECT_EQ(t_.calls[4].stopReason, "completed");
   EXPECT_EQ(t_.calls[2].usage.totalTokens, *t_.calls[2].usage.inputTokens + *t_.calls[2].usage.outputTokens);
+  // Three programs, three ways into OpenSSL: each call belongs to its own process.
+  EXPECT_NE(t_.calls[9].pid, t_.calls[0].pid);
+  EXPECT_NE(t_.calls[10].pid, t_.calls[9].pid);
+  EXPECT_EQ(t_.calls[11].pid, t_.calls[10].pid);
+  EXPECT_EQ(t_.calls[11].conn, t_.calls[10].conn);   // Node's keep-alive agent
 }
 
 TEST_F(LlmFixture, KeepAliveChunkedGzipAndSplitRecords) {
