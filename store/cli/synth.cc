@@ -137,6 +137,7 @@ struct SynthGenerator::State {
   std::vector<Proc> procs;        // live processes; procs[0] is the root agent
   std::vector<std::string> paths;
   std::vector<std::string> cwds;
+  std::vector<uint64_t> fileSizes;   // by path index
   size_t systemPaths = 0;         // paths[0, systemPaths) are read-only system files
   std::map<std::string, uint64_t> lost;
   std::string payload;            // reused buffer for TLS bytes
@@ -155,6 +156,7 @@ struct SynthGenerator::State {
                    "/home/agent/.cache/pip/http/selfcheck.json"})
       paths.emplace_back(p);
     systemPaths = paths.size();
+    // Sizes for the system files; project files get theirs below.
     static constexpr std::array<std::string_view, 6> kDirs = {
         "src/app", "src/app/util", "tests", "tests/fixtures", "docs", ".git/objects/3f"};
     static constexpr std::array<std::string_view, 12> kStems = {
@@ -174,6 +176,9 @@ struct SynthGenerator::State {
     // Linux paths are bytes: keep one Latin-1 name so consumers meet non-UTF-8 data.
     paths.push_back("/home/agent/proj/data/caf\xe9-menu.txt");
     cwds = {"/home/agent/proj", "/home/agent/proj/tests", "/tmp"};
+    // A size per file, fixed for the session: log-uniform between 64 B and 1 MiB.
+    for (size_t i = 0; i < paths.size(); ++i)
+      fileSizes.push_back(uint64_t(64) << rng.below(14) | rng.below(64));
     Proc root{nextPid, 1, 0, {nextPid, nextPid + 1, nextPid + 2}, {}, 0, {}, 0};
     nextPid += 3;
     procs.push_back(std::move(root));
@@ -233,13 +238,16 @@ struct SynthGenerator::State {
     size_t i = rng.below(p.open.size());
     OpenFile f = p.open[i];
     p.open.erase(p.open.begin() + i);
-    // Calls not recorded one by one still count in the close summary.
+    // Calls not recorded one by one still count in the close summary. Programs mostly
+    // read a file whole (so the same file gives the same totals), sometimes only its head.
     if (f.writing) {
-      f.bytesWritten += rng.range(0, 64 * 1024);
-      f.writes += rng.range(0, 16);
-    } else {
-      f.bytesRead += rng.range(0, 128 * 1024);
-      f.reads += rng.range(1, 32);
+      uint64_t n = rng.chance(700) ? fileSizes[f.path] : rng.range(0, 64 * 1024);
+      f.bytesWritten += n;
+      f.writes += uint32_t(n / 4096 + 1);
+    } else if (f.bytesRead == 0) {
+      uint64_t n = rng.chance(800) ? fileSizes[f.path] : std::min<uint64_t>(fileSizes[f.path], 4096);
+      f.bytesRead = n;
+      f.reads = uint32_t(n / 4096 + 2);   // the last read returns 0 at end of file
     }
     auto e = begin(p, anyTid(p));
     auto c = e.initFileClose();
