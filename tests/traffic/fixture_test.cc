@@ -55,8 +55,8 @@ std::string userText(const LlmCall& c) {
 }
 
 TEST_F(LlmFixture, EveryCallFoundInOrder) {
-  ASSERT_EQ(t_.exchanges.size(), 12u);
-  ASSERT_EQ(t_.calls.size(), 12u);
+  ASSERT_EQ(t_.exchanges.size(), 14u);
+  ASSERT_EQ(t_.calls.size(), 14u);
   EXPECT_EQ(t_.stats.gaps, 0u);
   EXPECT_EQ(t_.stats.unparsedBytes, 0u);
   struct Want {
@@ -80,8 +80,10 @@ TEST_F(LlmFixture, EveryCallFoundInOrder) {
       {"messages", true, "Curl streams this", false, 200, "curl"},
       {"chat.completions", false, "Node says hi", false, 200, "node"},
       {"responses", true, "Node uses a tool", true, 200, "node"},
+      {"messages", true, "HTTP/2 stream please", false, 200, "node"},
+      {"chat.completions", false, "HTTP/2 plain", false, 200, "node"},
   };
-  for (size_t i = 0; i < 12; ++i) {
+  for (size_t i = 0; i < 14; ++i) {
     SCOPED_TRACE("call " + std::to_string(i));
     const LlmCall& c = t_.calls[i];
     EXPECT_EQ(c.api, want[i].api);
@@ -146,6 +148,22 @@ TEST_F(LlmFixture, KeepAliveChunkedGzipAndSplitRecords) {
   const HttpExchange& streamed = t_.exchanges[t_.calls[0].exchange];
   EXPECT_GT(streamed.response->bodyMarks.size(), 5u);
   EXPECT_GT(t_.stats.records, 2 * t_.exchanges.size());
+}
+
+TEST_F(LlmFixture, Http2StreamsOfOneSession) {
+  const HttpExchange& a = t_.exchanges[t_.calls[12].exchange];
+  const HttpExchange& b = t_.exchanges[t_.calls[13].exchange];
+  EXPECT_EQ(a.protocol, "h2");
+  EXPECT_EQ(a.conn, b.conn);
+  EXPECT_EQ(a.streamId, 1u);
+  EXPECT_EQ(b.streamId, 3u);
+  EXPECT_EQ(a.host(), b.host());
+  EXPECT_TRUE(a.complete());
+  EXPECT_TRUE(b.complete());
+  EXPECT_EQ(a.response->contentType(), "text/event-stream");
+  EXPECT_EQ(t_.calls[12].stopReason, "end_turn");
+  EXPECT_EQ(t_.calls[12].usage.outputTokens, 4);
+  EXPECT_GT(t_.calls[12].tFirstTokenNs, t_.calls[12].tFirstByteNs);
 }
 
 TEST_F(LlmFixture, CutStreamIsIncompleteAndInventsNothing) {
