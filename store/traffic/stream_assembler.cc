@@ -35,7 +35,9 @@ ByteStream assembleStream(uint64_t conn, Direction dir, std::vector<TlsRecord> r
   });
   uint64_t end = 0;
   bool lastTruncated = false;
-  for (auto& r : records) {
+  size_t runScanned = 0;   // records[0, runScanned) were already measured for a reserve
+  for (size_t ri = 0; ri < records.size(); ++ri) {
+    TlsRecord& r = records[ri];
     if (s.fd < 0 && r.fd >= 0) s.fd = r.fd;
     if (r.data.empty()) {
       lastTruncated = lastTruncated || (r.truncated && r.offset >= end);
@@ -45,6 +47,17 @@ ByteStream assembleStream(uint64_t conn, Direction dir, std::vector<TlsRecord> r
     if (s.segments.empty() || r.offset > end) {
       if (r.offset > end) s.gaps.push_back({end, r.offset - end, false});
       s.segments.push_back({r.offset, std::move(r.data)});
+      // Reserve the whole contiguous run once: appending record by record would copy
+      // the segment over and over as it grows.
+      if (ri >= runScanned) {
+        uint64_t runEnd = rEnd;
+        size_t j = ri + 1;
+        for (; j < records.size() && records[j].offset <= runEnd; ++j) {
+          runEnd = std::max<uint64_t>(runEnd, records[j].offset + records[j].data.size());
+        }
+        runScanned = j;
+        s.segments.back().data.reserve(runEnd - r.offset);
+      }
       s.marks.push_back({r.offset, r.tNs, r.pid, r.comm});
       end = rEnd;
       lastTruncated = r.truncated;
