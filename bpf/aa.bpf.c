@@ -34,6 +34,9 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 self_tgid = 0;
 const volatile bool trace_all = false;
 const volatile bool io_calls = false;
+/* Wake the recorder only once this much is waiting (it also drains on a timer):
+ * a wakeup per record costs the traced process a context switch per syscall. */
+const volatile __u64 wakeup_bytes = 1;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -166,11 +169,18 @@ static __always_inline void fill_header(struct aa_rec_header *h, __u16 type, __u
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 
+static __always_inline __u64 wake_flags(void)
+{
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void output(void *buf, __u32 size, __u32 probe)
 {
 	if (size > AA_REC_MAX)
 		size = AA_REC_MAX;
-	if (bpf_ringbuf_output(&events, buf, size, 0))
+	if (bpf_ringbuf_output(&events, buf, size, wake_flags()))
 		count_lost(probe);
 }
 
@@ -320,42 +330,66 @@ static __noinline __u64 put_path(char *buf, __u32 off, const char *upath, int di
 	return plen | (blen << 16) | ((__u64)(w >> 16) << 32);
 }
 
-/* Does any fd of `task` other than `skip` refer to `f`? */
-struct scan_ctx {
-	struct file **fds;
-	struct file *f;
-	__u32 skip;
-	bool found;
+/* Does any fd of `task` other than `skip` refer to `f`? The fd array is copied 64
+ * pointers at a time (one helper call per chunk, max_fds is always a multiple of 64)
+ * and compared in BPF: a probe-read per fd made close() of a tracked file cost
+ * microseconds. */
+#define FD_CHUNK 64
+
+struct fd_chunk {
+	__u64 f[FD_CHUNK];
 };
 
-static long scan_fd(__u32 i, void *arg)
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fd_chunk);
+} fd_chunks SEC(".maps");
+
+struct scan_ctx {
+	__u64 fds;   /* struct file ** */
+	__u64 f;
+	__u32 skip;
+	__u32 found;
+};
+
+static long scan_chunk(__u32 i, void *arg)
 {
 	struct scan_ctx *c = arg;
-	struct file *x = NULL;
+	__u32 zero = 0, base = i * FD_CHUNK;
+	struct fd_chunk *ch = bpf_map_lookup_elem(&fd_chunks, &zero);
 
-	if (i == c->skip)
-		return 0;
-	bpf_probe_read_kernel(&x, sizeof(x), &c->fds[i]);
-	if (x == c->f) {
-		c->found = true;
+	if (!ch)
 		return 1;
+	if (bpf_probe_read_kernel(ch, sizeof(*ch), (void *)(c->fds + base * sizeof(__u64))))
+		return 1;
+	for (int j = 0; j < FD_CHUNK; j++) {
+		if (ch->f[j] == c->f && base + j != c->skip) {
+			c->found = 1;
+			return 1;
+		}
 	}
 	return 0;
 }
 
 static __always_inline bool other_fd_refers(struct task_struct *task, struct file *f, int skip)
 {
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct scan_ctx c = { .f = f, .skip = (__u32)skip, .found = false };
+	struct files_struct *files = task->files;
+	struct scan_ctx c = { .f = (__u64)f, .skip = (__u32)skip, .found = 0 };
+	struct fdtable *fdt;
 	__u32 max;
 
+	if (!files)
+		return false;
+	fdt = files->fdt;
 	if (!fdt)
 		return false;
-	c.fds = BPF_CORE_READ(fdt, fd);
-	max = BPF_CORE_READ(fdt, max_fds);
+	c.fds = (__u64)fdt->fd;
+	max = fdt->max_fds;
 	if (max > (1 << 20))
 		max = 1 << 20;
-	bpf_loop(max, scan_fd, &c, 0);
+	bpf_loop(max / FD_CHUNK, scan_chunk, &c, 0);
 	return c.found;
 }
 
@@ -402,7 +436,7 @@ static __always_inline void emit_close(struct file_key *key, struct file_stats *
 	r->writes = st->writes;
 	r->fd = fd;
 	r->reason = reason;
-	bpf_ringbuf_submit(r, 0);
+	bpf_ringbuf_submit(r, wake_flags());
 }
 
 /* close(fd) or dup2(.., fd) is about to drop `fd`: summarize its file if that was the
@@ -509,7 +543,7 @@ static __always_inline void on_io(struct task_struct *task, __u32 tgid, int fd, 
 		r->ret = ret;
 		r->fd = fd;
 		r->write = write;
-		bpf_ringbuf_submit(r, 0);
+		bpf_ringbuf_submit(r, wake_flags());
 	}
 }
 
@@ -899,8 +933,9 @@ static __always_inline int on_exec(struct task_struct *task, struct linux_binprm
 	r->h.size = off;
 	output(r, off, AA_PROBE_EXEC);
 
-	/* files whose fds were close-on-exec are gone from the table by now */
-	close_files_of(task, tgid, AA_CLOSE_EXEC, AA_PROBE_EXEC);
+	/* files whose fds were close-on-exec are gone from the table by now (the task
+	 * pointer of a raw_tp is not a trusted one; current is the same task) */
+	close_files_of(bpf_get_current_task_btf(), tgid, AA_CLOSE_EXEC, AA_PROBE_EXEC);
 	return 0;
 }
 
@@ -925,7 +960,7 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 	fill_header(&r->h, AA_REC_FORK, sizeof(*r));
 	r->child = ctgid;
 	r->pad = 0;
-	bpf_ringbuf_submit(r, 0);
+	bpf_ringbuf_submit(r, wake_flags());
 	return 0;
 }
 
@@ -945,7 +980,7 @@ static __always_inline int on_exit(struct task_struct *task)
 		fill_header(&r->h, AA_REC_EXIT, sizeof(*r));
 		r->code = aa_exit_status(task);
 		r->pad = 0;
-		bpf_ringbuf_submit(r, 0);
+		bpf_ringbuf_submit(r, wake_flags());
 	}
 	if (!trace_all)
 		bpf_map_delete_elem(&traced_pids, &tgid);

@@ -27,22 +27,24 @@ static __always_inline struct vfsmount *aa_vfsmount(struct mount *mnt)
 	return (struct vfsmount *)((void *)mnt + bpf_core_field_offset(struct mount, mnt));
 }
 
-/* The file installed at `fd` in `task`'s table, or NULL. files->fdt is RCU-managed;
- * tracing programs run under RCU read lock, and every load goes through probe-read, so
- * a concurrently resized table yields a stale (still valid) pointer at worst. */
+/* The file installed at `fd` in `task`'s table, or NULL. `task` must be a trusted BTF
+ * pointer (bpf_get_current_task_btf()): the walk to the fd array uses direct loads,
+ * which cost a fraction of a probe-read helper call; only the array slot (a pointer to
+ * pointer, opaque to the verifier) is probe-read. files->fdt is RCU-managed and
+ * tracing programs run under RCU, so a concurrent resize yields a stale, valid table. */
 static __always_inline struct file *aa_fd_file(struct task_struct *task, int fd)
 {
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct files_struct *files = task->files;
+	struct fdtable *fdt;
 	struct file **fds;
 	struct file *f = NULL;
-	unsigned int max;
 
-	if (!fdt || fd < 0)
+	if (!files || fd < 0)
 		return NULL;
-	max = BPF_CORE_READ(fdt, max_fds);
-	if ((unsigned int)fd >= max)
+	fdt = files->fdt;
+	if (!fdt || (unsigned int)fd >= fdt->max_fds)
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
+	fds = fdt->fd;
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
 	return f;
 }

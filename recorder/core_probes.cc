@@ -143,6 +143,7 @@ StatusOr<std::unique_ptr<CoreProbes>> CoreProbes::create(const ProbeConfig& conf
     skel->rodata->self_tgid = config.selfTgid;
     skel->rodata->trace_all = config.traceAll;
     skel->rodata->io_calls = config.ioCalls;
+    skel->rodata->wakeup_bytes = ring / 8;
     bpf_map__set_max_entries(skel->maps.events, uint32_t(ring));
     for (const Hook& h : hooksOf(skel)) {
       bpf_program__set_autoload(h.btf, useBtf);

@@ -5,8 +5,12 @@
  *   aa_test_workload files DIR          the file operations recorder_test expects
  *   aa_test_workload writes FILE N      open, N one-byte writes, close
  *   aa_test_workload loop FILE SECONDS  open/write/close loop for a while
- *   aa_test_workload fileloop DIR N     N x (open, read, write, close) over 8 small files
+ *   aa_test_workload fileloop DIR N [RATE]  N x (open, read, pwrite, close) over 8 small
+ *                                       files; RATE > 0 paces it to RATE syscalls/s
  *   aa_test_workload spawn N PROG       N x fork + exec PROG (exec storm), waits for each
+ *
+ * fileloop and spawn print "wall_s=... cpu_s=... ops=..." on stderr (the measured
+ * loop only: startup excluded; cpu includes waited-for children).
  *   aa_test_workload implicit DIR       files closed by exec (O_CLOEXEC) and by exit
  */
 #define _GNU_SOURCE
@@ -14,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -108,9 +113,29 @@ static int loop(const char *path, double seconds)
 	return 0;
 }
 
-static int fileloop(const char *dir, long n)
+
+static double cpu_seconds(void)
+{
+	struct rusage self, kids;
+
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_CHILDREN, &kids);
+	return self.ru_utime.tv_sec + self.ru_stime.tv_sec + kids.ru_utime.tv_sec +
+	       kids.ru_stime.tv_sec +
+	       (self.ru_utime.tv_usec + self.ru_stime.tv_usec + kids.ru_utime.tv_usec +
+		kids.ru_stime.tv_usec) / 1e6;
+}
+
+static void report(double wall0, double cpu0, long ops)
+{
+	fprintf(stderr, "wall_s=%.6f cpu_s=%.6f ops=%ld\n", now() - wall0, cpu_seconds() - cpu0,
+		ops);
+}
+
+static int fileloop(const char *dir, long n, double rate)
 {
 	char path[8][4096], buf[512];
+	double wall0, cpu0;
 
 	memset(buf, 'z', sizeof(buf));
 	for (int i = 0; i < 8; i++) {
@@ -121,6 +146,8 @@ static int fileloop(const char *dir, long n)
 		check(write(fd, buf, sizeof(buf)) == sizeof(buf), "fill");
 		close(fd);
 	}
+	wall0 = now();
+	cpu0 = cpu_seconds();
 	for (long i = 0; i < n; i++) {
 		int fd = open(path[i & 7], O_RDWR);
 
@@ -128,12 +155,22 @@ static int fileloop(const char *dir, long n)
 		check(read(fd, buf, 256) == 256, "read");
 		check(pwrite(fd, buf, 64, 0) == 64, "write");
 		close(fd);
+		/* pacing: 4 syscalls per iteration; check the schedule every 256 iterations */
+		if (rate > 0 && (i & 255) == 255) {
+			double due = wall0 + (i + 1) * 4 / rate, t = now();
+
+			if (due > t)
+				usleep((useconds_t)((due - t) * 1e6));
+		}
 	}
+	report(wall0, cpu0, n * 4);
 	return 0;
 }
 
 static int spawn(long n, const char *prog)
 {
+	double wall0 = now(), cpu0 = cpu_seconds();
+
 	for (long i = 0; i < n; i++) {
 		pid_t pid = fork();
 		int st;
@@ -145,6 +182,7 @@ static int spawn(long n, const char *prog)
 		}
 		check(waitpid(pid, &st, 0) == pid, "waitpid");
 	}
+	report(wall0, cpu0, n);
 	return 0;
 }
 
@@ -175,13 +213,13 @@ int main(int argc, char **argv)
 		return writes(argv[2], atol(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "loop"))
 		return loop(argv[2], atof(argv[3]));
-	if (argc == 4 && !strcmp(argv[1], "fileloop"))
-		return fileloop(argv[2], atol(argv[3]));
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "fileloop"))
+		return fileloop(argv[2], atol(argv[3]), argc == 5 ? atof(argv[4]) : 0);
 	if (argc == 3 && !strcmp(argv[1], "implicit"))
 		return implicit(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "spawn"))
 		return spawn(atol(argv[2]), argv[3]);
 	fprintf(stderr, "usage: aa_test_workload files DIR | writes FILE N | loop FILE SECONDS | "
-			"fileloop DIR N | spawn N PROG | implicit DIR\n");
+			"fileloop DIR N [RATE] | spawn N PROG | implicit DIR\n");
 	return 2;
 }
