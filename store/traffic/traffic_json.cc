@@ -257,4 +257,81 @@ std::string callLine(const LlmCall& c, size_t index, const RenderOptions& o) {
   return out;
 }
 
+namespace {
+
+void fUs(std::string& out, const char* k, uint64_t ns) {
+  key(out, k);
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%llu.%03llu", static_cast<unsigned long long>(ns / 1000),
+                static_cast<unsigned long long>(ns % 1000));
+  out += buf;
+}
+
+void slice(std::string& out, const char* cat, const std::string& name, uint32_t pid,
+           uint64_t t0, uint64_t t1, const RenderOptions& o) {
+  if (!out.empty()) out += ',';
+  out += '{';
+  fStr(out, "ph", "X");
+  fStr(out, "cat", cat);
+  fStr(out, "name", name);
+  fU(out, "pid", pid);
+  fU(out, "tid", pid);
+  fUs(out, "ts", rel(t0, o));
+  fUs(out, "dur", t1 > t0 ? t1 - t0 : 0);
+}
+
+}  // namespace
+
+std::string chromeTraceEvents(const std::vector<HttpExchange>& exchanges,
+                              const std::vector<LlmCall>& calls, bool withHttp,
+                              const RenderOptions& o) {
+  std::string out;
+  std::vector<bool> isCall(exchanges.size(), false);
+  for (const auto& c : calls) {
+    if (c.exchange < isCall.size()) isCall[c.exchange] = true;
+    slice(out, "llm", c.provider + " " + excerpt(c.model, 80), c.pid, c.tStartNs, c.tEndNs, o);
+    key(out, "args");
+    out += '{';
+    fStr(out, "api", c.api);
+    fI(out, "status", c.status);
+    fB(out, "stream", c.stream);
+    fOpt(out, "input_tokens", c.usage.inputTokens);
+    fOpt(out, "output_tokens", c.usage.outputTokens);
+    if (c.tFirstTokenNs) {
+      key(out, "ttft_ms");
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.3f", c.timeToFirstTokenNs() / 1e6);
+      out += buf;
+    }
+    fStr(out, "stop_reason", c.stopReason);
+    fStr(out, "response", excerpt(c.responseText, 200));
+    std::string tools;
+    for (const auto& t : c.toolCalls) tools += (tools.empty() ? "" : ", ") + t.name + excerpt(t.arguments, 100);
+    fStr(out, "tool_calls", tools);
+    if (!c.error.empty()) fStr(out, "error", excerpt(c.error, 200));
+    fB(out, "incomplete", c.incomplete);
+    if (c.incomplete) fStr(out, "problem", excerpt(c.problem, 200));
+    out += "}}";
+  }
+  if (withHttp) {
+    for (size_t i = 0; i < exchanges.size(); ++i) {
+      if (isCall[i]) continue;
+      const HttpExchange& x = exchanges[i];
+      std::string name = x.request ? excerpt(x.method() + " " + x.host() + x.path(), 160)
+                                   : std::string("(response without request)");
+      slice(out, "http", name, x.pid, x.tStartNs(), x.tEndNs(), o);
+      key(out, "args");
+      out += '{';
+      fU(out, "conn", x.conn);
+      fStr(out, "protocol", x.protocol);
+      fI(out, "status", x.status());
+      fU(out, "request_bytes", x.request ? x.request->wireBodyBytes : 0);
+      fU(out, "response_bytes", x.response ? x.response->wireBodyBytes : 0);
+      fB(out, "complete", x.complete());
+      out += "}}";
+    }
+  }
+  return out;
+}
+
 }  // namespace aa::traffic

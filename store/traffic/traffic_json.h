@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "store/traffic/http.h"
 #include "store/traffic/llm.h"
@@ -30,5 +31,15 @@ std::string exchangeLine(const HttpExchange& x, size_t index, const RenderOption
 // incomplete, problem, t_start_ns, t_first_token_ns, t_end_ns, latency/ttft, pid, comm.
 std::string callJson(const LlmCall& c, size_t index, const RenderOptions& o = {});
 std::string callLine(const LlmCall& c, size_t index, const RenderOptions& o = {});
+
+// Chrome trace-event objects (comma-separated, no enclosing brackets; "" when none),
+// for an exporter to splice into its "traceEvents" array: one complete slice ("X") per
+// LLM call (category "llm", name "PROVIDER MODEL", on pid/tid = the call's pid, args:
+// status, tokens, ttft_ms, stop_reason, tool calls, excerpts, incomplete) and, with
+// `withHttp`, one per other HTTP exchange (category "http", name "METHOD HOST PATH").
+// `ts`/`dur` are microseconds since `o.originNs`, with ns precision.
+std::string chromeTraceEvents(const std::vector<HttpExchange>& exchanges,
+                              const std::vector<LlmCall>& calls, bool withHttp,
+                              const RenderOptions& o = {});
 
 }  // namespace aa::traffic

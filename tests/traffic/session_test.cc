@@ -287,6 +287,26 @@ TEST(TrafficSession, SessionWithoutTlsHasNoTraffic) {
   unlink((path + "-index").c_str());
 }
 
+TEST(TrafficSession, ChromeTraceSlicesParse) {
+  Traffic t = analyzeRecords(agentRecords());
+  RenderOptions o;
+  o.originNs = kStartMono;
+  std::string ev = chromeTraceEvents(t.exchanges, t.calls, true, o);
+  auto doc = parseJson("[" + ev + "]");
+  ASSERT_TRUE(doc) << ev;
+  ASSERT_EQ(doc->size(), 4u);   // three calls and the GET
+  const Json& first = doc->at(0);
+  EXPECT_EQ(first.get("ph").str(), "X");
+  EXPECT_EQ(first.get("cat").str(), "llm");
+  EXPECT_EQ(first.get("name").str(), "anthropic claude-sonnet-4-5");
+  EXPECT_EQ(first.get("ts").str(), "10000.000");
+  EXPECT_EQ(first.get("dur").str(), "345000.000");
+  EXPECT_EQ(first.get("args").get("output_tokens").asInt(), 42);
+  EXPECT_EQ(doc->at(3).get("cat").str(), "http");
+  EXPECT_EQ(doc->at(3).get("name").str(), "GET status.test/health");
+  EXPECT_EQ(chromeTraceEvents({}, {}, true, o), "");
+}
+
 TEST(TrafficCodec, RoundTripsAndRejectsDamage) {
   auto recs = agentRecords();
   Traffic t = analyzeRecords(recs);
