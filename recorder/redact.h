@@ -1,4 +1,5 @@
-// Redaction of secrets in captured HTTP/1.x plaintext, before it reaches the disk.
+// Redaction of secrets in captured HTTP/1.x and HTTP/2 plaintext, before it reaches the
+// disk.
 //
 // HttpRedactor follows one direction of one connection as a byte stream and overwrites,
 // in place, the value of every secret-bearing header with '*' bytes of the same length
@@ -12,13 +13,26 @@
 // mid-message) up to the first empty line; after that, a body, until a line containing
 // "HTTP/1." (a request line ends with it, a status line starts with it) starts the next
 // header block. A body line that merely looks like "Cookie: x" is left alone.
-// Not covered: HTTP/2 (HPACK-compressed headers), secrets in bodies or URLs.
+//
+// HTTP/2: a stream that starts with the client connection preface, or with a frame
+// header (first byte 0: frames shorter than 64 KiB; HTTP/1 never starts so), is parsed
+// as frames; header blocks (HEADERS, PUSH_PROMISE, CONTINUATION) are walked with HPACK
+// (static table, a dynamic table mirrored by size, Huffman-coded names decoded) and the
+// value octets of secret fields are overwritten in place: '*' when the string is
+// literal, 0xf9 when it is Huffman-coded (the 8-bit code of '*', so the block still
+// decodes, to "****"). A field whose name cannot be known (the mirrored table lost
+// track) is treated as secret.
+// Not covered: secrets in bodies or URLs.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace aa {
 
@@ -29,12 +43,81 @@ inline constexpr uint8_t kRedactByte = '*';
 // "token", "secret", "passw", "api-key", "apikey", "api_key", "credential" or "session".
 bool isSecretHeader(std::string_view name);
 
+// The HPACK/HTTP/2 half of HttpRedactor (used through it).
+class Http2Redactor {
+ public:
+  size_t process(uint8_t* data, size_t size);
+
+ private:
+  enum class St : uint8_t {
+    kFrameHeader, kPayloadSkip, kPadLength, kPriority, kPromisedId, kBlock, kPadding
+  };
+  enum class Rep : uint8_t { kStart, kInt, kNameLen, kName, kValueLen, kValue };
+  enum class IntFor : uint8_t { kIndexed, kLiteralName, kSizeUpdate, kNameLen, kValueLen };
+
+  void frameByte(uint8_t& b, size_t& masked);
+  void enterBlock();
+  void blockByte(uint8_t& b, size_t& masked);
+  void startInt(uint8_t b, uint8_t mask, IntFor what);
+  void intDone();
+  void fieldNamed(std::optional<std::string> name);
+  void fieldDone();
+  void flushDeferred();
+  std::optional<std::string> nameAt(uint64_t index) const;
+  void addEntry(const std::string& name, uint64_t valueLen);
+  void evict();
+
+  // frame layer
+  St st_ = St::kFrameHeader;
+  uint8_t hdr_[9] = {};
+  uint32_t hdrHave_ = 0;
+  uint32_t left_ = 0;       // payload bytes left in the current frame
+  uint8_t type_ = 0, flags_ = 0;
+  uint32_t pad_ = 0;        // padding bytes at the end of the current frame
+  uint32_t fieldLeft_ = 0;  // bytes left of a priority / promised-id field
+
+  // HPACK layer (state survives frame boundaries: a field may span CONTINUATIONs)
+  Rep rep_ = Rep::kStart;
+  IntFor intFor_ = IntFor::kIndexed;
+  bool incremental_ = false;    // the field enters the dynamic table
+  uint64_t int_ = 0;            // integer being decoded
+  uint32_t intShift_ = 0;
+  bool huffman_ = false;
+  uint64_t strLeft_ = 0;
+  std::string nameRaw_;         // literal name octets (bounded)
+  bool nameTooLong_ = false;
+  std::string name_;            // the current field's name, lowercase
+  bool nameKnown_ = true;
+  bool secret_ = false;
+  uint64_t strLen_ = 0;         // octets of the current string
+  std::string valueRaw_;        // Huffman value octets, to learn the decoded length
+  // A secret Huffman value entering the dynamic table is rewritten at its end so that
+  // it decodes to as many characters as the original (decoders' tables stay in step);
+  // positions are only valid within one process() call.
+  std::vector<uint8_t*> deferred_;
+  bool deferring_ = false;
+  bool tableLost_ = false;      // our mirror of the dynamic table may be wrong
+  struct Entry {
+    std::string name;
+    uint64_t size;
+  };
+  std::deque<Entry> table_;     // newest first
+  uint64_t tableSize_ = 0, tableMax_ = 4096;
+};
+
+// Decodes an HPACK Huffman string (RFC 7541 Appendix B) made of printable ASCII;
+// nullopt for anything else (other octets, bad padding).
+std::optional<std::string> hpackHuffmanDecode(std::string_view in);
+
 class HttpRedactor {
  public:
   // Redacts the next `size` bytes of the stream in place; returns the bytes masked.
   size_t process(uint8_t* data, size_t size);
   // The stream has a gap (bytes not captured): start over, lenient.
-  void reset() { *this = HttpRedactor(); }
+  // On HTTP/2 the frame alignment is lost for good: everything after is masked (a
+  // reader cannot parse that direction past a gap either).
+  void reset();
+  bool http2() const { return http2_; }
 
  private:
   enum class Mode : uint8_t { kHeaders, kBody };
@@ -43,6 +126,12 @@ class HttpRedactor {
 
   void endLine();
 
+  static constexpr std::string_view kH2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  uint64_t seen_ = 0;            // stream bytes processed
+  bool http2_ = false;
+  bool prefaceLive_ = true;      // the bytes so far match the HTTP/2 preface
+  bool h2Lost_ = false;          // HTTP/2 after a gap: mask all
+  std::unique_ptr<Http2Redactor> h2_;
   Mode mode_ = Mode::kHeaders;
   Line line_ = Line::kStart;
   bool secret_ = false;          // the current header's value is masked

@@ -33,6 +33,9 @@
 #include "recorder/tls_capture.h"
 #include "store/session_reader.h"
 #include "store/session_writer.h"
+#ifdef AA_HAVE_TRAFFIC
+#include "store/traffic/traffic.h"
+#endif
 
 namespace aa {
 namespace {
@@ -578,6 +581,65 @@ with socket.create_connection(("127.0.0.1", int(sys.argv[1]))) as raw:
   EXPECT_EQ(writeRecords + lostWrites, expected)
       << writeRecords << " delivered, " << lostWrites << " lost";
 }
+
+#ifdef AA_HAVE_TRAFFIC
+// HTTP/2 (curl --http2 to a Node http2 server): HPACK-coded secrets masked in place, and
+// the session still decodes (the traffic parser's HPACK state stays in step).
+TEST_P(TlsCaptureTest, Http2HeadersRedacted) {
+  if (!haveExe("/usr/bin/curl") || !haveExe("/usr/bin/node"))
+    GTEST_SKIP() << "needs /usr/bin/curl and /usr/bin/node";
+  const std::string key = (fs::path(server_->cert()).parent_path() / "key.pem").string();
+  int in[2], out[2];
+  ASSERT_EQ(::pipe2(in, O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+  const pid_t h2 = ::fork();
+  if (h2 == 0) {
+    ::dup2(in[0], 0);
+    ::dup2(out[1], 1);
+    ::execl("/usr/bin/node", "node", (kSourceDir + "/fixtures/tls/h2server.js").c_str(),
+            server_->cert().c_str(), key.c_str(), nullptr);
+    ::_exit(127);
+  }
+  ::close(in[0]);
+  ::close(out[1]);
+  std::string port;
+  char ch;
+  while (::read(out[0], &ch, 1) == 1 && ch != '\n') port.push_back(ch);
+  ::close(out[0]);
+  ASSERT_FALSE(port.empty()) << "h2server.js did not start";
+  const std::string base = "https://127.0.0.1:" + port;
+  auto c = record({"/usr/bin/curl", "-sS", "--http2", "-o", "/dev/null", "-o", "/dev/null",
+                   "--cacert", server_->cert(), "-H", "x-api-key: SECRETKEY1", "-H",
+                   "Authorization: " + kSecret, "-H", "x-other: visible-value", base + "/a",
+                   base + "/b"});
+  ::close(in[1]);
+  int st;
+  ::waitpid(h2, &st, 0);
+  if (!c) GTEST_SKIP() << skip_;
+
+  auto reader = SessionReader::open((dir_ / ("s" + std::to_string(n_ - 1) + ".aas")).string());
+  ASSERT_TRUE(reader.ok()) << reader.status().message();
+  auto traffic = traffic::loadTraffic(**reader);
+  ASSERT_TRUE(traffic.ok()) << traffic.status().message();
+  int requests = 0;
+  for (const auto& x : traffic->exchanges) {
+    if (x.protocol != "h2" || !x.request) continue;
+    ++requests;
+    const auto& rq = *x.request;
+    ASSERT_NE(rq.header("x-api-key"), nullptr);
+    EXPECT_EQ(rq.header("x-api-key")->size(), std::string("SECRETKEY1").size());
+    EXPECT_EQ(rq.header("x-api-key")->find_first_not_of("*0<"), std::string::npos)
+        << *rq.header("x-api-key");
+    ASSERT_NE(rq.header("authorization"), nullptr);
+    EXPECT_EQ(rq.header("authorization")->find("sk-test"), std::string::npos);
+    EXPECT_EQ(rq.headerOr("x-other"), "visible-value");
+    ASSERT_TRUE(x.response.has_value());
+    EXPECT_EQ(x.response->status, 200);
+    EXPECT_EQ(x.response->headerOr("set-cookie").find("server-h2-secret"), std::string::npos);
+  }
+  EXPECT_EQ(requests, 2);
+}
+#endif
 
 INSTANTIATE_TEST_SUITE_P(, TlsCaptureTest, ::testing::Values(Mode::kDirect, Mode::kAaRecord),
                          [](const auto& info) {

@@ -124,5 +124,102 @@ TEST(TlsRedact, BinaryGarbageDoesNotCrashAndKeepsLength) {
   EXPECT_EQ(out.size(), s.size());
 }
 
+
+// ---- HTTP/2 ----
+
+TEST(TlsRedactH2, HuffmanDecodesCanonicalCodes) {
+  // "www.example.com" from RFC 7541 C.4.1
+  const std::string enc = "\xf1\xe3\xc2\xe5\xf2\x3a\x6b\xa0\xab\x90\xf4\xff";
+  EXPECT_EQ(hpackHuffmanDecode(enc).value_or("<fail>"), "www.example.com");
+  // "no-cache" from C.4.2
+  EXPECT_EQ(hpackHuffmanDecode("\xa8\xeb\x10\x64\x9c\xbf").value_or("<fail>"), "no-cache");
+  // custom-key / custom-value from C.4.3
+  EXPECT_EQ(hpackHuffmanDecode("\x25\xa8\x49\xe9\x5b\xa9\x7d\x7f").value_or("<fail>"), "custom-key");
+  EXPECT_EQ(hpackHuffmanDecode("\x25\xa8\x49\xe9\x5b\xb8\xe8\xb4\xbf").value_or("<fail>"),
+            "custom-value");
+  EXPECT_FALSE(hpackHuffmanDecode(std::string(1, '\0')).has_value());  // zero padding
+}
+
+std::string frame(uint8_t type, uint8_t flags, uint32_t stream, const std::string& payload) {
+  std::string f;
+  f.push_back(static_cast<char>(payload.size() >> 16));
+  f.push_back(static_cast<char>(payload.size() >> 8));
+  f.push_back(static_cast<char>(payload.size()));
+  f.push_back(static_cast<char>(type));
+  f.push_back(static_cast<char>(flags));
+  for (int k = 3; k >= 0; --k) f.push_back(static_cast<char>(stream >> (8 * k)));
+  return f + payload;
+}
+
+// HPACK string literal with a 7-bit length prefix (< 127 octets here).
+std::string str(const std::string& s, bool huffman = false) {
+  return std::string(1, static_cast<char>((huffman ? 0x80 : 0) | s.size())) + s;
+}
+
+TEST(TlsRedactH2, LiteralFieldsByStaticAndLiteralName) {
+  const std::string preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  std::string block;
+  block += "\x82";                                        // :method GET (indexed)
+  block += std::string("\x04") + str("/v1/messages");     // :path, without indexing
+  block += std::string("\x1f\x08") + str("Bearer sk-h2-secret");  // authorization (23), never indexed
+  block += std::string("\x40") + str("x-api-key") + str("key-literal");  // new name, indexed
+  block += std::string("\x00") + str("anthropic-version") + str("2023-06-01");
+  block += "\xbe";                                        // dynamic index 62: x-api-key
+  const std::string settings = frame(0x4, 0, 0, std::string(6, '\0'));
+  const std::string in = preface + settings + frame(0x1, 0x4 | 0x1, 1, block) +
+                         frame(0x0, 0x1, 1, "body Authorization: visible");
+  const std::string out = redact(in);
+  ASSERT_EQ(out.size(), in.size());
+  EXPECT_EQ(out.find("sk-h2-secret"), std::string::npos);
+  EXPECT_EQ(out.find("key-literal"), std::string::npos);
+  EXPECT_NE(out.find(str(std::string(19, '*'))), std::string::npos);
+  EXPECT_NE(out.find("/v1/messages"), std::string::npos);
+  EXPECT_NE(out.find("2023-06-01"), std::string::npos);
+  EXPECT_NE(out.find("body Authorization: visible"), std::string::npos);  // DATA untouched
+  for (size_t cut = 0; cut <= in.size(); ++cut)
+    EXPECT_EQ(redact({in.substr(0, cut), in.substr(cut)}), out) << "split at " << cut;
+}
+
+TEST(TlsRedactH2, HuffmanNamesAndContinuation) {
+  // response direction: starts with a frame, no preface
+  std::string block;
+  // set-cookie (55) with incremental indexing, value Huffman-coded "custom-value"
+  block += std::string("\x7f\x18") + str("\x25\xa8\x49\xe9\x5b\xb8\xe8\xb4\xbf", true);
+  // literal name "custom-key" (Huffman) that is not secret, raw value
+  block += std::string("\x00") + str("\x25\xa8\x49\xe9\x5b\xa9\x7d\x7f", true) + str("visible");
+  const std::string first = block.substr(0, 5), rest = block.substr(5);
+  const std::string in = frame(0x4, 0, 0, "") + frame(0x1, 0x0, 1, first) +
+                         frame(0x9, 0x4, 1, rest);
+  const std::string out = redact(in);
+  ASSERT_EQ(out.size(), in.size());
+  EXPECT_EQ(out.find("\xb8\xe8\xb4\xbf"), std::string::npos);
+  EXPECT_NE(out.find("visible"), std::string::npos);
+  // the rewritten value still decodes, to as many characters as "custom-value"
+  // value octets: 2 in the HEADERS frame, 7 after the CONTINUATION frame header
+  const size_t at = out.find("\x7f\x18") + 3;
+  auto decoded = hpackHuffmanDecode(out.substr(at, 2) + out.substr(at + 2 + 9, 7));
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->size(), std::string("custom-value").size());
+  EXPECT_EQ(decoded->find_first_not_of("*0<"), std::string::npos) << *decoded;
+}
+
+TEST(TlsRedactH2, UnknownDynamicNameIsMasked) {
+  // index 62 with an empty dynamic table: the name cannot be known
+  const std::string block = std::string("\x0f\x2f") + str("maybe-secret");
+  const std::string out = redact(frame(0x1, 0x4, 1, block));
+  EXPECT_EQ(out.find("maybe-secret"), std::string::npos);
+}
+
+TEST(TlsRedactH2, GapMasksTheRest) {
+  HttpRedactor r;
+  std::string a = frame(0x4, 0, 0, "");
+  r.process(reinterpret_cast<uint8_t*>(a.data()), a.size());
+  EXPECT_TRUE(r.http2());
+  r.reset();
+  std::string b = "anything at all";
+  r.process(reinterpret_cast<uint8_t*>(b.data()), b.size());
+  EXPECT_EQ(b, std::string(b.size(), '*'));
+}
+
 }  // namespace
 }  // namespace aa

@@ -25,6 +25,11 @@ if(AA_BPF_OK OR TARGET bpf_skeletons_gen)
   target_link_libraries(tls_capture_test PRIVATE ${tls_capture_deps} store bpf_skeletons
                         GTest::gtest GTest::gtest_main)
   target_compile_definitions(tls_capture_test PRIVATE AA_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+  if(TARGET traffic)
+    # HTTP/2 checks decode the recorded header blocks with the traffic parser
+    target_link_libraries(tls_capture_test PRIVATE traffic)
+    target_compile_definitions(tls_capture_test PRIVATE AA_HAVE_TRAFFIC=1)
+  endif()
   if(TARGET aa-record)
     target_compile_definitions(tls_capture_test PRIVATE AA_RECORD_PATH="$<TARGET_FILE:aa-record>")
     add_dependencies(tls_capture_test aa-record)
