@@ -457,7 +457,10 @@ StatusOr<Traffic> loadTraffic(const SessionReader& reader, TrafficOptions option
   Traffic t = analyzeRecords(std::move(records));
   // Only beside an index the reader keeps on disk: never create one next to a
   // read-only fixture, and a failed write is not an error (the result is still right).
-  if (options.writeCache && ::access(indexPath.c_str(), W_OK) == 0) {
+  // A session without a footer may still be growing (its writer holds the index): its
+  // key would be stale at once, and a long cache transaction could stall the writer.
+  if (options.writeCache && reader.footer().has_value() &&
+      ::access(indexPath.c_str(), W_OK) == 0) {
     (void)storeTrafficCache(indexPath, key, t);
   }
   return t;

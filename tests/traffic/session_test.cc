@@ -47,7 +47,8 @@ std::string tempSession(const std::string& name) {
 
 // Writes records (sorted by time, as a recorder would) plus an exec event and a file
 // event that the traffic reader must ignore.
-void writeSession(const std::string& path, std::vector<TlsRecord> recs, int extraEvents = 0) {
+void writeSession(const std::string& path, std::vector<TlsRecord> recs, int extraEvents = 0,
+                  bool footer = true) {
   std::stable_sort(recs.begin(), recs.end(),
                    [](const TlsRecord& a, const TlsRecord& b) { return a.tNs < b.tNs; });
   SessionHeaderInfo h;
@@ -94,6 +95,10 @@ void writeSession(const std::string& path, std::vector<TlsRecord> recs, int extr
     t.setTruncated(r.truncated);
     t.setFd(r.fd);
     t.setFunc(r.dir == Direction::kWrite ? "SSL_write" : "SSL_read");
+  }
+  if (!footer) {
+    w.value().reset();   // ends the file like a crash: whole frames, no footer
+    return;
   }
   Status s = writer.close();
   ASSERT_TRUE(s.ok()) << s.message();
@@ -269,6 +274,22 @@ TEST(TrafficSession, CacheIsRebuiltWhenTheSessionChanges) {
   EXPECT_FALSE(t3->fromCache);
   auto t4 = loadTraffic(*reader.value());
   EXPECT_TRUE(t4->fromCache);
+  unlink(path.c_str());
+  unlink((path + "-index").c_str());
+}
+
+TEST(TrafficSession, SessionWithoutFooterIsParsedButNotCached) {
+  std::string path = tempSession("nofooter");
+  writeSession(path, agentRecords(), 0, false);
+  for (int i = 0; i < 2; ++i) {
+    auto reader = SessionReader::open(path);
+    ASSERT_TRUE(reader.ok()) << reader.status().message();
+    EXPECT_FALSE(reader.value()->footer().has_value());
+    auto t = loadTraffic(*reader.value());
+    ASSERT_TRUE(t.ok());
+    EXPECT_FALSE(t->fromCache);
+    EXPECT_EQ(t->calls.size(), 3u);
+  }
   unlink(path.c_str());
   unlink((path + "-index").c_str());
 }
