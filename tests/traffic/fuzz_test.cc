@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <random>
+#include <sstream>
 
 #include "tests/traffic/fuzz_one.h"
 #include "tests/traffic/llm_samples.h"
@@ -28,10 +31,25 @@ std::vector<std::string> seeds() {
   };
 }
 
+// Seeds cut from the recorded fixture (tests/traffic/fuzz_corpus, one per connection).
+void addCorpus(std::vector<std::string>& out) {
+  std::error_code ec;
+  for (const auto& f : std::filesystem::directory_iterator(AA_TRAFFIC_CORPUS_DIR, ec)) {
+    std::ifstream in(f.path(), std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    out.push_back(ss.str());
+  }
+}
+
 TEST(TrafficFuzz, RandomAndMutatedInputsNeverCrashOrHang) {
   std::mt19937_64 rng(20261125);
   auto start = std::chrono::steady_clock::now();
   auto seedInputs = seeds();
+  addCorpus(seedInputs);
+  EXPECT_GT(seedInputs.size(), 5u) << "fuzz_corpus missing";
+  // Every seed whole first: they parse as recorded.
+  for (const auto& in : seedInputs) fuzzOne(reinterpret_cast<const uint8_t*>(in.data()), in.size());
   int runs = 0;
   for (int i = 0; i < 1500; ++i, ++runs) {
     std::string in;
