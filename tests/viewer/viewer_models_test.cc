@@ -240,7 +240,7 @@ TEST_F(SessionTest, ProcessTreeShape) {
   const ProcessInfo& root = doc->processes()[doc->roots()[0]];
   EXPECT_EQ(root.row.pid, 100u);
   EXPECT_EQ(root.name, QStringLiteral("python3"));
-  EXPECT_EQ(root.commandLine, QStringLiteral("python3 agent.py"));
+  EXPECT_EQ(doc->commandLine(doc->roots()[0]), QStringLiteral("python3 agent.py"));
   ASSERT_EQ(root.children.size(), 2u);
   EXPECT_EQ(doc->processes()[root.children[0]].row.pid, 200u);   // started first
   EXPECT_EQ(doc->processes()[root.children[1]].row.pid, 300u);

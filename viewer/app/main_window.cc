@@ -500,7 +500,7 @@ void MainWindow::selectEvent(uint64_t seq) {
     const QString process = p >= 0 ? QStringLiteral("%1 (pid %2) %3")
                                          .arg(m_doc->processes()[p].name)
                                          .arg(e.getPid())
-                                         .arg(m_doc->processes()[p].commandLine)
+                                         .arg(m_doc->commandLine(p))
                                    : QStringLiteral("pid %1").arg(e.getPid());
     m_details->setHtml(eventDetailsHtml(e, when, process));
     m_timeline->setSelectedEvent(seq, ns, p);

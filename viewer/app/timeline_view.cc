@@ -354,7 +354,8 @@ void TimelineView::paintLanes(QPainter& p, int firstLane, int lastLane) {
       p.drawRect(QRectF(x - 3.5, y + 0.5, 7, kLaneHeight - 2));
     }
   }
-  p.fillRect(QRect(kLabelWidth - 1, kRulerHeight, 1, viewport()->height()), QColor(200, 200, 205));
+  p.setPen(QColor(200, 200, 205));
+  p.drawLine(kLabelWidth - 1, kRulerHeight, kLabelWidth - 1, viewport()->height());
 }
 
 void TimelineView::paintGaps(QPainter& p, int top, int bottom) {
@@ -366,17 +367,42 @@ void TimelineView::paintGaps(QPainter& p, int top, int bottom) {
       if (f.kinds & bit(Kind::kLost)) gaps.push_back({f.fromNs, f.toNs, 0});
   }
   const int w = viewport()->width();
+  // Gaps closer than a pixel or two become one region: fewer, larger fills (Qt splits
+  // every tall fill over its thread pool, which costs more than the fill itself).
+  std::vector<std::pair<int, int>> regions;
   for (const Gap& g : gaps) {
     int x0 = timeToX(double(g.fromNs)), x1 = timeToX(double(g.toNs));
     if (x1 < kLabelWidth || x0 > w) continue;
     // Real gaps are often far below a pixel: keep them findable, not dominant.
     if (x1 - x0 < 3) { x0 -= 1; x1 = x0 + 3; }
     x0 = std::max(x0, kLabelWidth);
-    const QRect r(x0, top, x1 - x0, bottom - top);
-    p.fillRect(r, QColor(192, 57, 43, 22));
-    p.fillRect(r, QBrush(QColor(192, 57, 43, 120), Qt::BDiagPattern));
-    p.fillRect(QRect(x0, 0, x1 - x0, 5), QColor(192, 57, 43));
+    if (!regions.empty() && x0 <= regions.back().second + 1)
+      regions.back().second = std::max(regions.back().second, x1);
+    else
+      regions.emplace_back(x0, x1);
   }
+  if (regions.empty()) return;
+  // The hatch is drawn as one image strip tiled down the view. Qt spreads every fill
+  // taller than ~96 lines over its thread pool, and hundreds of tall fills cost tens of
+  // ms in thread hand-offs; 64-line tiles stay on this thread. 64 is a multiple of the
+  // hatch period (8), so tiles join seamlessly.
+  constexpr int kTile = 64;
+  const int width = w - kLabelWidth;
+  if (width <= 0) return;
+  QImage tile(width, kTile, QImage::Format_ARGB32_Premultiplied);
+  tile.fill(Qt::transparent);
+  const QRgb tint = qPremultiply(qRgba(192, 57, 43, 26));
+  const QRgb hatch = qPremultiply(qRgba(192, 57, 43, 140));
+  for (const auto& [x0, x1] : regions) {
+    p.fillRect(QRect(x0, 0, x1 - x0, 5), QColor(192, 57, 43));
+    for (int y = 0; y < kTile; ++y) {
+      auto* line = reinterpret_cast<QRgb*>(tile.scanLine(y));
+      for (int x = std::max(0, x0 - kLabelWidth); x < std::min(width, x1 - kLabelWidth); ++x)
+        line[x] = ((x + y) % 8 == 0) ? hatch : tint;
+    }
+  }
+  for (int y = top; y <= bottom; y += kTile)
+    p.drawImage(QPoint(kLabelWidth, y), tile, QRect(0, 0, width, std::min(kTile, bottom - y + 1)));
 }
 
 void TimelineView::paintRuler(QPainter& p, const QRect& r) {
@@ -458,7 +484,7 @@ bool TimelineView::viewportEvent(QEvent* e) {
       const int lane = laneAtY(pos.y());
       if (lane >= 0 && m_doc) {
         const ProcessInfo& info = m_doc->processes()[m_layout.lanes()[lane].process];
-        text = QStringLiteral("%1 (pid %2)\n%3").arg(info.name).arg(info.row.pid).arg(info.commandLine);
+        text = QStringLiteral("%1 (pid %2)\n%3").arg(info.name).arg(info.row.pid).arg(m_doc->commandLine(m_layout.lanes()[lane].process));
       }
     } else if (auto hit = hitTest(pos)) {
       text = hit->text;

@@ -61,13 +61,16 @@ QVariant ProcessTreeModel::data(const QModelIndex& index, int role) const {
                                     Activity::FileMeta, Activity::TlsOut, Activity::TlsIn};
     return activityColor(acts[index.column() - ExecColumn]).darker(120);
   }
-  if (role == Qt::ToolTipRole) return info.commandLine.isEmpty() ? info.name : info.commandLine;
+  if (role == Qt::ToolTipRole) {
+    const QString cmd = m_doc->commandLine(p);
+    return cmd.isEmpty() ? info.name : cmd;
+  }
   if (role != Qt::DisplayRole) return {};
   auto count = [&](Activity a) { return QVariant(qulonglong(info.activity[int(a)])); };
   switch (index.column()) {
     case NameColumn: return info.name;
     case PidColumn: return r.pid;
-    case CommandColumn: return info.commandLine;
+    case CommandColumn: return m_doc->commandLine(p);
     case StartColumn: return r.startNs ? QVariant(formatSessionTime(double(*r.startNs), 1e6)) : QVariant();
     case DurationColumn:
       if (r.startNs && r.endNs) return formatDuration(double(*r.endNs - *r.startNs));

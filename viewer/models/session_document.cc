@@ -54,14 +54,15 @@ int64_t SessionDocument::wallOf(double relNs) const {
 
 void SessionDocument::buildProcesses() {
   std::vector<ProcessRow> rows = m_reader->processes();
-  for (const ProcessRow& r : rows) {
+  m_processes.reserve(rows.size() + 16);
+  m_pidIndex.reserve(rows.size() + 16);
+  for (ProcessRow& r : rows) {
     // pid 0 is the kernel's idle task, never a traced process: the index may list it
     // because lost-event reports carry pid 0.
     if (r.pid == 0 || m_pidIndex.count(r.pid)) continue;
-    ProcessInfo p;
-    p.row = r;
     m_pidIndex[r.pid] = int(m_processes.size());
-    m_processes.push_back(std::move(p));
+    m_processes.emplace_back();
+    m_processes.back().row = std::move(r);
   }
   // Pids with events but no process row (the index lost them, or the recorder attached
   // to a running tree): they still get a lane.
@@ -81,10 +82,12 @@ void SessionDocument::buildProcesses() {
     const ProcessRow& r = p.row;
     auto it = m_pidIndex.find(r.ppid);
     p.parent = (r.ppid != r.pid && it != m_pidIndex.end()) ? it->second : -1;
-    if (!r.exe.empty()) p.name = QFileInfo(fromBytes(r.exe)).fileName();
+    if (!r.exe.empty()) {
+      const size_t slash = r.exe.rfind('/');
+      p.name = fromBytes(slash == std::string::npos ? r.exe : r.exe.substr(slash + 1));
+    }
     if (p.name.isEmpty() && !r.comm.empty()) p.name = fromBytes(r.comm);
     if (p.name.isEmpty()) p.name = QStringLiteral("pid %1").arg(r.pid);
-    p.commandLine = joinArgv(r.argv);
     for (int k = 0; k < kKindCount; ++k)
       p.activity[int(activityOfKind(static_cast<Kind>(k)))] += uint32_t(r.kindCounts[k]);
   }
@@ -140,6 +143,11 @@ void SessionDocument::buildFrames() {
       if (const int p = processIndex(pid); p >= 0) s.processes.push_back(uint32_t(p));
     m_frames.push_back(std::move(s));
   }
+}
+
+QString SessionDocument::commandLine(int process) const {
+  if (process < 0 || process >= int(m_processes.size())) return {};
+  return joinArgv(m_processes[process].row.argv);
 }
 
 int SessionDocument::processIndex(uint32_t pid) const {

@@ -31,7 +31,6 @@ struct ProcessInfo {
   ActivityCounts activity{};    // from the index's per-kind counts
   bool inIndex = true;          // false: a pid seen in frames but absent from processes()
   QString name;                 // exe basename, else comm, else "pid N"
-  QString commandLine;
 };
 
 class SessionDocument : public QObject {
@@ -57,6 +56,9 @@ class SessionDocument : public QObject {
   const std::vector<int>& roots() const { return m_roots; }
   int processIndex(uint32_t pid) const;   // -1 when unknown
   std::vector<uint32_t> subtreePids(int process) const;
+  // argv joined for display, quoting arguments with spaces (made on demand: a session
+  // can have 100k processes).
+  QString commandLine(int process) const;
   std::vector<int> subtree(int process) const;
 
   const std::vector<FrameSpan>& frames() const { return m_frames; }
