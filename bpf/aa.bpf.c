@@ -517,7 +517,7 @@ static __always_inline void on_io(struct task_struct *task, __u32 tgid, int fd, 
 		r->pad = 0;
 		fill_header(&r->h, AA_REC_ADOPT, sizeof(*r) + r->path_len);
 		if (w >> 16)
-			r->h.flags |= AA_F_TRUNCATED;
+			r->h.flags |= AA_F_PATH_TRUNCATED;
 		output(r, r->h.size, AA_PROBE_SYS_EXIT);
 	}
 	if (ret != 0) {
@@ -632,14 +632,14 @@ static __always_inline void emit_file_op(struct op_args *a, struct file *opened)
 	r->path1_len = p & 0xffff;
 	r->base1_len = (p >> 16) & 0xffff;
 	if (p >> 32)
-		r->h.flags |= AA_F_TRUNCATED;
+		r->h.flags |= AA_F_PATH_TRUNCATED;
 	off += r->path1_len + r->base1_len;
 	if (a->p2) {
 		p = put_path(s->d, off, a->p2, a->dfd2, -1);
 		r->path2_len = p & 0xffff;
 		r->base2_len = (p >> 16) & 0xffff;
 		if (p >> 32)
-			r->h.flags |= AA_F_TRUNCATED;
+			r->h.flags |= AA_F_PATH_TRUNCATED;
 		off += r->path2_len + r->base2_len;
 	}
 	r->h.size = off;
@@ -841,7 +841,7 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, long nr)
 		r->base1_len = w & 0xffff;
 		fill_header(&r->h, AA_REC_FILE_OP, sizeof(*r) + r->base1_len);
 		if (w >> 16)
-			r->h.flags |= AA_F_TRUNCATED;
+			r->h.flags |= AA_F_PATH_TRUNCATED;
 		output(r, r->h.size, AA_PROBE_SYS_EXIT);
 		return 0;
 	}
@@ -909,13 +909,13 @@ static __always_inline int on_exec(struct task_struct *task, struct linux_binprm
 	w = walk_file(s->d, off, BPF_CORE_READ(bprm, file));
 	r->path_len = w & 0xffff;
 	if (w >> 16)
-		r->h.flags |= AA_F_TRUNCATED;
+		r->h.flags |= AA_F_PATH_TRUNCATED;
 	off += r->path_len;
 	w = walk_path(s->d, off, BPF_CORE_READ(task, fs, pwd.dentry),
 		      BPF_CORE_READ(task, fs, pwd.mnt));
 	r->cwd_len = w & 0xffff;
 	if (w >> 16)
-		r->h.flags |= AA_F_TRUNCATED;
+		r->h.flags |= AA_F_PATH_TRUNCATED;
 	off += r->cwd_len;
 
 	arg_start = BPF_CORE_READ(task, mm, arg_start);

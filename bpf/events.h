@@ -69,10 +69,12 @@ enum aa_probe {
 #define AA_REC_MAX 32768       /* no record is larger */
 
 /* aa_rec_header.flags */
-#define AA_F_TRUNCATED (1 << 0)   /* argv or a walked path was cut at its bound */
+#define AA_F_TRUNCATED (1 << 0)       /* argv was cut at AA_ARGV_MAX */
+#define AA_F_PATH_TRUNCATED (1 << 1)  /* a walked path was cut at its bound */
 
 /* exec: data = walked executable path, walked cwd, argv (NUL-separated, as in
- * /proc/PID/cmdline). AA_F_TRUNCATED: argv longer than AA_ARGV_MAX. */
+ * /proc/PID/cmdline). AA_F_TRUNCATED: argv longer than AA_ARGV_MAX; the walked paths
+ * set AA_F_PATH_TRUNCATED. */
 struct aa_rec_exec {
 	struct aa_rec_header h;
 	__u32 uid;
@@ -113,7 +115,7 @@ enum aa_file_opcode {
  * empty) plus a base (baseN, walked): the directory a relative user string is relative
  * to (the cwd or the dirfd), or for fd-based operations the file itself. Absolute user
  * strings come without base. data = path1, base1, path2, base2 (lengths below).
- * AA_F_TRUNCATED: a walked base was cut. */
+ * AA_F_PATH_TRUNCATED: a walked base was cut. */
 struct aa_rec_file_op {
 	struct aa_rec_header h;
 	__s64 ret;          /* result: fd or 0, or -errno */
