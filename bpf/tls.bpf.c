@@ -135,24 +135,8 @@ static __always_inline int call_enter(void *ssl, const void *buf, __u64 num, voi
 	return 0;
 }
 
-/* int SSL_write(SSL *ssl, const void *buf, int num), same shape for SSL_read */
-SEC("uprobe")
-int BPF_KPROBE(tls_enter, void *ssl, const void *buf, int num)
-{
-	return call_enter(ssl, buf, num < 0 ? 0 : (__u64)num, NULL);
-}
-
-/* int SSL_write_ex(SSL *s, const void *buf, size_t num, size_t *written),
- * same shape for SSL_read_ex (size_t *readbytes) */
-SEC("uprobe")
-int BPF_KPROBE(tls_enter_ex, void *ssl, const void *buf, __u64 num, void *len_ptr)
-{
-	return call_enter(ssl, buf, num, len_ptr);
-}
-
 /* void SSL_free(SSL *ssl): the SSL* may be reused by the next connection */
-SEC("uprobe")
-int BPF_KPROBE(tls_free, void *ssl)
+static __always_inline int ssl_free(void *ssl)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
@@ -179,6 +163,39 @@ int BPF_KPROBE(tls_free, void *ssl)
 	rec->ssl = (__u64)ssl;
 	bpf_ringbuf_submit(rec, 0);
 	return 0;
+}
+
+/* SSL_free(ssl), SSL_write/SSL_read(ssl, buf, int num) and
+ * SSL_write_ex/SSL_read_ex(ssl, buf, size_t num, size_t *moved): the cookie says which. */
+static __always_inline int entry(struct pt_regs *ctx)
+{
+	__u32 func = bpf_get_attach_cookie(ctx) & 0xff;
+	void *ssl = (void *)PT_REGS_PARM1(ctx);
+	const void *buf = (const void *)PT_REGS_PARM2(ctx);
+	int num;
+
+	if (func == AA_TLS_FUNC_FREE)
+		return ssl_free(ssl);
+	if (func == AA_TLS_SSL_WRITE_EX || func == AA_TLS_SSL_READ_EX)
+		return call_enter(ssl, buf, PT_REGS_PARM3(ctx), (void *)PT_REGS_PARM4(ctx));
+	num = (int)PT_REGS_PARM3(ctx);
+	return call_enter(ssl, buf, num < 0 ? 0 : (__u64)num, NULL);
+}
+
+/* Two copies of each program: one attached per function with a classic uprobe, one
+ * loaded as BPF_TRACE_UPROBE_MULTI (Linux 6.6) where the kernel has it; one multi link
+ * hooks every function of a library and detaches with a single RCU grace period. The
+ * recorder loads only the pair it can use. */
+SEC("uprobe")
+int tls_entry(struct pt_regs *ctx)
+{
+	return entry(ctx);
+}
+
+SEC("uprobe")
+int tls_entry_multi(struct pt_regs *ctx)
+{
+	return entry(ctx);
 }
 
 struct emit_ctx {
@@ -294,16 +311,23 @@ static __always_inline int call_exit(struct pt_regs *ctx, int ex)
 	return 0;
 }
 
-SEC("uretprobe")
-int BPF_KRETPROBE(tls_exit)
+static __always_inline int leave(struct pt_regs *ctx)
 {
-	return call_exit(ctx, 0);
+	__u32 func = bpf_get_attach_cookie(ctx) & 0xff;
+
+	return call_exit(ctx, func == AA_TLS_SSL_WRITE_EX || func == AA_TLS_SSL_READ_EX);
 }
 
 SEC("uretprobe")
-int BPF_KRETPROBE(tls_exit_ex)
+int tls_return(struct pt_regs *ctx)
 {
-	return call_exit(ctx, 1);
+	return leave(ctx);
+}
+
+SEC("uretprobe")
+int tls_return_multi(struct pt_regs *ctx)
+{
+	return leave(ctx);
 }
 
 /* Syscalls through which OpenSSL's socket BIO moves bytes; their first argument is

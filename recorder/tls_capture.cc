@@ -6,10 +6,12 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
+#include <cstdarg>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -41,6 +43,12 @@ constexpr std::array<const char*, kSymbolCount> kFuncNames = {
 // lostCounts() names; the recorder stores them as "tls:NAME"
 constexpr std::array<const char*, AA_TLS_LOSS_SLOTS> kLossProbeNames = {
     "SSL_write", "SSL_write_ex", "SSL_read", "SSL_read_ex", "mmap", "SSL_free"};
+
+// BPF_TRACE_UPROBE_MULTI (Linux 6.6); not in the uapi headers libbpf 1.1 ships with.
+constexpr auto kAttachUprobeMulti = static_cast<bpf_attach_type>(48);
+
+int quietLibbpf(libbpf_print_level, const char*, va_list) { return 0; }
+libbpf_print_fn_t previousPrint = nullptr;
 
 bool isReadFunc(uint32_t func) { return func == AA_TLS_SSL_READ || func == AA_TLS_SSL_READ_EX; }
 
@@ -245,7 +253,8 @@ struct Lib {
   std::string path;       // as seen by the process (or the system path at create())
   std::string openPath;   // the path the probes were attached through
   FileId id;
-  std::vector<LinkPtr> links;
+  std::vector<LinkPtr> links;                  // classic uprobes
+  std::vector<std::unique_ptr<Fd>> multiLinks;  // uprobe_multi link fds
   std::vector<ProbeStatusInfo> report;
 };
 
@@ -263,7 +272,12 @@ class TlsCapture::Impl {
   uint64_t nextConnId = 1;
   std::vector<uint8_t> scratch;
 
+  bool multi = false;                       // uprobe_multi programs loaded
+
   Status load(int tracedPidsMapFd, int ringBufMapFd);
+  int linkMulti(bpf_program* prog, const std::string& path, const std::vector<uint64_t>& offsets,
+                const std::vector<uint64_t>& cookies, bool retprobe);
+  bool attachMulti(Lib& lib, uint64_t index, const SslSymbols& syms);
   void attachSyscallHooks();
   void scanProcess(uint32_t pid);
   void examine(const std::string& displayPath, const std::string& openPath);
@@ -274,15 +288,59 @@ class TlsCapture::Impl {
 
 Status TlsCapture::Impl::load(int tracedPidsMapFd, int ringBufMapFd) {
   libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
-  skel.reset(tls_bpf::open());
-  if (!skel) return Status::error("TLS probes: open BPF object: " + errnoText(errno));
-  int err = bpf_map__reuse_fd(skel->maps.traced_pids, tracedPidsMapFd);
-  if (err) return Status::error("TLS probes: reuse map traced_pids: " + errnoText(err));
-  err = bpf_map__reuse_fd(skel->maps.events, ringBufMapFd);
-  if (err) return Status::error("TLS probes: reuse map events: " + errnoText(err));
-  err = tls_bpf::load(skel.get());
-  if (err) return Status::error("TLS probes: load BPF object: " + errnoText(err));
+  // First with the uprobe_multi copies (Linux 6.6+); a kernel that refuses them gets
+  // the object again without them, and classic uprobes only.
+  for (bool tryMulti : {true, false}) {
+    if (tryMulti && !options.uprobeMulti) continue;
+    skel.reset(tls_bpf::open());
+    if (!skel) return Status::error("TLS probes: open BPF object: " + errnoText(errno));
+    int err = bpf_map__reuse_fd(skel->maps.traced_pids, tracedPidsMapFd);
+    if (err) return Status::error("TLS probes: reuse map traced_pids: " + errnoText(err));
+    err = bpf_map__reuse_fd(skel->maps.events, ringBufMapFd);
+    if (err) return Status::error("TLS probes: reuse map events: " + errnoText(err));
+    for (bpf_program* p : {skel->progs.tls_entry_multi, skel->progs.tls_return_multi}) {
+      if (tryMulti) {
+        bpf_program__set_expected_attach_type(p, kAttachUprobeMulti);
+      } else {
+        bpf_program__set_autoload(p, false);
+      }
+    }
+    if (tryMulti) previousPrint = libbpf_set_print(quietLibbpf);  // a refusal is expected
+    err = tls_bpf::load(skel.get());
+    if (tryMulti) libbpf_set_print(previousPrint);
+    if (!err) {
+      multi = tryMulti;
+      return {};
+    }
+    if (!tryMulti) return Status::error("TLS probes: load BPF object: " + errnoText(err));
+  }
   return {};
+}
+
+// One BPF_TRACE_UPROBE_MULTI link: every offset of `path` with its cookie. libbpf 1.1
+// has no call for it, so the attribute is laid out here (include/uapi/linux/bpf.h,
+// link_create.uprobe_multi, Linux 6.6).
+int TlsCapture::Impl::linkMulti(bpf_program* prog, const std::string& path,
+                                const std::vector<uint64_t>& offsets,
+                                const std::vector<uint64_t>& cookies, bool retprobe) {
+  struct {
+    uint32_t progFd, targetFd, attachType, flags;
+    uint64_t path, offsets, refCtrOffsets, cookies;
+    uint32_t cnt, multiFlags, pid, pad;
+  } attr{};
+  static_assert(sizeof(attr) <= sizeof(union bpf_attr));
+  union bpf_attr raw;
+  std::memset(&raw, 0, sizeof(raw));
+  attr.progFd = bpf_program__fd(prog);
+  attr.attachType = kAttachUprobeMulti;
+  attr.path = reinterpret_cast<uint64_t>(path.c_str());
+  attr.offsets = reinterpret_cast<uint64_t>(offsets.data());
+  attr.cookies = reinterpret_cast<uint64_t>(cookies.data());
+  attr.cnt = static_cast<uint32_t>(offsets.size());
+  attr.multiFlags = retprobe ? 1 /* BPF_F_UPROBE_MULTI_RETURN */ : 0;
+  std::memcpy(&raw, &attr, sizeof(attr));
+  const int fd = static_cast<int>(::syscall(__NR_bpf, BPF_LINK_CREATE, &raw, sizeof(raw)));
+  return fd < 0 ? -errno : fd;
 }
 
 void TlsCapture::Impl::attachSyscallHooks() {
@@ -311,6 +369,38 @@ void TlsCapture::Impl::markSeen(uint64_t kernelDev, uint64_t ino) {
   bpf_map__update_elem(skel->maps.tls_seen_files, &key, sizeof(key), &one, sizeof(one), BPF_ANY);
 }
 
+// Hooks every function of one file with two uprobe_multi links (entries, returns).
+// False when the kernel refused them: the caller falls back to classic uprobes.
+bool TlsCapture::Impl::attachMulti(Lib& lib, uint64_t index, const SslSymbols& syms) {
+  std::vector<uint64_t> offsets[2], cookies[2];
+  for (uint32_t f = 0; f < kSymbolCount; ++f) {
+    if (!syms.offsets[f]) continue;
+    const bool free = f == kFreeSymbol;
+    const uint64_t cookie = AA_TLS_COOKIE(index, free ? AA_TLS_FUNC_FREE : f);
+    offsets[0].push_back(*syms.offsets[f]);
+    cookies[0].push_back(cookie);
+    if (free) continue;
+    offsets[1].push_back(*syms.offsets[f]);
+    cookies[1].push_back(cookie);
+  }
+  std::vector<std::unique_ptr<Fd>> fds;
+  for (int ret = 0; ret < 2; ++ret) {
+    if (offsets[ret].empty()) continue;
+    const int fd = linkMulti(ret ? skel->progs.tls_return_multi : skel->progs.tls_entry_multi,
+                             lib.openPath, offsets[ret], cookies[ret], ret == 1);
+    if (fd < 0) return false;
+    fds.push_back(std::make_unique<Fd>(fd));
+  }
+  for (auto& fd : fds) lib.multiLinks.push_back(std::move(fd));
+  for (uint32_t f = 0; f < kSymbolCount; ++f) {
+    ProbeStatusInfo info{std::string(kFuncNames[f]) + "@" + lib.path, "uprobe_multi", false, ""};
+    info.ok = syms.offsets[f].has_value();
+    if (!info.ok) info.error = "symbol not defined";
+    lib.report.push_back(info);
+  }
+  return true;
+}
+
 // Looks at one file; when it defines SSL_* functions, attaches entry and return probes
 // to each, once per file (uprobes bind to the inode: every process mapping it is hooked).
 void TlsCapture::Impl::examine(const std::string& displayPath, const std::string& openPath) {
@@ -333,6 +423,10 @@ void TlsCapture::Impl::examine(const std::string& displayPath, const std::string
   lib->openPath = openPath;
   lib->id = id;
   const uint64_t index = libs.size();
+  if (multi && attachMulti(*lib, index, *syms)) {
+    libs.push_back(std::move(lib));
+    return;
+  }
   for (uint32_t f = 0; f < kSymbolCount; ++f) {
     ProbeStatusInfo info{std::string(kFuncNames[f]) + "@" + displayPath, "uprobe", false, ""};
     if (!syms->offsets[f]) {
@@ -340,11 +434,9 @@ void TlsCapture::Impl::examine(const std::string& displayPath, const std::string
       lib->report.push_back(info);
       continue;
     }
-    const bool ex = f == AA_TLS_SSL_WRITE_EX || f == AA_TLS_SSL_READ_EX;
     const bool free = f == kFreeSymbol;
-    bpf_program* entry = free ? skel->progs.tls_free
-                         : ex ? skel->progs.tls_enter_ex : skel->progs.tls_enter;
-    bpf_program* ret = ex ? skel->progs.tls_exit_ex : skel->progs.tls_exit;
+    bpf_program* entry = skel->progs.tls_entry;
+    bpf_program* ret = skel->progs.tls_return;
     const uint64_t cookie = AA_TLS_COOKIE(index, free ? AA_TLS_FUNC_FREE : f);
     std::string error;
     for (auto [prog, retprobe] : {std::pair{entry, false}, std::pair{ret, true}}) {
@@ -451,10 +543,14 @@ TlsCapture::~TlsCapture() {
   // an RCU grace period (~50 ms here), so they are detached concurrently: a dozen
   // uprobes per library would otherwise add a second to the recorder's exit.
   std::vector<LinkPtr> links = std::move(impl_->sysLinks);
-  for (auto& lib : impl_->libs)
+  std::vector<std::unique_ptr<Fd>> fds;
+  for (auto& lib : impl_->libs) {
     for (auto& l : lib->links) links.push_back(std::move(l));
+    for (auto& f : lib->multiLinks) fds.push_back(std::move(f));
+  }
   std::vector<std::thread> detach;
   for (auto& l : links) detach.emplace_back([&l] { l.reset(); });
+  for (auto& f : fds) detach.emplace_back([&f] { f.reset(); });
   for (auto& t : detach) t.join();
 }
 

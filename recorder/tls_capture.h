@@ -33,6 +33,8 @@ namespace aa {
 struct TlsOptions {
   uint64_t maxBytesPerConn = 0;  // per connection and direction; 0 = unlimited
   bool redact = true;            // secret HTTP header values replaced (recorder/redact.h)
+  bool uprobeMulti = true;       // one uprobe_multi link per library where the kernel has
+                                 // them (Linux 6.6+); false: classic uprobes only
 };
 
 class TlsCapture {

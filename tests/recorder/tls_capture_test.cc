@@ -423,6 +423,22 @@ TEST_P(TlsCaptureTest, CurlRequestAndResponse) {
   EXPECT_EQ(c.byStream.begin()->first.first, c.byStream.rbegin()->first.first);
 }
 
+TEST_P(TlsCaptureTest, ClassicUprobesWithoutMulti) {
+  if (GetParam() != Mode::kDirect) GTEST_SKIP() << "direct only: a TlsOptions switch";
+  if (!haveExe("/usr/bin/curl")) GTEST_SKIP() << "needs /usr/bin/curl";
+  TlsOptions options;
+  options.uprobeMulti = false;  // the path kernels before 6.6 take
+  RECORD_OR_SKIP(c, {"/usr/bin/curl", "-sS", "-o", "/dev/null", "--cacert", server_->cert(),
+                     "-H", "Connection: close", server_->url("/hello"), server_->url("/hello")},
+                 options);
+  EXPECT_NE(c.writes.find("GET /hello HTTP/1.1\r\n"), std::string::npos) << c.writes;
+  EXPECT_NE(c.reads.find("hello from the loopback server\n"), std::string::npos);
+  std::set<uint64_t> conns;  // SSL_free is hooked on this path too
+  for (const auto& e : c.events) conns.insert(e.conn);
+  EXPECT_EQ(conns.size(), 2u);
+  expectFuncs(c, "SSL_write", "SSL_read");
+}
+
 TEST_P(TlsCaptureTest, PythonUsesExFunctions) {
   RECORD_OR_SKIP(c, {python(), kClientPy, server_->port(), server_->cert(), "--header",
                      "X-Api-Key: " + kSecret});
