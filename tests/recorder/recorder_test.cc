@@ -224,6 +224,46 @@ TEST_F(RecorderTest, InstantlyExitingCommandIsRecorded) {
   EXPECT_EQ(exits[0].exitCode, 0);
 }
 
+TEST_F(RecorderTest, PidTargetIsFollowedUntilItExits) {
+  const std::string file = (dir_ / "pid.txt").string();
+  pid_t target = fork();
+  if (target == 0) {
+    usleep(300000);  // lets the recorder attach first, so the exec is in the session too
+    execl(kWorkload.c_str(), kWorkload.c_str(), "loop", file.c_str(), "1.5", nullptr);
+    _exit(127);
+  }
+  session_ = (dir_ / "pid.aas").string();
+  int status = aa::test::runRecorder({"-q", "-o", session_, "--pid", std::to_string(target)});
+  waitpid(target, nullptr, 0);
+  EXPECT_EQ(status, 0);
+  auto evs = events();
+  size_t opens = 0;
+  bool exited = false;
+  for (const auto& e : evs) {
+    EXPECT_EQ(e.pid, uint32_t(target));
+    if (e.kind == Kind::kFileOpen && e.path == file) ++opens;
+    if (e.kind == Kind::kExit) exited = true;
+  }
+  EXPECT_GT(opens, 20u);
+  EXPECT_TRUE(exited) << "recording ends with the target's exit";
+}
+
+TEST_F(RecorderTest, UnderSudoTheCommandAndTheFileBelongToTheUser) {
+  // What sudo sets; the recorder runs the command as that user and hands it the file.
+  setenv("SUDO_UID", "65534", 1);
+  setenv("SUDO_GID", "65534", 1);
+  int status = record({}, {"/bin/sh", "-c", "test \"$(id -u)\" = 65534"});
+  unsetenv("SUDO_UID");
+  unsetenv("SUDO_GID");
+  EXPECT_EQ(status, 0) << "the command did not run as uid 65534";
+  struct stat st;
+  ASSERT_EQ(stat(session_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 65534u);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto execs = ofKind(events(), Kind::kExec);
+  ASSERT_FALSE(execs.empty());
+}
+
 TEST_F(RecorderTest, CommandNotFoundExits127) {
   EXPECT_EQ(record({}, {"/nonexistent/aa-no-such-command"}), 127);
 }
