@@ -68,6 +68,10 @@ struct file_stats {
 	__u64 bytes_written;
 	__u32 reads;
 	__u32 writes;
+	/* Another fd of the process may refer to the file: it was dup'd, or adopted (an
+	 * inherited table can hold several). Only then does a close scan the fd table. */
+	__u32 shared;
+	__u32 pad;
 };
 
 struct {
@@ -105,11 +109,13 @@ struct {
 #define NR_pwrite64 18
 #define NR_readv 19
 #define NR_writev 20
+#define NR_dup 32
 #define NR_dup2 33
 #define NR_sendfile 40
 #define NR_connect 42
 #define NR_truncate 76
 #define NR_ftruncate 77
+#define NR_fcntl 72
 #define NR_chdir 80
 #define NR_fchdir 81
 #define NR_rename 82
@@ -452,7 +458,7 @@ static __always_inline void drop_fd(struct task_struct *task, __u32 tgid, int fd
 	st = bpf_map_lookup_elem(&open_files, &key);
 	if (!st)
 		return;
-	if (other_fd_refers(task, f, fd))
+	if (st->shared && other_fd_refers(task, f, fd))
 		return;
 	emit_close(&key, st, fd, reason, AA_PROBE_SYS_ENTER);
 	if (bpf_map_delete_elem(&open_files, &key) == 0)
@@ -485,6 +491,19 @@ static __always_inline int on_sys_enter(struct pt_regs *regs, long nr)
 	return 0;
 }
 
+/* A new fd (from dup*, fcntl F_DUPFD*) refers to a tracked file: it has two now. */
+static __always_inline void mark_shared(struct task_struct *task, __u32 tgid, int fd)
+{
+	struct file_key key = { .file = (__u64)aa_fd_file(task, fd), .tgid = tgid };
+	struct file_stats *st;
+
+	if (!key.file)
+		return;
+	st = bpf_map_lookup_elem(&open_files, &key);
+	if (st)
+		st->shared = 1;
+}
+
 static __always_inline void on_io(struct task_struct *task, __u32 tgid, int fd, long ret,
 				  bool write)
 {
@@ -506,6 +525,7 @@ static __always_inline void on_io(struct task_struct *task, __u32 tgid, int fd, 
 		st = bpf_map_lookup_elem(&open_files, &key);
 		if (!st)
 			return;
+		st->shared = 1;
 		s = get_scratch();
 		if (!s)
 			return;
@@ -663,6 +683,7 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, long nr)
 	case NR_fchmodat: case NR_fchmodat2: case NR_symlink: case NR_symlinkat:
 	case NR_connect: case NR_chdir: case NR_fchdir:
 	case NR_sendfile: case NR_copy_file_range:
+	case NR_dup: case NR_dup2: case NR_dup3: case NR_fcntl:
 		break;
 	default:
 		return 0;
@@ -686,6 +707,17 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, long nr)
 	case NR_copy_file_range:	/* (fd_in, off_in, fd_out, ...): cat and cp use it */
 		on_io(task, tgid, (int)BPF_CORE_READ(regs, di), ret, false);
 		on_io(task, tgid, (int)BPF_CORE_READ(regs, dx), ret, true);
+		return 0;
+	case NR_fcntl: {
+		long cmd = BPF_CORE_READ(regs, si);
+
+		if (cmd != 0 && cmd != 1030)  /* F_DUPFD, F_DUPFD_CLOEXEC */
+			return 0;
+	}
+		/* fallthrough */
+	case NR_dup: case NR_dup2: case NR_dup3:
+		if (ret >= 0)
+			mark_shared(task, tgid, (int)ret);
 		return 0;
 	case NR_connect:
 		on_connect(regs, ret);
