@@ -464,6 +464,8 @@ int tls_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	rec->ino = out.ino;
 	rec->dev = out.dev;
 	rec->pad = 0;
-	bpf_ringbuf_submit(rec, 0);
+	/* wake the recorder now: the sooner it attaches, the fewer SSL calls of a freshly
+	 * loaded library run unhooked */
+	bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
