@@ -264,6 +264,53 @@ TEST_F(RecorderTest, UnderSudoTheCommandAndTheFileBelongToTheUser) {
   ASSERT_FALSE(execs.empty());
 }
 
+// Starts aa-record --all in the background; returns its pid once frames are on disk.
+static pid_t startAll(const std::string& session) {
+  pid_t rec = fork();
+  if (rec == 0) {
+    execl(AA_RECORD_PATH, AA_RECORD_PATH, "-q", "-o", session.c_str(), "--all", "--duration",
+          "30", nullptr);
+    _exit(99);
+  }
+  aa::ReaderOptions peek;
+  peek.useIndex = false;
+  for (int i = 0; i < 80; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto r = aa::SessionReader::open(session, peek);
+    if (r.ok() && (*r)->eventCount() > 0) break;
+    system("/bin/true");  // something to record
+  }
+  return rec;
+}
+
+TEST_F(RecorderTest, SigintStopsCleanlyWithFooter) {
+  session_ = (dir_ / "int.aas").string();
+  pid_t rec = startAll(session_);
+  ASSERT_EQ(kill(rec, SIGINT), 0);
+  int st = 0;
+  waitpid(rec, &st, 0);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << "status " << st;
+  auto reader = aa::SessionReader::open(session_);
+  ASSERT_TRUE(reader.ok()) << reader.status().message();
+  ASSERT_TRUE((*reader)->footer().has_value());
+  EXPECT_TRUE((*reader)->footer()->cleanStop);
+  EXPECT_EQ((*reader)->footer()->eventCount, (*reader)->eventCount());
+}
+
+TEST_F(RecorderTest, SecondSigintStopsAtOnceLeavingAReadableFile) {
+  session_ = (dir_ / "int2.aas").string();
+  pid_t rec = startAll(session_);
+  ASSERT_EQ(kill(rec, SIGINT), 0);
+  ASSERT_EQ(kill(rec, SIGINT), 0);
+  int st = 0;
+  waitpid(rec, &st, 0);
+  EXPECT_TRUE(WIFEXITED(st)) << "status " << st;
+  auto reader = aa::SessionReader::open(session_);
+  ASSERT_TRUE(reader.ok()) << reader.status().message();
+  EXPECT_TRUE((*reader)->damage().ok()) << (*reader)->damage().message();
+  EXPECT_GT((*reader)->eventCount(), 0u);
+}
+
 TEST_F(RecorderTest, CommandNotFoundExits127) {
   EXPECT_EQ(record({}, {"/nonexistent/aa-no-such-command"}), 127);
 }
