@@ -507,34 +507,38 @@ std::vector<HttpExchange> parseHttp1Connection(const ByteStream* write, const By
     if (r.status >= 100 && r.status < 200 && r.status != 101) continue;   // interim
     finals.push_back(std::move(r));
   }
-  size_t fi = 0;
+  std::vector<HttpMessage*> requests;
   for (auto& q : reqs) {
-    if (!q.isRequest) continue;
-    HttpExchange x;
-    x.conn = conn;
-    x.fd = fd;
-    x.serverSide = serverSide;
-    x.protocol = protoOf(q);
-    x.pid = q.pid;
-    x.comm = q.comm;
-    x.request = std::move(q);
-    if (fi < finals.size()) x.response = std::move(finals[fi++]);
-    if (serverSide && x.response) {
-      x.pid = x.response->pid;
-      x.comm = x.response->comm;
-    }
-    out.push_back(std::move(x));
+    if (q.isRequest) requests.push_back(&q);
   }
-  for (; fi < finals.size(); ++fi) {
+  auto emit = [&](HttpMessage* q, HttpMessage* r) {
     HttpExchange x;
     x.conn = conn;
     x.fd = fd;
     x.serverSide = serverSide;
-    x.protocol = protoOf(finals[fi]);
-    x.pid = finals[fi].pid;
-    x.comm = finals[fi].comm;
-    x.response = std::move(finals[fi]);
+    const HttpMessage& owner = (serverSide && r) || !q ? *r : *q;
+    x.protocol = protoOf(q ? *q : *r);
+    x.pid = owner.pid;
+    x.comm = owner.comm;
+    if (q) x.request = std::move(*q);
+    if (r) x.response = std::move(*r);
     out.push_back(std::move(x));
+  };
+  // In order, except that a response captured before the next request began cannot
+  // answer it: its own request was lost in a gap, so it stands alone.
+  size_t qi = 0, fi = 0;
+  while (qi < requests.size() || fi < finals.size()) {
+    if (qi < requests.size() && fi < finals.size()) {
+      if (finals[fi].tStartNs < requests[qi]->tStartNs) {
+        emit(nullptr, &finals[fi++]);
+      } else {
+        emit(requests[qi++], &finals[fi++]);
+      }
+    } else if (qi < requests.size()) {
+      emit(requests[qi++], nullptr);
+    } else {
+      emit(nullptr, &finals[fi++]);
+    }
   }
   return out;
 }

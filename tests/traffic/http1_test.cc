@@ -191,6 +191,41 @@ TEST(Http1, GapInChunkedBodyResyncsOnNextStartLine) {
   EXPECT_GT(stats.unparsedBytes, 0u);
 }
 
+// A request lost in a gap must not shift every later pairing by one.
+TEST(Http1, LostRequestDoesNotShiftPairing) {
+  std::string q1 = "GET /1 HTTP/1.1\r\nHost: h\r\n\r\n";
+  std::string q2 = "GET /2 HTTP/1.1\r\nHost: h\r\n\r\n";
+  std::string q3 = "GET /3 HTTP/1.1\r\nHost: h\r\n\r\n";
+  auto resp = [](const std::string& b) {
+    return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(b.size()) + "\r\n\r\n" + b;
+  };
+  std::string r1 = resp("one"), r2 = resp("two"), r3 = resp("three");
+  // Request i at t=100*i, response i at t=100*i+50; request 2 is never captured.
+  std::vector<TlsRecord> w, r;
+  uint64_t off = 0;
+  for (auto [bytes, t] : {std::pair{q1, 100}, std::pair{q2, 200}, std::pair{q3, 300}}) {
+    auto v = recordsOf(bytes, Direction::kWrite, {}, 1, t, 1, off);
+    off += bytes.size();
+    if (t != 200) w.insert(w.end(), v.begin(), v.end());
+  }
+  off = 0;
+  for (auto [bytes, t] : {std::pair{r1, 150}, std::pair{r2, 250}, std::pair{r3, 350}}) {
+    auto v = recordsOf(bytes, Direction::kRead, {}, 1, t, 1, off);
+    off += bytes.size();
+    r.insert(r.end(), v.begin(), v.end());
+  }
+  ByteStream ws = assembleStream(1, Direction::kWrite, w);
+  ByteStream rs = assembleStream(1, Direction::kRead, r);
+  auto xs = parseHttp1Connection(&ws, &rs);
+  ASSERT_EQ(xs.size(), 3u);
+  EXPECT_EQ(xs[0].path(), "/1");
+  EXPECT_EQ(xs[0].response->body, "one");
+  EXPECT_FALSE(xs[1].request);
+  EXPECT_EQ(xs[1].response->body, "two");
+  EXPECT_EQ(xs[2].path(), "/3");
+  EXPECT_EQ(xs[2].response->body, "three");
+}
+
 TEST(Http1, HeadAndInterimResponses) {
   std::string reqs = "HEAD /a HTTP/1.1\r\nHost: h\r\n\r\nPOST /b HTTP/1.1\r\nHost: h\r\n"
                      "Expect: 100-continue\r\nContent-Length: 1\r\n\r\nx";
