@@ -10,8 +10,9 @@
 #       REPS=3         untraced and aa-record runs are repeated; the median is kept
 #
 # Slowdown = time per operation traced / untraced, from the workload's own clock
-# around its loop (tracer startup excluded). For the paced loop (100k syscalls/s, so
-# wall time is fixed) slowdown compares CPU time instead. Recorder CPU is aa-record's
+# around its loop (tracer startup excluded), as wall time and as the workload's CPU time
+# (for the paced loop, 100k syscalls/s, wall time is fixed by the pacing: read CPU).
+# Untraced and aa-record runs alternate; medians of REPS. Recorder CPU is aa-record's
 # own user+system time including its start (probe loading), i.e. /usr/bin/time of
 # aa-record minus the workload's CPU.
 set -euo pipefail
@@ -76,48 +77,60 @@ one_tracer() {
   esac
 }
 
-echo "| workload | tracer | time/op | slowdown | events/s | lost | bytes/event | recorder CPU |"
-echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| workload | tracer | time/op | wall slowdown | CPU slowdown | events/s | lost | bytes/event | recorder CPU |"
+echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 
-row() {  # workload tracer per_op_us slowdown events_per_s lost bytes_per_event rec_cpu
-  printf '| %s | %s | %s µs | %s× | %s | %s | %s | %s |\n' "$@"
+row() {  # workload tracer per_op_us wall_x cpu_x events_per_s lost bytes_per_event rec_cpu
+  printf '| %s | %s | %s µs | %s× | %s× | %s | %s | %s | %s |\n' "$@"
 }
 
 bench_workload() {  # label paced(0/1) n-index args... (args[n-index] is N, divided for slow tracers)
   local label=$1 paced=$2 nidx=$3
   shift 3
   local args=("$@") n=${args[$nidx]}
-  local metric=wall_s
-  [ "$paced" = 1 ] && metric=cpu_s
+  local modes=(summary calls)
+  [ "$label" = "exec storm" ] && modes=(summary)
 
-  local base_vals=() v
-  for _ in $(seq "$REPS"); do
+  # Untraced and traced runs alternate, so that load drifting on a shared machine
+  # hits both alike; medians over REPS.
+  local -A wall cpu evs lostm bpe rcpu
+  local v r mode ops
+  for r in $(seq "$REPS"); do
     v=$(run_plain "${args[@]}")
-    base_vals+=("$(calc "$(field $metric "$v") / $(field ops "$v") * 1e6" 3)")
-  done
-  local base
-  base=$(printf '%s\n' "${base_vals[@]}" | median)
-  row "$label" untraced "$base" 1.00 - - - -
-
-  local mode
-  for mode in summary calls; do
-    [ "$label" = "exec storm" ] && [ "$mode" = calls ] && continue
-    local per=() ev_s=() lost_v=() bpe=() rcpu=()
-    for _ in $(seq "$REPS"); do
+    ops=$(field ops "$v")
+    wall[base,$r]=$(calc "$(field wall_s "$v") / $ops * 1e6" 3)
+    cpu[base,$r]=$(calc "$(field cpu_s "$v") / $ops * 1e6" 3)
+    for mode in "${modes[@]}"; do
       run_record "--io=$mode" -- "${args[@]}"
-      local ops wall cpu
-      ops=$(field ops "$rep"); wall=$(field wall_s "$rep"); cpu=$(field cpu_s "$rep")
-      per+=("$(calc "$(field $metric "$rep") / $ops * 1e6" 3)")
-      ev_s+=("$(calc "$events / $wall" 0)")
-      lost_v+=("$lost")
-      bpe+=("$(calc "$bytes / $events" 1)")
-      rcpu+=("$(calc "$total_cpu - $cpu" 2)")
+      ops=$(field ops "$rep")
+      wall[$mode,$r]=$(calc "$(field wall_s "$rep") / $ops * 1e6" 3)
+      cpu[$mode,$r]=$(calc "$(field cpu_s "$rep") / $ops * 1e6" 3)
+      evs[$mode,$r]=$(calc "$events / $(field wall_s "$rep")" 0)
+      lostm[$mode,$r]=$lost
+      bpe[$mode,$r]=$(calc "$bytes / $events" 1)
+      rcpu[$mode,$r]=$(calc "$total_cpu - $(field cpu_s "$rep")" 2)
     done
-    local p
-    p=$(printf '%s\n' "${per[@]}" | median)
-    row "$label" "aa-record --io=$mode" "$p" "$(calc "$p / $base")" \
-      "$(printf '%s\n' "${ev_s[@]}" | median)" "$(printf '%s\n' "${lost_v[@]}" | sort -n | tail -1)" \
-      "$(printf '%s\n' "${bpe[@]}" | median)" "$(printf '%s\n' "${rcpu[@]}" | median) s"
+  done
+  med() {  # med ARRAY-NAME KEY
+    local -n arr=$1
+    for r in $(seq "$REPS"); do echo "${arr[$2,$r]}"; done | median
+  }
+  local bw bc
+  bw=$(med wall base)
+  bc=$(med cpu base)
+  # the time/op column shows wall time, or CPU time when paced
+  local shown=$bw
+  [ "$paced" = 1 ] && shown=$bc
+  row "$label" untraced "$shown" 1.00 1.00 - - - -
+  for mode in "${modes[@]}"; do
+    local w c
+    w=$(med wall "$mode")
+    c=$(med cpu "$mode")
+    local t=$w
+    [ "$paced" = 1 ] && t=$c
+    row "$label" "aa-record --io=$mode" "$t" "$(calc "$w / $bw")" "$(calc "$c / $bc")" \
+      "$(med evs "$mode")" "$(for r in $(seq "$REPS"); do echo "${lostm[$mode,$r]}"; done | sort -n | tail -1)" \
+      "$(med bpe "$mode")" "$(med rcpu "$mode") s"
   done
 
   local slow=("${args[@]}") tracer
@@ -125,12 +138,16 @@ bench_workload() {  # label paced(0/1) n-index args... (args[n-index] is N, divi
   for tracer in strace perf bpftrace; do
     v=$(one_tracer "$tracer" "${slow[@]}" || true)
     if [ -z "$v" ]; then
-      row "$label" "$tracer" failed - - - - -
+      row "$label" "$tracer" failed - - - - - -
       continue
     fi
-    local p
-    p=$(calc "$(field $metric "$v") / $(field ops "$v") * 1e6" 3)
-    row "$label" "$tracer" "$p" "$(calc "$p / $base")" - - - -
+    ops=$(field ops "$v")
+    local w c t
+    w=$(calc "$(field wall_s "$v") / $ops * 1e6" 3)
+    c=$(calc "$(field cpu_s "$v") / $ops * 1e6" 3)
+    t=$w
+    [ "$paced" = 1 ] && t=$c
+    row "$label" "$tracer" "$t" "$(calc "$w / $bw")" "$(calc "$c / $bc")" - - - -
   done
 }
 
