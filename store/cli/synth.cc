@@ -128,6 +128,7 @@ constexpr std::array<std::string_view, 4> kLostProbes = {
 struct SynthGenerator::State {
   SynthOptions opt;
   Rng rng;
+  Rng payloadRng;
   uint64_t t;
   uint64_t generated = 0;
   uint64_t remaining = 0;
@@ -144,7 +145,8 @@ struct SynthGenerator::State {
   const std::function<schema::Event::Builder()>* append = nullptr;
   bool rootStarted = false;
 
-  explicit State(const SynthOptions& o) : opt(o), rng(o.seed), t(o.startMonoNs) {
+  explicit State(const SynthOptions& o)
+      : opt(o), rng(o.seed), payloadRng(~o.seed), t(o.startMonoNs) {
     for (auto p : {"/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf",
                    "/etc/ssl/certs/ca-certificates.crt", "/etc/ld.so.cache", "/dev/null",
                    "/dev/urandom", "/proc/self/status", "/proc/meminfo",
@@ -350,7 +352,12 @@ struct SynthGenerator::State {
   void spawn(Proc& parent) {
     if (procs.size() >= 10) return fileOpen(parent);
     const auto& progs = programs();
-    uint32_t prog = 1 + rng.below(progs.size() - 1);
+    // Agents mostly run shells, tests, git and search tools; downloads are occasional.
+    // Indexed like programs(): root, bash, pytest, git status, git diff, rg, cat, sed,
+    // curl, pip, node.
+    static constexpr std::array<uint32_t, 11> kWeights = {0, 20, 15, 15, 10, 15, 10, 8, 2, 2, 3};
+    uint32_t pick = rng.below(100), prog = 1;   // the weights sum to 100
+    while (pick >= kWeights[prog]) pick -= kWeights[prog++];
     nextPid += rng.range(1, 4);   // other processes on the host take pids too
     uint32_t pid = nextPid;
     {
@@ -430,8 +437,11 @@ struct SynthGenerator::State {
     size_t n = rng.range(4096, 16384);
     size_t start = payload.size();
     payload.resize(start + n);
+    // Contents come from their own generator: without payloads the bytes are not made,
+    // and the events stay the same either way.
+    if (!opt.tlsPayloads) return;
     for (size_t i = start; i + 8 <= payload.size(); i += 8) {
-      uint64_t v = rng.next();
+      uint64_t v = payloadRng.next();
       std::memcpy(&payload[i], &v, 8);
     }
   }

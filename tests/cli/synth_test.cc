@@ -108,6 +108,22 @@ TEST(Synth, WithoutTlsPayloadsKeepsLengths) {
     return true;
   });
   EXPECT_GT(n, 0u);
+  // Only the payload bytes differ: the same events, kinds and TLS lengths.
+  o.tlsPayloads = true;
+  ASSERT_TRUE(writeSynthSession(dir.file("t.aas"), o).ok());
+  auto t = SessionReader::open(dir.file("t.aas"));
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ((*t)->kindTotals(), (*r)->kindTotals());
+  std::vector<uint64_t> withLengths, withoutLengths;
+  auto lengths = [&](const SessionReader& reader, std::vector<uint64_t>& out) {
+    reader.forEach(q, [&](schema::Event::Reader e) {
+      out.push_back(e.getTls().getLength());
+      return true;
+    });
+  };
+  lengths(**t, withLengths);
+  lengths(**r, withoutLengths);
+  EXPECT_EQ(withLengths, withoutLengths);
 }
 
 TEST(Synth, GeneratesExactCountsInSlices) {
