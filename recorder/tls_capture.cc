@@ -152,7 +152,8 @@ class ElfView {
           if (room > len && std::memcmp(name, kFuncNames[f], len + 1) == 0) {
             // address -> file offset through the section holding the code
             const Elf64_Shdr* text = shdr(s.st_shndx);
-            if (s.st_value >= text->sh_addr && s.st_value - text->sh_addr < text->sh_size)
+            if (s.st_value >= text->sh_addr && s.st_value - text->sh_addr < text->sh_size &&
+                inRange(text->sh_offset, s.st_value - text->sh_addr + 1))
               out.offsets[f] = s.st_value - text->sh_addr + text->sh_offset;
           }
         }
@@ -610,6 +611,15 @@ bool TlsCapture::decode(const void* rec, size_t size, SessionWriter& writer) {
     impl_->conns.erase(ConnKey{f.hdr.pid, f.ssl});
   }
   return true;
+}
+
+StatusOr<std::array<uint64_t, 5>> tlsSymbolOffsets(const std::string& path) {
+  static_assert(kSymbolCount == 5);
+  auto syms = readSslSymbols(path);
+  if (!syms.ok()) return syms.status();
+  std::array<uint64_t, 5> out{};
+  for (size_t f = 0; f < kSymbolCount; ++f) out[f] = syms->offsets[f].value_or(0);
+  return out;
 }
 
 std::vector<ProbeStatusInfo> TlsCapture::probeReport() const {

@@ -19,9 +19,11 @@
 // Not thread-safe: called from the drain thread only. Non-copyable.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "store/session_meta.h"
@@ -67,5 +69,11 @@ class TlsCapture {
   explicit TlsCapture(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// The ELF lookup behind attachment (exposed for tests): file offsets, i.e. uprobe
+// offsets, of SSL_write, SSL_write_ex, SSL_read, SSL_read_ex and SSL_free, in that order,
+// 0 where the file defines no such function (not an ELF file: all 0). Reads .dynsym, or
+// .symtab when .dynsym defines none. An error only when the file cannot be read.
+StatusOr<std::array<uint64_t, 5>> tlsSymbolOffsets(const std::string& path);
 
 }  // namespace aa

@@ -35,6 +35,13 @@ if(AA_BPF_OK OR TARGET bpf_skeletons_gen)
     add_dependencies(tls_capture_test aa-record)
   endif()
   gtest_discover_tests(tls_capture_test DISCOVERY_TIMEOUT 30 PROPERTIES TIMEOUT 120)
+
+  # The ELF lookup behind attachment: no root, no BPF.
+  add_executable(tls_elf_test ${CMAKE_CURRENT_LIST_DIR}/tls_elf_test.cc ${tls_capture_srcs})
+  target_include_directories(tls_elf_test PRIVATE ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR})
+  target_link_libraries(tls_elf_test PRIVATE ${tls_capture_deps} store bpf_skeletons
+                        GTest::gtest GTest::gtest_main)
+  gtest_discover_tests(tls_elf_test)
 else()
   message(STATUS "tls_capture_test skipped: BPF skeletons are not built")
 endif()
