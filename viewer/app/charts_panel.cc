@@ -6,6 +6,7 @@
 #include <QChart>
 #include <QChartView>
 #include <QFileInfo>
+#include <QGraphicsLayout>
 #include <QGridLayout>
 #include <QHorizontalBarSeries>
 #include <QLineSeries>
@@ -15,23 +16,32 @@ namespace aa::view {
 
 namespace {
 
+QFont smallFont(int points, bool bold = false) {
+  QFont f;
+  f.setPointSize(points);
+  f.setBold(bold);
+  return f;
+}
+
+// Dense by default: the panel shares a dock with the event table.
+void styleAxis(QAbstractAxis* axis) {
+  axis->setLabelsFont(smallFont(7));
+  axis->setTitleFont(smallFont(7));
+}
+
 QChartView* makeView(const QString& title) {
   auto* chart = new QChart;
   chart->setTitle(title);
-  chart->legend()->setAlignment(Qt::AlignBottom);
-  chart->setMargins(QMargins(2, 2, 2, 2));
+  chart->setTitleFont(smallFont(8, true));
+  chart->legend()->setAlignment(Qt::AlignRight);
+  chart->legend()->setFont(smallFont(7));
+  chart->setMargins(QMargins(0, 0, 0, 0));
+  chart->layout()->setContentsMargins(0, 0, 0, 0);
   chart->setAnimationOptions(QChart::NoAnimation);
   auto* view = new QChartView(chart);
   view->setRenderHint(QPainter::Antialiasing);
-  view->setMinimumSize(200, 160);
+  view->setMinimumSize(200, 130);
   return view;
-}
-
-QString humanBytes(double b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB"};
-  int u = 0;
-  while (b >= 1024 && u < 3) { b /= 1024; ++u; }
-  return QString::number(b, 'f', u ? 1 : 0) + QLatin1Char(' ') + QLatin1String(units[u]);
 }
 
 void fillBars(QChart* chart, const std::vector<std::pair<QString, uint64_t>>& rows,
@@ -39,6 +49,7 @@ void fillBars(QChart* chart, const std::vector<std::pair<QString, uint64_t>>& ro
   chart->removeAllSeries();
   for (QAbstractAxis* a : chart->axes()) chart->removeAxis(a);
   auto* set = new QBarSet(label);
+  set->setBorderColor(color);
   set->setColor(color);
   QStringList cats;
   double max = 1;
@@ -46,20 +57,27 @@ void fillBars(QChart* chart, const std::vector<std::pair<QString, uint64_t>>& ro
   for (auto it = rows.rbegin(); it != rows.rend(); ++it) {
     QString name = QFileInfo(it->first).fileName();
     if (name.isEmpty()) name = it->first;
-    cats << QStringLiteral("%1 (%2)").arg(name.left(28), bytes ? humanBytes(double(it->second)) : QString::number(it->second));
-    *set << double(it->second);
-    max = std::max(max, double(it->second));
+    if (name.size() > 24) name = name.left(23) + QChar(0x2026);
+    cats << name;
+    const double v = bytes ? double(it->second) / 1048576.0 : double(it->second);
+    *set << v;
+    max = std::max(max, v);
   }
   auto* series = new QHorizontalBarSeries;
   series->append(set);
   chart->addSeries(series);
   auto* y = new QBarCategoryAxis;
   y->append(cats);
+  y->setTruncateLabels(false);
+  styleAxis(y);
   chart->addAxis(y, Qt::AlignLeft);
   series->attachAxis(y);
   auto* x = new QValueAxis;
   x->setRange(0, max * 1.05);
-  x->setLabelFormat(QStringLiteral("%.0f"));
+  x->setLabelFormat(bytes ? QStringLiteral("%.1f") : QStringLiteral("%.0f"));
+  x->setTitleText(bytes ? QStringLiteral("MiB read + written") : QStringLiteral("processes"));
+  x->setTickCount(5);
+  styleAxis(x);
   chart->addAxis(x, Qt::AlignBottom);
   series->attachAxis(x);
   chart->legend()->setVisible(false);
@@ -119,7 +137,11 @@ void ChartsPanel::setData(const ChartData& d) {
     auto* xAxis = new QValueAxis;
     xAxis->setRange(x0, x1);
     xAxis->setTitleText(tr("session time (s)"));
+    xAxis->setTickCount(6);
     auto* yAxis = new QValueAxis;
+    yAxis->setTickCount(4);
+    styleAxis(xAxis);
+    styleAxis(yAxis);
     chart->addAxis(xAxis, Qt::AlignBottom);
     chart->addAxis(yAxis, Qt::AlignLeft);
     for (Activity a : shown) {
@@ -155,8 +177,12 @@ void ChartsPanel::setData(const ChartData& d) {
     auto* xAxis = new QValueAxis;
     xAxis->setRange(x0, x1);
     xAxis->setTitleText(tr("session time (s)"));
+    xAxis->setTickCount(6);
     auto* yAxis = new QValueAxis;
     yAxis->setTitleText(tr("KiB/s"));
+    yAxis->setTickCount(4);
+    styleAxis(xAxis);
+    styleAxis(yAxis);
     chart->addAxis(xAxis, Qt::AlignBottom);
     chart->addAxis(yAxis, Qt::AlignLeft);
     double top = 1;

@@ -414,9 +414,11 @@ void MainWindow::setDocument(std::unique_ptr<SessionDocument> doc) {
   if (!m_doc) return;
   setWindowTitle(tr("%1 — aa-view").arg(QFileInfo(m_doc->path()).fileName()));
   m_processes->setDocument(m_doc.get());
-  m_processView->expandAll();
+  // Expanding a tree of tens of thousands of processes costs seconds in QTreeView's
+  // layout: big sessions start with the first level open only.
+  if (m_doc->processes().size() <= 5000) m_processView->expandAll();
+  else m_processView->expandToDepth(0);
   m_timeline->setDocument(m_doc.get());
-  m_events->setDocument(m_doc.get());
   connect(m_doc.get(), &SessionDocument::summaryReady, this, [this] {
     updateCharts();
     updateStatus();
@@ -424,6 +426,13 @@ void MainWindow::setDocument(std::unique_ptr<SessionDocument> doc) {
   m_doc->startSummary();
   applyFilterNow();
   updateStatus();
+  // The table comes right after the first timeline paint: QTableView's header sizes
+  // every row (about 0.5 s for 10M events), which should not delay seeing the session.
+  QTimer::singleShot(0, this, [this, doc = m_doc.get()] {
+    if (m_doc.get() != doc) return;
+    m_events->setDocument(doc);
+    applyFilterNow();
+  });
 }
 
 void MainWindow::scheduleFilter() { m_filterTimer.start(); }
@@ -448,6 +457,7 @@ void MainWindow::applyFilterNow() {
   }
   m_timeline->setActivityFilter(f.activities);
   m_timeline->setProcessFilter(f.processes);
+  if (m_events->document() != m_doc.get()) return;
   if (f == m_events->filter() && m_events->rowCount() > 0) return;
   uint64_t selected = 0;
   bool hadSelection = false;
@@ -488,6 +498,18 @@ void MainWindow::updateCharts() {
   const TimeAxis& axis = m_timeline->axis();
   m_charts->setData(computeChartData(*m_doc, *summary, std::max(0.0, axis.from()),
                                      std::min(axis.to(), double(m_doc->durationNs())), 120));
+}
+
+bool MainWindow::showDock(const QString& name) {
+  for (QDockWidget* d : findChildren<QDockWidget*>()) {
+    if (d->objectName() != name) continue;
+    d->show();
+    d->raise();
+    // Charts need height to be legible; the table is fine with less.
+    if (name == QStringLiteral("charts")) resizeDocks({d}, {height() * 45 / 100}, Qt::Vertical);
+    return true;
+  }
+  return false;
 }
 
 void MainWindow::selectEvent(uint64_t seq) {

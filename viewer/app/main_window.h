@@ -57,6 +57,8 @@ class MainWindow : public QMainWindow {
   // Applies pending filter/range changes now instead of after the debounce.
   void applyFilterNow();
   void updateCharts();
+  // Raises a dock by name: "processes", "events", "charts" or "details"; false if unknown.
+  bool showDock(const QString& name);
   QString connectionStream(uint64_t conn) const;
 
  protected:

@@ -69,6 +69,7 @@ class EventTableModel : public QAbstractTableModel {
 
   explicit EventTableModel(QObject* parent = nullptr);
   void setDocument(const SessionDocument* doc);
+  const SessionDocument* document() const { return m_doc; }
   void setFilter(const EventFilter& filter,
                  const std::function<bool(size_t, size_t)>& progress = {});
   const EventFilter& filter() const { return m_filter; }
