@@ -145,6 +145,46 @@ TEST_F(WindowTest, SelectingShowsDetailsAndConnectionStream) {
   EXPECT_TRUE(stream.contains(QStringLiteral("HTTP/1.1 200 OK")));
 }
 
+TEST_F(WindowTest, ReplayCursorShowsOnlyWhatHappened) {
+  window->timeline()->setReplayCursor(50.0 * kMs);
+  QImage img = timelineImage();
+  EXPECT_GT(countColor(img, markBox(200, Activity::TlsOut, 40), activityColor(Activity::TlsOut)), 0);
+  EXPECT_EQ(countColor(img, markBox(200, Activity::TlsIn, 60), activityColor(Activity::TlsIn)), 0);
+  // The cursor line itself.
+  const int x = window->timeline()->timeToX(50.0 * kMs);
+  EXPECT_GT(countColor(img, QRect(x - 1, 0, 3, img.height()), QColor(200, 0, 0)), 50);
+  window->timeline()->setReplayCursor(std::nullopt);
+  img = timelineImage();
+  EXPECT_GT(countColor(img, markBox(200, Activity::TlsIn, 60), activityColor(Activity::TlsIn)), 0);
+}
+
+TEST_F(WindowTest, ZoomedOutUsesTheSummaryAndKeepsLanes) {
+  // Force the overview path whatever the size: the summary must put marks in the same
+  // lanes and bands as the decoded events do (colors are blended by density there).
+  ColumnGrid events, summary;
+  const TimeAxis& axis = window->timeline()->axis();
+  const auto& laneOf = window->timeline()->layout().laneOf();
+  const int lanes = int(window->timeline()->layout().lanes().size());
+  events.reset(lanes, axis.width());
+  summary.reset(lanes, axis.width());
+  for (size_t f = 0; f < window->document()->frames().size(); ++f)
+    accumulateMarks(events, axis, *window->document()->marks(f), laneOf, kAllActivities, 1e18);
+  accumulateSummary(summary, axis, *window->document()->summary(), laneOf, kAllActivities, 1e18);
+  for (int a = 0; a < kActivityCount; ++a) {
+    uint64_t e = 0, s = 0;
+    for (int l = 0; l < lanes; ++l)
+      for (int c = 0; c < events.columns; ++c) {
+        e += events.at(l, c)[a] ? 1 : 0;
+        s += summary.at(l, c)[a] ? 1 : 0;
+      }
+    // Every column with an event is covered by the summary (bins may be wider).
+    EXPECT_GE(s, e) << activityName(Activity(a)).toStdString();
+    for (int l = 0; l < lanes; ++l)
+      for (int c = 0; c < events.columns; ++c)
+        if (events.at(l, c)[a]) EXPECT_GT(summary.at(l, c)[a], 0u) << "lane " << l << " col " << c;
+  }
+}
+
 class DamagedWindowTest : public ::testing::Test {};
 
 TEST_F(DamagedWindowTest, OpensWithWarningAndShowsReadablePart) {

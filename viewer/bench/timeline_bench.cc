@@ -5,6 +5,7 @@
 // Runs offscreen; paint times are measured around a synchronous repaint().
 #include <QApplication>
 #include <QElapsedTimer>
+#include <QFile>
 #include <algorithm>
 #include <cstdio>
 #include <vector>
@@ -107,5 +108,12 @@ int main(int argc, char** argv) {
   // A jump to a range never seen: the frames in view must be decoded first.
   view.setRange(total * 0.1, total * 0.11);
   std::printf("%-34s %7.2f ms  (detail %s)\n", "1% range: first repaint, cold", repaintMs(view), detailName(view.lastDetail()));
+  // Resident memory split: RssFile is the memory-mapped session (page cache the kernel
+  // can drop), RssAnon is what the viewer itself holds.
+  QFile status(QStringLiteral("/proc/self/status"));
+  if (status.open(QIODevice::ReadOnly))
+    for (const QByteArray& line : status.readAll().split('\n'))
+      if (line.startsWith("VmHWM") || line.startsWith("RssAnon") || line.startsWith("RssFile"))
+        std::printf("%s\n", line.simplified().constData());
   return 0;
 }
