@@ -15,8 +15,10 @@ void printUsage(std::FILE* out) {
                  int(c.usage.size()), c.usage.data(), int(c.summary.size()), c.summary.data());
   std::fprintf(out,
                "\ntimes (--from/--to) are ns since session start, or with a unit: 1.5s, "
-               "200ms, 30us\nexit status: 0 ok, 1 failure (bad or damaged file), 2 usage "
-               "error\n");
+               "200ms, 30us\n--kind takes names (exec, file.open, tls.read, ...), lists "
+               "(a,b) and families (file, tls, process)\n--json: one object per line; keys "
+               "and the rules for bytes that are not UTF-8 are in store/cli/event_json.h\n"
+               "exit status: 0 ok, 1 failure (bad or damaged file), 2 usage error\n");
 }
 
 }  // namespace

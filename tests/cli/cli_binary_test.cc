@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -247,6 +248,38 @@ TEST_F(CliTest, ReplayPacedPrintsEveryEvent) {
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), testing::kAllKindsCount);
   CliRun fast = run({"replay", "--speed", "0", "--json", p});
   EXPECT_EQ(fast.out, r.out);
+}
+
+TEST_F(CliTest, ReplayKeepsRecordedPace) {
+  // Three events 150 ms apart: 300 ms at recorded speed, 30 ms at 10x.
+  std::string p = dir_.file("paced.aas");
+  {
+    SessionHeaderInfo h;
+    h.startMonoNs = testing::kStartMono;
+    h.startWallNs = 1'700'000'000'000'000'000;
+    auto w = SessionWriter::create(p, h);
+    ASSERT_TRUE(w.ok());
+    for (int i = 0; i < 3; ++i) {
+      auto e = (*w)->append();
+      e.setTNs(testing::kStartMono + uint64_t(i) * 150'000'000);
+      e.setPid(1);
+      e.initExit().setExitCode(i);
+    }
+    ASSERT_TRUE((*w)->close().ok());
+  }
+  auto timed = [&](const std::vector<std::string>& args) {
+    auto t0 = std::chrono::steady_clock::now();
+    CliRun r = run(args);
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 4) << r.out;   // header + 3
+    return std::chrono::steady_clock::now() - t0;
+  };
+  auto recorded = timed({"replay", p});
+  auto fast = timed({"replay", "--speed", "10", p});
+  EXPECT_GE(recorded, std::chrono::milliseconds(290));
+  EXPECT_GE(fast, std::chrono::milliseconds(29));
+  // Process start-up is in both; pacing makes the difference (270 ms expected).
+  EXPECT_GT(recorded - fast, std::chrono::milliseconds(150));
 }
 
 TEST_F(CliTest, SynthIsDeterministic) {
