@@ -348,11 +348,16 @@ static __always_inline int is_socket_io(long nr)
 SEC("raw_tp/sys_enter")
 int tls_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct tls_call *c = bpf_map_lookup_elem(&tls_calls, &id);
+	__u64 id;
+	struct tls_call *c;
 	struct pt_regs *regs;
 
-	if (!c || c->fd >= 0 || !is_socket_io((long)ctx->args[1]))
+	/* runs for every syscall of the machine: the free test first */
+	if (!is_socket_io((long)ctx->args[1]))
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	c = bpf_map_lookup_elem(&tls_calls, &id);
+	if (!c || c->fd >= 0)
 		return 0;
 	regs = (struct pt_regs *)ctx->args[0];
 	c->fd = (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs);
@@ -411,20 +416,17 @@ static __always_inline int is_mprotect(long nr)
 #endif
 }
 
-SEC("raw_tp/sys_exit")
-int tls_sys_exit(struct bpf_raw_tracepoint_args *ctx)
+/* An executable file mapping by a traced process: report it once per file. Runs for
+ * every syscall exit of the machine, so the syscall number is tested first. */
+static __always_inline int on_sys_exit(struct pt_regs *regs, long nr, long ret)
 {
-	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-	long ret = (long)ctx->args[1];
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32;
+	__u64 id;
+	__u32 tgid;
 	struct vma_out out = {};
 	struct file_key fk = {};
 	struct aa_rec_tls_mmap *rec;
 	__u64 addr;
-	long nr;
 
-	nr = syscall_nr(regs);
 	if (is_mmap(nr)) {
 		if (ret < 0 && ret > -4096)
 			return 0;
@@ -438,6 +440,8 @@ int tls_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	}
 	if (!(PT_REGS_PARM3_CORE_SYSCALL(regs) & PROT_EXEC))
 		return 0;
+	id = bpf_get_current_pid_tgid();
+	tgid = id >> 32;
 	if (!bpf_map_lookup_elem(&traced_pids, &tgid))
 		return 0;
 	/* anonymous executable memory (JIT code) has no library to look at */
@@ -468,4 +472,27 @@ int tls_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	 * loaded library run unhooked */
 	bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
 	return 0;
+}
+
+/* The syscall number costs a helper call through raw_tp (an untyped pointer) and a
+ * plain load through tp_btf (a BTF pointer, Linux 5.5); the recorder loads tp_btf where
+ * it can. */
+SEC("raw_tp/sys_exit")
+int tls_sys_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+
+	return on_sys_exit(regs, syscall_nr(regs), (long)ctx->args[1]);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(tls_sys_exit_btf, struct pt_regs *regs, long ret)
+{
+#if defined(__TARGET_ARCH_x86)
+	return on_sys_exit(regs, regs->orig_ax, ret);
+#elif defined(__TARGET_ARCH_arm64)
+	return on_sys_exit(regs, regs->syscallno, ret);
+#else
+	return 0;
+#endif
 }

@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -274,6 +275,7 @@ class TlsCapture::Impl {
   std::vector<uint8_t> scratch;
 
   bool multi = false;                       // uprobe_multi programs loaded
+  bool btfExit = false;                     // sys_exit hook through tp_btf (else raw_tp)
 
   Status load(int tracedPidsMapFd, int ringBufMapFd);
   int linkMulti(bpf_program* prog, const std::string& path, const std::vector<uint64_t>& offsets,
@@ -291,7 +293,13 @@ Status TlsCapture::Impl::load(int tracedPidsMapFd, int ringBufMapFd) {
   libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
   // First with the uprobe_multi copies (Linux 6.6+); a kernel that refuses them gets
   // the object again without them, and classic uprobes only.
-  for (bool tryMulti : {true, false}) {
+  // The best the kernel takes: uprobe_multi + tp_btf, tp_btf alone, raw_tp alone.
+  struct Variant {
+    bool multi, btf;
+  };
+  for (Variant v : {Variant{true, true}, Variant{false, true}, Variant{false, false}}) {
+    const bool tryMulti = v.multi;
+    const bool last = !v.btf;
     if (tryMulti && !options.uprobeMulti) continue;
     skel.reset(tls_bpf::open());
     if (!skel) return Status::error("TLS probes: open BPF object: " + errnoText(errno));
@@ -306,14 +314,17 @@ Status TlsCapture::Impl::load(int tracedPidsMapFd, int ringBufMapFd) {
         bpf_program__set_autoload(p, false);
       }
     }
-    if (tryMulti) previousPrint = libbpf_set_print(quietLibbpf);  // a refusal is expected
+    bpf_program__set_autoload(v.btf ? skel->progs.tls_sys_exit : skel->progs.tls_sys_exit_btf,
+                              false);
+    if (!last) previousPrint = libbpf_set_print(quietLibbpf);  // a refusal is expected
     err = tls_bpf::load(skel.get());
-    if (tryMulti) libbpf_set_print(previousPrint);
+    if (!last) libbpf_set_print(previousPrint);
     if (!err) {
       multi = tryMulti;
+      btfExit = v.btf;
       return {};
     }
-    if (!tryMulti) return Status::error("TLS probes: load BPF object: " + errnoText(err));
+    if (last) return Status::error("TLS probes: load BPF object: " + errnoText(err));
   }
   return {};
 }
@@ -345,10 +356,12 @@ int TlsCapture::Impl::linkMulti(bpf_program* prog, const std::string& path,
 }
 
 void TlsCapture::Impl::attachSyscallHooks() {
-  const std::pair<bpf_program*, const char*> hooks[] = {
-      {skel->progs.tls_sys_enter, "tls:sys_enter"}, {skel->progs.tls_sys_exit, "tls:sys_exit"}};
-  for (auto [prog, name] : hooks) {
-    ProbeStatusInfo info{name, "raw_tp", false, ""};
+  const std::tuple<bpf_program*, const char*, const char*> hooks[] = {
+      {skel->progs.tls_sys_enter, "tls:sys_enter", "raw_tp"},
+      {btfExit ? skel->progs.tls_sys_exit_btf : skel->progs.tls_sys_exit, "tls:sys_exit",
+       btfExit ? "tp_btf" : "raw_tp"}};
+  for (auto [prog, name, mode] : hooks) {
+    ProbeStatusInfo info{name, mode, false, ""};
     bpf_link* l = bpf_program__attach(prog);
     if (!l) {
       info.error = errnoText(errno);
