@@ -103,16 +103,9 @@ Outcome parseMessage(ParseState& st, size_t pos, HttpMessage& msg, size_t& next,
   const ByteStream& s = st.stream;
   knownEndOffset = 0;
   size_t le = lineEnd(d, pos, kMaxStartLine);
-  if (le == std::string_view::npos) {
-    // The start line is not all here. Say "cut" only when what is here could begin one.
-    std::string_view head = d.substr(pos, std::min<size_t>(d.size() - pos, 16));
-    if (d.size() - pos < kMaxStartLine && !head.empty() && looksLikeHttp1(head)) {
-      msg.startOffset = st.seg.offset + pos;
-      msg.endOffset = st.seg.offset + d.size();
-      return Outcome::kCut;
-    }
-    return Outcome::kNotHttp;
-  }
+  // A start line that is not all here says too little (not even request or response)
+  // to make a message of: its bytes count as unparsed.
+  if (le == std::string_view::npos) return Outcome::kNotHttp;
   if (!parseStartLine(stripCr(d.substr(pos, le - pos)), msg)) return Outcome::kNotHttp;
   uint64_t base = st.seg.offset;
   msg.startOffset = base + pos;

@@ -148,6 +148,15 @@ TEST(Http1, CutMidBodyIsIncompleteAndKeepsOnlyWhatArrived) {
   EXPECT_NE(msgs[0].problem.find("stream ends at offset"), std::string::npos) << msgs[0].problem;
 }
 
+TEST(Http1, CutInStartLineMakesNoMessage) {
+  HttpParseStats stats;
+  std::string two = kResp + "HTTP/1.1 2";
+  auto msgs = parseHttp1Stream(streamOf(two, Direction::kRead), {}, &stats);
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_TRUE(msgs[0].complete);
+  EXPECT_EQ(stats.unparsedBytes, 10u);
+}
+
 TEST(Http1, CutInHeadersIsIncomplete) {
   std::string resp = "HTTP/1.1 200 OK\r\nContent-Le";
   auto msgs = parseHttp1Stream(streamOf(resp, Direction::kRead));
