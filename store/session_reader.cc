@@ -28,11 +28,50 @@ namespace {
 
 constexpr size_t kCachedFrames = 8;
 
+// Decompression buffers, recycled: a scan decodes frame after frame of similar size,
+// and a fresh allocation per frame costs page faults and brk/munmap calls.
+class BufferPool final : public kj::ArrayDisposer {
+ public:
+  ~BufferPool() {
+    for (auto& [ptr, words] : free_) delete[] ptr;
+  }
+  // An array of at least `words` words (its size is the buffer's capacity).
+  kj::Array<capnp::word> take(size_t words) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto it = free_.begin(); it != free_.end(); ++it) {
+        if (it->second >= words) {
+          auto [ptr, cap] = *it;
+          free_.erase(it);
+          return kj::Array<capnp::word>(ptr, cap, *this);
+        }
+      }
+    }
+    size_t cap = 1024;
+    while (cap < words) cap *= 2;
+    return kj::Array<capnp::word>(new capnp::word[cap], cap, *this);
+  }
+
+ private:
+  void disposeImpl(void* first, size_t, size_t, size_t capacity,
+                   void (*)(void*)) const override {
+    auto* ptr = static_cast<capnp::word*>(first);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.size() < kMaxFree) free_.emplace_back(ptr, capacity);
+    else delete[] ptr;
+  }
+  static constexpr size_t kMaxFree = 16;
+  mutable std::mutex mu_;
+  mutable std::vector<std::pair<capnp::word*, size_t>> free_;
+};
+
 class DecodedFrameImpl final : public DecodedFrame {
  public:
   // `words` either points into the mapped file or into `owned`.
-  DecodedFrameImpl(kj::Array<capnp::word> owned, kj::ArrayPtr<const capnp::word> words)
-      : owned_(kj::mv(owned)), reader_(words, options(words.size())) {}
+  // `pool` is where `owned` goes back to; holding it keeps it alive for that.
+  DecodedFrameImpl(std::shared_ptr<BufferPool> pool, kj::Array<capnp::word> owned,
+                   kj::ArrayPtr<const capnp::word> words)
+      : pool_(std::move(pool)), owned_(kj::mv(owned)), reader_(words, options(words.size())) {}
   ~DecodedFrameImpl() noexcept override {}
   capnp::List<schema::Event>::Reader events() const override {
     return const_cast<capnp::FlatArrayMessageReader&>(reader_).getRoot<schema::Batch>().getEvents();
@@ -46,6 +85,7 @@ class DecodedFrameImpl final : public DecodedFrame {
     o.traversalLimitInWords = words * 64 + 1024;
     return o;
   }
+  std::shared_ptr<BufferPool> pool_;
   kj::Array<capnp::word> owned_;
   capnp::FlatArrayMessageReader reader_;
 };
@@ -81,6 +121,7 @@ class SessionReader::Impl {
   // so a frame that was whole stays whole.
   mutable std::vector<bool> validated_;
   mutable std::atomic<uint64_t> bytesDecoded_{0};
+  std::shared_ptr<BufferPool> buffers_ = std::make_shared<BufferPool>();
 
  private:
   Status readHeader();
@@ -149,17 +190,17 @@ StatusOr<std::shared_ptr<const DecodedFrame>> SessionReader::Impl::decode(size_t
   kj::ArrayPtr<const capnp::word> words;
   if (h.flags & format::kFlagZstd) {
     thread_local ZSTD_DCtx* dctx = ZSTD_createDCtx();
-    owned = kj::heapArray<capnp::word>(h.rawLen / 8);
+    owned = buffers_->take(h.rawLen / 8);
     size_t n = ZSTD_decompressDCtx(dctx, owned.begin(), h.rawLen, payload, h.storedLen);
     if (ZSTD_isError(n) || n != h.rawLen)
       return Status::error(where(f.offset) + ": cannot decompress frame");
-    words = owned.asPtr();
+    words = owned.slice(0, h.rawLen / 8);
   } else {
     words = kj::arrayPtr(reinterpret_cast<const capnp::word*>(payload), h.rawLen / 8);
   }
   std::shared_ptr<const DecodedFrame> frame;
   KJ_IF_MAYBE(e, kj::runCatchingExceptions([&] {
-    auto d = std::make_shared<DecodedFrameImpl>(kj::mv(owned), words);
+    auto d = std::make_shared<DecodedFrameImpl>(buffers_, kj::mv(owned), words);
     if (!validated) {
       // Touch every pointer once so a damaged message fails here, not in a caller.
       capnp::FlatArrayMessageReader check(words);
