@@ -7,11 +7,13 @@ bin=$1 fixture=$2
 work=$(mktemp -d "${TMPDIR:-/tmp}/aa-traffic-cli.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 fail() { echo "cli_test: $*" >&2; exit 1; }
+py=python3
+[ -x /usr/bin/python3 ] && py=/usr/bin/python3   # a version-manager shim costs seconds a start
 
 cp "$fixture" "$work/s.aas"
 "$bin" llm --json "$work/s.aas" >"$work/llm.jsonl" 2>"$work/err" || fail "llm --json failed: $(cat "$work/err")"
 [ "$(wc -l <"$work/llm.jsonl")" -eq 14 ] || fail "expected 14 calls, got $(wc -l <"$work/llm.jsonl")"
-python3 - "$work/llm.jsonl" <<'PY' || fail "llm --json output is not what the contract says"
+"$py" - "$work/llm.jsonl" <<'PY' || fail "llm --json output is not what the contract says"
 import json, sys
 need = {"provider", "model", "request", "response_text", "tool_calls", "usage", "stream",
         "status", "t_start_ns", "t_end_ns", "pid", "comm"}
@@ -27,7 +29,7 @@ PY
 "$bin" http "$work/s.aas" >"$work/http.txt" || fail "http failed"
 [ "$(wc -l <"$work/http.txt")" -eq 14 ] || fail "expected 14 exchanges"
 grep -q "INCOMPLETE" "$work/http.txt" || fail "the cut stream is not marked"
-"$bin" http --json --max-body 10 "$work/s.aas" | python3 -c '
+"$bin" http --json --max-body 10 "$work/s.aas" | "$py" -c '
 import json, sys
 for l in sys.stdin:
     x = json.loads(l)
@@ -36,7 +38,7 @@ for l in sys.stdin:
 # The second run reads the cache in the index.
 "$bin" llm --stats "$work/s.aas" 2>"$work/stats" >/dev/null
 grep -q "\[cached\]" "$work/stats" || fail "second run did not use the cache: $(cat "$work/stats")"
-pid=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["pid"])' "$work/llm.jsonl")
+pid=$("$py" -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["pid"])' "$work/llm.jsonl")
 [ "$("$bin" llm --pid "$pid" "$work/s.aas" | wc -l)" -eq 9 ] || fail "--pid filter"
 
 # Errors: one line, exit 1 for a bad file, 2 for bad usage.
