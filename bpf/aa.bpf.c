@@ -139,6 +139,7 @@ struct {
 #define NR_preadv2 327
 #define NR_pwritev2 328
 #define NR_copy_file_range 326
+#define NR_close_range 436
 #define NR_openat2 437
 #define NR_fchmodat2 452
 
@@ -399,6 +400,42 @@ static __always_inline bool other_fd_refers(struct task_struct *task, struct fil
 	return c.found;
 }
 
+/* For close_range(first, last): the lowest fd in the range referring to `f`, or -1,
+ * and whether an fd outside the range keeps the file open. */
+struct range_scan_ctx {
+	__u64 fds;
+	__u64 f;
+	__u32 first;
+	__u32 last;
+	__s32 inside;
+	__u32 outside;
+};
+
+static long range_scan_chunk(__u32 i, void *arg)
+{
+	struct range_scan_ctx *c = arg;
+	__u32 zero = 0, base = i * FD_CHUNK;
+	struct fd_chunk *ch = bpf_map_lookup_elem(&fd_chunks, &zero);
+
+	if (!ch)
+		return 1;
+	if (bpf_probe_read_kernel(ch, sizeof(*ch), (void *)(c->fds + base * sizeof(__u64))))
+		return 1;
+	for (int j = 0; j < FD_CHUNK; j++) {
+		__u32 fd = base + j;
+
+		if (ch->f[j] != c->f)
+			continue;
+		if (fd < c->first || fd > c->last) {
+			c->outside = 1;
+			return 1;
+		}
+		if (c->inside < 0)
+			c->inside = fd;
+	}
+	return 0;
+}
+
 static __always_inline void files_count_add(__u32 tgid, int delta)
 {
 	__u32 *n = bpf_map_lookup_elem(&tgid_files, &tgid);
@@ -421,8 +458,8 @@ static __always_inline void track_file(struct file *f, __u32 tgid)
 	 * closed by a path we do not hook) and reused: start over, keep the count. */
 	if (bpf_map_update_elem(&open_files, &key, &zero, BPF_NOEXIST) == 0)
 		files_count_add(tgid, 1);
-	else
-		bpf_map_update_elem(&open_files, &key, &zero, BPF_EXIST);
+	else if (bpf_map_update_elem(&open_files, &key, &zero, BPF_EXIST) != 0)
+		count_lost(AA_LOSS_OPEN_FILES_FULL);
 }
 
 static __always_inline void emit_close(struct file_key *key, struct file_stats *st, int fd,
@@ -465,17 +502,23 @@ static __always_inline void drop_fd(struct task_struct *task, __u32 tgid, int fd
 		files_count_add(tgid, -1);
 }
 
+static __always_inline void on_close_range(struct pt_regs *regs, __u32 tgid);
+
 static __always_inline int on_sys_enter(struct pt_regs *regs, long nr)
 {
 	struct task_struct *task;
 	__u32 tgid;
 	int oldfd, newfd;
 
-	if (nr != NR_close && nr != NR_dup2 && nr != NR_dup3)
+	if (nr != NR_close && nr != NR_dup2 && nr != NR_dup3 && nr != NR_close_range)
 		return 0;
 	tgid = bpf_get_current_pid_tgid() >> 32;
 	if (!traced(tgid))
 		return 0;
+	if (nr == NR_close_range) {
+		on_close_range(regs, tgid);
+		return 0;
+	}
 	task = bpf_get_current_task_btf();
 	if (nr == NR_close) {
 		drop_fd(task, tgid, (int)BPF_CORE_READ(regs, di), AA_CLOSE_EXPLICIT);
@@ -915,6 +958,54 @@ static __always_inline void close_files_of(struct task_struct *task, __u32 tgid,
 	bpf_for_each_map_elem(&open_files, close_matching, &c, 0);
 }
 
+struct close_range_ctx {
+	__u32 tgid;
+	__u32 first;
+	__u32 last;
+};
+
+static long close_in_range(struct bpf_map *map, struct file_key *key, struct file_stats *st,
+			   struct close_range_ctx *c)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct files_struct *files = task->files;
+	struct range_scan_ctx r = { .f = key->file, .first = c->first, .last = c->last,
+				    .inside = -1, .outside = 0 };
+	struct fdtable *fdt;
+	__u32 max;
+
+	if (key->tgid != c->tgid || !files)
+		return 0;
+	fdt = files->fdt;
+	if (!fdt)
+		return 0;
+	r.fds = (__u64)fdt->fd;
+	max = fdt->max_fds;
+	if (max > (1 << 20))
+		max = 1 << 20;
+	bpf_loop(max / FD_CHUNK, range_scan_chunk, &r, 0);
+	if (r.inside < 0 || r.outside)
+		return 0;
+	emit_close(key, st, r.inside, AA_CLOSE_EXPLICIT, AA_PROBE_SYS_ENTER);
+	bpf_map_delete_elem(map, key);
+	files_count_add(c->tgid, -1);
+	return 0;
+}
+
+/* close_range(2) (glibc's closefrom, Python's subprocess) closes many fds at once. */
+static __always_inline void on_close_range(struct pt_regs *regs, __u32 tgid)
+{
+	struct close_range_ctx c = { .tgid = tgid };
+	unsigned int flags = BPF_CORE_READ(regs, dx);
+	__u32 *n = bpf_map_lookup_elem(&tgid_files, &tgid);
+
+	if (!n || *n == 0 || (flags & (1 << 2)))  /* CLOSE_RANGE_CLOEXEC closes nothing */
+		return;
+	c.first = BPF_CORE_READ(regs, di);
+	c.last = BPF_CORE_READ(regs, si);
+	bpf_for_each_map_elem(&open_files, close_in_range, &c, 0);
+}
+
 static __always_inline int on_exec(struct task_struct *task, struct linux_binprm *bprm)
 {
 	__u32 tgid = BPF_CORE_READ(task, tgid);
@@ -982,7 +1073,8 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 	if (!trace_all) {
 		__u32 one = 1;
 
-		bpf_map_update_elem(&traced_pids, &ctgid, &one, BPF_ANY);
+		if (bpf_map_update_elem(&traced_pids, &ctgid, &one, BPF_ANY) != 0)
+			count_lost(AA_LOSS_TRACED_PIDS_FULL);
 	}
 	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r) {

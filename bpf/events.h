@@ -56,7 +56,10 @@ enum aa_probe {
 	AA_PROBE_EXIT = 2,
 	AA_PROBE_SYS_ENTER = 3,
 	AA_PROBE_SYS_EXIT = 4,
-	AA_PROBE_COUNT = 5,
+	/* not ring-buffer reserves but the same kind of loss: a table was full */
+	AA_LOSS_OPEN_FILES_FULL = 5,   /* an open file not tracked: no close summary */
+	AA_LOSS_TRACED_PIDS_FULL = 6,  /* a child not traced */
+	AA_PROBE_COUNT = 7,
 };
 
 /* Bounds. A "walked" path is a kernel path (struct path) written as its components

@@ -25,7 +25,8 @@ namespace aa {
 namespace {
 
 const char* const kProbeNames[AA_PROBE_COUNT] = {
-    "sched_process_exec", "sched_process_fork", "sched_process_exit", "sys_enter", "sys_exit"};
+    "sched_process_exec", "sched_process_fork", "sched_process_exit", "sys_enter", "sys_exit",
+    "open_files:full", "traced_pids:full"};
 
 // libbpf reports verifier and attach details only through its print callback (a
 // process-wide setting). The last warning line explains a refusal; keep it.

@@ -167,6 +167,23 @@ TEST_F(RecorderTest, FilesClosedByExecAndByExitGetSummaries) {
   EXPECT_EQ(byExit->comm, "true") << "kept open across exec, closed when true exits";
 }
 
+TEST_F(RecorderTest, CloseRangeClosesOnlyFilesWithoutOtherFds) {
+  const std::string d = dir_.string();
+  ASSERT_EQ(record({}, {kWorkload, "closerange", d}), 0);
+  auto evs = events();
+  const Ev* a = find(evs, Kind::kFileClose, d + "/a.txt");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->reason, aa::schema::CloseReason::EXPLICIT);
+  EXPECT_EQ(a->bytesWritten, 2u);
+  EXPECT_GE(a->fd, 3);
+  EXPECT_LE(a->fd, 10);
+  const Ev* b = find(evs, Kind::kFileClose, d + "/b.txt");
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->fd, 20) << "b.txt stayed open through fd 20";
+  EXPECT_EQ(b->bytesWritten, 7u);
+  EXPECT_EQ(ofKind(evs, Kind::kFileClose).size(), 2u);
+}
+
 TEST_F(RecorderTest, RelativePathsAfterCd) {
   const std::string d = dir_.string();
   fs::create_directories(dir_ / "x" / "y");

@@ -12,6 +12,8 @@
  * fileloop and spawn print "wall_s=... cpu_s=... ops=..." on stderr (the measured
  * loop only: startup excluded; cpu includes waited-for children).
  *   aa_test_workload implicit DIR       files closed by exec (O_CLOEXEC) and by exit
+ *   aa_test_workload closerange DIR     close_range(3, 10): a.txt closes, b.txt lives on
+ *                                       through a dup at fd 20 until close(20)
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -205,6 +207,24 @@ static int implicit(const char *dir)
 	return 1;
 }
 
+static int closerange(const char *dir)
+{
+	char a[4096], b[4096];
+	int fa, fb;
+
+	snprintf(a, sizeof(a), "%s/a.txt", dir);
+	snprintf(b, sizeof(b), "%s/b.txt", dir);
+	fa = open(a, O_CREAT | O_WRONLY, 0644);
+	fb = open(b, O_CREAT | O_WRONLY, 0644);
+	check(fa >= 0 && fa <= 10 && fb >= 0 && fb <= 10, "open");
+	check(write(fa, "12", 2) == 2 && write(fb, "345", 3) == 3, "write");
+	check(dup2(fb, 20) == 20, "dup2");
+	check(close_range(3, 10, 0) == 0, "close_range");
+	check(write(20, "6789", 4) == 4, "write");
+	close(20);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "files"))
@@ -215,11 +235,13 @@ int main(int argc, char **argv)
 		return loop(argv[2], atof(argv[3]));
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "fileloop"))
 		return fileloop(argv[2], atol(argv[3]), argc == 5 ? atof(argv[4]) : 0);
+	if (argc == 3 && !strcmp(argv[1], "closerange"))
+		return closerange(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "implicit"))
 		return implicit(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "spawn"))
 		return spawn(atol(argv[2]), argv[3]);
 	fprintf(stderr, "usage: aa_test_workload files DIR | writes FILE N | loop FILE SECONDS | "
-			"fileloop DIR N [RATE] | spawn N PROG | implicit DIR\n");
+			"fileloop DIR N [RATE] | spawn N PROG | implicit DIR | closerange DIR\n");
 	return 2;
 }
