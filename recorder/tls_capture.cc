@@ -14,7 +14,6 @@
 #include <cstdarg>
 #include <cstring>
 #include <fstream>
-#include <map>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -49,7 +48,6 @@ constexpr std::array<const char*, AA_TLS_LOSS_SLOTS> kLossProbeNames = {
 constexpr auto kAttachUprobeMulti = static_cast<bpf_attach_type>(48);
 
 int quietLibbpf(libbpf_print_level, const char*, va_list) { return 0; }
-libbpf_print_fn_t previousPrint = nullptr;
 
 bool isReadFunc(uint32_t func) { return func == AA_TLS_SSL_READ || func == AA_TLS_SSL_READ_EX; }
 
@@ -290,10 +288,8 @@ class TlsCapture::Impl {
 };
 
 Status TlsCapture::Impl::load(int tracedPidsMapFd, int ringBufMapFd) {
-  libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
-  // First with the uprobe_multi copies (Linux 6.6+); a kernel that refuses them gets
-  // the object again without them, and classic uprobes only.
-  // The best the kernel takes: uprobe_multi + tp_btf, tp_btf alone, raw_tp alone.
+  // The best the kernel takes: uprobe_multi (Linux 6.6) with tp_btf (5.5), tp_btf
+  // alone, raw_tp alone. A refused variant is opened and loaded again without it.
   struct Variant {
     bool multi, btf;
   };
@@ -316,7 +312,8 @@ Status TlsCapture::Impl::load(int tracedPidsMapFd, int ringBufMapFd) {
     }
     bpf_program__set_autoload(v.btf ? skel->progs.tls_sys_exit : skel->progs.tls_sys_exit_btf,
                               false);
-    if (!last) previousPrint = libbpf_set_print(quietLibbpf);  // a refusal is expected
+    // a refusal is expected on older kernels: keep libbpf quiet about it
+    libbpf_print_fn_t previousPrint = last ? nullptr : libbpf_set_print(quietLibbpf);
     err = tls_bpf::load(skel.get());
     if (!last) libbpf_set_print(previousPrint);
     if (!err) {
