@@ -200,6 +200,69 @@ void printSummary(const std::string& path, uint64_t elapsedNs, const LossTracker
   fprintf(stderr, "  open it: aa-view %s   (or: aa-session info %s)\n", path.c_str(), path.c_str());
 }
 
+SessionHeaderInfo makeHeader(const RecorderOptions& options, const CoreProbes& core) {
+  SessionHeaderInfo header;
+  header.recorderVersion = kVersion;
+  header.probes = core.report();
+  header.command = options.command;
+  header.target = options.all ? "all" : options.pid ? "pid:" + std::to_string(options.pid)
+                                                    : "command";
+  header.options = options.recorded;
+  header.options.push_back("ring_bytes=" + std::to_string(core.ringBytes()));
+  header.options.push_back(std::string("io=") + (options.ioCalls ? "calls" : "summary"));
+  header.options.push_back("max_tls_bytes=" + std::to_string(options.maxTlsBytes));
+  header.options.push_back(std::string("redact=") + (options.redact ? "on" : "off"));
+#ifndef AA_WITH_TLS
+  header.probes.push_back({"tls", "uprobe", false, "not built (recorder/tls_capture.cc missing)"});
+#endif
+  return header;
+}
+
+#ifdef AA_WITH_TLS
+// TLS capture is best effort: without it the recording goes on, and the header says
+// why it is missing.
+std::unique_ptr<TlsCapture> startTls(const RecorderOptions& options, const CoreProbes& core,
+                                     SessionHeaderInfo& header) {
+  TlsOptions tlsOptions;
+  tlsOptions.maxBytesPerConn = options.maxTlsBytes;
+  tlsOptions.redact = options.redact;
+  auto created = TlsCapture::create(core.tracedPidsFd(), core.eventsFd(), tlsOptions);
+  if (!created.ok()) {
+    fprintf(stderr, "aa-record: warning: TLS capture off: %s\n", created.status().message().c_str());
+    header.probes.push_back({"tls", "uprobe", false, created.status().message()});
+    return nullptr;
+  }
+  for (auto& p : (*created)->probeReport()) header.probes.push_back(p);
+  header.redaction = options.redact;
+  return std::move(*created);
+}
+#endif
+
+// The one-line status on a terminal: elapsed, events/s, events, lost, file size.
+class StatusLine {
+ public:
+  StatusLine(bool enabled, uint64_t startNs) : enabled_(enabled), startNs_(startNs), lastNs_(startNs) {}
+  void update(uint64_t nowNs, const SessionWriter& writer, uint64_t lost) {
+    if (!enabled_) return;
+    uint64_t events = writer.nextSeq();
+    double secs = double(nowNs - lastNs_) / 1e9;
+    fprintf(stderr,
+            "\r\033[Kaa-record: %.0f s  %.0f events/s  %" PRIu64 " events  lost %" PRIu64 "  %s",
+            double(nowNs - startNs_) / 1e9, secs > 0 ? double(events - lastEvents_) / secs : 0.0,
+            events, lost, humanBytes(writer.stats().bytesWritten).c_str());
+    lastEvents_ = events;
+    lastNs_ = nowNs;
+  }
+  void clear() {
+    if (enabled_) fprintf(stderr, "\r\033[K");
+  }
+
+ private:
+  bool enabled_;
+  uint64_t startNs_, lastNs_;
+  uint64_t lastEvents_ = 0;
+};
+
 }  // namespace
 
 int printProbeReport(const RecorderOptions& options) {
@@ -283,38 +346,10 @@ int runRecorder(const RecorderOptions& options) {
   }
   CoreProbes& core = **probes;
 
-  SessionHeaderInfo header;
-  header.recorderVersion = kVersion;
-  header.probes = core.report();
-  header.command = options.command;
-  header.target = options.all ? "all" : options.pid ? "pid:" + std::to_string(options.pid)
-                                                    : "command";
-  header.options = options.recorded;
-  header.options.push_back("ring_bytes=" + std::to_string(core.ringBytes()));
-  header.options.push_back(std::string("io=") + (options.ioCalls ? "calls" : "summary"));
-
+  SessionHeaderInfo header = makeHeader(options, core);
 #ifdef AA_WITH_TLS
-  std::unique_ptr<TlsCapture> tls;
-  {
-    TlsOptions tlsOptions;
-    tlsOptions.maxBytesPerConn = options.maxTlsBytes;
-    tlsOptions.redact = options.redact;
-    auto created = TlsCapture::create(core.tracedPidsFd(), core.eventsFd(), tlsOptions);
-    if (created.ok()) {
-      tls = std::move(*created);
-      for (auto& p : tls->probeReport()) header.probes.push_back(p);
-      header.redaction = options.redact;
-    } else {
-      fprintf(stderr, "aa-record: warning: TLS capture off: %s\n",
-              created.status().message().c_str());
-      header.probes.push_back({"tls", "uprobe", false, created.status().message()});
-    }
-  }
-#else
-  header.probes.push_back({"tls", "uprobe", false, "not built (recorder/tls_capture.cc missing)"});
+  std::unique_ptr<TlsCapture> tls = startTls(options, core, header);
 #endif
-  header.options.push_back("max_tls_bytes=" + std::to_string(options.maxTlsBytes));
-  header.options.push_back(std::string("redact=") + (options.redact ? "on" : "off"));
 
   std::unique_ptr<HeldChild> child;
   if (!options.command.empty()) {
@@ -400,9 +435,9 @@ int runRecorder(const RecorderOptions& options) {
   watch(timerFd.get(), kTimer);
   if (pidFd.get() >= 0) watch(pidFd.get(), kPid);
 
-  const bool tty = isatty(2) && !options.quiet;
   const uint64_t startNs = monoNow();
-  uint64_t lastPollNs = startNs, lastStatusEvents = 0;
+  uint64_t lastPollNs = startNs;
+  StatusLine status(isatty(2) && !options.quiet, startNs);
   LossTracker loss;
   auto pollLoss = [&]() {
     auto counts = core.lostCounts();
@@ -440,16 +475,7 @@ int runRecorder(const RecorderOptions& options) {
           uint64_t now = monoNow();
           if (now - lastPollNs >= 1000000000ull) {
             pollLoss();
-            if (tty) {
-              uint64_t events = writer.nextSeq();
-              double secs = double(now - lastPollNs) / 1e9;
-              fprintf(stderr,
-                      "\r\033[Kaa-record: %.0f s  %.0f events/s  %" PRIu64 " events  lost %" PRIu64
-                      "  %s",
-                      double(now - startNs) / 1e9, double(events - lastStatusEvents) / secs,
-                      events, loss.total(), humanBytes(writer.stats().bytesWritten).c_str());
-              lastStatusEvents = events;
-            }
+            status.update(now, writer, loss.total());
             lastPollNs = now;
           }
           if (Status s = writer.flush(); !s.ok()) {
@@ -476,7 +502,7 @@ int runRecorder(const RecorderOptions& options) {
   const bool immediate = drain.stopSignals >= 2;
   if (!immediate) ring_buffer__consume(ring.get());
   pollLoss();
-  if (tty) fprintf(stderr, "\r\033[K");
+  status.clear();
 
   int exitStatus = 0;
   int footerExit = -1;
