@@ -1,6 +1,9 @@
 // aa-session http [--json] [--pid P] [--max-body N] [--no-cache] [--stats] FILE
-// aa-session llm  [--json] [--pid P] [--no-cache] [--stats] FILE
+// aa-session llm  [--json] [--pid P] [--then N] [--no-cache] [--stats] FILE
 //
+// --then N: after each call, up to N actions of the calling process tree until its next
+// call (execs, written files, renames, deletes, connects): "then" in JSON, indented
+// lines in text.
 // HTTP exchanges and LLM calls recovered from the session's TLS records (store/traffic).
 // Results come from the traffic cache in FILE.aas-index when it matches the log.
 #include <cstdio>
@@ -9,6 +12,8 @@
 
 #include "store/cli/cli_common.h"
 #include "store/cli/commands.h"
+#include "store/traffic/actions.h"
+#include "store/traffic/json.h"
 #include "store/traffic/traffic.h"
 #include "store/traffic/traffic_json.h"
 
@@ -28,6 +33,7 @@ int runTrafficCommand(int argc, char** argv, bool llm) {
   std::vector<OptionSpec> specs = {
       {"--json", false}, {"--pid", true}, {"--no-cache", false}, {"--stats", false}};
   if (!llm) specs.push_back({"--max-body", true});
+  if (llm) specs.push_back({"--then", true});
   int rc = 0;
   auto args = cli::parseCommandArgs(argc, argv, specs, rc);
   if (!args) return rc;
@@ -48,6 +54,15 @@ int runTrafficCommand(int argc, char** argv, bool llm) {
       return cli::usageError(argv[0], "bad --max-body '" + *m + "': expected a byte count");
     }
     render.maxBodyBytes = v;
+  }
+  size_t then = 0;
+  if (auto m = args->last("--then")) {
+    char* end = nullptr;
+    unsigned long v = std::strtoul(m->c_str(), &end, 10);
+    if (m->empty() || *end || v > 10000) {
+      return cli::usageError(argv[0], "bad --then '" + *m + "': expected a count (0..10000)");
+    }
+    then = v;
   }
   const bool json = args->has("--json");
   const std::string& path = args->positional[0];
@@ -74,7 +89,31 @@ int runTrafficCommand(int argc, char** argv, bool llm) {
     for (size_t i = 0; i < t->calls.size(); ++i) {
       const auto& c = t->calls[i];
       if (pid && c.pid != *pid) continue;
-      emit(json ? traffic::callJson(c, i, render) : traffic::callLine(c, i, render));
+      std::string line = json ? traffic::callJson(c, i, render) : traffic::callLine(c, i, render);
+      if (then > 0) {
+        auto acts = traffic::actionsAfterCall(*reader, t->calls, i, then);
+        if (json) {
+          line.pop_back();   // the closing brace: "then" goes inside the object
+          line += ",\"then\":[";
+          for (size_t k = 0; k < acts.size(); ++k) {
+            if (k) line += ',';
+            line += "{\"seq\":" + std::to_string(acts[k].seq) +
+                    ",\"t_ns\":" + std::to_string(reader->relNs(acts[k].tNs)) +
+                    ",\"pid\":" + std::to_string(acts[k].pid) + ",\"kind\":";
+            traffic::appendJsonString(line, acts[k].kind);
+            line += ",\"summary\":";
+            traffic::appendJsonString(line, acts[k].summary);
+            line += '}';
+          }
+          line += "]}";
+        } else {
+          for (const auto& a : acts) {
+            line += "\n    then pid " + std::to_string(a.pid) + ": ";
+            for (char ch : a.summary) line += static_cast<unsigned char>(ch) < 0x20 ? ' ' : ch;
+          }
+        }
+      }
+      emit(std::move(line));
     }
   } else {
     for (size_t i = 0; i < t->exchanges.size(); ++i) {

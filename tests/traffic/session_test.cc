@@ -5,10 +5,12 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "store/session_reader.h"
 #include "store/session_writer.h"
+#include "store/traffic/actions.h"
 #include "store/traffic/json.h"
 #include "store/traffic/traffic.h"
 #include "store/traffic/traffic_json.h"
@@ -47,8 +49,14 @@ std::string tempSession(const std::string& name) {
 
 // Writes records (sorted by time, as a recorder would) plus an exec event and a file
 // event that the traffic reader must ignore.
+// Events other than TLS, written in time order among the records.
+struct Extra {
+  uint64_t tNs;
+  std::function<void(schema::Event::Builder)> fill;
+};
+
 void writeSession(const std::string& path, std::vector<TlsRecord> recs, int extraEvents = 0,
-                  bool footer = true) {
+                  bool footer = true, std::vector<Extra> extras = {}) {
   std::stable_sort(recs.begin(), recs.end(),
                    [](const TlsRecord& a, const TlsRecord& b) { return a.tNs < b.tNs; });
   SessionHeaderInfo h;
@@ -80,7 +88,16 @@ void writeSession(const std::string& path, std::vector<TlsRecord> recs, int extr
     e.setComm(comm("python3"));
     e.initFileUnlink().setPath(comm("/tmp/x"));
   }
+  size_t xi = 0;
+  auto flushExtras = [&](uint64_t until) {
+    for (; xi < extras.size() && extras[xi].tNs <= until; ++xi) {
+      auto e = writer.append();
+      e.setTNs(extras[xi].tNs);
+      extras[xi].fill(e);
+    }
+  };
   for (const auto& r : recs) {
+    flushExtras(r.tNs);
     auto e = writer.append();
     e.setTNs(r.tNs);
     e.setPid(r.pid);
@@ -96,6 +113,7 @@ void writeSession(const std::string& path, std::vector<TlsRecord> recs, int extr
     t.setFd(r.fd);
     t.setFunc(r.dir == Direction::kWrite ? "SSL_write" : "SSL_read");
   }
+  flushExtras(UINT64_MAX);
   if (!footer) {
     w.value().reset();   // ends the file like a crash: whole frames, no footer
     return;
@@ -326,6 +344,67 @@ TEST(TrafficSession, ChromeTraceSlicesParse) {
   EXPECT_EQ(doc->at(3).get("cat").str(), "http");
   EXPECT_EQ(doc->at(3).get("name").str(), "GET status.test/health");
   EXPECT_EQ(chromeTraceEvents({}, {}, true, o), "");
+}
+
+capnp::Data::Reader dataOf(const std::string& s) {
+  return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(s.data()), s.size());
+}
+
+TEST(TrafficSession, ActionsAfterACallFollowTheProcessTree) {
+  static const std::string kPy = "python3", kLs = "ls", kLsPath = "/bin/ls", kArg = "-l",
+                           kOut = "/work/out.txt", kOther = "/usr/bin/other";
+  const uint64_t ms = 1'000'000, t = kStartMono + 10 * ms;
+  auto proc = [](schema::Event::Builder e, uint32_t pid, const std::string& comm) {
+    e.setPid(pid);
+    e.setTid(pid);
+    e.setComm(dataOf(comm));
+  };
+  std::vector<Extra> extras = {
+      // After the Anthropic call (ends at t+345 ms): 42 forks 43, which runs ls and writes.
+      {t + 400 * ms, [&](schema::Event::Builder e) { proc(e, 42, kPy); e.initFork().setChildPid(43); }},
+      {t + 401 * ms, [&](schema::Event::Builder e) {
+         proc(e, 43, kLs);
+         auto x = e.initExec();
+         x.setPath(dataOf(kLsPath));
+         auto argv = x.initArgv(2);
+         argv.set(0, dataOf(kLs));
+         argv.set(1, dataOf(kArg));
+         x.setPpid(42);
+       }},
+      {t + 402 * ms, [&](schema::Event::Builder e) {
+         proc(e, 43, kLs);
+         auto c = e.initFileClose();
+         c.setPath(dataOf(kOut));
+         c.setBytesWritten(12);
+       }},
+      // Not in the tree.
+      {t + 403 * ms, [&](schema::Event::Builder e) { proc(e, 99, kOther); e.initExec().setPath(dataOf(kOther)); }},
+      // After the tree's next call (chat, t+2000..2512 ms): shown for that one only.
+      {t + 2600 * ms, [&](schema::Event::Builder e) {
+         proc(e, 42, kPy);
+         e.initFileUnlink().setPath(dataOf(kOut));
+       }},
+  };
+  std::string path = tempSession("actions");
+  writeSession(path, agentRecords(), 0, true, extras);
+  auto reader = SessionReader::open(path);
+  ASSERT_TRUE(reader.ok()) << reader.status().message();
+  auto tr = loadTraffic(*reader.value());
+  ASSERT_TRUE(tr.ok());
+  ASSERT_EQ(tr->calls.size(), 3u);
+  auto a = actionsAfterCall(*reader.value(), tr->calls, 0);
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].summary, "exec /bin/ls -l");
+  EXPECT_EQ(a[0].pid, 43u);
+  EXPECT_EQ(a[1].summary, "write /work/out.txt (12 bytes)");
+  EXPECT_EQ(a[1].kind, "file.close");
+  auto last = actionsAfterCall(*reader.value(), tr->calls, 2);
+  ASSERT_EQ(last.size(), 1u);
+  EXPECT_EQ(last[0].summary, "unlink /work/out.txt");
+  EXPECT_EQ(actionsAfterCall(*reader.value(), tr->calls, 0, 1).size(), 1u);
+  EXPECT_TRUE(actionsAfterCall(*reader.value(), tr->calls, 7).empty());
+  unlink(path.c_str());
+  unlink((path + "-index").c_str());
 }
 
 TEST(TrafficCodec, RoundTripsAndRejectsDamage) {
