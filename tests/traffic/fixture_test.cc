@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "store/session_reader.h"
+#include "store/traffic/actions.h"
 #include "store/traffic/json.h"
 #include "store/traffic/traffic.h"
 
@@ -180,6 +181,19 @@ TEST_F(LlmFixture, ErrorStatusCarriesTheApiMessage) {
   EXPECT_EQ(c.status, 429);
   EXPECT_EQ(c.error, "requests: fixture error 429");
   EXPECT_TRUE(c.responseText.empty());
+}
+
+TEST_F(LlmFixture, WhatTheAgentDidAfterTheToolCall) {
+  auto acts = actionsAfterCall(*reader_, t_.calls, 0);
+  ASSERT_EQ(acts.size(), 3u);
+  EXPECT_EQ(acts[0].summary, "mkdir /tmp/aa-fixtures/llm");
+  EXPECT_EQ(acts[1].kind, "exec");
+  EXPECT_NE(acts[1].pid, t_.calls[0].pid);   // a child of the agent
+  EXPECT_EQ(acts[1].summary.substr(acts[1].summary.size() - 23), "ls /tmp/aa-fixtures/llm");
+  EXPECT_EQ(acts[2].summary, "write /tmp/aa-fixtures/llm/tool-result.txt (20 bytes)");
+  EXPECT_GE(acts[0].tNs, t_.calls[0].tEndNs);
+  EXPECT_LE(acts[2].tNs, t_.calls[1].tStartNs);
+  EXPECT_TRUE(actionsAfterCall(*reader_, t_.calls, 1).empty());
 }
 
 TEST_F(LlmFixture, SecondOpenUsesTheCache) {
