@@ -384,15 +384,17 @@ Status storeTrafficCache(const std::string& indexPath, const std::string& key, c
   sql::Db& d = db.value();
   // A derived cache needs no durability: a torn write is a miss on the next open.
   AA_RETURN_IF_ERROR(d.exec("PRAGMA synchronous=OFF"));
-  AA_RETURN_IF_ERROR(d.exec(kCacheSchema));
   AA_RETURN_IF_ERROR(d.exec("BEGIN IMMEDIATE"));
   auto fail = [&](const std::string& what) {
     std::string msg = indexPath + ": " + what + ": " + d.error();
     d.exec("ROLLBACK");
     return Status::error(msg);
   };
-  if (!d.exec("DELETE FROM traffic_meta; DELETE FROM traffic_exchanges; DELETE FROM traffic_llm_calls;").ok()) {
-    return fail("clearing traffic tables");
+  // Recreated, not emptied: tables left by another cache version may have other columns.
+  if (!d.exec("DROP TABLE IF EXISTS traffic_meta; DROP TABLE IF EXISTS traffic_exchanges;"
+              "DROP TABLE IF EXISTS traffic_llm_calls;").ok() ||
+      !d.exec(kCacheSchema).ok()) {
+    return fail("recreating traffic tables");
   }
   sql::Stmt ins(d, "INSERT INTO traffic_exchanges VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
   if (!ins.ok()) return fail("preparing insert");

@@ -10,6 +10,7 @@
 
 #include "store/session_reader.h"
 #include "store/session_writer.h"
+#include "store/sqlite.h"
 #include "store/traffic/actions.h"
 #include "store/traffic/json.h"
 #include "store/traffic/traffic.h"
@@ -306,6 +307,26 @@ TEST(TrafficSession, SessionWithoutFooterIsParsedButNotCached) {
     auto t = loadTraffic(*reader.value());
     ASSERT_TRUE(t.ok());
     EXPECT_FALSE(t->fromCache);
+    EXPECT_EQ(t->calls.size(), 3u);
+  }
+  unlink(path.c_str());
+  unlink((path + "-index").c_str());
+}
+
+TEST(TrafficSession, CacheTablesOfAnotherLayoutAreReplaced) {
+  std::string path = tempSession("oldcache");
+  writeSession(path, agentRecords());
+  {
+    auto db = sql::Db::open(path + "-index", false);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(db.value().exec("CREATE TABLE traffic_exchanges(a); CREATE TABLE traffic_meta(x, y, z);").ok());
+  }
+  for (bool cached : {false, true}) {
+    auto reader = SessionReader::open(path);
+    ASSERT_TRUE(reader.ok());
+    auto t = loadTraffic(*reader.value());
+    ASSERT_TRUE(t.ok());
+    EXPECT_EQ(t->fromCache, cached);
     EXPECT_EQ(t->calls.size(), 3u);
   }
   unlink(path.c_str());
