@@ -5,7 +5,7 @@ namespace aa::traffic {
 std::vector<SseEvent> splitSse(std::string_view body) {
   std::vector<SseEvent> out;
   SseEvent cur;
-  bool hasData = false, hasAny = false;
+  bool hasData = false;
   size_t p = 0;
   // A UTF-8 BOM may start the stream.
   if (body.substr(0, 3) == "\xEF\xBB\xBF") p = 3;
@@ -23,7 +23,6 @@ std::vector<SseEvent> splitSse(std::string_view body) {
         cur.data.append(v);
         hasData = true;
       }
-      hasAny = true;
       p = e;
       break;
     }
@@ -38,7 +37,7 @@ std::vector<SseEvent> splitSse(std::string_view body) {
         out.push_back(std::move(cur));
       }
       cur = SseEvent();
-      hasData = hasAny = false;
+      hasData = false;
       continue;
     }
     if (line[0] == ':') continue;
@@ -46,7 +45,6 @@ std::vector<SseEvent> splitSse(std::string_view body) {
     std::string_view field = colon == std::string_view::npos ? line : line.substr(0, colon);
     std::string_view value = colon == std::string_view::npos ? std::string_view() : line.substr(colon + 1);
     if (!value.empty() && value[0] == ' ') value.remove_prefix(1);
-    hasAny = true;
     if (field == "data") {
       if (hasData) cur.data += '\n';
       cur.data.append(value);
@@ -62,7 +60,6 @@ std::vector<SseEvent> splitSse(std::string_view body) {
     cur.complete = false;
     out.push_back(std::move(cur));
   }
-  (void)hasAny;
   return out;
 }
 
