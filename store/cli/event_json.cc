@@ -188,15 +188,15 @@ void appendJsonString(std::string& out, std::string_view s) {
 
 std::string formatSockAddr(uint16_t family, std::string_view addr) {
   char buf[INET6_ADDRSTRLEN] = {};
-  if (family == AF_INET && addr.size() == 4) {
+  if (family == kRecordedAfInet && addr.size() == 4) {
     inet_ntop(AF_INET, addr.data(), buf, sizeof buf);
     return buf;
   }
-  if (family == AF_INET6 && addr.size() == 16) {
+  if (family == kRecordedAfInet6 && addr.size() == 16) {
     inet_ntop(AF_INET6, addr.data(), buf, sizeof buf);
     return buf;
   }
-  if (family == AF_UNIX) {
+  if (family == kRecordedAfUnix) {
     // Abstract sockets start with a NUL; show it as '@' the way ss(8) does.
     if (!addr.empty() && addr[0] == '\0') return "@" + std::string(addr.substr(1));
     return std::string(addr);
@@ -321,11 +321,12 @@ void appendKindFieldsJson(std::string& out, schema::Event::Reader e) {
     case W::NET_CONNECT: {
       auto x = e.getNetConnect();
       auto addr = asView(x.getAddr());
-      if (x.getFamily() == AF_UNIX) {
+      if (x.getFamily() == kRecordedAfUnix) {
         fieldBytes(out, "addr", formatSockAddr(x.getFamily(), addr));
       } else {
         fieldText(out, "addr", formatSockAddr(x.getFamily(), addr));
-        if (x.getFamily() != AF_INET && x.getFamily() != AF_INET6 && !addr.empty()) {
+        if (x.getFamily() != kRecordedAfInet && x.getFamily() != kRecordedAfInet6 &&
+            !addr.empty()) {
           key(out, "addr_b64");
           out += '"' + base64Encode(addr) + '"';
         }

@@ -1,7 +1,5 @@
 #include "store/cli/event_text.h"
 
-#include <sys/socket.h>
-
 #include <cstdio>
 
 #include "store/cli/event_json.h"
@@ -180,11 +178,11 @@ std::string eventDetails(schema::Event::Reader e) {
     case W::NET_CONNECT: {
       auto x = e.getNetConnect();
       auto addr = formatSockAddr(x.getFamily(), asView(x.getAddr()));
-      if (x.getFamily() == AF_INET6)
+      if (x.getFamily() == kRecordedAfInet6)
         out += "[" + addr + "]";
       else
         appendPrintable(out, addr);
-      if (x.getFamily() != AF_UNIX) appendf(out, ":%u", x.getPort());
+      if (x.getFamily() != kRecordedAfUnix) appendf(out, ":%u", x.getPort());
       appendf(out, " fd=%d", x.getFd());
       appendRet(out, x.getRet());
       break;

@@ -1,7 +1,6 @@
 #include "store/cli/synth.h"
 
 #include <fcntl.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include <algorithm>
@@ -10,6 +9,8 @@
 #include <cstring>
 #include <map>
 #include <string_view>
+
+#include "store/cli/event_json.h"
 
 namespace aa {
 namespace {
@@ -462,7 +463,7 @@ struct SynthGenerator::State {
       auto e = begin(p, tid);
       auto n = e.initNetConnect();
       n.setFd(c.fd);
-      n.setFamily(AF_INET);
+      n.setFamily(kRecordedAfInet);
       n.setAddr(capnp::Data::Reader(kHosts[c.host].ip.data(), 4));
       n.setPort(443);
       n.setRet(p.prog == 0 || pg.comm == "node" ? -EINPROGRESS : 0);

@@ -2,8 +2,6 @@
 // ones: non-UTF-8 paths and argv, control characters, binary TLS payloads, 64-bit ids.
 #pragma once
 
-#include <sys/socket.h>
-
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -118,7 +116,7 @@ inline Status writeAllKindsSession(const std::string& path, uint32_t batchEvents
   {
     auto x = next(100, "agent").initNetConnect();
     x.setFd(5);
-    x.setFamily(AF_INET);
+    x.setFamily(2);   // AF_INET as Linux numbers it
     const capnp::byte ip[4] = {1, 2, 3, 4};
     x.setAddr(capnp::Data::Reader(ip, 4));
     x.setPort(443);
