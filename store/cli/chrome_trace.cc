@@ -195,6 +195,31 @@ StatusOr<ChromeTraceStats> writeChromeTrace(const SessionReader& reader, std::FI
   // Files still open at the end of the recording end with it.
   for (auto& [key, span] : openFiles)
     spanEdge('e', uint32_t(key >> 32), uint32_t(key >> 32), span.id, span.path, endNs);
+  // A TLS connection as one async slice from its first to its last captured byte, in
+  // its own category, so a request and its streamed response read as one span.
+  for (const auto& c : reader.tlsConnections()) {
+    std::string name = "tls " + std::to_string(c.conn) + (c.peer.empty() ? "" : " " + c.peer);
+    for (char ph : {'b', 'e'}) {
+      out.next();
+      b += "{\"name\":";
+      appendJsonString(b, name);
+      b += ",\"cat\":\"tls\",\"ph\":\"";
+      b += ph;
+      b += "\",\"id\":\"conn-" + std::to_string(c.conn) + "\",\"pid\":" + std::to_string(c.pid) +
+           ",\"tid\":" + std::to_string(c.pid) + ",\"ts\":";
+      appendTs(b, ph == 'b' ? c.firstNs : std::max(c.firstNs, c.lastNs));
+      if (ph == 'b') {
+        b += ",\"args\":{\"conn\":" + std::to_string(c.conn) + ",\"peer\":";
+        appendJsonString(b, c.peer);
+        b += ",\"lib\":";
+        appendJsonString(b, c.lib);
+        b += ",\"bytes_out\":" + std::to_string(c.bytesOut) +
+             ",\"bytes_in\":" + std::to_string(c.bytesIn) + "}";
+      }
+      b += "}";
+    }
+    ++stats.tlsSlices;
+  }
   b += "\n]}\n";
   out.flush();
   if (out.failed()) return Status::error(std::string("write failed: ") + std::strerror(errno));

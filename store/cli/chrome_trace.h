@@ -5,6 +5,8 @@
 //   - a complete slice ("X") per process for its lifetime, args: exe, argv, exit code;
 //   - a nestable async slice ("b"/"e", category "file") per open file, from the open
 //     to its close, so overlapping opens do not break the thread's slice stacking;
+//   - a nestable async slice (category "tls") per TLS connection, first to last byte,
+//     args: peer, library, bytes each way;
 //   - an instant ("i") per event on its thread, named by its kind, with every
 //     JSON Lines field of the event (event_json.h) as args; lost-event reports are
 //     global instants so gaps show across every track.
@@ -23,6 +25,7 @@ struct ChromeTraceStats {
   uint64_t events = 0;       // instants written
   uint64_t processes = 0;
   uint64_t fileSlices = 0;
+  uint64_t tlsSlices = 0;
 };
 
 // Writes the whole trace to out (a complete JSON document). Errors name the reason;

@@ -38,6 +38,7 @@ TEST(ChromeTrace, AllKindsSession) {
   std::set<std::string> processNames, instantNames;
   const jsonlite::Value* open = nullptr;
   std::map<std::string, int> asyncIds;
+  bool sawConn7 = false;
   for (const auto& e : events.items) {
     ASSERT_TRUE(e.has("ph") && e.has("pid")) << "every trace event has ph and pid";
     const std::string& ph = e["ph"].text;
@@ -48,14 +49,19 @@ TEST(ChromeTrace, AllKindsSession) {
       ASSERT_TRUE(e.has("ts") && e.has("tid") && e["args"].has("seq"));
       if (e["name"].text == "file.open") open = &e;
     }
-    if (ph == "b") ++asyncIds[e["id"].text];
-    if (ph == "e") --asyncIds[e["id"].text];
+    if (ph == "b") ++asyncIds[e["cat"].text + e["id"].text];
+    if (ph == "e") --asyncIds[e["cat"].text + e["id"].text];
+    if (ph == "b" && e["cat"].text == "tls" && e["args"]["conn"].text == "7") {
+      EXPECT_EQ(e["args"]["bytes_out"].text, "18");
+      sawConn7 = true;
+    }
   }
   EXPECT_EQ(phases["i"], testing::kAllKindsCount);
   EXPECT_GE(phases["X"], 1);                  // the process lifetime slice
-  EXPECT_EQ(phases["b"], 1);                  // /etc/hosts opened ...
-  EXPECT_EQ(phases["e"], 1);                  // ... and closed
+  EXPECT_EQ(phases["b"], 3);                  // /etc/hosts opened, 2 TLS connections ...
+  EXPECT_EQ(phases["e"], 3);                  // ... closed / ended
   for (auto& [id, balance] : asyncIds) EXPECT_EQ(balance, 0) << id;
+  EXPECT_TRUE(sawConn7);
   EXPECT_TRUE(processNames.count("agent 100: /usr/bin/python3")) << *processNames.begin();
   EXPECT_EQ(instantNames.size(), size_t(testing::kAllKindsCount));
   ASSERT_NE(open, nullptr);
