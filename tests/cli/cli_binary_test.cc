@@ -211,6 +211,16 @@ TEST_F(CliTest, DamagedFiles) {
   }
 }
 
+TEST_F(CliTest, UnwritableOutputs) {
+  std::string p = allKinds();
+  std::string out = dir_.file("no-such-dir/trace.json");
+  CliRun r = run({"export", "--format", "chrome-trace", p, "-o", out});
+  expectOneLineError(r, 1, out + ": ", "No such file or directory");
+  std::string s = dir_.file("no-such-dir/s.aas");
+  r = run({"synth", "--events", "10", "-o", s});
+  expectOneLineError(r, 1, s + ": ");
+}
+
 TEST_F(CliTest, UsageErrorsExitTwo) {
   std::string p = allKinds();
   const std::vector<std::vector<std::string>> cases = {
