@@ -3,7 +3,8 @@
  * of the traced process tree, as bpf/events.h records in the `events` ring buffer.
  *
  * Scope: `traced_pids` holds the traced tgids (userspace seeds it; fork adds children,
- * exit removes them), or every process but the recorder when trace_all is set.
+ * exit removes them), or every process but the recorder when trace_all is set (the map
+ * is then kept too, seeded with every process, for the TLS probes that scope by it).
  *
  * Hooks come in two variants each, tp_btf (preferred: typed arguments) and raw_tp
  * (older kernels, or tp_btf refused); userspace attaches one per hook. Syscalls are
@@ -1017,6 +1018,11 @@ static __always_inline int on_exec(struct task_struct *task, struct linux_binprm
 
 	if (!traced(tgid))
 		return 0;
+	if (trace_all) {
+		__u32 one = 1;
+
+		bpf_map_update_elem(&traced_pids, &tgid, &one, BPF_ANY);
+	}
 	s = get_scratch();
 	if (!s)
 		return 0;
@@ -1070,7 +1076,8 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 
 	if (ctgid == ptgid || !traced(ptgid))
 		return 0;  /* a thread, or untraced */
-	if (!trace_all) {
+	/* with trace_all too: the TLS probes scope by traced_pids alone */
+	{
 		__u32 one = 1;
 
 		if (bpf_map_update_elem(&traced_pids, &ctgid, &one, BPF_ANY) != 0)
@@ -1106,8 +1113,7 @@ static __always_inline int on_exit(struct task_struct *task)
 		r->pad = 0;
 		bpf_ringbuf_submit(r, wake_flags());
 	}
-	if (!trace_all)
-		bpf_map_delete_elem(&traced_pids, &tgid);
+	bpf_map_delete_elem(&traced_pids, &tgid);
 	return 0;
 }
 

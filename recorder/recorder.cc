@@ -1,5 +1,6 @@
 #include "recorder/recorder.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -16,6 +17,7 @@
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -198,6 +200,20 @@ void printSummary(const std::string& path, uint64_t elapsedNs, const LossTracker
           r.processes().size(), r.files().size(), conns.size(), humanBytes(tlsOut).c_str(),
           humanBytes(tlsIn).c_str(), loss.total());
   fprintf(stderr, "  open it: aa-view %s   (or: aa-session info %s)\n", path.c_str(), path.c_str());
+}
+
+// Every process now running (tgids, from /proc).
+std::vector<uint32_t> runningProcesses() {
+  std::vector<uint32_t> pids;
+  DIR* d = opendir("/proc");
+  if (!d) return pids;
+  while (dirent* e = readdir(d)) {
+    char* end = nullptr;
+    unsigned long pid = strtoul(e->d_name, &end, 10);
+    if (end != e->d_name && *end == '\0' && pid > 0) pids.push_back(uint32_t(pid));
+  }
+  closedir(d);
+  return pids;
 }
 
 SessionHeaderInfo makeHeader(const RecorderOptions& options, const CoreProbes& core) {
@@ -398,6 +414,15 @@ int runRecorder(const RecorderOptions& options) {
     if (Status s = child->release(); !s.ok()) {
       fail(s.message());
       return 1;
+    }
+  } else if (options.all) {
+    // The core probes need no seeding with --all; the TLS probes scope by traced_pids.
+    for (uint32_t pid : runningProcesses()) {
+      if (pid == uint32_t(getpid())) continue;
+      if (Status s = core.trace(pid); !s.ok()) break;  // full: counted by the kernel from here
+#ifdef AA_WITH_TLS
+      if (tls) tls->onExec(pid);
+#endif
     }
   } else if (options.pid) {
     rootPid = options.pid;
