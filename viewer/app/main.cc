@@ -130,6 +130,11 @@ int main(int argc, char** argv) {
   if (parser.isSet(showOpt) && !window.showDock(parser.value(showOpt)))
     return fail(QStringLiteral("--show %1: expected events, charts, processes or details").arg(parser.value(showOpt)));
   QApplication::processEvents();
+  // A paint may have handed the events in view to the prefetcher: let it finish so the
+  // picture shows them rather than the provisional overview.
+  window.timeline()->viewport()->grab();
+  window.document()->waitForPrefetch(60000);
+  QApplication::processEvents();
   const QImage image = window.grab().toImage();
   if (image.isNull() || !image.save(out, "PNG"))
     return fail(out + QStringLiteral(": cannot write PNG"));

@@ -61,6 +61,7 @@ void TimelineView::setDocument(SessionDocument* doc) {
   m_cursor.reset();
   if (doc) {
     connect(doc, &SessionDocument::summaryReady, viewport(), qOverload<>(&QWidget::update));
+    connect(doc, &SessionDocument::marksReady, viewport(), qOverload<>(&QWidget::update));
     m_axis.setTotal(doc->durationNs());
   }
   m_axis.setWidth(viewport()->width() - kLabelWidth);
@@ -205,7 +206,30 @@ void TimelineView::fillGrid(int firstLane, int lastLane) {
   const auto& frames = m_doc->frames();
   const double inView = estimateEvents(frames, from, to);
   auto summary = m_doc->summary();
-  if (inView <= kEventThreshold || (!summary && inView <= 4 * kEventThreshold)) {
+  bool events = inView <= kEventThreshold || (!summary && inView <= 4 * kEventThreshold);
+  if (events && summary) {
+    // Decode on this thread only what fits in a frame's time budget; otherwise show the
+    // summary now and the events when the prefetcher has them (marksReady repaints).
+    const std::vector<size_t> inRange = m_doc->framesIn(from, to);
+    std::vector<size_t> missing;
+    uint64_t missingEvents = 0;
+    for (size_t f : inRange)
+      if (!m_doc->cachedMarks(f)) {
+        missing.push_back(f);
+        missingEvents += frames[f].count;
+      }
+    if (missingEvents > kSyncDecodeEvents) {
+      // Neighbours too, so that the next pan or zoom-out finds them decoded.
+      const double span = to - from;
+      std::vector<size_t> around = m_doc->framesIn(from - span, to + span);
+      std::vector<size_t> request = missing;
+      for (size_t f : around)
+        if (!std::binary_search(inRange.begin(), inRange.end(), f)) request.push_back(f);
+      m_doc->requestMarks(std::move(request));
+      events = false;
+    }
+  }
+  if (events) {
     m_lastDetail = Detail::Events;
     for (size_t f : m_doc->framesIn(from, to)) {
       auto marks = m_doc->marks(f);

@@ -26,6 +26,9 @@ class TimelineView : public QAbstractScrollArea {
   static constexpr int kLaneHeight = kBandCount * kBandHeight + 2 * kLanePadding;
   // Above this many events in view, draw from the summary instead of decoding.
   static constexpr double kEventThreshold = 200'000;
+  // Events the GUI thread may decode in one paint (two default frames, a few ms); more
+  // go to the prefetcher.
+  static constexpr uint64_t kSyncDecodeEvents = 8'192;
 
   enum class Detail { None, Events, Summary, Frames };
 

@@ -45,7 +45,63 @@ SessionDocument::SessionDocument(std::unique_ptr<SessionReader> reader, QString 
 
 SessionDocument::~SessionDocument() {
   m_stop = true;
+  {
+    std::lock_guard<std::mutex> lock(m_prefetchMutex);
+    m_prefetchQueue.clear();
+  }
+  m_prefetchWake.notify_all();
+  if (m_prefetcher.joinable()) m_prefetcher.join();
   if (m_worker.joinable()) m_worker.join();
+}
+
+void SessionDocument::requestMarks(std::vector<size_t> frames) {
+  {
+    std::lock_guard<std::mutex> lock(m_prefetchMutex);
+    // The newest view wins: frames of a view already left are not worth decoding.
+    m_prefetchQueue = std::move(frames);
+    if (!m_prefetcher.joinable()) m_prefetcher = std::thread([this] { prefetchLoop(); });
+  }
+  m_prefetchWake.notify_all();
+}
+
+bool SessionDocument::prefetchIdle() const {
+  std::lock_guard<std::mutex> lock(m_prefetchMutex);
+  return m_prefetchQueue.empty() && !m_prefetchBusy;
+}
+
+bool SessionDocument::waitForPrefetch(int timeoutMs) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+  while (!prefetchIdle()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
+void SessionDocument::prefetchLoop() {
+  bool decodedAny = false;
+  while (true) {
+    size_t frame;
+    {
+      std::unique_lock<std::mutex> lock(m_prefetchMutex);
+      m_prefetchBusy = false;
+      if (m_prefetchQueue.empty() && decodedAny) {
+        decodedAny = false;
+        lock.unlock();
+        QMetaObject::invokeMethod(this, &SessionDocument::marksReady, Qt::QueuedConnection);
+        lock.lock();
+      }
+      m_prefetchWake.wait(lock, [this] { return m_stop || !m_prefetchQueue.empty(); });
+      if (m_stop) return;
+      frame = m_prefetchQueue.front();
+      m_prefetchQueue.erase(m_prefetchQueue.begin());
+      m_prefetchBusy = true;
+    }
+    if (!cacheLookup(frame)) {
+      marks(frame);
+      decodedAny = true;
+    }
+  }
 }
 
 int64_t SessionDocument::wallOf(double relNs) const {
@@ -197,15 +253,22 @@ bool SessionDocument::withFrame(
   return true;
 }
 
-std::shared_ptr<const std::vector<Mark>> SessionDocument::marks(size_t frame) const {
-  {
-    std::lock_guard<std::mutex> lock(m_cacheMutex);
-    for (auto it = m_cache.begin(); it != m_cache.end(); ++it) {
-      if (it->frame != frame) continue;
-      m_cache.splice(m_cache.begin(), m_cache, it);
-      return it->marks;
-    }
+std::shared_ptr<const std::vector<Mark>> SessionDocument::cacheLookup(size_t frame) const {
+  std::lock_guard<std::mutex> lock(m_cacheMutex);
+  for (auto it = m_cache.begin(); it != m_cache.end(); ++it) {
+    if (it->frame != frame) continue;
+    m_cache.splice(m_cache.begin(), m_cache, it);
+    return it->marks;
   }
+  return nullptr;
+}
+
+std::shared_ptr<const std::vector<Mark>> SessionDocument::cachedMarks(size_t frame) const {
+  return cacheLookup(frame);
+}
+
+std::shared_ptr<const std::vector<Mark>> SessionDocument::marks(size_t frame) const {
+  if (auto hit = cacheLookup(frame)) return hit;
   auto marks = std::make_shared<std::vector<Mark>>();
   const bool ok = withFrame(frame, [&](capnp::List<schema::Event>::Reader events) {
     marks->reserve(events.size());
@@ -218,6 +281,8 @@ std::shared_ptr<const std::vector<Mark>> SessionDocument::marks(size_t frame) co
   });
   if (!ok) return nullptr;
   std::lock_guard<std::mutex> lock(m_cacheMutex);
+  for (const CacheEntry& e : m_cache)   // decoded meanwhile by the other thread
+    if (e.frame == frame) return e.marks;
   m_cache.push_front({frame, marks});
   m_cachedMarks += marks->size();
   while (m_cachedMarks > kMaxCachedMarks && m_cache.size() > 1) {

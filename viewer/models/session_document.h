@@ -8,6 +8,7 @@
 #include <QObject>
 #include <QString>
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <list>
 #include <memory>
@@ -67,6 +68,13 @@ class SessionDocument : public QObject {
 
   // The frame's events as Marks (cached, bounded); null when the frame cannot be decoded.
   std::shared_ptr<const std::vector<Mark>> marks(size_t frame) const;
+  // The frame's marks only if already decoded; never decodes.
+  std::shared_ptr<const std::vector<Mark>> cachedMarks(size_t frame) const;
+  // Decodes these frames' marks on a background thread (replacing any earlier request
+  // not yet done), then emits marksReady(). Keeps the GUI thread from decoding.
+  void requestMarks(std::vector<size_t> frames);
+  bool prefetchIdle() const;
+  bool waitForPrefetch(int timeoutMs);
   // Calls fn with event `seq`; false when it is not readable.
   bool withEvent(uint64_t seq, const std::function<void(schema::Event::Reader)>& fn) const;
   // Calls fn(reader of frame i's events); false when the frame cannot be decoded.
@@ -88,12 +96,15 @@ class SessionDocument : public QObject {
 
  signals:
   void summaryReady();
+  void marksReady();
 
  private:
   explicit SessionDocument(std::unique_ptr<SessionReader> reader, QString path);
   void buildProcesses();
   void buildFrames();
   void scan(uint32_t bins);
+  void prefetchLoop();
+  std::shared_ptr<const std::vector<Mark>> cacheLookup(size_t frame) const;
 
   QString m_path;
   std::unique_ptr<SessionReader> m_reader;
@@ -120,6 +131,12 @@ class SessionDocument : public QObject {
   std::atomic<bool> m_stop{false};
   std::atomic<bool> m_scanDone{false};
   std::atomic<uint64_t> m_unreadableFrames{0};
+
+  std::thread m_prefetcher;
+  mutable std::mutex m_prefetchMutex;
+  std::condition_variable m_prefetchWake;
+  std::vector<size_t> m_prefetchQueue;
+  bool m_prefetchBusy = false;
 };
 
 // Which processes get a lane, given collapsed subtrees: lanes follow the process tree
