@@ -109,6 +109,17 @@ struct {
 	__type(value, struct tls_scratch);
 } tls_scratch SEC(".maps");
 
+/* Wake the recorder only when this much data waits (set by the recorder to an eighth of
+ * the ring, as the core does): a wakeup per record would put the recorder on a CPU for
+ * every SSL call, and its timer drains the rest every few ms anyway. */
+const volatile __u64 wakeup_bytes = 1;
+
+static __always_inline __u64 wake_flags(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
+		       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void count_lost(__u32 slot)
 {
 	__u64 *n = bpf_map_lookup_elem(&tls_lost, &slot);
@@ -161,7 +172,7 @@ static __always_inline int ssl_free(void *ssl)
 	rec->hdr.size = sizeof(*rec);
 	bpf_get_current_comm(rec->hdr.comm, sizeof(rec->hdr.comm));
 	rec->ssl = (__u64)ssl;
-	bpf_ringbuf_submit(rec, 0);
+	bpf_ringbuf_submit(rec, wake_flags());
 	return 0;
 }
 
@@ -251,7 +262,7 @@ static long emit_chunk(__u32 i, void *arg)
 	rec->cookie = e->cookie;
 	rec->fd = e->fd;
 	rec->data_len = len;
-	if (bpf_ringbuf_output(&events, rec, sizeof(*rec) + len, 0))
+	if (bpf_ringbuf_output(&events, rec, sizeof(*rec) + len, wake_flags()))
 		count_lost(e->slot);
 	return e->n == 0 ? 1 : 0;
 }

@@ -303,6 +303,10 @@ Status TlsCapture::Impl::load(int tracedPidsMapFd, int ringBufMapFd) {
     if (err) return Status::error("TLS probes: reuse map traced_pids: " + errnoText(err));
     err = bpf_map__reuse_fd(skel->maps.events, ringBufMapFd);
     if (err) return Status::error("TLS probes: reuse map events: " + errnoText(err));
+    bpf_map_info ring{};
+    uint32_t ringInfoLen = sizeof(ring);
+    if (bpf_obj_get_info_by_fd(ringBufMapFd, &ring, &ringInfoLen) == 0 && ring.max_entries >= 8)
+      skel->rodata->wakeup_bytes = ring.max_entries / 8;
     for (bpf_program* p : {skel->progs.tls_entry_multi, skel->progs.tls_return_multi}) {
       if (tryMulti) {
         bpf_program__set_expected_attach_type(p, kAttachUprobeMulti);
