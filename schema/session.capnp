@@ -42,4 +42,6 @@ struct SessionFooter {
   lost @4 :List(LostCount);     # total lost records per probe
   exitCode @5 :Int32;           # the recorded command's exit status, -1 when none
   batchCount @6 :UInt64;
+  probes @7 :List(ProbeStatus);  # the probe report at the stop: the header's, plus hooks
+                                 # attached during the recording (e.g. a libssl loaded later)
 }

@@ -15,6 +15,22 @@ capnp::Data::Reader data(const std::string& s) {
 std::string str(capnp::Data::Reader d) { return {reinterpret_cast<const char*>(d.begin()), d.size()}; }
 std::string str(capnp::Text::Reader t) { return {t.begin(), t.size()}; }
 
+void encodeProbes(const std::vector<ProbeStatusInfo>& from,
+                  capnp::List<schema::ProbeStatus>::Builder to) {
+  for (size_t i = 0; i < from.size(); ++i) {
+    to[i].setName(from[i].name);
+    to[i].setMode(from[i].mode);
+    to[i].setOk(from[i].ok);
+    to[i].setError(from[i].error);
+  }
+}
+
+std::vector<ProbeStatusInfo> decodeProbes(capnp::List<schema::ProbeStatus>::Reader from) {
+  std::vector<ProbeStatusInfo> out;
+  for (auto p : from) out.push_back({str(p.getName()), str(p.getMode()), p.getOk(), str(p.getError())});
+  return out;
+}
+
 }  // namespace
 
 kj::Array<capnp::word> encodeHeader(const SessionHeaderInfo& h) {
@@ -30,13 +46,7 @@ kj::Array<capnp::word> encodeHeader(const SessionHeaderInfo& h) {
   b.setStartMonoNs(h.startMonoNs);
   b.setClockOffsetNs(h.clockOffsetNs);
   b.setRecorderVersion(h.recorderVersion);
-  auto probes = b.initProbes(h.probes.size());
-  for (size_t i = 0; i < h.probes.size(); ++i) {
-    probes[i].setName(h.probes[i].name);
-    probes[i].setMode(h.probes[i].mode);
-    probes[i].setOk(h.probes[i].ok);
-    probes[i].setError(h.probes[i].error);
-  }
+  encodeProbes(h.probes, b.initProbes(h.probes.size()));
   b.setRedaction(h.redaction);
   b.setTarget(h.target);
   auto opts = b.initOptions(h.options.size());
@@ -53,6 +63,7 @@ kj::Array<capnp::word> encodeFooter(const SessionFooterInfo& f) {
   b.setEndWallNs(f.endWallNs);
   b.setCleanStop(f.cleanStop);
   b.setExitCode(f.exitCode);
+  encodeProbes(f.probes, b.initProbes(f.probes.size()));
   auto lost = b.initLost(f.lost.size());
   for (size_t i = 0; i < f.lost.size(); ++i) {
     lost[i].setProbe(f.lost[i].probe);
@@ -75,8 +86,7 @@ StatusOr<SessionHeaderInfo> decodeHeader(kj::ArrayPtr<const capnp::word> words) 
     h.startMonoNs = r.getStartMonoNs();
     h.clockOffsetNs = r.getClockOffsetNs();
     h.recorderVersion = str(r.getRecorderVersion());
-    for (auto p : r.getProbes())
-      h.probes.push_back({str(p.getName()), str(p.getMode()), p.getOk(), str(p.getError())});
+    h.probes = decodeProbes(r.getProbes());
     h.redaction = r.getRedaction();
     h.target = str(r.getTarget());
     for (auto o : r.getOptions()) h.options.push_back(str(o));
@@ -98,6 +108,7 @@ StatusOr<SessionFooterInfo> decodeFooter(kj::ArrayPtr<const capnp::word> words) 
     f.cleanStop = r.getCleanStop();
     f.exitCode = r.getExitCode();
     for (auto l : r.getLost()) f.lost.push_back({str(l.getProbe()), l.getCount()});
+    f.probes = decodeProbes(r.getProbes());
   })) {
     return Status::error("undecodable session footer: " + std::string(e->getDescription().cStr()));
   }

@@ -45,6 +45,7 @@ struct SessionFooterInfo {
   bool cleanStop = true;
   std::vector<LostCountInfo> lost;
   int32_t exitCode = -1;
+  std::vector<ProbeStatusInfo> probes;   // every hook at the stop, late attachments included
 };
 
 }  // namespace aa

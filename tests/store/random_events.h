@@ -104,6 +104,7 @@ inline std::vector<std::string> writeRandomSession(const std::string& path, size
   if (close) {
     SessionFooterInfo f;
     f.lost = {{"sys_exit", 3}};
+    f.probes = {{"SSL_write@/usr/bin/node", "uprobe", true, ""}};
     f.exitCode = 0;
     Status s = w.value()->close(f);
     if (!s.ok()) throw std::runtime_error(s.message());

@@ -39,6 +39,8 @@ TEST_P(RoundTrip, EventsComeBackEqualAndInOrder) {
     EXPECT_EQ(r.value()->footer()->eventCount, 5000u);
     EXPECT_TRUE(r.value()->footer()->cleanStop);
     EXPECT_EQ(r.value()->footer()->lost.at(0).count, 3u);
+    ASSERT_EQ(r.value()->footer()->probes.size(), 1u);
+    EXPECT_EQ(r.value()->footer()->probes[0].name, "SSL_write@/usr/bin/node");
     EXPECT_EQ(r.value()->eventCount(), 5000u);
     EXPECT_EQ(r.value()->header().command.at(1), std::string("arg\xff\0x", 6));
     EXPECT_EQ(r.value()->header().target, "test");
