@@ -112,6 +112,8 @@ int runInfoCommand(int argc, char** argv) {
     line("stop:", "not clean (no footer: the recorder did not finish the file)");
   }
   line("damage:", reader->damage().ok() ? "none" : reader->damage().message());
+  line("index:", path + "-index" + (reader->indexRebuilt() ? " (rebuilt from the log now)"
+                                                            : " (up to date)"));
   size_t failed = 0;
   for (const auto& p : h.probes) failed += !p.ok;
   if (!h.probes.empty())

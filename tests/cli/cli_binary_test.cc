@@ -135,8 +135,11 @@ TEST_F(CliTest, InfoOnGoodSession) {
   for (const char* want : {"duration:", "command:     python3 agent.py", "events:      19",
                            "file.open      1", "lost events: 42 (sys_exit 42)",
                            "stop:        clean (exit code 0)", "damage:      none",
-                           "tls:         2 connections"})
+                           "tls:         2 connections", "(up to date)"})
     EXPECT_NE(r.out.find(want), std::string::npos) << want << "\n" << r.out;
+  std::filesystem::remove(p + "-index");
+  r = run({"info", p});
+  EXPECT_NE(r.out.find("(rebuilt from the log now)"), std::string::npos) << r.out;
 }
 
 TEST_F(CliTest, VerifyReindexExportOnGoodSession) {
