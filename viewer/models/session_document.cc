@@ -38,8 +38,7 @@ StatusOr<std::unique_ptr<SessionDocument>> SessionDocument::open(
 SessionDocument::SessionDocument(std::unique_ptr<SessionReader> reader, QString path)
     : m_path(std::move(path)), m_reader(std::move(reader)) {
   m_duration = m_reader->durationNs();
-  buildProcesses();
-  buildFrames();
+  buildProcesses();   // and the frame table, in the same pass over frames' pids
   for (const FrameSpan& f : m_frames) m_duration = std::max(m_duration, f.toNs);
 }
 
@@ -121,17 +120,30 @@ void SessionDocument::buildProcesses() {
     m_processes.back().row = std::move(r);
   }
   // Pids with events but no process row (the index lost them, or the recorder attached
-  // to a running tree): they still get a lane.
-  for (const FrameInfo& f : m_reader->frames()) {
+  // to a running tree) still get a lane; one pass over the frame table finds them and
+  // turns every frame's pids into process indices.
+  const auto& frames = m_reader->frames();
+  m_frames.reserve(frames.size());
+  for (const FrameInfo& f : frames) {
+    FrameSpan s;
+    s.fromNs = m_reader->relNs(f.tMin);
+    s.toNs = std::max(s.fromNs, m_reader->relNs(f.tMax));
+    s.firstSeq = f.firstSeq;
+    s.count = f.count;
+    s.kinds = f.kinds;
+    s.kindCounts = f.kindCounts;
+    s.processes.reserve(f.pids.size());
     for (uint32_t pid : f.pids) {
-      // pid 0 carries lost-event reports, which are drawn as gaps, not as a process.
-      if (pid == 0 || m_pidIndex.count(pid)) continue;
-      ProcessInfo p;
-      p.row.pid = pid;
-      p.inIndex = false;
-      m_pidIndex[pid] = int(m_processes.size());
-      m_processes.push_back(std::move(p));
+      if (pid == 0) continue;   // lost-event reports: drawn as gaps, not as a process
+      auto [it, fresh] = m_pidIndex.try_emplace(pid, int(m_processes.size()));
+      if (fresh) {
+        m_processes.emplace_back();
+        m_processes.back().row.pid = pid;
+        m_processes.back().inIndex = false;
+      }
+      s.processes.push_back(uint32_t(it->second));
     }
+    m_frames.push_back(std::move(s));
   }
   for (size_t i = 0; i < m_processes.size(); ++i) {
     ProcessInfo& p = m_processes[i];
@@ -181,23 +193,6 @@ void SessionDocument::buildProcesses() {
       m_processes[ch[r]].depth = m_processes[p].depth + 1;
       stack.push_back(ch[r]);
     }
-  }
-}
-
-void SessionDocument::buildFrames() {
-  const auto& frames = m_reader->frames();
-  m_frames.reserve(frames.size());
-  for (const FrameInfo& f : frames) {
-    FrameSpan s;
-    s.fromNs = m_reader->relNs(f.tMin);
-    s.toNs = std::max(s.fromNs, m_reader->relNs(f.tMax));
-    s.firstSeq = f.firstSeq;
-    s.count = f.count;
-    s.kinds = f.kinds;
-    s.kindCounts = f.kindCounts;
-    for (uint32_t pid : f.pids)
-      if (const int p = processIndex(pid); p >= 0) s.processes.push_back(uint32_t(p));
-    m_frames.push_back(std::move(s));
   }
 }
 

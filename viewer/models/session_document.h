@@ -101,7 +101,6 @@ class SessionDocument : public QObject {
  private:
   explicit SessionDocument(std::unique_ptr<SessionReader> reader, QString path);
   void buildProcesses();
-  void buildFrames();
   void scan(uint32_t bins);
   void prefetchLoop();
   std::shared_ptr<const std::vector<Mark>> cacheLookup(size_t frame) const;
