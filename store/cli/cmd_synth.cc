@@ -28,7 +28,6 @@ std::optional<uint64_t> parseCount(const std::string& s) {
 }  // namespace
 
 int runSynthCommand(int argc, char** argv) {
-  int rc = 0;
   auto parsed = parseArgs(argc, argv, 1,
                           {{"--events", true}, {"--seed", true}, {"--output", true},
                            {"-o", true, "--output"}, {"--no-tls-payloads", false}});
@@ -51,7 +50,6 @@ int runSynthCommand(int argc, char** argv) {
   opts.tlsPayloads = !parsed->has("--no-tls-payloads");
   auto out = parsed->last("--output");
   if (!out) return cli::usageError(argv[0], "missing -o FILE");
-  (void)rc;
 
   auto t0 = std::chrono::steady_clock::now();
   auto r = writeSynthSession(*out, opts);
