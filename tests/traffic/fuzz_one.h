@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "store/traffic/conversation.h"
 #include "store/traffic/json.h"
 #include "store/traffic/llm.h"
 #include "store/traffic/sse.h"
@@ -64,12 +65,19 @@ inline void fuzzOne(const uint8_t* data, size_t size) {
   for (size_t i = 0; i < t.calls.size(); ++i) {
     (void)callJson(t.calls[i], i);
     (void)callLine(t.calls[i], i);
+    (void)conversationOf(t.calls[i]);
   }
+  (void)chromeTraceEvents(t.exchanges, t.calls, true);
   // Raw input through the cache decoders: damage must be rejected, never crash.
   HttpExchange x;
   (void)decodeExchange(in, x);
   LlmCall c;
   (void)decodeCall(in, c);
+  // The input as a request's messages: every provider shape through the conversation.
+  c = LlmCall();
+  c.requestMessages = std::string(in);
+  c.system = std::string(in);
+  (void)conversationOf(c);
 }
 
 }  // namespace aa::traffic::testing
