@@ -404,6 +404,7 @@ void MainWindow::setDocument(std::unique_ptr<SessionDocument> doc) {
   m_clock = ReplayClock();
   m_replayActive = false;
   m_subtree = -1;
+  m_tops.reset();
   m_details->clear();
   // Views first, so nothing paints from the old document while it is destroyed.
   m_timeline->setDocument(nullptr);
@@ -496,8 +497,16 @@ void MainWindow::updateCharts() {
   auto summary = m_doc->summary();
   if (!summary) return;
   const TimeAxis& axis = m_timeline->axis();
-  m_charts->setData(computeChartData(*m_doc, *summary, std::max(0.0, axis.from()),
-                                     std::min(axis.to(), double(m_doc->durationNs())), 120));
+  ChartData d = computeChartData(*m_doc, *summary, std::max(0.0, axis.from()),
+                                 std::min(axis.to(), double(m_doc->durationNs())), 120,
+                                 m_tops ? 0 : 10);
+  if (m_tops) {
+    d.topFiles = m_tops->first;
+    d.topExecutables = m_tops->second;
+  } else {
+    m_tops.emplace(d.topFiles, d.topExecutables);
+  }
+  m_charts->setData(d);
 }
 
 bool MainWindow::showDock(const QString& name) {

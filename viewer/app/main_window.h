@@ -107,6 +107,9 @@ class MainWindow : public QMainWindow {
   int m_subtree = -1;
   bool m_syncing = false;
   QString m_warning;
+  // Session-wide top lists for the charts, computed once per document.
+  std::optional<std::pair<std::vector<std::pair<QString, uint64_t>>,
+                          std::vector<std::pair<QString, uint64_t>>>> m_tops;
 };
 
 }  // namespace aa::view

@@ -53,8 +53,10 @@ ChartData computeChartData(const SessionDocument& doc, const Summary& summary, d
     d.tlsOutPerSecond.push_back(tls[b].first * perSecond);
     d.tlsInPerSecond.push_back(tls[b].second * perSecond);
   }
-  d.topFiles = topFiles(doc.files(), top);
-  d.topExecutables = topExecutables(doc.processes(), top);
+  if (top > 0) {
+    d.topFiles = topFiles(doc.files(), top);
+    d.topExecutables = topExecutables(doc.processes(), top);
+  }
   return d;
 }
 

@@ -22,6 +22,8 @@ struct ChartData {
   std::vector<std::pair<QString, uint64_t>> topExecutables;         // exe, processes
 };
 
+// top = 0 leaves the top lists empty (they cover the whole session and query the index:
+// callers that redraw on every range change compute them once).
 ChartData computeChartData(const SessionDocument& doc, const Summary& summary, double fromNs,
                            double toNs, int buckets = 120, int top = 10);
 std::vector<std::pair<QString, uint64_t>> topFiles(const std::vector<FileRow>& files, int n);
