@@ -109,6 +109,7 @@ class SessionReader::Impl {
   uint8_t* map_ = nullptr;
   uint64_t size_ = 0;
   uint64_t dataStart_ = 0;
+  int logMode_ = 0600;
   SessionHeaderInfo header_;
   std::optional<SessionFooterInfo> footer_;
   Status damage_;
@@ -312,7 +313,8 @@ Status SessionReader::Impl::rebuildInto(const std::string& dbPath, const ReaderO
   meta.damage = damage_.ok() ? "" : damage_.message();
 
   auto persistTo = [&](const std::string& p) -> Status {
-    auto db = sql::Db::open(p, false);
+    // The index is as private as the log it describes.
+    auto db = sql::Db::open(p, false, logMode_);
     if (!db.ok()) return db.status();
     db_ = std::move(db.value());
     AA_RETURN_IF_ERROR(db_.exec("PRAGMA journal_mode=DELETE; PRAGMA synchronous=OFF;"));
@@ -359,6 +361,7 @@ Status SessionReader::Impl::open(const std::string& path, const ReaderOptions& o
   if (fstat(fd_, &st) != 0) return Status::error(path + ": cannot stat: " + errnoText(errno));
   if (!S_ISREG(st.st_mode)) return Status::error(path + ": not a regular file");
   size_ = st.st_size;
+  logMode_ = st.st_mode & 0777;
   if (size_ > 0) {
     void* m = mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd_, 0);
     if (m == MAP_FAILED) return Status::error(path + ": cannot map: " + errnoText(errno));

@@ -205,7 +205,7 @@ Status SessionWriter::Impl::open(const std::string& path, SessionHeaderInfo head
   if (opt_.writeIndex) {
     std::string indexPath = path + "-index";
     for (const char* suffix : {"", "-wal", "-shm"}) ::unlink((indexPath + suffix).c_str());
-    auto db = sql::Db::open(indexPath, false);
+    auto db = sql::Db::open(indexPath, false, opt_.fileMode);
     if (!db.ok()) {
       abandonIndex(db.status());
     } else {

@@ -1,9 +1,22 @@
 #include "store/sqlite.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 namespace aa::sql {
 
-StatusOr<Db> Db::open(const std::string& path, bool readOnly) {
+StatusOr<Db> Db::open(const std::string& path, bool readOnly, int createMode) {
   Db db;
+  if (!readOnly && path != ":memory:") {
+    // SQLite would create the file 0644: an index holds argv and paths, which can
+    // be as secret as the session itself.
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, createMode);
+    if (fd >= 0) {
+      fchmod(fd, createMode);
+      ::close(fd);
+    }
+  }
   int flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   int rc = sqlite3_open_v2(path.c_str(), &db.db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {

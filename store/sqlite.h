@@ -20,8 +20,9 @@ class Db {
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
 
-  // path ":memory:" for a private in-memory database.
-  static StatusOr<Db> open(const std::string& path, bool readOnly);
+  // path ":memory:" for a private in-memory database. A file created here gets
+  // `createMode` (SQLite gives its -wal and -shm files the same mode).
+  static StatusOr<Db> open(const std::string& path, bool readOnly, int createMode = 0600);
   Status exec(const char* sql);
   std::string error() const { return db_ ? sqlite3_errmsg(db_) : "no database"; }
   sqlite3* get() const { return db_; }

@@ -56,6 +56,12 @@ TEST_P(RoundTrip, EventsComeBackEqualAndInOrder) {
   struct stat st{};
   ASSERT_EQ(stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u) << "sessions can hold secrets";
+  ASSERT_EQ(stat((path + "-index").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "so can their indexes";
+  unlink((path + "-index").c_str());
+  ASSERT_TRUE(SessionReader::open(path).ok());
+  ASSERT_EQ(stat((path + "-index").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "a rebuilt index too";
   unlink(path.c_str());
   unlink((path + "-index").c_str());
 }
