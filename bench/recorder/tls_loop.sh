@@ -19,8 +19,9 @@
 # writes its recording to a file, as aa-record does, so events, bytes per event and
 # loss can be compared: events are aa-record's count, and output lines for the others
 # (one per syscall or probe hit). Tracer CPU is /usr/bin/time of the tracer (which
-# includes the client) minus the client's CPU in its loop, so it includes probe
-# loading (and bpftrace's compiling).
+# includes the client it waited for) minus the client's CPU in its loop, so it includes
+# probe loading (and bpftrace's compiling); perf trace does not reap its workload, so
+# for perf it is time's figure as is.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -140,7 +141,9 @@ run_one() {
     return 1
   }
   if [ "$tr" != untraced ]; then
-    tcpu=$(calc "$(awk '/^time/ {print $2 + $3}' "$tmp/time") - $(field cpu_s "$rep")")
+    tcpu=$(awk '/^time/ {print $2 + $3}' "$tmp/time")
+    # perf trace leaves its workload unreaped, so time's figure is perf's alone
+    [ "$tr" = perf ] || tcpu=$(calc "$tcpu - $(field cpu_s "$rep")")
     bytes=$(stat -c %s "$out")
     case $tr in
       aa-record*)
