@@ -30,6 +30,9 @@ std::string_view walked(const uint8_t* p, size_t len) {
   return std::string_view(reinterpret_cast<const char*>(p), len);
 }
 
+// Linux's AF_UNIX; the record carries the kernel's number, not the host's.
+constexpr uint16_t kAfUnix = 1;
+
 template <typename T>
 bool fits(size_t size) {
   return size >= sizeof(T);
@@ -292,10 +295,17 @@ void Decoder::decodeConnect(const uint8_t* p, size_t size) {
   if (!fits<aa_rec_connect>(size)) return void(++stats_.malformed);
   std::memcpy(&r, p, sizeof(r));
   if (sizeof(r) + size_t(r.addr_len) > size) return void(++stats_.malformed);
+  size_t addrLen = r.addr_len;
+  // The kernel copies sockaddr_un up to the caller's addrlen, which may cover stack
+  // bytes after the path's NUL. A path name ends at its NUL; an abstract name
+  // (sun_path[0] == 0) is exactly addrlen bytes, NULs included, and keeps its
+  // leading NUL so it stays distinguishable from a path.
+  if (r.family == kAfUnix && addrLen > 0 && p[sizeof(r)] != 0)
+    addrLen = strnlen(reinterpret_cast<const char*>(p + sizeof(r)), addrLen);
   auto f = begin(p).initNetConnect();
   f.setFd(r.fd);
   f.setFamily(r.family);
-  f.setAddr(capnp::Data::Reader(p + sizeof(r), r.addr_len));
+  f.setAddr(capnp::Data::Reader(p + sizeof(r), addrLen));
   f.setPort(r.port);
   f.setRet(r.ret);
   ++stats_.records;

@@ -157,6 +157,33 @@ TEST_F(DecoderTest, RenameAndSymlink) {
   EXPECT_EQ(evs[1].path2, "../x") << "a link target is kept as passed";
 }
 
+TEST_F(DecoderTest, UnixConnectKeepsPathToNulAndAbstractNameWhole) {
+  aa_rec_connect c{};
+  c.family = 1;  // AF_UNIX as Linux numbers it
+  // A path name, then the stack bytes the kernel copied up to the caller's addrlen.
+  std::string path = "/run/x.sock\0\xaa\xbbjunk"s;
+  c.addr_len = uint16_t(path.size());
+  feed(rec(c, AA_REC_CONNECT, 1, path));
+  // An abstract name: leading NUL kept, exactly addrlen bytes, inner NULs included.
+  std::string abstract = "\0name\0x"s;
+  c.addr_len = uint16_t(abstract.size());
+  feed(rec(c, AA_REC_CONNECT, 1, abstract));
+  // An IPv4 address may contain NUL bytes: left alone.
+  aa_rec_connect in{};
+  in.family = 2;
+  in.port = 80;
+  std::string ip = "\x7f\0\0\x01"s;
+  in.addr_len = 4;
+  feed(rec(in, AA_REC_CONNECT, 1, ip));
+  auto evs = finish();
+  ASSERT_EQ(evs.size(), 3u);
+  EXPECT_EQ(evs[0].kind, Kind::kNetConnect);
+  EXPECT_EQ(evs[0].path, "/run/x.sock");
+  EXPECT_EQ(evs[1].path, abstract);
+  EXPECT_EQ(evs[2].path, ip);
+  EXPECT_EQ(evs[2].port, 80);
+}
+
 TEST_F(DecoderTest, ExitStatusAndSignal) {
   aa_rec_exit e{};
   e.code = 3 << 8;

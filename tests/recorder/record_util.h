@@ -21,7 +21,7 @@ struct Ev {
   uint64_t seq = 0, tNs = 0;
   uint32_t pid = 0;
   Kind kind = Kind::kCount;
-  std::string comm, path, path2;   // path2: rename newPath, symlink target
+  std::string comm, path, path2;   // path: connect addr; path2: rename newPath, symlink target
   std::vector<std::string> argv;
   int64_t ret = 0;
   int32_t fd = -1;
@@ -115,6 +115,7 @@ inline Ev flatten(schema::Event::Reader e) {
       break;
     case schema::Event::NET_CONNECT:
       v.fd = e.getNetConnect().getFd();
+      v.path = str(e.getNetConnect().getAddr());
       v.family = e.getNetConnect().getFamily();
       v.port = e.getNetConnect().getPort();
       v.ret = e.getNetConnect().getRet();
