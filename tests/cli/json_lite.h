@@ -8,7 +8,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 namespace jsonlite {
@@ -18,11 +17,14 @@ struct Value {
   bool boolean = false;
   std::string text;   // number text, or decoded string
   std::vector<Value> items;
-  std::vector<std::pair<std::string, Value>> members;
+  // Object members as parallel lists: a vector of an incomplete type is allowed
+  // (C++17), a std::pair holding one is not.
+  std::vector<std::string> memberKeys;
+  std::vector<Value> memberValues;
 
   const Value* find(std::string_view key) const {
-    for (const auto& [k, v] : members)
-      if (k == key) return &v;
+    for (size_t i = 0; i < memberKeys.size(); ++i)
+      if (memberKeys[i] == key) return &memberValues[i];
     return nullptr;
   }
   bool has(std::string_view key) const { return find(key) != nullptr; }
@@ -31,11 +33,7 @@ struct Value {
     const Value* v = find(key);
     return v ? *v : kMissing;
   }
-  std::vector<std::string> keys() const {
-    std::vector<std::string> out;
-    for (const auto& m : members) out.push_back(m.first);
-    return out;
-  }
+  std::vector<std::string> keys() const { return memberKeys; }
   int64_t i64() const { return std::stoll(text); }
   uint64_t u64() const { return std::stoull(text); }
 };
@@ -213,8 +211,9 @@ class Parser {
       if (i_ >= s_.size() || s_[i_] != ':') return err("expected :");
       ++i_;
       ws();
-      v.members.emplace_back(std::move(k), Value{});
-      if (!value(v.members.back().second, depth + 1)) return false;
+      v.memberKeys.push_back(std::move(k));
+      v.memberValues.emplace_back();
+      if (!value(v.memberValues.back(), depth + 1)) return false;
       ws();
       if (i_ >= s_.size()) return err("unterminated object");
       if (s_[i_] == ',') { ++i_; continue; }
