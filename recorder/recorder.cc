@@ -540,6 +540,20 @@ int runRecorder(const RecorderOptions& options) {
   footer.cleanStop = !immediate;
   footer.lost = loss.totals();
   footer.exitCode = footerExit;
+  // The header was written before the recording began; the footer's report also has
+  // the TLS hooks attached since (an executable like node, a dlopened libssl).
+  footer.probes = core.report();
+#ifdef AA_WITH_TLS
+  if (tls) {
+    for (auto& p : tls->probeReport()) footer.probes.push_back(p);
+  } else {
+    footer.probes.insert(footer.probes.end(), header.probes.begin() + ptrdiff_t(footer.probes.size()),
+                         header.probes.end());
+  }
+#else
+  footer.probes.insert(footer.probes.end(), header.probes.begin() + ptrdiff_t(footer.probes.size()),
+                       header.probes.end());
+#endif
   Status closed = writer.close(footer);
   chownSession(options.output, *creds);
   if (!closed.ok()) {

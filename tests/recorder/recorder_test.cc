@@ -397,4 +397,32 @@ TEST_F(RecorderTest, SigkillOfRecorderLeavesReadableSession) {
   for (size_t i = 0; i < evs.size(); ++i) EXPECT_EQ(evs[i].seq, i);
 }
 
+TEST_F(RecorderTest, FooterProbesListHooksAttachedDuringRecording) {
+  // node carries its own OpenSSL: its SSL_* hooks are attached when it execs, after
+  // the header was written, so only the footer's report can list them.
+  if (access("/usr/bin/node", X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/node";
+  ASSERT_EQ(record({}, {"/usr/bin/node", "-e", "setTimeout(() => {}, 300)"}), 0);
+  auto reader = aa::SessionReader::open(session_);
+  ASSERT_TRUE(reader.ok()) << reader.status().message();
+  ASSERT_TRUE((*reader)->footer().has_value());
+  auto late = [](const std::vector<aa::ProbeStatusInfo>& probes) {
+    for (const auto& p : probes)
+      if (p.name == "SSL_write@/usr/bin/node") return &p;
+    return static_cast<const aa::ProbeStatusInfo*>(nullptr);
+  };
+  const auto& header = (*reader)->header().probes;
+  const auto& footer = (*reader)->footer()->probes;
+  for (const auto& p : header)
+    if (p.name == "tls" && !p.ok) GTEST_SKIP() << "TLS capture off: " << p.error;
+  EXPECT_EQ(late(header), nullptr);
+  const aa::ProbeStatusInfo* hook = late(footer);
+  ASSERT_NE(hook, nullptr) << "node's SSL_write hook missing from the footer";
+  EXPECT_TRUE(hook->ok) << hook->error;
+  // The core hooks head both reports, in the same order.
+  ASSERT_GE(footer.size(), 5u);
+  ASSERT_GE(header.size(), 5u);
+  for (size_t i = 0; i < 5; ++i) EXPECT_EQ(footer[i].name, header[i].name);
+  EXPECT_EQ(footer[0].name, "sched_process_exec");
+}
+
 }  // namespace
