@@ -7,6 +7,7 @@
 #include <QProcess>
 #include <QTableView>
 #include <QTemporaryDir>
+#include <QTest>
 #include <QTextBrowser>
 #include <gtest/gtest.h>
 
@@ -143,6 +144,34 @@ TEST_F(WindowTest, SelectingShowsDetailsAndConnectionStream) {
   const QString stream = window->connectionStream(7);
   EXPECT_LT(stream.indexOf(QStringLiteral("→ sent")), stream.indexOf(QStringLiteral("← received")));
   EXPECT_TRUE(stream.contains(QStringLiteral("HTTP/1.1 200 OK")));
+}
+
+TEST_F(WindowTest, ClickSelectsDragZoomsKeysFit) {
+  TimelineView* tl = window->timeline();
+  QWidget* vp = tl->viewport();
+  const QPoint mark(tl->timeToX(40.0 * kMs), tl->bandRect(proc(200), Activity::TlsOut).center().y());
+  QTest::mouseClick(vp, Qt::LeftButton, {}, mark);
+  EXPECT_TRUE(window->detailsView()->toPlainText().contains(QStringLiteral("POST /v1/messages")));
+  EXPECT_EQ(window->eventView()->currentIndex().row(), 8);
+
+  // Drag in the ruler selects a range and zooms to it.
+  const int x0 = tl->timeToX(15.0 * kMs), x1 = tl->timeToX(65.0 * kMs);
+  QTest::mousePress(vp, Qt::LeftButton, {}, QPoint(x0, 10));
+  QTest::mouseMove(vp, QPoint((x0 + x1) / 2, 10));
+  QTest::mouseMove(vp, QPoint(x1, 10));
+  QTest::mouseRelease(vp, Qt::LeftButton, {}, QPoint(x1, 10));
+  const double perPixelBefore = 110.0 * kMs / tl->axis().width();
+  EXPECT_NEAR(tl->axis().from(), 15.0 * kMs, 2 * perPixelBefore);
+  EXPECT_NEAR(tl->axis().to(), 65.0 * kMs, 2 * perPixelBefore);
+  // The table follows the visible range once the debounce has run.
+  window->applyFilterNow();
+  EXPECT_EQ(window->eventModel()->rowCount(), 5);   // open+close /tmp/out.txt, connect, tls x2
+
+  QTest::keyClick(tl, Qt::Key_Minus);
+  EXPECT_NEAR(tl->axis().span(), 100.0 * kMs, 2 * perPixelBefore);
+  QTest::keyClick(tl, Qt::Key_0);
+  EXPECT_LT(tl->axis().from(), 0);
+  EXPECT_GT(tl->axis().to(), 100.0 * kMs);
 }
 
 TEST_F(WindowTest, ReplayCursorShowsOnlyWhatHappened) {
