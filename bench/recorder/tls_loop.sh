@@ -8,7 +8,7 @@
 #
 # usage: sudo bench/recorder/tls_loop.sh [BUILD_DIR]      (default: build)
 #   env N_TLS=3000   requests on one keep-alive connection
-#       N_HS=300     requests, a new connection (TCP + TLS 1.3 handshake) every 10
+#       N_HS=1000    requests, a new connection (TCP + TLS 1.3 handshake) every 10
 #       REPS=5       every configuration runs REPS times, interleaved; medians shown
 #       WORKLOADS="keepalive handshake"   which of the two to run
 #
@@ -26,7 +26,9 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-build=$(cd "${1:-$root/build}" && pwd)
+build=${1:-$root/build}
+[ -d "$build" ] || { echo "tls_loop.sh: build directory $build not found" >&2; exit 1; }
+build=$(cd "$build" && pwd)
 record=$build/aa-record
 session=$build/aa-session
 for t in "$record" "$session"; do
@@ -41,7 +43,7 @@ for t in cc "$python" openssl strace perf bpftrace /usr/bin/time; do
 done
 
 N_TLS=${N_TLS:-3000}
-N_HS=${N_HS:-300}
+N_HS=${N_HS:-1000}
 REPS=${REPS:-5}
 WORKLOADS=${WORKLOADS:-keepalive handshake}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/aa-tlsbench.XXXXXX")
@@ -165,6 +167,12 @@ run_one() {
     >>"$tmp/results"
 }
 
+for wl in $WORKLOADS; do
+  case $wl in
+    keepalive | handshake) ;;
+    *) echo "tls_loop.sh: unknown workload '$wl' (keepalive, handshake)" >&2; exit 2 ;;
+  esac
+done
 tracers=(untraced "aa-record --io=summary" "aa-record --io=calls" strace perf bpftrace)
 : >"$tmp/results"
 for r in $(seq "$REPS"); do
