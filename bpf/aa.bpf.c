@@ -123,6 +123,7 @@ struct {
 #define NR_mkdir 83
 #define NR_rmdir 84
 #define NR_creat 85
+#define NR_link 86
 #define NR_unlink 87
 #define NR_symlink 88
 #define NR_chmod 90
@@ -131,6 +132,7 @@ struct {
 #define NR_mkdirat 258
 #define NR_unlinkat 263
 #define NR_renameat 264
+#define NR_linkat 265
 #define NR_symlinkat 266
 #define NR_fchmodat 268
 #define NR_dup3 292
@@ -721,7 +723,7 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, long nr)
 	case NR_read: case NR_pread64: case NR_readv: case NR_preadv: case NR_preadv2:
 	case NR_write: case NR_pwrite64: case NR_writev: case NR_pwritev: case NR_pwritev2:
 	case NR_open: case NR_openat: case NR_openat2: case NR_creat:
-	case NR_rename: case NR_renameat: case NR_renameat2:
+	case NR_rename: case NR_renameat: case NR_renameat2: case NR_link: case NR_linkat:
 	case NR_unlink: case NR_unlinkat: case NR_mkdir: case NR_mkdirat: case NR_rmdir:
 	case NR_truncate: case NR_ftruncate: case NR_chmod: case NR_fchmod:
 	case NR_fchmodat: case NR_fchmodat2: case NR_symlink: case NR_symlinkat:
@@ -809,6 +811,19 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, long nr)
 		a.p2 = (const char *)BPF_CORE_READ(regs, r10);
 		if (nr == NR_renameat2)
 			a.flags = BPF_CORE_READ(regs, r8);
+		break;
+	case NR_link:
+		a.op = AA_OP_LINK;
+		a.p1 = (const char *)BPF_CORE_READ(regs, di);
+		a.p2 = (const char *)BPF_CORE_READ(regs, si);
+		break;
+	case NR_linkat:	/* AT_EMPTY_PATH: empty oldpath, the olddirfd's file is walked */
+		a.op = AA_OP_LINK;
+		a.dfd1 = (int)BPF_CORE_READ(regs, di);
+		a.p1 = (const char *)BPF_CORE_READ(regs, si);
+		a.dfd2 = (int)BPF_CORE_READ(regs, dx);
+		a.p2 = (const char *)BPF_CORE_READ(regs, r10);
+		a.flags = BPF_CORE_READ(regs, r8);
 		break;
 	case NR_unlink:
 		a.op = AA_OP_UNLINK;

@@ -112,6 +112,7 @@ enum aa_file_opcode {
 	AA_OP_CHMOD = 7,    /* mode; fd >= 0: fchmod, path in base1 */
 	AA_OP_SYMLINK = 8,  /* path1 = link target as passed, path2 = new link */
 	AA_OP_CHDIR = 9,    /* success: base1 = new cwd, path1 empty */
+	AA_OP_LINK = 10,    /* path1 (existing) -> path2 (new name); linkat flags */
 };
 
 /* A file operation. Each of the two paths is a user string (pathN, NUL included, or

@@ -146,7 +146,7 @@ void Decoder::decodeFileOp(const uint8_t* p, size_t size) {
   std::memcpy(&r, p, sizeof(r));
   size_t need = sizeof(r) + size_t(r.path1_len) + r.base1_len + r.path2_len + r.base2_len;
   if (need > size) return void(++stats_.malformed);
-  if (r.op < AA_OP_OPEN || r.op > AA_OP_CHDIR) return void(++stats_.malformed);
+  if (r.op < AA_OP_OPEN || r.op > AA_OP_LINK) return void(++stats_.malformed);
   const uint8_t* d = p + sizeof(r);
   std::string_view user1 = userString(d, r.path1_len);
   std::string_view walked1 = walked(d + r.path1_len, r.base1_len);
@@ -174,6 +174,14 @@ void Decoder::decodeFileOp(const uint8_t* p, size_t size) {
     }
     case AA_OP_RENAME: {
       auto f = ev.initFileRename();
+      f.setOldPath(bytes(path1));
+      f.setNewPath(bytes(path2));
+      f.setFlags(r.flags);
+      f.setRet(r.ret);
+      break;
+    }
+    case AA_OP_LINK: {
+      auto f = ev.initLink();
       f.setOldPath(bytes(path1));
       f.setNewPath(bytes(path2));
       f.setFlags(r.flags);

@@ -137,6 +137,12 @@ struct Event {
       path @70 :Data;             # new absolute working directory
       ret @71 :Int64;
     }
+    link :group {                 # a hard link: link(2), linkat(2)
+      oldPath @72 :Data;          # absolute path of the existing file
+      newPath @73 :Data;          # absolute path of the new name
+      flags @74 :UInt32;          # linkat flags (AT_SYMLINK_FOLLOW 0x400, AT_EMPTY_PATH 0x1000)
+      ret @75 :Int64;             # 0 or -errno
+    }
   }
 }
 

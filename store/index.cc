@@ -134,6 +134,10 @@ void Indexer::addEvent(schema::Event::Reader e, Kind kind) {
     case W::FILE_TRUNCATE: touchFile(view(e.getFileTruncate().getPath()), kind, t); break;
     case W::FILE_CHMOD: touchFile(view(e.getFileChmod().getPath()), kind, t); break;
     case W::SYMLINK: touchFile(view(e.getSymlink().getPath()), kind, t); break;
+    case W::LINK:
+      touchFile(view(e.getLink().getOldPath()), kind, t);
+      touchFile(view(e.getLink().getNewPath()), kind, t);
+      break;
     case W::NET_CONNECT: {
       auto x = e.getNetConnect();
       peers_[{pid, x.getFd()}] = formatPeer(x.getFamily(), view(x.getAddr()), x.getPort());

@@ -11,6 +11,7 @@ constexpr std::array<std::string_view, kKindCount> kNames = {
     "file.read",     "file.write",  "file.rename", "file.unlink",   "file.mkdir",
     "file.rmdir",    "file.truncate", "file.chmod", "net.connect",  "tls.write",
     "tls.read",      "lost",        "file.symlink", "chdir",
+    "file.link",
 };
 
 }  // namespace
@@ -38,6 +39,7 @@ Kind kindOf(schema::Event::Reader e) {
     case W::LOST: return Kind::kLost;
     case W::SYMLINK: return Kind::kFileSymlink;
     case W::CHDIR: return Kind::kChdir;
+    case W::LINK: return Kind::kFileLink;
   }
   // A union member added by a newer writer: show it as lost data rather than guess.
   return Kind::kLost;

@@ -157,6 +157,41 @@ TEST_F(DecoderTest, RenameAndSymlink) {
   EXPECT_EQ(evs[1].path2, "../x") << "a link target is kept as passed";
 }
 
+TEST_F(DecoderTest, HardLinkPathsResolvedLikeRename) {
+  // linkat(dirfd, "a", AT_FDCWD, "/abs/b", AT_SYMLINK_FOLLOW): the old name relative to
+  // its dirfd's walk, the new one absolute as passed.
+  aa_rec_file_op op{};
+  std::string p1 = "a\0"s, b1 = "sub\0dir\0"s, p2 = "/abs/b\0"s;
+  op.op = AA_OP_LINK;
+  op.flags = 0x400;
+  op.path1_len = uint16_t(p1.size());
+  op.base1_len = uint16_t(b1.size());
+  op.path2_len = uint16_t(p2.size());
+  feed(rec(op, AA_REC_FILE_OP, 1, p1 + b1 + p2));
+  // A failed link(2) with both names relative to the cwd.
+  aa_rec_file_op bad{};
+  std::string q1 = "../x\0"s, c1 = "d\0w\0"s, q2 = "y\0"s, c2 = "d\0w\0"s;
+  bad.op = AA_OP_LINK;
+  bad.ret = -17;
+  bad.path1_len = uint16_t(q1.size());
+  bad.base1_len = uint16_t(c1.size());
+  bad.path2_len = uint16_t(q2.size());
+  bad.base2_len = uint16_t(c2.size());
+  feed(rec(bad, AA_REC_FILE_OP, 2, q1 + c1 + q2 + c2));
+  auto evs = finish();
+  ASSERT_EQ(evs.size(), 2u);
+  EXPECT_EQ(evs[0].kind, Kind::kFileLink);
+  EXPECT_EQ(evs[1].kind, Kind::kFileLink);
+  EXPECT_EQ(aa::kindName(evs[0].kind), "file.link");
+  EXPECT_EQ(evs[0].path, "/dir/sub/a");
+  EXPECT_EQ(evs[0].path2, "/abs/b");
+  EXPECT_EQ(evs[1].path, "/w/x");
+  EXPECT_EQ(evs[1].path2, "/w/d/y");
+  EXPECT_EQ(evs[0].flags, 0x400u);
+  EXPECT_EQ(evs[0].ret, 0);
+  EXPECT_EQ(evs[1].ret, -17);
+}
+
 TEST_F(DecoderTest, UnixConnectKeepsPathToNulAndAbstractNameWhole) {
   aa_rec_connect c{};
   c.family = 1;  // AF_UNIX as Linux numbers it

@@ -128,6 +128,12 @@ inline Ev flatten(schema::Event::Reader e) {
       v.path = str(e.getSymlink().getPath());
       v.path2 = str(e.getSymlink().getTarget());
       break;
+    case schema::Event::LINK:
+      v.path = str(e.getLink().getOldPath());
+      v.path2 = str(e.getLink().getNewPath());
+      v.flags = e.getLink().getFlags();
+      v.ret = e.getLink().getRet();
+      break;
     case schema::Event::CHDIR:
       v.path = str(e.getChdir().getPath());
       v.ret = e.getChdir().getRet();

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <set>
@@ -206,6 +207,31 @@ TEST_F(RecorderTest, RelativePathsAfterCd) {
   EXPECT_EQ(chdirs[0].path, d + "/x");
   EXPECT_EQ(chdirs[1].path, d + "/x/y");
   EXPECT_EQ(chdirs[2].path, d + "/x");
+}
+
+TEST_F(RecorderTest, HardAndSymbolicLinksWithAbsolutePaths) {
+  const std::string d = dir_.string();
+  ASSERT_EQ(record({}, {"/bin/sh", "-c",
+                        "cd " + d + " && echo x > f && ln f hard && ln -s f soft && "
+                        "ln -L soft via && mkdir sub && cd sub && ln ../f ../up; "
+                        "ln ../f ../hard 2>/dev/null; exit 0"}),
+            0);
+  auto evs = events();
+  auto links = ofKind(evs, Kind::kFileLink);
+  ASSERT_EQ(links.size(), 4u);
+  EXPECT_EQ(links[0].path, d + "/f");
+  EXPECT_EQ(links[0].path2, d + "/hard");
+  EXPECT_EQ(links[0].ret, 0);
+  EXPECT_EQ(links[1].path, d + "/soft");
+  EXPECT_EQ(links[1].path2, d + "/via");
+  EXPECT_EQ(links[1].flags & 0x400u, 0x400u) << "ln -L passes AT_SYMLINK_FOLLOW";
+  EXPECT_EQ(links[2].path, d + "/f") << "relative to the cwd after cd";
+  EXPECT_EQ(links[2].path2, d + "/up");
+  EXPECT_EQ(links[3].path2, d + "/hard");
+  EXPECT_EQ(links[3].ret, -EEXIST);
+  const Ev* soft = find(evs, Kind::kFileSymlink, d + "/soft");
+  ASSERT_NE(soft, nullptr);
+  EXPECT_EQ(soft->path2, "f") << "a symlink target is kept as passed";
 }
 
 TEST_F(RecorderTest, ProcessOutsideTheTreeIsAbsent) {
