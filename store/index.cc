@@ -68,6 +68,12 @@ Indexer::File& Indexer::touchFile(std::string_view path, Kind kind, uint64_t t) 
 void Indexer::addEvent(schema::Event::Reader e, Kind kind) {
   const uint64_t t = e.getTNs();
   const uint32_t pid = e.getPid();
+  if (kind == Kind::kLost) {
+    // Loss is reported by the recorder, not by a traced process (pid 0).
+    lost_[e.getLost().getProbe()] += e.getLost().getCount();
+    lostDirty_ = true;
+    return;
+  }
   auto [pit, freshProcess] = processes_.try_emplace(pid);
   Process& p = pit->second;
   if (freshProcess || t < p.startNs) p.startNs = t;
@@ -162,10 +168,7 @@ void Indexer::addEvent(schema::Event::Reader e, Kind kind) {
       markDirty(dirtyConns_, *cit);
       break;
     }
-    case W::LOST:
-      lost_[e.getLost().getProbe()] += e.getLost().getCount();
-      lostDirty_ = true;
-      break;
+    case W::LOST:   // handled above
     case W::CHDIR:
       break;
   }

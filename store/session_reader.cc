@@ -196,6 +196,13 @@ StatusOr<std::shared_ptr<const DecodedFrame>> SessionReader::Impl::decode(size_t
     if (ZSTD_isError(n) || n != h.rawLen)
       return Status::error(where(f.offset) + ": cannot decompress frame");
     words = owned.slice(0, h.rawLen / 8);
+    // The compressed bytes are not needed any more: drop their pages from this
+    // process (a file-backed mapping refaults them from the page cache if ever
+    // touched again), so a full scan does not keep the whole log resident.
+    uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+    uintptr_t from = (uintptr_t(payload) + page - 1) & ~(page - 1);
+    uintptr_t to = (uintptr_t(payload) + h.storedLen) & ~(page - 1);
+    if (to > from) madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
   } else {
     words = kj::arrayPtr(reinterpret_cast<const capnp::word*>(payload), h.rawLen / 8);
   }
@@ -366,7 +373,8 @@ Status SessionReader::Impl::open(const std::string& path, const ReaderOptions& o
     void* m = mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd_, 0);
     if (m == MAP_FAILED) return Status::error(path + ": cannot map: " + errnoText(errno));
     map_ = static_cast<uint8_t*>(m);
-    madvise(map_, size_, MADV_WILLNEED);
+    // Read small sessions ahead whole; large ones page in as frames are decoded.
+    if (size_ < (64u << 20)) madvise(map_, size_, MADV_WILLNEED);
   }
   AA_RETURN_IF_ERROR(readHeader());
   // A session being recorded is locked by its writer: read it with a private index.
@@ -499,6 +507,9 @@ Status SessionReader::forEach(const EventQuery& q,
 
 std::vector<ProcessRow> SessionReader::processes() const {
   std::vector<ProcessRow> rows;
+  // Growing the vector row by row costs more than the query: size it first.
+  sql::Stmt count(impl_->db_, "SELECT count(*) FROM processes");
+  if (count.ok() && count.step() == SQLITE_ROW) rows.reserve(count.i64(0));
   sql::Stmt st(impl_->db_, "SELECT pid, ppid, exe, argv, comm, start_ns, end_ns, exit_code, signal, "
                            "kind_counts FROM processes ORDER BY start_ns, pid");
   if (!st.ok()) return rows;

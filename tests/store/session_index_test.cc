@@ -161,12 +161,18 @@ TEST(Index, DerivedTablesDescribeTheEvents) {
   e = w->append();
   common(e, 6000, 11);
   e.initExit().setExitCode(3);
+  e = w->append();
+  common(e, 6001, 0);   // the recorder reports loss as pid 0
+  e.initLost().setCount(7);
+  e.getLost().setProbe("sys_exit");
   ASSERT_TRUE(w->close().ok());
 
   for (bool rebuild : {false, true}) {
     auto r = SessionReader::open(p, {.rebuildIndex = rebuild}).value();
     auto procs = r->processes();
-    ASSERT_EQ(procs.size(), 2u);
+    ASSERT_EQ(procs.size(), 2u) << "no process row for the recorder's loss reports";
+    ASSERT_EQ(r->lostTotals().size(), 1u);
+    EXPECT_EQ(r->lostTotals()[0].count, 7u);
     EXPECT_EQ(procs[1].pid, 11u);
     EXPECT_EQ(procs[1].ppid, 10u);
     EXPECT_EQ(procs[1].exe, "/usr/bin/curl");
