@@ -371,6 +371,15 @@ void appendKindFieldsJson(std::string& out, schema::Event::Reader e) {
       fieldBytes(out, "path", e.getChdir().getPath());
       fieldI(out, "ret", e.getChdir().getRet());
       break;
+    case W::LINK: {
+      auto x = e.getLink();
+      fieldBytes(out, "path", x.getNewPath());
+      fieldBytes(out, "old_path", x.getOldPath());
+      fieldBytes(out, "new_path", x.getNewPath());
+      fieldU(out, "flags", x.getFlags());
+      fieldI(out, "ret", x.getRet());
+      break;
+    }
   }
 }
 

@@ -14,6 +14,7 @@
 //   file.truncate path, fd, length, ret
 //   file.chmod   path, fd, mode, ret
 //   file.symlink path, target, ret      chdir       path, ret
+//   file.link    path (= new_path), old_path, new_path, flags, ret
 //   net.connect  addr, port, fd, family, ret
 //   tls.write / tls.read  conn, offset, len, truncated, lib, fd, func, and the payload
 //                as `data` when it is valid UTF-8, otherwise as `data_b64` (exactly one)

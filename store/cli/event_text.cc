@@ -211,6 +211,12 @@ std::string eventDetails(schema::Event::Reader e) {
       appendData(out, e.getChdir().getPath());
       appendRet(out, e.getChdir().getRet());
       break;
+    case W::LINK:
+      appendData(out, e.getLink().getNewPath());
+      out += " => ";
+      appendData(out, e.getLink().getOldPath());
+      appendRet(out, e.getLink().getRet());
+      break;
   }
   return out;
 }

@@ -51,6 +51,9 @@ std::string summarize(schema::Event::Reader e) {
     case W::SYMLINK:
       return "symlink " + bytesOf(e.getSymlink().getPath()) + " -> " +
              bytesOf(e.getSymlink().getTarget()) + failed(e.getSymlink().getRet());
+    case W::LINK:
+      return "link " + bytesOf(e.getLink().getNewPath()) + " => " +
+             bytesOf(e.getLink().getOldPath()) + failed(e.getLink().getRet());
     case W::NET_CONNECT: {
       auto c = e.getNetConnect();
       return "connect " + formatPeer(c.getFamily(), bytesOf(c.getAddr()), c.getPort()) +
@@ -94,7 +97,7 @@ std::vector<AgentAction> actionsAfterCall(const SessionReader& reader,
   q.kinds = bit(Kind::kExec) | bit(Kind::kFileClose) | bit(Kind::kFileRename) |
             bit(Kind::kFileUnlink) | bit(Kind::kFileMkdir) | bit(Kind::kFileRmdir) |
             bit(Kind::kFileTruncate) | bit(Kind::kFileChmod) | bit(Kind::kFileSymlink) |
-            bit(Kind::kNetConnect);
+            bit(Kind::kFileLink) | bit(Kind::kNetConnect);
   // A failed read ends the list early; what was found is still right.
   (void)reader.forEach(q, [&](schema::Event::Reader e) {
     if (!tree.count(e.getPid())) return true;

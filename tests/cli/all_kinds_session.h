@@ -11,7 +11,7 @@
 namespace aa::testing {
 
 constexpr uint64_t kStartMono = 5'000'000'000ull;
-constexpr int kAllKindsCount = 19;
+constexpr int kAllKindsCount = 20;
 constexpr uint64_t kBigConn = UINT64_MAX;
 
 inline capnp::Data::Reader dataOf(std::string_view s) {
@@ -155,6 +155,12 @@ inline Status writeAllKindsSession(const std::string& path, uint32_t batchEvents
     x.setPath(dataOf("/tmp/l"));
   }
   next(100, "agent").initChdir().setPath(dataOf("/tmp"));
+  {
+    auto x = next(100, "agent").initLink();
+    x.setOldPath(dataOf("/tmp/a"));
+    x.setNewPath(dataOf("/tmp/b"));
+    x.setFlags(0x400);
+  }
   SessionFooterInfo f;
   f.exitCode = 0;
   f.lost = {{"sys_exit", 42}};

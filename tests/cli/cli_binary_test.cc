@@ -132,7 +132,7 @@ TEST_F(CliTest, InfoOnGoodSession) {
   std::string p = allKinds();
   CliRun r = run({"info", p});
   ASSERT_EQ(r.code, 0) << r.err;
-  for (const char* want : {"duration:", "command:     python3 agent.py", "events:      19",
+  for (const char* want : {"duration:", "command:     python3 agent.py", "events:      20",
                            "file.open      1", "lost events: 42 (sys_exit 42)",
                            "stop:        clean (exit code 0)", "damage:      none",
                            "tls:         2 connections", "(up to date)"})
@@ -255,7 +255,7 @@ TEST_F(CliTest, UsageErrorsExitTwo) {
 }
 
 TEST_F(CliTest, ReplayPacedPrintsEveryEvent) {
-  std::string p = allKinds();   // 19 us of recording: pacing at 1x stays tiny
+  std::string p = allKinds();   // 20 us of recording: pacing at 1x stays tiny
   CliRun r = run({"replay", "--json", p});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), testing::kAllKindsCount);

@@ -146,6 +146,12 @@ TEST_F(EventJsonTest, FileMetadataKinds) {
   EXPECT_EQ(s["path"].text, "/tmp/l");
   EXPECT_EQ(s["target"].text, "../x");
   EXPECT_EQ(event(18, "chdir", {"path", "ret"})["path"].text, "/tmp");
+  const auto& hard = event(19, "file.link", {"path", "old_path", "new_path", "flags", "ret"});
+  EXPECT_EQ(hard["path"].text, "/tmp/b");
+  EXPECT_EQ(hard["old_path"].text, "/tmp/a");
+  EXPECT_EQ(hard["new_path"].text, "/tmp/b");
+  EXPECT_EQ(hard["flags"].u64(), 0x400u);
+  EXPECT_EQ(hard["ret"].i64(), 0);
 }
 
 TEST_F(EventJsonTest, NetConnect) {
