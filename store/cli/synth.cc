@@ -289,7 +289,7 @@ struct SynthGenerator::State {
     uint32_t path = pickPath(true);
     std::string_view target = paths[path];
     auto e = begin(p, anyTid(p));
-    switch (rng.below(8)) {
+    switch (rng.below(9)) {
       case 0: {   // editors and pip write a temporary file, then rename it into place
         auto r = e.initFileRename();
         std::string tmp = std::string(target) + ".tmp" + std::to_string(rng.below(100));
@@ -339,6 +339,13 @@ struct SynthGenerator::State {
         s.setTarget(bytes("../src/app"));
         s.setPath(bytes("/home/agent/proj/build/app-link"));
         s.setRet(rng.chance(500) ? -EEXIST : 0);
+        break;
+      }
+      case 7: {   // git and package managers hard-link objects instead of copying
+        auto l = e.initLink();
+        l.setOldPath(bytes(target));
+        l.setNewPath(bytes("/home/agent/proj/build/objects/" + std::to_string(rng.below(200))));
+        l.setRet(rng.chance(100) ? -EEXIST : 0);
         break;
       }
       default: {
