@@ -169,6 +169,9 @@ QString eventSummary(schema::Event::Reader e) {
       return displayText(e.getSymlink().getPath()) + QStringLiteral(" → ") +
              displayText(e.getSymlink().getTarget());
     case W::CHDIR: return displayText(e.getChdir().getPath());
+    case W::LINK:
+      return displayText(e.getLink().getNewPath()) + QStringLiteral(" ⇒ ") +
+             displayText(e.getLink().getOldPath());
   }
   return QString();
 }
@@ -205,6 +208,7 @@ QString eventResult(schema::Event::Reader e) {
     case W::NET_CONNECT: return errnoText(e.getNetConnect().getRet());
     case W::SYMLINK: return errnoText(e.getSymlink().getRet());
     case W::CHDIR: return errnoText(e.getChdir().getRet());
+    case W::LINK: return errnoText(e.getLink().getRet());
     case W::EXIT: return QString::number(e.getExit().getExitCode());
     default: return QString();
   }
@@ -238,6 +242,8 @@ bool eventMatchesText(schema::Event::Reader e, const QByteArray& n) {
     case W::SYMLINK:
       return dataMatches(e.getSymlink().getPath(), n) || dataMatches(e.getSymlink().getTarget(), n);
     case W::CHDIR: return dataMatches(e.getChdir().getPath(), n);
+    case W::LINK:
+      return dataMatches(e.getLink().getOldPath(), n) || dataMatches(e.getLink().getNewPath(), n);
     default: return false;
   }
 }
@@ -477,6 +483,12 @@ QString eventDetailsHtml(schema::Event::Reader e, const QString& when, const QSt
       res(e.getSymlink().getRet());
       break;
     case W::CHDIR: path(QStringLiteral("path"), e.getChdir().getPath()); res(e.getChdir().getRet()); break;
+    case W::LINK:
+      path(QStringLiteral("link"), e.getLink().getNewPath());
+      path(QStringLiteral("to"), e.getLink().getOldPath());
+      h += row(QStringLiteral("flags"), QString::number(e.getLink().getFlags()));
+      res(e.getLink().getRet());
+      break;
   }
   h += QStringLiteral("</table>") + extra;
   return h;
