@@ -1,4 +1,4 @@
-// Formatting of socket addresses as recorded in net.connect events.
+// Socket addresses as recorded in net.connect events, formatted for people.
 #pragma once
 
 #include <cstdint>
@@ -7,9 +7,14 @@
 
 namespace aa {
 
-// "1.2.3.4", "::1", or the AF_UNIX path; "" when family/bytes do not fit.
+// Address families as the recorder stores them: Linux's numbers, which are not the
+// host's AF_* on every system that reads sessions (AF_INET6 is 30 on macOS).
+constexpr uint16_t kRecordedAfUnix = 1, kRecordedAfInet = 2, kRecordedAfInet6 = 10;
+
+// "1.2.3.4", "::1", an AF_UNIX path, or "@name" for an abstract socket (as ss(8)
+// shows it); "" when family and bytes do not fit.
 std::string formatAddr(uint16_t family, std::string_view addr);
-// "1.2.3.4:443", "[::1]:443", or the AF_UNIX path.
+// "1.2.3.4:443", "[::1]:443", or the AF_UNIX form of formatAddr.
 std::string formatPeer(uint16_t family, std::string_view addr, uint16_t port);
 
 }  // namespace aa

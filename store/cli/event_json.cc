@@ -186,23 +186,6 @@ void appendJsonString(std::string& out, std::string_view s) {
   out += '"';
 }
 
-std::string formatSockAddr(uint16_t family, std::string_view addr) {
-  char buf[INET6_ADDRSTRLEN] = {};
-  if (family == kRecordedAfInet && addr.size() == 4) {
-    inet_ntop(AF_INET, addr.data(), buf, sizeof buf);
-    return buf;
-  }
-  if (family == kRecordedAfInet6 && addr.size() == 16) {
-    inet_ntop(AF_INET6, addr.data(), buf, sizeof buf);
-    return buf;
-  }
-  if (family == kRecordedAfUnix) {
-    // Abstract sockets start with a NUL; show it as '@' the way ss(8) does.
-    if (!addr.empty() && addr[0] == '\0') return "@" + std::string(addr.substr(1));
-    return std::string(addr);
-  }
-  return "";
-}
 
 void appendKindFieldsJson(std::string& out, schema::Event::Reader e) {
   using W = schema::Event::Which;
@@ -322,9 +305,9 @@ void appendKindFieldsJson(std::string& out, schema::Event::Reader e) {
       auto x = e.getNetConnect();
       auto addr = asView(x.getAddr());
       if (x.getFamily() == kRecordedAfUnix) {
-        fieldBytes(out, "addr", formatSockAddr(x.getFamily(), addr));
+        fieldBytes(out, "addr", formatAddr(x.getFamily(), addr));
       } else {
-        fieldText(out, "addr", formatSockAddr(x.getFamily(), addr));
+        fieldText(out, "addr", formatAddr(x.getFamily(), addr));
         if (x.getFamily() != kRecordedAfInet && x.getFamily() != kRecordedAfInet6 &&
             !addr.empty()) {
           key(out, "addr_b64");

@@ -33,6 +33,7 @@
 #include <string_view>
 
 #include "schema/events.capnp.h"
+#include "store/net_addr.h"
 
 namespace aa {
 
@@ -50,12 +51,6 @@ bool isValidUtf8(std::string_view s);
 std::string base64Encode(std::string_view bytes);
 // A JSON string literal (quotes included); invalid UTF-8 bytes become U+FFFD.
 void appendJsonString(std::string& out, std::string_view s);
-// Address families as recorded (Linux values, schema/events.capnp), which are not the
-// host's AF_* on every system that reads sessions (AF_INET6 is 30 on macOS).
-constexpr uint16_t kRecordedAfUnix = 1, kRecordedAfInet = 2, kRecordedAfInet6 = 10;
-
-// "1.2.3.4", "2001:db8::1", a unix socket path, or "" for an unknown family.
-std::string formatSockAddr(uint16_t family, std::string_view addr);
 
 inline std::string_view asView(capnp::Data::Reader d) {
   return {reinterpret_cast<const char*>(d.begin()), d.size()};

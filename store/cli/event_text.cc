@@ -177,7 +177,7 @@ std::string eventDetails(schema::Event::Reader e) {
       break;
     case W::NET_CONNECT: {
       auto x = e.getNetConnect();
-      auto addr = formatSockAddr(x.getFamily(), asView(x.getAddr()));
+      auto addr = formatAddr(x.getFamily(), asView(x.getAddr()));
       if (x.getFamily() == kRecordedAfInet6)
         out += "[" + addr + "]";
       else

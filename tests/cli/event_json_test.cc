@@ -222,12 +222,12 @@ TEST(JsonPieces, StringEscapes) {
 }
 
 TEST(JsonPieces, SockAddr) {
-  EXPECT_EQ(formatSockAddr(kRecordedAfInet, std::string_view("\x7f\0\0\x01", 4)), "127.0.0.1");
+  EXPECT_EQ(formatAddr(kRecordedAfInet, std::string_view("\x7f\0\0\x01", 4)), "127.0.0.1");
   std::string v6(16, '\0');
   v6[15] = 1;
-  EXPECT_EQ(formatSockAddr(kRecordedAfInet6, v6), "::1");
-  EXPECT_EQ(formatSockAddr(kRecordedAfUnix, "/run/x.sock"), "/run/x.sock");
-  EXPECT_EQ(formatSockAddr(kRecordedAfInet, "abc"), "");   // wrong length for the family
+  EXPECT_EQ(formatAddr(kRecordedAfInet6, v6), "::1");
+  EXPECT_EQ(formatAddr(kRecordedAfUnix, "/run/x.sock"), "/run/x.sock");
+  EXPECT_EQ(formatAddr(kRecordedAfInet, "abc"), "");   // wrong length for the family
 }
 
 }  // namespace
