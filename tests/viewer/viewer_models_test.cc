@@ -3,10 +3,12 @@
 #include <QAbstractItemModelTester>
 #include <QFile>
 #include <QTemporaryDir>
+#include <QTextDocument>
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
 
+#include "tests/viewer/llm_session.h"
 #include "tests/viewer/test_session.h"
 #include "viewer/models/chart_data.h"
 #include "viewer/models/event_format.h"
@@ -15,6 +17,7 @@
 #include "viewer/models/process_tree_model.h"
 #include "viewer/models/session_document.h"
 #include "viewer/models/time_axis.h"
+#include "viewer/models/traffic_view.h"
 
 using namespace aa;
 using namespace aa::view;
@@ -456,3 +459,106 @@ TEST(Document, ForeignFileIsAnErrorNamingIt) {
 }
 
 }  // namespace
+
+// --- LLM calls and HTTP exchanges (store/traffic) -----------------------------------
+
+class LlmDocumentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(dir.isValid());
+    path = dir.filePath(QStringLiteral("llm.aas"));
+    ASSERT_EQ(writeLlmSession(path.toStdString()), "");
+    auto d = SessionDocument::open(path);
+    ASSERT_TRUE(d.ok()) << d.status().message();
+    doc = std::move(d.value());
+    doc->startSummary();
+    ASSERT_TRUE(doc->waitForTraffic(20000));
+    data = doc->traffic();
+    ASSERT_TRUE(data);
+    ASSERT_TRUE(data->error.isEmpty()) << data->error.toStdString();
+  }
+  QTemporaryDir dir;
+  QString path;
+  std::unique_ptr<SessionDocument> doc;
+  std::shared_ptr<const TrafficData> data;
+};
+
+TEST_F(LlmDocumentTest, SpansSitOnTheCallingProcessFromRequestToLastByte) {
+  ASSERT_EQ(data->traffic.calls.size(), 2u);
+  ASSERT_EQ(data->spans.size(), 2u);
+  const LlmSpan& a = data->spans[0];
+  EXPECT_EQ(a.process, doc->processIndex(100));
+  EXPECT_DOUBLE_EQ(a.fromNs, 10.0 * kMs);
+  EXPECT_DOUBLE_EQ(a.toNs, 35.0 * kMs);
+  EXPECT_FALSE(a.incomplete);
+  const LlmSpan& b = data->spans[1];
+  EXPECT_EQ(b.process, doc->processIndex(100));
+  EXPECT_DOUBLE_EQ(b.fromNs, 70.0 * kMs);
+  EXPECT_TRUE(b.incomplete);
+  EXPECT_EQ(a.call, 0);
+  EXPECT_EQ(b.call, 1);
+}
+
+TEST_F(LlmDocumentTest, CallDetailsShowConversationUsageAndWhatFollowed) {
+  const auto next = doc->actionsAfterCall(0);
+  ASSERT_FALSE(next.empty());
+  // ls /tmp ran after the answer, before the second call.
+  bool sawLs = false;
+  for (const auto& act : next) sawLs |= act.seq == kLlmSeqLsExec && act.kind == "exec";
+  EXPECT_TRUE(sawLs);
+  const QString html = llmCallHtml(data->traffic, 0, next, kStartMono);
+  QTextDocument td;
+  td.setHtml(html);
+  const QString text = td.toPlainText();
+  for (const char* want : {"anthropic claude-test-1", "You are terse.", "List /tmp please", "Let me look.",
+                           "list_dir", "toolu_v1", "\"path\": \"/tmp\"", "tool_use", "input 31", "output 17",
+                           "HTTP 200", "What the agent did next", "ls /tmp", "first token 10"})
+    EXPECT_TRUE(text.contains(QString::fromUtf8(want))) << want << "\n" << text.toStdString();
+  EXPECT_TRUE(html.contains(QStringLiteral("aa:event/%1").arg(kLlmSeqLsExec)));
+  EXPECT_LT(text.indexOf(QStringLiteral("List /tmp please")), text.indexOf(QStringLiteral("Let me look.")));
+  EXPECT_FALSE(text.contains(QStringLiteral("incomplete")));
+
+  QTextDocument cut;
+  cut.setHtml(llmCallHtml(data->traffic, 1, doc->actionsAfterCall(1), kStartMono));
+  EXPECT_TRUE(cut.toPlainText().contains(QStringLiteral("incomplete"))) << cut.toPlainText().toStdString();
+  const QString tip = llmCallTooltip(data->traffic.calls[0]);
+  EXPECT_TRUE(tip.contains(QStringLiteral("claude-test-1")) && tip.contains(QStringLiteral("in 31")) &&
+              tip.contains(QStringLiteral("latency 25")))
+      << tip.toStdString();
+}
+
+TEST_F(LlmDocumentTest, ExchangesListedPerConnectionWithHeadersAndBodies) {
+  const long x = exchangeAt(data->traffic, 9, kStartMono + 20 * kMs);
+  ASSERT_GE(x, 0);
+  EXPECT_EQ(callOfExchange(data->traffic, size_t(x)), 0);
+  EXPECT_EQ(exchangeAt(data->traffic, 10, kStartMono + 80 * kMs), long(data->traffic.calls[1].exchange));
+  EXPECT_EQ(exchangeAt(data->traffic, 77, kStartMono), -1);
+  QTextDocument list;
+  const QString listHtml = connectionExchangesHtml(data->traffic, 9, x, kStartMono);
+  list.setHtml(listHtml);
+  EXPECT_TRUE(list.toPlainText().contains(QStringLiteral("POST /v1/messages")));
+  EXPECT_TRUE(list.toPlainText().contains(QStringLiteral("200")));
+  EXPECT_TRUE(listHtml.contains(QStringLiteral("aa:exchange/%1").arg(x)));
+  EXPECT_TRUE(listHtml.contains(QStringLiteral("aa:call/0")));
+  QTextDocument one;
+  one.setHtml(exchangeHtml(data->traffic, size_t(x), kStartMono));
+  const QString t = one.toPlainText();
+  EXPECT_TRUE(t.contains(QStringLiteral("anthropic-version: 2023-06-01")));
+  EXPECT_TRUE(t.contains(QStringLiteral("HTTP/1.1 200 OK")));
+  EXPECT_TRUE(t.contains(QStringLiteral("\"system\": \"You are terse.\"")));
+  EXPECT_TRUE(t.contains(QStringLiteral("message_stop")));
+}
+
+TEST(LlmDocument, SessionWithoutTlsHasNoSpans) {
+  QTemporaryDir dir;
+  const QString p = dir.filePath(QStringLiteral("plain.aas"));
+  SessionSpec spec;
+  ASSERT_EQ(writeTestSession(p.toStdString(), spec), "");
+  auto d = SessionDocument::open(p);
+  ASSERT_TRUE(d.ok());
+  d.value()->startSummary();
+  ASSERT_TRUE(d.value()->waitForTraffic(20000));
+  ASSERT_TRUE(d.value()->traffic());
+  EXPECT_TRUE(d.value()->traffic()->spans.empty());   // its /v1/messages body has no messages
+  EXPECT_EQ(d.value()->traffic()->traffic.exchanges.size(), 1u);
+}

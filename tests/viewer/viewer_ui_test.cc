@@ -11,6 +11,7 @@
 #include <QTextBrowser>
 #include <gtest/gtest.h>
 
+#include "tests/viewer/llm_session.h"
 #include "tests/viewer/test_session.h"
 #include "viewer/app/main_window.h"
 #include "viewer/app/timeline_view.h"
@@ -275,3 +276,96 @@ TEST(Screenshot, ErrorsAreOneLineAndNonZero) {
 }
 
 }  // namespace
+
+// --- LLM spans -----------------------------------------------------------------------
+
+class LlmWindowTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(dir.isValid());
+    path = dir.filePath(QStringLiteral("llm.aas"));
+    ASSERT_EQ(writeLlmSession(path.toStdString()), "");
+    window = std::make_unique<MainWindow>(true);
+    window->resize(1400, 900);
+    QString error;
+    ASSERT_TRUE(window->openFile(path, &error)) << error.toStdString();
+    window->show();
+    ASSERT_TRUE(window->document()->waitForTraffic(20000));
+    QApplication::processEvents();
+    QApplication::processEvents();
+  }
+  QImage timelineImage() const {
+    QApplication::processEvents();
+    return window->timeline()->viewport()->grab().toImage();
+  }
+  QTemporaryDir dir;
+  QString path;
+  std::unique_ptr<MainWindow> window;
+};
+
+TEST_F(LlmWindowTest, SpanColorInTheCallersLaneOverTheCallsTime) {
+  TimelineView* tl = window->timeline();
+  const int p = window->document()->processIndex(100);
+  const QRect strip = tl->llmStripRect(p);
+  ASSERT_FALSE(strip.isNull());
+  const QImage img = timelineImage();
+  const int x10 = tl->timeToX(10.0 * kMs), x35 = tl->timeToX(35.0 * kMs);
+  ASSERT_GT(x35 - x10, 20);
+  // Solid across the call, and nowhere before it or between the two calls.
+  EXPECT_EQ(countColor(img, QRect(x10 + 2, strip.top(), x35 - x10 - 4, strip.height()), llmColor()),
+            (x35 - x10 - 4) * strip.height());
+  EXPECT_EQ(countColor(img, QRect(tl->timeToX(0), strip.top(), x10 - tl->timeToX(0) - 2, strip.height()), llmColor()), 0);
+  EXPECT_EQ(countColor(img, QRect(x35 + 3, strip.top(), tl->timeToX(69.0 * kMs) - x35 - 3, strip.height()), llmColor()), 0);
+  // The incomplete call is dashed: some of its strip, not all.
+  const int x70 = tl->timeToX(70.0 * kMs), x80 = tl->timeToX(80.0 * kMs);
+  const int dashed = countColor(img, QRect(x70 + 1, strip.top(), x80 - x70 - 4, strip.height()), llmColor());
+  EXPECT_GT(dashed, 0);
+  EXPECT_LT(dashed, (x80 - x70 - 4) * strip.height());
+  // Not in the child's lane.
+  const QRect childLane = tl->laneRect(window->document()->processIndex(101));
+  if (!childLane.isNull()) {
+    EXPECT_EQ(countColor(img, childLane, llmColor()), 0);
+  }
+}
+
+TEST_F(LlmWindowTest, ClickingTheSpanShowsTheConversationAndActionsSelectEvents) {
+  TimelineView* tl = window->timeline();
+  const QRect strip = tl->llmStripRect(window->document()->processIndex(100));
+  const QPoint at(tl->timeToX(28.0 * kMs), strip.center().y());
+  EXPECT_EQ(tl->llmCallAt(at), 0);
+  QTest::mouseClick(tl->viewport(), Qt::LeftButton, {}, at);
+  EXPECT_EQ(tl->selectedCall(), 0);
+  const QString text = window->detailsView()->toPlainText();
+  EXPECT_TRUE(text.contains(QStringLiteral("LLM call 1")));
+  EXPECT_TRUE(text.contains(QStringLiteral("Let me look.")));
+  EXPECT_TRUE(text.contains(QStringLiteral("HTTP exchanges on connection 9")));
+  // An action link selects its event in the table.
+  emit window->detailsView()->anchorClicked(QUrl(QStringLiteral("aa:event/%1").arg(kLlmSeqLsExec)));
+  EXPECT_EQ(window->eventModel()->seqAtRow(window->eventView()->currentIndex().row()), kLlmSeqLsExec);
+  // An exchange link shows its headers and bodies.
+  emit window->detailsView()->anchorClicked(QUrl(QStringLiteral("aa:exchange/%1").arg(window->document()->traffic()->traffic.calls[0].exchange)));
+  EXPECT_TRUE(window->detailsView()->toPlainText().contains(QStringLiteral("anthropic-version: 2023-06-01")));
+}
+
+TEST_F(LlmWindowTest, SelectingTheRequestEventShowsItsCall) {
+  window->selectEvent(kLlmSeqRequest);
+  const QString text = window->detailsView()->toPlainText();
+  EXPECT_TRUE(text.contains(QStringLiteral("You are terse.")));
+  EXPECT_TRUE(text.contains(QStringLiteral("This TLS event")));
+  EXPECT_EQ(window->timeline()->selectedCall(), 0);
+}
+
+TEST(Screenshot, SelectsAnLlmCall) {
+  QTemporaryDir dir;
+  const QString session = dir.filePath(QStringLiteral("llm.aas"));
+  ASSERT_EQ(writeLlmSession(session.toStdString()), "");
+  const QString png = dir.filePath(QStringLiteral("llm.png"));
+  Shot s = runAaView({QStringLiteral("--screenshot"), png, QStringLiteral("--select"), QStringLiteral("llm:1"), session});
+  EXPECT_EQ(s.exitCode, 0) << s.err.toStdString();
+  QImage img(png);
+  ASSERT_FALSE(img.isNull());
+  EXPECT_GT(countColor(img, img.rect(), llmColor()), 50);
+  s = runAaView({QStringLiteral("--screenshot"), png, QStringLiteral("--select"), QStringLiteral("llm:9"), session});
+  EXPECT_NE(s.exitCode, 0);
+  EXPECT_TRUE(s.err.contains(QStringLiteral("no such LLM call"))) << s.err.toStdString();
+}

@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
   QCommandLineOption sizeOpt(QStringLiteral("size"), QStringLiteral("Window size for --screenshot (default 1600x1000)."), QStringLiteral("WxH"), QStringLiteral("1600x1000"));
   QCommandLineOption rangeOpt(QStringLiteral("range"), QStringLiteral("Visible time range, session time: FROM:TO (e.g. 1.5:3, 200ms:1s)."), QStringLiteral("FROM:TO"));
   QCommandLineOption searchOpt(QStringLiteral("search"), QStringLiteral("Search text to highlight."), QStringLiteral("TEXT"));
-  QCommandLineOption selectOpt(QStringLiteral("select"), QStringLiteral("Select event SEQ (details pane)."), QStringLiteral("SEQ"));
+  QCommandLineOption selectOpt(QStringLiteral("select"), QStringLiteral("Select event SEQ, or llm:N the N-th LLM call (details pane)."), QStringLiteral("SEQ|llm:N"));
   QCommandLineOption showOpt(QStringLiteral("show"), QStringLiteral("Dock to bring to front: events, charts, processes, details."), QStringLiteral("DOCK"));
   parser.addOptions({shotOpt, sizeOpt, rangeOpt, searchOpt, selectOpt, showOpt});
   parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("Session file (.aas)."));
@@ -129,12 +129,26 @@ int main(int argc, char** argv) {
   QApplication::processEvents();
   if (parser.isSet(searchOpt)) window.setSearchText(parser.value(searchOpt));
   window.applyFilterNow();
+  // LLM spans and the HTTP view come from the traffic analysis, which follows the summary.
+  if (!window.document()->waitForTraffic(120000)) return fail(files.first() + QStringLiteral(": HTTP analysis not done after 120 s"));
+  QApplication::processEvents();
   if (parser.isSet(selectOpt)) {
+    const QString sel = parser.value(selectOpt);
     bool ok = false;
-    const qulonglong seq = parser.value(selectOpt).toULongLong(&ok);
-    if (!ok || seq >= window.document()->eventCount())
-      return fail(QStringLiteral("--select %1: no such event (the session has %2)").arg(parser.value(selectOpt)).arg(window.document()->eventCount()));
-    window.selectEvent(seq);
+    if (sel.startsWith(QStringLiteral("llm:"))) {
+      // "llm:N": the N-th LLM call (1-based, as the details pane numbers them).
+      const int n = sel.mid(4).toInt(&ok);
+      auto data = window.document()->traffic();
+      const int calls = data ? int(data->traffic.calls.size()) : 0;
+      if (!ok || n < 1 || n > calls)
+        return fail(QStringLiteral("--select %1: no such LLM call (the session has %2)").arg(sel).arg(calls));
+      window.selectLlmCall(n - 1);
+    } else {
+      const qulonglong seq = sel.toULongLong(&ok);
+      if (!ok || seq >= window.document()->eventCount())
+        return fail(QStringLiteral("--select %1: no such event (the session has %2)").arg(sel).arg(window.document()->eventCount()));
+      window.selectEvent(seq);
+    }
   }
   if (parser.isSet(showOpt) && !window.showDock(parser.value(showOpt)))
     return fail(QStringLiteral("--show %1: expected events, charts, processes or details").arg(parser.value(showOpt)));

@@ -150,6 +150,7 @@ void MainWindow::buildUi() {
 
   connect(m_timeline, &TimelineView::rangeChanged, this, [this] { scheduleFilter(); });
   connect(m_timeline, &TimelineView::eventClicked, this, [this](qulonglong seq) { selectEvent(seq); });
+  connect(m_timeline, &TimelineView::llmCallClicked, this, [this](int call) { selectLlmCall(call); });
   connect(m_timeline, &TimelineView::processClicked, this, [this](int p) {
     m_processView->setCurrentIndex(m_processes->indexOfProcess(p));
     m_processView->scrollTo(m_processView->currentIndex());
@@ -183,6 +184,9 @@ void MainWindow::buildUi() {
   connect(m_details, &QTextBrowser::anchorClicked, this, [this](const QUrl& url) {
     const QString s = url.toString();
     if (s.startsWith(QStringLiteral("aa:conn/"))) showConnection(s.mid(8).toULongLong());
+    else if (s.startsWith(QStringLiteral("aa:call/"))) selectLlmCall(s.mid(8).toInt());
+    else if (s.startsWith(QStringLiteral("aa:exchange/"))) showExchange(s.mid(12).toInt());
+    else if (s.startsWith(QStringLiteral("aa:event/"))) selectEvent(s.mid(9).toULongLong());
   });
   connect(m_charts, &ChartsPanel::rangeSelected, this, [this](double a, double b) {
     m_timeline->setRange(a, b);
@@ -424,6 +428,7 @@ void MainWindow::setDocument(std::unique_ptr<SessionDocument> doc) {
     updateCharts();
     updateStatus();
   });
+  connect(m_doc.get(), &SessionDocument::trafficReady, this, [this] { updateStatus(); });
   m_doc->startSummary();
   applyFilterNow();
   updateStatus();
@@ -533,8 +538,27 @@ void MainWindow::selectEvent(uint64_t seq) {
                                          .arg(e.getPid())
                                          .arg(m_doc->commandLine(p))
                                    : QStringLiteral("pid %1").arg(e.getPid());
-    m_details->setHtml(eventDetailsHtml(e, when, process));
+    QString html = eventDetailsHtml(e, when, process);
+    int call = -1;
+    if (e.isTls()) {
+      // A TLS event is part of an HTTP exchange: show the call it carried (the reason
+      // one clicks a request to a model) and the connection's other exchanges.
+      if (auto data = m_doc->traffic()) {
+        const auto& t = data->traffic;
+        const uint64_t conn = e.getTls().getConn();
+        const long x = exchangeAt(t, conn, e.getTNs());
+        const uint64_t origin = m_doc->header().startMonoNs;
+        const QString list = connectionExchangesHtml(t, conn, x, origin);
+        if (x >= 0 && (call = int(callOfExchange(t, size_t(x)))) >= 0)
+          html = llmCallHtml(t, size_t(call), m_doc->actionsAfterCall(size_t(call)), origin) + list +
+                 QStringLiteral("<hr><h4 style='margin:4px 0'>This TLS event</h4>") + html;
+        else
+          html += list;
+      }
+    }
+    m_details->setHtml(html);
     m_timeline->setSelectedEvent(seq, ns, p);
+    m_timeline->setSelectedCall(call);
   });
   if (!ok) return;
   const int row = m_events->rowOfSeq(seq);
@@ -544,6 +568,29 @@ void MainWindow::selectEvent(uint64_t seq) {
     m_eventView->scrollTo(m_events->index(row, 0));
     m_syncing = false;
   }
+}
+
+void MainWindow::selectLlmCall(int call) {
+  if (!m_doc) return;
+  auto data = m_doc->traffic();
+  if (!data || call < 0 || size_t(call) >= data->traffic.calls.size()) return;
+  const uint64_t origin = m_doc->header().startMonoNs;
+  const auto& c = data->traffic.calls[size_t(call)];
+  m_details->setHtml(llmCallHtml(data->traffic, size_t(call), m_doc->actionsAfterCall(size_t(call)), origin) +
+                     connectionExchangesHtml(data->traffic, c.conn, long(c.exchange), origin));
+  m_timeline->setSelectedCall(call);
+  showDock(QStringLiteral("details"));
+}
+
+void MainWindow::showExchange(int exchange) {
+  if (!m_doc) return;
+  auto data = m_doc->traffic();
+  if (!data || exchange < 0 || size_t(exchange) >= data->traffic.exchanges.size()) return;
+  const uint64_t origin = m_doc->header().startMonoNs;
+  const auto& x = data->traffic.exchanges[size_t(exchange)];
+  m_details->setHtml(exchangeHtml(data->traffic, size_t(exchange), origin) +
+                     connectionExchangesHtml(data->traffic, x.conn, exchange, origin));
+  m_timeline->setSelectedCall(int(callOfExchange(data->traffic, size_t(exchange))));
 }
 
 void MainWindow::setSearchText(const QString& text) {
@@ -674,6 +721,12 @@ void MainWindow::updateStatus() {
         << formatDuration(double(m_doc->durationNs()))
         << humanSize(double(m_doc->fileSize()));
   if (!m_doc->summary()) parts << tr("building overview…");
+  if (auto data = m_doc->traffic()) {
+    if (!data->error.isEmpty()) parts << data->error;
+    else if (!data->traffic.exchanges.empty())
+      parts << tr("%1 HTTP exchanges, <span style='color:%3'>%2 LLM calls</span>")
+                   .arg(data->traffic.exchanges.size()).arg(data->traffic.calls.size()).arg(llmColor().name());
+  }
   if (m_events->rowCount() != int(m_doc->eventCount())) parts << tr("%1 in table").arg(m_events->rowCount());
   QString text = parts.join(QStringLiteral("  ·  "));
   uint64_t lost = 0;

@@ -51,6 +51,10 @@ class MainWindow : public QMainWindow {
   ChartsPanel* charts() const { return m_charts; }
 
   void selectEvent(uint64_t seq);
+  // Details pane: an LLM call's conversation and what the agent did next (the span is
+  // outlined on the timeline); one HTTP exchange's headers and bodies.
+  void selectLlmCall(int call);
+  void showExchange(int exchange);
   void setSearchText(const QString& text);
   void setActivityEnabled(Activity a, bool on);
   void filterToProcess(int process);   // -1 clears

@@ -58,10 +58,12 @@ void TimelineView::setDocument(SessionDocument* doc) {
   m_matches.clear();
   m_processFilter.clear();
   m_selectedSeq.reset();
+  m_selectedCall = -1;
   m_cursor.reset();
   if (doc) {
     connect(doc, &SessionDocument::summaryReady, viewport(), qOverload<>(&QWidget::update));
     connect(doc, &SessionDocument::marksReady, viewport(), qOverload<>(&QWidget::update));
+    connect(doc, &SessionDocument::trafficReady, viewport(), qOverload<>(&QWidget::update));
     m_axis.setTotal(doc->durationNs());
   }
   m_axis.setWidth(viewport()->width() - kLabelWidth);
@@ -177,6 +179,80 @@ QRect TimelineView::bandRect(int process, Activity a) const {
   if (lane.isNull() || band < 0) return {};
   return QRect(lane.left(), lane.top() + kLanePadding + band * kBandHeight, lane.width(),
                kBandHeight);
+}
+
+QRect TimelineView::llmStripRect(int process) const {
+  const QRect lane = laneRect(process);
+  if (lane.isNull()) return {};
+  return QRect(lane.left(), lane.top() + kLanePadding + kBandCount * kBandHeight, lane.width(),
+               kLanePadding - 1);
+}
+
+void TimelineView::setSelectedCall(int call) {
+  m_selectedCall = call;
+  viewport()->update();
+}
+
+int TimelineView::llmCallAt(QPoint pos) const {
+  if (!m_doc || pos.x() < kLabelWidth) return -1;
+  const auto data = m_doc->traffic();
+  const int lane = laneAtY(pos.y());
+  if (!data || lane < 0) return -1;
+  const double ns = m_axis.nsAt(pos.x() - kLabelWidth);
+  const double slack = 2 * m_axis.nsPerPixel();   // short calls stay clickable
+  int best = -1;
+  double bestLen = 0;
+  for (const LlmSpan& sp : data->spans) {
+    if (sp.process < 0 || m_layout.laneOfProcess(sp.process) != lane) continue;
+    if (ns < sp.fromNs - slack || ns > sp.toNs + slack) continue;
+    // Overlapping calls (concurrent HTTP/2 streams): the shortest is the one aimed at.
+    const double len = sp.toNs - sp.fromNs;
+    if (best < 0 || len < bestLen) { best = sp.call; bestLen = len; }
+  }
+  return best;
+}
+
+void TimelineView::paintLlmSpans(QPainter& p, int firstLane, int lastLane, bool wash) {
+  const auto data = m_doc->traffic();
+  if (!data || data->spans.empty()) return;
+  if (!(m_activities & (activityBit(Activity::TlsOut) | activityBit(Activity::TlsIn)))) return;
+  const int w = viewport()->width();
+  const QColor color = llmColor();
+  for (const LlmSpan& sp : data->spans) {
+    if (sp.process < 0 || sp.toNs < m_axis.from() || sp.fromNs > m_axis.to() || sp.fromNs > cutoff()) continue;
+    if (!m_processFilter.empty() &&
+        !(size_t(sp.process) < m_processFilter.size() && m_processFilter[sp.process]))
+      continue;
+    const int lane = m_layout.laneOfProcess(sp.process);
+    if (lane < firstLane || lane > lastLane) continue;
+    const int x0 = std::max(kLabelWidth, timeToX(sp.fromNs));
+    const int x1 = std::min(w, std::max(timeToX(std::min(sp.toNs, cutoff())), x0 + 3));
+    if (x1 <= x0) continue;
+    const int y = laneTop(lane);
+    if (wash) {
+      QColor c = color;
+      c.setAlpha(22);
+      p.fillRect(QRect(x0, y + 1, x1 - x0, kLaneHeight - 2), c);
+      continue;
+    }
+    const QRect strip(x0, y + kLanePadding + kBandCount * kBandHeight, x1 - x0, kLanePadding - 1);
+    if (sp.incomplete) {
+      // Cut calls: a dashed strip and a red end tick, so they read as unfinished.
+      for (int x = strip.left(); x < strip.right() + 1; x += 6)
+        p.fillRect(QRect(x, strip.top(), std::min(4, strip.right() + 1 - x), strip.height()), color);
+      p.fillRect(QRect(x1 - 2, y + 1, 2, kLaneHeight - 2), QColor(0xc0, 0x39, 0x2b));
+    } else {
+      p.fillRect(strip, color);
+      p.fillRect(QRect(x0, y + 1, 1, kLaneHeight - 2), color);
+      p.fillRect(QRect(x1 - 1, y + 1, 1, kLaneHeight - 2), color);
+    }
+    if (sp.call == m_selectedCall) {
+      p.setPen(QPen(Qt::black, 1.5));
+      p.setBrush(Qt::NoBrush);
+      p.drawRect(QRectF(x0 - 0.5, y + 0.5, x1 - x0 + 1, kLaneHeight - 2));
+      p.setPen(Qt::NoPen);
+    }
+  }
 }
 
 double TimelineView::cutoff() const {
@@ -322,6 +398,7 @@ void TimelineView::paintLanes(QPainter& p, int firstLane, int lastLane) {
       if (t.major && t.x >= 0) p.fillRect(QRect(kLabelWidth + int(t.x), y, 1, kLaneHeight), QColor(225, 225, 230));
     p.fillRect(QRect(0, y + kLaneHeight - 1, w, 1), QColor(225, 227, 232));
   }
+  paintLlmSpans(p, firstLane, lastLane, true);
   // Marks, band by band, merging runs of equal color into one rectangle.
   const bool exact = m_lastDetail == Detail::Events;
   std::array<double, kActivityCount> logMax{};
@@ -354,6 +431,7 @@ void TimelineView::paintLanes(QPainter& p, int firstLane, int lastLane) {
       flush(m_grid.columns);
     }
   }
+  paintLlmSpans(p, firstLane, lastLane, false);
   // Search matches: a gold tick above the bands.
   const auto laneOf = visibleLaneOf(firstLane, lastLane);
   p.setPen(Qt::NoPen);
@@ -512,6 +590,10 @@ bool TimelineView::viewportEvent(QEvent* e) {
       }
     } else if (auto hit = hitTest(pos)) {
       text = hit->text;
+      if (const int call = llmCallAt(pos); call >= 0)
+        text += QStringLiteral("\n\n") + llmCallTooltip(m_doc->traffic()->traffic.calls[size_t(call)]);
+    } else if (const int call = llmCallAt(pos); call >= 0) {
+      text = llmCallTooltip(m_doc->traffic()->traffic.calls[size_t(call)]);
     } else if (const int lane = laneAtY(pos.y()); lane >= 0 && m_doc) {
       // Zoomed out: what the hovered column of this lane aggregates.
       const int firstLane = std::max(0, verticalScrollBar()->value() / kLaneHeight);
@@ -596,9 +678,17 @@ void TimelineView::mouseReleaseEvent(QMouseEvent* e) {
   }
   viewport()->update();
   if (!m_moved && e->button() == Qt::LeftButton) {
-    if (auto hit = hitTest(e->pos())) {
+    // The span strip selects the call; elsewhere an event mark wins over the span.
+    const int call = llmCallAt(e->pos());
+    const int lane = laneAtY(e->pos().y());
+    const bool onStrip = lane >= 0 && e->pos().y() >= laneTop(lane) + kLanePadding + kBandCount * kBandHeight - 1;
+    auto hit = onStrip && call >= 0 ? std::nullopt : hitTest(e->pos());
+    if (hit) {
       setSelectedEvent(hit->seq, hit->ns, hit->process);
       emit eventClicked(hit->seq);
+    } else if (call >= 0) {
+      setSelectedCall(call);
+      emit llmCallClicked(call);
     }
   }
 }

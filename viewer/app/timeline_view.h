@@ -64,6 +64,12 @@ class TimelineView : public QAbstractScrollArea {
   };
   // The event nearest to viewport point `pos` within a few pixels, in its lane.
   std::optional<Hit> hitTest(QPoint pos) const;
+  // The LLM call whose span covers viewport point `pos` in its lane, -1 for none.
+  int llmCallAt(QPoint pos) const;
+  void setSelectedCall(int call);   // outlined; -1 clears
+  int selectedCall() const { return m_selectedCall; }
+  // The strip under the lane's bands where LLM spans are drawn.
+  QRect llmStripRect(int process) const;
 
  public slots:
   void zoomIn();
@@ -75,6 +81,7 @@ class TimelineView : public QAbstractScrollArea {
  signals:
   void rangeChanged(double fromNs, double toNs);
   void eventClicked(qulonglong seq);
+  void llmCallClicked(int call);
   void processClicked(int process);
   void collapsedChanged(int process, bool collapsed);
 
@@ -101,6 +108,7 @@ class TimelineView : public QAbstractScrollArea {
   void paintRuler(QPainter& p, const QRect& r);
   void paintLanes(QPainter& p, int firstLane, int lastLane);
   void paintGaps(QPainter& p, int top, int bottom);
+  void paintLlmSpans(QPainter& p, int firstLane, int lastLane, bool wash);
 
   SessionDocument* m_doc = nullptr;
   LaneLayout m_layout;
@@ -115,6 +123,7 @@ class TimelineView : public QAbstractScrollArea {
   std::optional<uint64_t> m_selectedSeq;
   double m_selectedNs = 0;
   int m_selectedProcess = -1;
+  int m_selectedCall = -1;
   std::optional<double> m_cursor;
 
   enum class Drag { None, Pan, Select } m_drag = Drag::None;

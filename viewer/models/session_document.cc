@@ -371,6 +371,7 @@ void SessionDocument::scan(uint32_t bins) {
   }
   if (m_stop) {
     m_scanDone = true;
+    m_trafficDone = true;
     return;
   }
   auto summary = std::make_shared<const Summary>(builder.finish());
@@ -380,6 +381,69 @@ void SessionDocument::scan(uint32_t bins) {
   }
   m_scanDone = true;
   QMetaObject::invokeMethod(this, &SessionDocument::summaryReady, Qt::QueuedConnection);
+  loadTrafficData();
+}
+
+void SessionDocument::loadTrafficData() {
+  auto data = std::make_shared<TrafficData>();
+  uint64_t tlsRecords = 0;
+  for (const FrameSpan& f : m_frames)
+    tlsRecords += f.kindCounts[size_t(Kind::kTlsWrite)] + f.kindCounts[size_t(Kind::kTlsRead)];
+  if (tlsRecords > kMaxTrafficRecords) {
+    data->error = QStringLiteral("HTTP/LLM analysis skipped: %1 TLS events (more than %2); "
+                                 "use aa-session llm / http")
+                      .arg(tlsRecords).arg(kMaxTrafficRecords);
+  } else if (tlsRecords > 0 && !m_stop) {
+    // A reader of its own: parsing reads every TLS event, which must not hold the GUI
+    // thread's reader lock for seconds.
+    auto reader = SessionReader::open(m_path.toStdString());
+    StatusOr<traffic::Traffic> t = reader.ok() ? traffic::loadTraffic(*reader.value())
+                                               : StatusOr<traffic::Traffic>(reader.status());
+    if (!t.ok()) {
+      data->error = QStringLiteral("HTTP/LLM analysis failed: %1").arg(QString::fromStdString(t.status().message()));
+    } else {
+      data->traffic = std::move(t.value());
+      for (size_t i = 0; i < data->traffic.calls.size(); ++i) {
+        const traffic::LlmCall& c = data->traffic.calls[i];
+        LlmSpan s;
+        s.call = int(i);
+        s.process = processIndex(c.pid);
+        s.fromNs = double(relNs(c.tStartNs));
+        s.toNs = std::max(s.fromNs, double(relNs(std::max(c.tEndNs, c.tStartNs))));
+        s.incomplete = c.incomplete;
+        data->spans.push_back(s);
+      }
+      std::sort(data->spans.begin(), data->spans.end(),
+                [](const LlmSpan& a, const LlmSpan& b) { return a.fromNs < b.fromNs; });
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(m_trafficMutex);
+    m_traffic = std::move(data);
+  }
+  m_trafficDone = true;
+  if (!m_stop) QMetaObject::invokeMethod(this, &SessionDocument::trafficReady, Qt::QueuedConnection);
+}
+
+std::shared_ptr<const TrafficData> SessionDocument::traffic() const {
+  std::lock_guard<std::mutex> lock(m_trafficMutex);
+  return m_traffic;
+}
+
+bool SessionDocument::waitForTraffic(int timeoutMs) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+  while (!m_trafficDone.load()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
+std::vector<traffic::AgentAction> SessionDocument::actionsAfterCall(size_t call, size_t max) const {
+  auto data = traffic();
+  if (!data || call >= data->traffic.calls.size()) return {};
+  std::lock_guard<std::mutex> lock(m_readerMutex);
+  return traffic::actionsAfterCall(*m_reader, data->traffic.calls, call, max);
 }
 
 // ---------------------------------------------------------------------------------

@@ -20,6 +20,7 @@
 #include "store/session_reader.h"
 #include "viewer/models/activity.h"
 #include "viewer/models/lod.h"
+#include "viewer/models/traffic_view.h"
 
 namespace aa::view {
 
@@ -94,14 +95,27 @@ class SessionDocument : public QObject {
   // Frames the scan could not decode (damage inside the log that the index did not see).
   uint64_t unreadableFrames() const { return m_unreadableFrames.load(); }
 
+  // HTTP exchanges and LLM calls (store/traffic), loaded on the background thread right
+  // after the summary, through a reader of its own so the GUI thread never waits on it.
+  // Null until loaded; `error` says why there is none. Sessions with more than
+  // kMaxTrafficRecords TLS events are not analysed automatically (parsing holds about
+  // 4x their plaintext in memory).
+  static constexpr uint64_t kMaxTrafficRecords = 100'000;
+  std::shared_ptr<const TrafficData> traffic() const;
+  bool waitForTraffic(int timeoutMs);
+  // What the calling process tree did after call `call` (at most `max` actions).
+  std::vector<traffic::AgentAction> actionsAfterCall(size_t call, size_t max = 20) const;
+
  signals:
   void summaryReady();
+  void trafficReady();
   void marksReady();
 
  private:
   explicit SessionDocument(std::unique_ptr<SessionReader> reader, QString path);
   void buildProcesses();
   void scan(uint32_t bins);
+  void loadTrafficData();
   void prefetchLoop();
   std::shared_ptr<const std::vector<Mark>> cacheLookup(size_t frame) const;
 
@@ -130,6 +144,9 @@ class SessionDocument : public QObject {
   std::atomic<bool> m_stop{false};
   std::atomic<bool> m_scanDone{false};
   std::atomic<uint64_t> m_unreadableFrames{0};
+  mutable std::mutex m_trafficMutex;
+  std::shared_ptr<const TrafficData> m_traffic;
+  std::atomic<bool> m_trafficDone{false};
 
   std::thread m_prefetcher;
   mutable std::mutex m_prefetchMutex;
