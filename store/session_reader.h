@@ -82,7 +82,7 @@ struct ReaderOptions {
   bool useIndex = true;                 // false: never touch NAME.aas-index
   bool rebuildIndex = false;            // force a rebuild
   // Called while (re)building the index: bytes of log done, total.
-  std::function<void(uint64_t, uint64_t)> progress;
+  std::function<void(uint64_t, uint64_t)> progress = nullptr;
 };
 
 class SessionReader {

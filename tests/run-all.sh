@@ -9,10 +9,12 @@ build=${BUILD_DIR:-build}
 BUILD_DIR=$build bash tests/setup.sh
 (cd "$build" && ctest --output-on-failure -j"$(nproc)" --timeout 600)
 
-# The reading side alone (schema, store, aa-session, aa-view), as it builds on a
-# machine without libbpf, bpftool, clang-for-BPF or liburing: a Linux-only call there
-# breaks this build, not a user's laptop.
+# The reading side alone, configured as on a machine without libbpf, bpftool,
+# clang-for-BPF or liburing (-DAA_RECORDER=OFF): configure must not look for them, and
+# the store must build and pass without io_uring (its portable writer path). aa-view's
+# sources do not change with this option, so they are not compiled a second time.
 portable="$build-portable"
 cmake -S . -B "$portable" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAA_RECORDER=OFF -DAA_BENCH=OFF
-cmake --build "$portable" -j"$(nproc)"
-(cd "$portable" && ctest --output-on-failure -j"$(nproc)" --timeout 600)
+cmake --build "$portable" -j"$(nproc)" --target store_test aa-session
+(cd "$portable" && ctest --output-on-failure -j"$(nproc)" --timeout 600 \
+   -R '^(Format|Kind|RoundTrip|Writers|Damage|Index|Portability)\.')

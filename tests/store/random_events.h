@@ -32,7 +32,7 @@ class RandomEvents {
     e.setPid(100 + pick(8));
     e.setTid(e.getPid() + pick(3));
     e.setComm(bytes("comm" + std::to_string(pick(4))));
-    switch (pick(19)) {
+    switch (pick(20)) {
       case 0: {
         auto x = e.initExec();
         x.setPath(bytes("/usr/bin/" + blob(12)));
@@ -74,6 +74,7 @@ class RandomEvents {
         break;
       }
       case 16: { auto x = e.initLost(); x.setCount(pick(1000)); x.setProbe("sys_exit"); break; }
+      case 18: { auto x = e.initLink(); x.setOldPath(bytes("/o" + blob(6))); x.setNewPath(bytes("/n" + blob(6))); x.setFlags(pick(2) * 0x400); x.setRet(0); break; }
       case 17: { auto x = e.initSymlink(); x.setTarget(bytes(blob(10))); x.setPath(bytes("/l")); x.setRet(0); break; }
       default: { auto x = e.initChdir(); x.setPath(bytes("/")); x.setRet(0); break; }
     }

@@ -89,7 +89,7 @@ TEST(Index, QueriesEqualAFilteredFullScan) {
     EventQuery q;
     uint64_t a = rng() % span, w = rng() % (span / 20 + 1);
     if (round % 4 != 0) q.fromNs = a, q.toNs = a + w;
-    if (round % 3 == 0) q.pids = {100u + rng() % 8};
+    if (round % 3 == 0) q.pids = {uint32_t(100u + rng() % 8)};
     if (round % 2 == 0) q.kinds = bit(Kind(rng() % kKindCount)) | bit(Kind::kTlsWrite);
     if (round % 5 == 0) q.fromSeq = rng() % 20000;
     std::vector<uint64_t> expect, got;
