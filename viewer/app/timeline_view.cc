@@ -231,7 +231,7 @@ void TimelineView::paintLlmSpans(QPainter& p, int firstLane, int lastLane, bool 
     const int y = laneTop(lane);
     if (wash) {
       QColor c = color;
-      c.setAlpha(22);
+      c.setAlpha(sp.call == m_selectedCall ? 70 : 34);
       p.fillRect(QRect(x0, y + 1, x1 - x0, kLaneHeight - 2), c);
       continue;
     }
@@ -243,13 +243,11 @@ void TimelineView::paintLlmSpans(QPainter& p, int firstLane, int lastLane, bool 
       p.fillRect(QRect(x1 - 2, y + 1, 2, kLaneHeight - 2), QColor(0xc0, 0x39, 0x2b));
     } else {
       p.fillRect(strip, color);
-      p.fillRect(QRect(x0, y + 1, 1, kLaneHeight - 2), color);
-      p.fillRect(QRect(x1 - 1, y + 1, 1, kLaneHeight - 2), color);
     }
     if (sp.call == m_selectedCall) {
-      p.setPen(QPen(Qt::black, 1.5));
+      p.setPen(QPen(Qt::black, 2));
       p.setBrush(Qt::NoBrush);
-      p.drawRect(QRectF(x0 - 0.5, y + 0.5, x1 - x0 + 1, kLaneHeight - 2));
+      p.drawRect(QRect(x0, y + 1, x1 - x0, kLaneHeight - 3));
       p.setPen(Qt::NoPen);
     }
   }

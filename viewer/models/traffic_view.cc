@@ -204,28 +204,29 @@ long callOfExchange(const traffic::Traffic& t, size_t x) {
 QString connectionExchangesHtml(const traffic::Traffic& t, uint64_t conn, long current,
                                 uint64_t originNs) {
   QString h = QStringLiteral("<h4 style='margin:8px 0 2px 0'>HTTP exchanges on connection %1</h4>").arg(conn);
-  h += QStringLiteral("<table cellspacing='0' cellpadding='2'><tr style='color:#555'><td>start</td><td></td><td>request</td>"
-                      "<td>status</td><td>sent</td><td>received</td><td>duration</td><td></td></tr>");
+  // One line each (the details pane is narrow): time, request, status, sizes, duration.
   int n = 0;
   for (size_t i = 0; i < t.exchanges.size(); ++i) {
     const auto& x = t.exchanges[i];
     if (x.conn != conn) continue;
     ++n;
     const long call = callOfExchange(t, i);
-    const QString bg = long(i) == current ? QStringLiteral(" style='background:#fdf2c4'") : QString();
-    h += QStringLiteral("<tr%1><td>%2</td><td>%3</td><td><a href='aa:exchange/%4'>%5 %6</a></td><td>%7</td><td>%8</td><td>%9</td>")
-             .arg(bg, relTime(x.tStartNs(), originNs), esc(x.protocol))
+    const QString bg = long(i) == current ? QStringLiteral("background:#fdf2c4;") : QString();
+    QString path = fromStd(x.path());
+    if (path.size() > 60) path = path.left(57) + QStringLiteral("…");
+    h += QStringLiteral("<p style='margin:1px 0; %1'>%2 <a href='aa:exchange/%3'>%4 %5</a> → <b>%6</b> · %7 sent, %8 received · %9")
+             .arg(bg, relTime(x.tStartNs(), originNs))
              .arg(i)
-             .arg(esc(x.method()), esc(x.path()).left(80))
+             .arg(esc(x.method()), path.toHtmlEscaped())
              .arg(x.status() ? QString::number(x.status()) : QStringLiteral("—"))
              .arg(bytesText(x.request ? x.request->wireBodyBytes : 0),
-                  bytesText(x.response ? x.response->wireBodyBytes : 0));
-    h += QStringLiteral("<td>%1%2</td><td>%3</td></tr>")
-             .arg(ms(x.tEndNs() > x.tStartNs() ? x.tEndNs() - x.tStartNs() : 0),
-                  x.complete() ? QString() : QStringLiteral(" <span style='color:#c0392b'>incomplete</span>"),
-                  call >= 0 ? QStringLiteral("<a href='aa:call/%1'>LLM call %2</a>").arg(call).arg(call + 1) : QString());
+                  bytesText(x.response ? x.response->wireBodyBytes : 0),
+                  ms(x.tEndNs() > x.tStartNs() ? x.tEndNs() - x.tStartNs() : 0));
+    h += QStringLiteral(" · %1%2%3</p>")
+             .arg(esc(x.protocol),
+                  x.complete() ? QString() : QStringLiteral(" · <span style='color:#c0392b'>incomplete</span>"),
+                  call >= 0 ? QStringLiteral(" · <a href='aa:call/%1'>LLM call %2</a>").arg(call).arg(call + 1) : QString());
   }
-  h += QStringLiteral("</table>");
   if (n == 0) h += QStringLiteral("<p style='color:#555'>no HTTP exchange recognised on this connection</p>");
   return h;
 }
