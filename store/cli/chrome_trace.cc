@@ -8,6 +8,8 @@
 
 #include "store/cli/event_json.h"
 #include "store/kind.h"
+#include "store/traffic/traffic.h"
+#include "store/traffic/traffic_json.h"
 
 namespace aa {
 namespace {
@@ -219,6 +221,20 @@ StatusOr<ChromeTraceStats> writeChromeTrace(const SessionReader& reader, std::FI
       b += "}";
     }
     ++stats.tlsSlices;
+  }
+  // What the agent said to the model: a slice per LLM call and per other HTTP
+  // exchange, reassembled from the TLS streams (cached in the index).
+  auto traffic = traffic::loadTraffic(reader);
+  if (traffic.ok()) {
+    traffic::RenderOptions render;
+    render.originNs = reader.header().startMonoNs;
+    std::string slices = traffic::chromeTraceEvents(traffic->exchanges, traffic->calls,
+                                                    /*withHttp=*/true, render);
+    if (!slices.empty()) {
+      out.next();
+      b += slices;
+      stats.llmSlices = traffic->calls.size();
+    }
   }
   b += "\n]}\n";
   out.flush();

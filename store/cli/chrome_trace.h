@@ -7,6 +7,8 @@
 //     to its close, so overlapping opens do not break the thread's slice stacking;
 //   - a nestable async slice (category "tls") per TLS connection, first to last byte,
 //     args: peer, library, bytes each way;
+//   - a complete slice per LLM call (category "llm") and per other HTTP exchange
+//     ("http"), from store/traffic;
 //   - an instant ("i") per event on its thread, named by its kind, with every
 //     JSON Lines field of the event (event_json.h) as args; lost-event reports are
 //     global instants so gaps show across every track.
@@ -26,6 +28,7 @@ struct ChromeTraceStats {
   uint64_t processes = 0;
   uint64_t fileSlices = 0;
   uint64_t tlsSlices = 0;
+  uint64_t llmSlices = 0;    // LLM calls (HTTP exchanges come with them)
 };
 
 // Writes the whole trace to out (a complete JSON document). Errors name the reason;

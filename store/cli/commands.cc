@@ -20,11 +20,9 @@ std::span<const Command> commandTable() {
        "write a deterministic synthetic session", runSynthCommand},
       {"replay", "[--speed X] [--kind K] [--pid P] [--from T] [--to T] [--json] FILE",
        "print events paced at X times the recorded speed (0: no pacing)", runReplayCommand},
-#ifdef AA_HAVE_TRAFFIC_COMMANDS
       {"http", "[OPTIONS] FILE", "HTTP exchanges reassembled from TLS traffic",
        runHttpCommand},
       {"llm", "[OPTIONS] FILE", "LLM API calls found in TLS traffic", runLlmCommand},
-#endif
   };
   return kCommands;
 }

@@ -29,8 +29,7 @@ int runReindexCommand(int argc, char** argv);
 int runSynthCommand(int argc, char** argv);
 int runReplayCommand(int argc, char** argv);
 
-// HTTP and LLM views of TLS traffic, in cmd_traffic.cc (built when that file exists,
-// which defines AA_HAVE_TRAFFIC_COMMANDS).
+// HTTP and LLM views of TLS traffic (store/traffic), in cmd_traffic.cc.
 int runHttpCommand(int argc, char** argv);
 int runLlmCommand(int argc, char** argv);
 

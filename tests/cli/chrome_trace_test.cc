@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -69,6 +70,22 @@ TEST(ChromeTrace, AllKindsSession) {
   EXPECT_EQ((*open)["args"]["fd"].text, "3");
   EXPECT_EQ((*open)["ts"].text, "4.000");   // 4000 ns after start, in us
   EXPECT_EQ(doc["otherData"]["command"].text, "python3 agent.py");
+}
+
+TEST(ChromeTrace, LlmCallsOfARealRecordingAreSlices) {
+  TempDir dir;
+  std::filesystem::copy_file(std::string(AA_SOURCE_DIR) + "/fixtures/llm/agent.aas",
+                             dir.file("agent.aas"));
+  auto doc = exportTrace(dir.file("agent.aas"), dir.file("agent.json"));
+  int llm = 0;
+  for (const auto& e : doc["traceEvents"].items) {
+    if (e["cat"].text != "llm") continue;
+    ++llm;
+    EXPECT_EQ(e["ph"].text, "X");
+    EXPECT_TRUE(e.has("dur") && e.has("ts") && e.has("pid"));
+  }
+  // fixtures/llm/agent.sh makes 14 calls (aa-session llm lists them).
+  EXPECT_EQ(llm, 14);
 }
 
 }  // namespace
