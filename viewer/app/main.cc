@@ -131,6 +131,7 @@ int main(int argc, char** argv) {
   window.applyFilterNow();
   // LLM spans and the HTTP view come from the traffic analysis, which follows the summary.
   if (!window.document()->waitForTraffic(120000)) return fail(files.first() + QStringLiteral(": HTTP analysis not done after 120 s"));
+  timing("traffic", t);
   QApplication::processEvents();
   if (parser.isSet(selectOpt)) {
     const QString sel = parser.value(selectOpt);
