@@ -29,9 +29,7 @@
 #include "store/kind.h"
 #include "store/session_reader.h"
 #include "store/session_writer.h"
-#ifdef AA_WITH_TLS
 #include "recorder/tls_capture.h"
-#endif
 
 namespace aa {
 namespace {
@@ -134,9 +132,7 @@ class LossTracker {
 struct DrainContext {
   Decoder* decoder = nullptr;
   SessionWriter* writer = nullptr;
-#ifdef AA_WITH_TLS
   TlsCapture* tls = nullptr;
-#endif
   int sigFd = -1;
   pid_t childPid = -1;
   std::optional<int> childStatus;   // waitpid status once the command ended
@@ -159,9 +155,7 @@ void readSignals(DrainContext& c) {
 
 int onRecord(void* ctx, void* data, size_t size) {
   auto* c = static_cast<DrainContext*>(ctx);
-#ifdef AA_WITH_TLS
   if (!(c->tls && c->tls->decode(data, size, *c->writer)))
-#endif
     c->decoder->decode(data, size);
   // A full ring takes a while to drain: a second SIGINT must not wait for it.
   if (++c->records % 4096 == 0) {
@@ -228,13 +222,9 @@ SessionHeaderInfo makeHeader(const RecorderOptions& options, const CoreProbes& c
   header.options.push_back(std::string("io=") + (options.ioCalls ? "calls" : "summary"));
   header.options.push_back("max_tls_bytes=" + std::to_string(options.maxTlsBytes));
   header.options.push_back(std::string("redact=") + (options.redact ? "on" : "off"));
-#ifndef AA_WITH_TLS
-  header.probes.push_back({"tls", "uprobe", false, "not built (recorder/tls_capture.cc missing)"});
-#endif
   return header;
 }
 
-#ifdef AA_WITH_TLS
 // TLS capture is best effort: without it the recording goes on, and the header says
 // why it is missing.
 std::unique_ptr<TlsCapture> startTls(const RecorderOptions& options, const CoreProbes& core,
@@ -252,7 +242,6 @@ std::unique_ptr<TlsCapture> startTls(const RecorderOptions& options, const CoreP
   header.redaction = options.redact;
   return std::move(*created);
 }
-#endif
 
 // The one-line status on a terminal: elapsed, events/s, events, lost, file size.
 class StatusLine {
@@ -295,7 +284,6 @@ int printProbeReport(const RecorderOptions& options) {
     return 1;
   }
   std::vector<ProbeStatusInfo> report = (*probes)->report();
-#ifdef AA_WITH_TLS
   TlsOptions tlsOptions;
   auto tls = TlsCapture::create((*probes)->tracedPidsFd(), (*probes)->eventsFd(), tlsOptions);
   if (tls.ok()) {
@@ -303,9 +291,6 @@ int printProbeReport(const RecorderOptions& options) {
   } else {
     report.push_back({"tls", "uprobe", false, tls.status().message()});
   }
-#else
-  report.push_back({"tls", "uprobe", false, "not built (recorder/tls_capture.cc missing)"});
-#endif
   bool allOk = true;
   for (const auto& p : report) {
     bool isFeature = p.name.rfind("feature:", 0) == 0;
@@ -363,9 +348,7 @@ int runRecorder(const RecorderOptions& options) {
   CoreProbes& core = **probes;
 
   SessionHeaderInfo header = makeHeader(options, core);
-#ifdef AA_WITH_TLS
   std::unique_ptr<TlsCapture> tls = startTls(options, core, header);
-#endif
 
   std::unique_ptr<HeldChild> child;
   if (!options.command.empty()) {
@@ -389,13 +372,11 @@ int runRecorder(const RecorderOptions& options) {
   DrainContext drain;
   drain.decoder = &decoder;
   drain.writer = &writer;
-#ifdef AA_WITH_TLS
   drain.tls = tls.get();
   if (tls) {
     decoder.onExec = [&](uint32_t pid) { tls->onExec(pid); };
     decoder.onExit = [&](uint32_t pid) { tls->onExit(pid); };
   }
-#endif
   std::unique_ptr<ring_buffer, RingBufferDeleter> ring(
       ring_buffer__new(core.eventsFd(), onRecord, &drain, nullptr));
   if (!ring) {
@@ -420,9 +401,7 @@ int runRecorder(const RecorderOptions& options) {
     for (uint32_t pid : runningProcesses()) {
       if (pid == uint32_t(getpid())) continue;
       if (Status s = core.trace(pid); !s.ok()) break;  // full: counted by the kernel from here
-#ifdef AA_WITH_TLS
       if (tls) tls->onExec(pid);
-#endif
     }
   } else if (options.pid) {
     rootPid = options.pid;
@@ -435,9 +414,7 @@ int runRecorder(const RecorderOptions& options) {
       fail(s.message());
       return 1;
     }
-#ifdef AA_WITH_TLS
     if (tls) tls->onExec(rootPid);
-#endif
   }
 
   Fd epollFd(epoll_create1(EPOLL_CLOEXEC));
@@ -466,10 +443,8 @@ int runRecorder(const RecorderOptions& options) {
   LossTracker loss;
   auto pollLoss = [&]() {
     auto counts = core.lostCounts();
-#ifdef AA_WITH_TLS
     if (tls)
       for (auto& c : tls->lostCounts()) counts.push_back({"tls:" + c.probe, c.count});
-#endif
     loss.update(counts, decoder, monoNow());
   };
 
@@ -543,17 +518,12 @@ int runRecorder(const RecorderOptions& options) {
   // The header was written before the recording began; the footer's report also has
   // the TLS hooks attached since (an executable like node, a dlopened libssl).
   footer.probes = core.report();
-#ifdef AA_WITH_TLS
   if (tls) {
     for (auto& p : tls->probeReport()) footer.probes.push_back(p);
   } else {
     footer.probes.insert(footer.probes.end(), header.probes.begin() + ptrdiff_t(footer.probes.size()),
                          header.probes.end());
   }
-#else
-  footer.probes.insert(footer.probes.end(), header.probes.begin() + ptrdiff_t(footer.probes.size()),
-                       header.probes.end());
-#endif
   Status closed = writer.close(footer);
   chownSession(options.output, *creds);
   if (!closed.ok()) {
