@@ -530,6 +530,9 @@ int runRecorder(const RecorderOptions& options) {
     fail(closed.message());
     return 1;
   }
+  if (!writer.stats().indexError.empty())
+    fprintf(stderr, "aa-record: warning: index not written (%s); readers rebuild it from the log\n",
+            writer.stats().indexError.c_str());
   if (decoder.stats().malformed)
     fprintf(stderr, "aa-record: warning: %" PRIu64 " malformed records skipped\n",
             decoder.stats().malformed);

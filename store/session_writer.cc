@@ -225,7 +225,7 @@ void SessionWriter::Impl::abandonIndex(const Status& why) {
   // The index is a cache the reader can rebuild; a recording never fails for it.
   index_ = sql::Db();
   opt_.writeIndex = false;
-  (void)why;
+  if (stats_.indexError.empty()) stats_.indexError = why.message();
 }
 
 void SessionWriter::Impl::startBatch() {

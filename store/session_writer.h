@@ -39,6 +39,8 @@ struct WriterStats {
   uint64_t frames = 0;
   uint64_t bytesWritten = 0;            // file bytes, headers included
   uint64_t rawPayloadBytes = 0;         // before compression
+  std::string indexError;               // why the index was given up ("" if kept); the
+                                        // log is complete regardless, readers rebuild it
 };
 
 class SessionWriter {
