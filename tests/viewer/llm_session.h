@@ -46,36 +46,12 @@ inline std::pair<std::string, std::string> llmResponseParts() {
 }
 
 inline std::string writeLlmSession(const std::string& path) {
-  SessionHeaderInfo h;
-  h.startMonoNs = kStartMono;
-  h.startWallNs = kStartWall;
-  h.clockOffsetNs = kStartWall - int64_t(kStartMono);
-  h.command = {"python3", "agent.py"};
-  h.target = "command";
-  WriterOptions o;
-  o.batchEvents = 4;
-  o.useIoUring = false;
-  auto w = SessionWriter::create(path, h, o);
-  if (!w.ok()) return w.status().message();
-  SessionWriter& sw = *w.value();
-  auto ev = [&](uint64_t ms, uint32_t pid, const char* comm) {
-    auto e = sw.append();
-    e.setTNs(kStartMono + ms * kMs);
-    e.setPid(pid);
-    e.setTid(pid);
-    e.setComm(data(comm));
-    return e;
-  };
+  TestSessionWriter t(path, 4);
+  if (!t.error().empty()) return t.error();
+  SessionWriter& sw = t.writer();
+  auto ev = [&](uint64_t ms, uint32_t pid, const char* comm) { return t.ev(ms, pid, comm); };
   auto exec = [&](uint64_t ms, uint32_t pid, uint32_t ppid, const char* comm, const char* path,
-                  std::initializer_list<const char*> argv) {
-    auto x = ev(ms, pid, comm).initExec();
-    x.setPath(data(path));
-    auto a = x.initArgv(unsigned(argv.size()));
-    unsigned i = 0;
-    for (const char* s : argv) a.set(i++, data(s));
-    x.setCwd(data("/home/agent"));
-    x.setPpid(ppid);
-  };
+                  std::initializer_list<const char*> argv) { t.exec(ms, pid, ppid, comm, path, argv); };
   auto tls = [&](uint64_t ms, uint64_t conn, bool write, const std::string& bytes, uint64_t offset) {
     auto t = ev(ms, 100, "python3").initTls();
     t.setDirection(write ? schema::TlsDirection::WRITE : schema::TlsDirection::READ);

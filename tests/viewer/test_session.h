@@ -7,6 +7,7 @@
 #include <QByteArray>
 #include <QDir>
 #include <QString>
+#include <memory>
 #include <string>
 
 #include "store/session_writer.h"
@@ -37,29 +38,39 @@ struct SessionSpec {
 };
 
 // Writes the session; returns "" or an error message.
-inline std::string writeTestSession(const std::string& path, const SessionSpec& spec = {}) {
-  SessionHeaderInfo h;
-  h.startMonoNs = kStartMono;
-  h.startWallNs = kStartWall;
-  h.clockOffsetNs = kStartWall - int64_t(kStartMono);
-  h.command = {"python3", "agent.py"};
-  h.target = "command";
-  WriterOptions o;
-  o.batchEvents = spec.batchEvents;
-  o.useIoUring = false;
-  auto w = SessionWriter::create(path, h, o);
-  if (!w.ok()) return w.status().message();
-  SessionWriter& sw = *w.value();
-  auto ev = [&](uint64_t ms, uint32_t pid, const char* comm) {
-    auto e = sw.append();
+// Opens a test session (fixed header, pwrite writer) and appends events with the
+// common fields set. Shared by the sessions the viewer tests build.
+class TestSessionWriter {
+ public:
+  TestSessionWriter(const std::string& path, uint32_t batchEvents) {
+    SessionHeaderInfo h;
+    h.startMonoNs = kStartMono;
+    h.startWallNs = kStartWall;
+    h.clockOffsetNs = kStartWall - int64_t(kStartMono);
+    h.command = {"python3", "agent.py"};
+    h.target = "command";
+    WriterOptions o;
+    o.batchEvents = batchEvents;
+    o.useIoUring = false;
+    auto w = SessionWriter::create(path, h, o);
+    if (w.ok()) writer_ = std::move(w.value());
+    else error_ = w.status().message();
+  }
+  const std::string& error() const { return error_; }
+  SessionWriter& writer() { return *writer_; }
+  // Ends the writer without a footer, as a crash would (whole frames only).
+  void abandon() { writer_.reset(); }
+
+  schema::Event::Builder ev(uint64_t ms, uint32_t pid, const char* comm) {
+    auto e = writer_->append();
     e.setTNs(kStartMono + ms * kMs);
     e.setPid(pid);
     e.setTid(pid);
     e.setComm(data(comm));
     return e;
-  };
-  auto exec = [&](uint64_t ms, uint32_t pid, uint32_t ppid, const char* comm, const char* path,
-                  std::initializer_list<const char*> argv) {
+  }
+  void exec(uint64_t ms, uint32_t pid, uint32_t ppid, const char* comm, const char* path,
+            std::initializer_list<const char*> argv) {
     auto x = ev(ms, pid, comm).initExec();
     x.setPath(data(path));
     auto a = x.initArgv(unsigned(argv.size()));
@@ -67,7 +78,20 @@ inline std::string writeTestSession(const std::string& path, const SessionSpec& 
     for (const char* s : argv) a.set(i++, data(s));
     x.setCwd(data("/home/agent"));
     x.setPpid(ppid);
-  };
+  }
+
+ private:
+  std::unique_ptr<SessionWriter> writer_;
+  std::string error_;
+};
+
+inline std::string writeTestSession(const std::string& path, const SessionSpec& spec = {}) {
+  TestSessionWriter t(path, spec.batchEvents);
+  if (!t.error().empty()) return t.error();
+  SessionWriter& sw = t.writer();
+  auto ev = [&](uint64_t ms, uint32_t pid, const char* comm) { return t.ev(ms, pid, comm); };
+  auto exec = [&](uint64_t ms, uint32_t pid, uint32_t ppid, const char* comm, const char* path,
+                  std::initializer_list<const char*> argv) { t.exec(ms, pid, ppid, comm, path, argv); };
   exec(1, 100, 1, "python3", "/usr/bin/python3", {"python3", "agent.py"});
   ev(2, 100, "python3").initFork().setChildPid(200);
   exec(3, 200, 100, "curl", "/usr/bin/curl", {"curl", "-s", "https://api.example.com"});
@@ -143,7 +167,7 @@ inline std::string writeTestSession(const std::string& path, const SessionSpec& 
   if (!spec.close) {
     auto f = sw.flush();
     if (!f.ok()) return f.message();
-    w.value().reset();   // destructor: whole frames, no footer
+    t.abandon();   // destructor: whole frames, no footer
     return "";
   }
   SessionFooterInfo footer;
