@@ -3,8 +3,9 @@
 // and how many bytes an event takes on disk.
 //
 // Sessions are synthetic (store/cli/synth.h). Files go to $AA_BENCH_DIR (default
-// ./aa-bench-data, i.e. the disk the build is on); the 10M-event session is kept there
-// between runs and regenerated when missing or different.
+// BUILD/aa-bench-data: hundreds of MB, kept out of the source tree, on the disk the
+// build is on); the 10M-event session is kept there between runs and regenerated when
+// missing or different.
 //
 //   build/store_bench --benchmark_counters_tabular=true
 #include <fcntl.h>
@@ -35,7 +36,7 @@ constexpr uint64_t kBigEvents = 10'000'000;
 const std::string& benchDir() {
   static const std::string dir = [] {
     const char* env = std::getenv("AA_BENCH_DIR");
-    std::string d = env && *env ? env : (std::filesystem::current_path() / "aa-bench-data").string();
+    std::string d = env && *env ? env : AA_BENCH_DEFAULT_DIR;
     std::filesystem::create_directories(d);
     return d;
   }();

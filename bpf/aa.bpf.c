@@ -209,6 +209,8 @@ struct walk_state {
 	__u64 dentry;   /* struct dentry * */
 	__u64 vfsmnt;   /* struct vfsmount * */
 	__u64 mnt;      /* struct mount * */
+	__u64 root_dentry;  /* the walking task's fs->root: where its "/" is */
+	__u64 root_vfsmnt;
 	__u32 off;
 	__u32 start;
 	__u32 truncated;
@@ -246,6 +248,12 @@ static long walk_step(__u32 i, void *arg)
 	vfsmnt = (struct vfsmount *)w->vfsmnt;
 	mnt = (struct mount *)w->mnt;
 	off = w->off;
+	/* The process's own root (chroot, container): paths are named as it sees them,
+	 * like d_path(). A path outside that root goes on to the global root, as there. */
+	if (w->dentry == w->root_dentry && w->vfsmnt == w->root_vfsmnt) {
+		w->truncated = 0;
+		return 1;
+	}
 	mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
 	parent = BPF_CORE_READ(dentry, d_parent);
 	if (dentry == mnt_root || dentry == parent) {
@@ -279,10 +287,13 @@ static long walk_step(__u32 i, void *arg)
 static __always_inline __u32 walk_path(char *buf, __u32 off, struct dentry *dentry,
 				       struct vfsmount *vfsmnt)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct walk_state *w = get_walk();
 
 	if (!w)
 		return 0x10000;
+	w->root_dentry = (__u64)BPF_CORE_READ(task, fs, root.dentry);
+	w->root_vfsmnt = (__u64)BPF_CORE_READ(task, fs, root.mnt);
 	w->dentry = (__u64)dentry;
 	w->vfsmnt = (__u64)vfsmnt;
 	w->mnt = (__u64)aa_real_mount(vfsmnt);

@@ -24,6 +24,12 @@ struct Credentials {
 // when run through sudo as root; else the recorder's own identity.
 StatusOr<Credentials> resolveCredentials(const std::string& user);
 
+// Finds argv[0] as execvp would (PATH search unless it names a path) before anything
+// is recorded, so a command that cannot start costs one line and no session. Returns
+// the shell's exit code for the failure: 127 not found, 126 found but not executable;
+// 0 when it can be executed. `message` gets the one line to print.
+int checkCommand(const std::string& command, std::string* message);
+
 // A forked child blocked until release(); then it takes `creds`, restores the signal
 // mask and execs argv (PATH search). Exec failure exits 127 (not found) or 126, like a
 // shell, after one line on stderr. Destroying an unreleased child kills it.
@@ -37,11 +43,18 @@ class HeldChild {
 
   pid_t pid() const { return pid_; }
   Status release();
+  // After release(): waits until the child has exec'd. Returns "" then, else the one
+  // line saying why it could not start, and sets *code to 127 or 126.
+  std::string waitExec(int* code);
 
  private:
-  HeldChild(pid_t pid, int gateFd) : pid_(pid), gateFd_(gateFd) {}
+  HeldChild(pid_t pid, int gateFd, int execFd, std::string command, uid_t uid)
+      : pid_(pid), gateFd_(gateFd), execFd_(execFd), command_(std::move(command)), uid_(uid) {}
   pid_t pid_;
   int gateFd_;   // write end; closed by release()
+  int execFd_;   // read end of the exec report: EOF on exec, else the errno
+  std::string command_;
+  uid_t uid_;
 };
 
 }  // namespace aa

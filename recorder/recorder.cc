@@ -101,6 +101,12 @@ void chownSession(const std::string& path, const Credentials& creds) {
   }
 }
 
+// The session and its index files, which this recorder created.
+void removeSession(const std::string& path) {
+  for (const std::string& p : {path, path + "-index", path + "-index-wal", path + "-index-shm"})
+    unlink(p.c_str());
+}
+
 // Turns cumulative per-probe counters into `lost` events carrying the increase.
 class LossTracker {
  public:
@@ -320,6 +326,13 @@ int runRecorder(const RecorderOptions& options) {
     fail(creds.status().message());
     return 1;
   }
+  if (!options.command.empty()) {
+    std::string why;
+    if (int code = checkCommand(options.command[0], &why)) {
+      fail(why);
+      return code;
+    }
+  }
   if (Status s = checkOutput(options.output); !s.ok()) {
     fail(s.message());
     return 1;
@@ -395,6 +408,16 @@ int runRecorder(const RecorderOptions& options) {
     if (Status s = child->release(); !s.ok()) {
       fail(s.message());
       return 1;
+    }
+    // Found by checkCommand, yet the exec can still fail (a race, a bad interpreter,
+    // the user's permissions): then nothing of the command was recorded, and a session
+    // of the recorder's own set-up would mislead.
+    int code = 0;
+    if (std::string why = child->waitExec(&code); !why.empty()) {
+      fail(why);
+      (void)writer.close();
+      removeSession(options.output);
+      return code;
     }
   } else if (options.all) {
     // The core probes need no seeding with --all; the TLS probes scope by traced_pids.

@@ -8,12 +8,14 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake pkg-config clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
   libcapnp-dev capnproto liburing-dev libsqlite3-dev libzstd-dev
-  qt6-base-dev qt6-charts-dev libgl-dev
+  qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev libclang-rt-14-dev
   libnghttp2-dev libssl-dev
   curl openssl python3 nodejs xvfb
   # the peers and tools the benchmarks (bench/) measure against
   strace linux-perf bpftrace time
+  # the fresh-root CI check (tests/fresh-root.sh) and network namespaces for agents
+  debootstrap iproute2 util-linux
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -11,6 +15,7 @@
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 #include <thread>
@@ -151,6 +156,28 @@ TEST_F(RecorderTest, FileCreateWriteRenameUnlink) {
   ASSERT_NE(missing, nullptr);
   EXPECT_EQ(missing->ret, -ENOENT);
   EXPECT_EQ(find(evs, Kind::kFileClose, d + "/missing.txt"), nullptr);
+}
+
+// Paths are named as the traced process sees them: inside a chroot, from the chroot's
+// root, for the exec, absolute paths, cwd-relative and dirfd-relative ones alike.
+TEST_F(RecorderTest, PathsInsideAChrootAreThoseTheProcessSees) {
+  if (!AA_TEST_WORKLOAD_STATIC) GTEST_SKIP() << "needs the statically linked workload";
+  if (access("/usr/sbin/chroot", X_OK) != 0) GTEST_SKIP() << "needs /usr/sbin/chroot";
+  const fs::path root = dir_ / "root";
+  fs::create_directories(root / "work");
+  fs::copy_file(kWorkload, root / "workload");
+  ASSERT_EQ(record({}, {"/usr/sbin/chroot", root.string(), "/workload", "files", "/work"}), 0);
+  auto evs = events();
+  auto execs = ofKind(evs, Kind::kExec);
+  ASSERT_EQ(execs.size(), 2u);
+  EXPECT_EQ(execs[0].path, "/usr/sbin/chroot");
+  EXPECT_EQ(execs[1].path, "/workload") << "not the host's " << root.string() << "/workload";
+  ASSERT_NE(find(evs, Kind::kFileOpen, "/work/a.txt"), nullptr);
+  const Ev* c = find(evs, Kind::kFileClose, "/work/sub/c.txt");
+  ASSERT_NE(c, nullptr) << "dirfd-relative, walked from the chroot's root";
+  EXPECT_EQ(c->bytesWritten, 5u);
+  for (const auto& e : evs)
+    EXPECT_EQ(e.path.find(root.string()), std::string::npos) << "host path leaked: " << e.path;
 }
 
 TEST_F(RecorderTest, FilesClosedByExecAndByExitGetSummaries) {
@@ -354,8 +381,35 @@ TEST_F(RecorderTest, SecondSigintStopsAtOnceLeavingAReadableFile) {
   EXPECT_GT((*reader)->eventCount(), 0u);
 }
 
-TEST_F(RecorderTest, CommandNotFoundExits127) {
+// A command that cannot start gives one line and the shell's exit code, and leaves no
+// session: a session of the recorder's own set-up (the held child's stderr write)
+// would be recorded as if the command had done it.
+TEST_F(RecorderTest, CommandNotFoundExits127WithoutSession) {
   EXPECT_EQ(record({}, {"/nonexistent/aa-no-such-command"}), 127);
+  EXPECT_FALSE(fs::exists(session_));
+  EXPECT_EQ(record({}, {"aa-no-such-command-on-path"}), 127);
+  EXPECT_FALSE(fs::exists(session_));
+}
+
+TEST_F(RecorderTest, CommandNotExecutableExits126WithoutSession) {
+  const std::string plain = (dir_ / "not-executable").string();
+  { std::ofstream(plain) << "echo hi\n"; }
+  chmod(plain.c_str(), 0644);
+  EXPECT_EQ(record({}, {plain}), 126);
+  EXPECT_FALSE(fs::exists(session_));
+  EXPECT_EQ(record({}, {dir_.string()}), 126) << "a directory";
+  EXPECT_FALSE(fs::exists(session_));
+}
+
+// Found and executable, but the exec itself fails in the child (its interpreter does
+// not exist): the child reports it instead of printing, and no session is left.
+TEST_F(RecorderTest, ExecFailureInTheChildLeavesNoSession) {
+  const std::string script = (dir_ / "bad-interpreter").string();
+  { std::ofstream(script) << "#!/nonexistent/interpreter\n"; }
+  chmod(script.c_str(), 0755);
+  EXPECT_EQ(record({}, {script}), 127);
+  EXPECT_FALSE(fs::exists(session_));
+  EXPECT_FALSE(fs::exists(session_ + "-index"));
 }
 
 TEST_F(RecorderTest, ForcedLossIsCountedExactly) {
@@ -424,16 +478,50 @@ TEST_F(RecorderTest, SigkillOfRecorderLeavesReadableSession) {
 }
 
 TEST_F(RecorderTest, FooterProbesListHooksAttachedDuringRecording) {
-  // node carries its own OpenSSL: its SSL_* hooks are attached when it execs, after
-  // the header was written, so only the footer's report can list them.
-  if (access("/usr/bin/node", X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/node";
-  ASSERT_EQ(record({}, {"/usr/bin/node", "-e", "setTimeout(() => {}, 300)"}), 0);
+  // An executable that carries OpenSSL gets its SSL_* hooks when it execs, after the
+  // header was written, so only the footer's report can list them. The client's
+  // ClientHello is never answered: the connection is closed half a second after it
+  // is accepted (long enough for the hooks to be attached), and the client fails.
+  const std::string client = AA_TEST_TLS_STATIC;
+  int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(listener, 4), 0);
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  std::thread closer([listener] {
+    pollfd waiting{listener, POLLIN, 0};
+    int conn = poll(&waiting, 1, 20000) == 1 ? accept4(listener, nullptr, nullptr, SOCK_CLOEXEC) : -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    if (conn >= 0) close(conn);
+    close(listener);
+  });
+  const std::string ca = (dir_ / "ca.pem").string();
+  {  // any certificate: the handshake never gets that far
+    std::ofstream(ca) <<
+      "-----BEGIN CERTIFICATE-----\n"
+      "MIIBezCCASGgAwIBAgIUW+buWxMrz3F+V+Iq2g+udB5vf+8wCgYIKoZIzj0EAwIw\n"
+      "EjEQMA4GA1UEAwwHYWEtdGVzdDAgFw0yNjEyMDEwOTAzMzBaGA8yMTI2MTEwNzA5\n"
+      "MDMzMFowEjEQMA4GA1UEAwwHYWEtdGVzdDBZMBMGByqGSM49AgEGCCqGSM49AwEH\n"
+      "A0IABDkVcWLwUalyj21dPphU3OLwUjrSAg+k8Qamyljw0LA/+CLl9NgW9TDWBEzR\n"
+      "+3z2eIYQJ0W73DH4kpVJ4WZ7w5mjUzBRMB0GA1UdDgQWBBSDUAGbqIvLkHZrz10L\n"
+      "7pbQTAkVpTAfBgNVHSMEGDAWgBSDUAGbqIvLkHZrz10L7pbQTAkVpTAPBgNVHRMB\n"
+      "Af8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIE//kaDcsK4sSvRSGlxBANJmuU8r\n"
+      "K9ciznD2brRHXpQzAiEAzXnuAOlOjNko0Qeo9MK86nBSEUFhYe24o7/W5nRWHBw=\n"
+      "-----END CERTIFICATE-----\n";
+  }
+  int status = record({}, {client, std::to_string(ntohs(addr.sin_port)), ca, "1"});
+  closer.join();
+  ASSERT_EQ(status, 1) << "the client fails when its connection is closed";
   auto reader = aa::SessionReader::open(session_);
   ASSERT_TRUE(reader.ok()) << reader.status().message();
   ASSERT_TRUE((*reader)->footer().has_value());
   auto late = [](const std::vector<aa::ProbeStatusInfo>& probes) {
     for (const auto& p : probes)
-      if (p.name == "SSL_write@/usr/bin/node") return &p;
+      if (p.name == "SSL_write@" AA_TEST_TLS_STATIC) return &p;
     return static_cast<const aa::ProbeStatusInfo*>(nullptr);
   };
   const auto& header = (*reader)->header().probes;
@@ -442,7 +530,7 @@ TEST_F(RecorderTest, FooterProbesListHooksAttachedDuringRecording) {
     if (p.name == "tls" && !p.ok) GTEST_SKIP() << "TLS capture off: " << p.error;
   EXPECT_EQ(late(header), nullptr);
   const aa::ProbeStatusInfo* hook = late(footer);
-  ASSERT_NE(hook, nullptr) << "node's SSL_write hook missing from the footer";
+  ASSERT_NE(hook, nullptr) << "the client's SSL_write hook is missing from the footer";
   EXPECT_TRUE(hook->ok) << hook->error;
   // The core hooks head both reports, in the same order.
   ASSERT_GE(footer.size(), 5u);

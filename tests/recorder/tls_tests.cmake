@@ -1,5 +1,5 @@
 # TLS capture tests (owned with recorder/tls_capture.* and recorder/redact.*).
-# Included by tests/recorder/CMakeLists.txt; usable on its own from tests/CMakeLists.txt.
+# Included by tests/recorder/CMakeLists.txt, which exists only when aa-record is built.
 
 # Redaction: plain unit tests, no root.
 add_executable(tls_redact_test
@@ -9,39 +9,39 @@ target_include_directories(tls_redact_test PRIVATE ${CMAKE_SOURCE_DIR})
 target_link_libraries(tls_redact_test PRIVATE GTest::gtest GTest::gtest_main)
 gtest_discover_tests(tls_redact_test)
 
-# Capture: loads BPF (skips without root). Needs the skeleton of bpf/tls.bpf.c.
-if(AA_BPF_OK OR TARGET bpf_skeletons_gen)
-  if(TARGET recorder_lib)
-    set(tls_capture_deps recorder_lib)
-    set(tls_capture_srcs)
-  else()
-    # recorder_lib not there yet: build the two sources this test needs directly
-    set(tls_capture_deps store bpf_skeletons)
-    set(tls_capture_srcs ${CMAKE_SOURCE_DIR}/recorder/tls_capture.cc
-                         ${CMAKE_SOURCE_DIR}/recorder/redact.cc)
-  endif()
-  add_executable(tls_capture_test ${CMAKE_CURRENT_LIST_DIR}/tls_capture_test.cc ${tls_capture_srcs})
-  target_include_directories(tls_capture_test PRIVATE ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR})
-  target_link_libraries(tls_capture_test PRIVATE ${tls_capture_deps} store bpf_skeletons
-                        GTest::gtest GTest::gtest_main)
-  target_compile_definitions(tls_capture_test PRIVATE AA_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
-  if(TARGET traffic)
-    # HTTP/2 checks decode the recorded header blocks with the traffic parser
-    target_link_libraries(tls_capture_test PRIVATE traffic)
-    target_compile_definitions(tls_capture_test PRIVATE AA_HAVE_TRAFFIC=1)
-  endif()
-  if(TARGET aa-record)
-    target_compile_definitions(tls_capture_test PRIVATE AA_RECORD_PATH="$<TARGET_FILE:aa-record>")
-    add_dependencies(tls_capture_test aa-record)
-  endif()
-  gtest_discover_tests(tls_capture_test DISCOVERY_TIMEOUT 30 PROPERTIES TIMEOUT 120)
+# Capture: loads BPF and runs aa-record (skips without root).
+add_executable(tls_capture_test ${CMAKE_CURRENT_LIST_DIR}/tls_capture_test.cc)
+target_include_directories(tls_capture_test PRIVATE ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR})
+target_link_libraries(tls_capture_test PRIVATE recorder_lib store traffic bpf_skeletons
+                      GTest::gtest GTest::gtest_main)
+target_compile_definitions(tls_capture_test PRIVATE
+  AA_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
+  AA_HAVE_TRAFFIC=1
+  AA_RECORD_PATH="$<TARGET_FILE:aa-record>")
+add_dependencies(tls_capture_test aa-record)
+gtest_discover_tests(tls_capture_test DISCOVERY_TIMEOUT 30 PROPERTIES TIMEOUT 120)
 
-  # The ELF lookup behind attachment: no root, no BPF.
-  add_executable(tls_elf_test ${CMAKE_CURRENT_LIST_DIR}/tls_elf_test.cc ${tls_capture_srcs})
-  target_include_directories(tls_elf_test PRIVATE ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR})
-  target_link_libraries(tls_elf_test PRIVATE ${tls_capture_deps} store bpf_skeletons
-                        GTest::gtest GTest::gtest_main)
-  gtest_discover_tests(tls_elf_test)
-else()
-  message(STATUS "tls_capture_test skipped: BPF skeletons are not built")
+# The ELF lookup behind attachment: no root, no BPF.
+add_executable(tls_elf_test ${CMAKE_CURRENT_LIST_DIR}/tls_elf_test.cc)
+target_include_directories(tls_elf_test PRIVATE ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR})
+target_link_libraries(tls_elf_test PRIVATE recorder_lib store bpf_skeletons
+                      GTest::gtest GTest::gtest_main)
+gtest_discover_tests(tls_elf_test)
+
+# An executable that carries OpenSSL inside it (libssl.a and libcrypto.a linked in,
+# glibc still shared): the TLS-in-the-executable case, whatever node a machine has
+# (Debian 12's node links the system libssl, a nodesource build carries its own).
+find_library(AA_LIBSSL_STATIC libssl.a)
+find_library(AA_LIBCRYPTO_STATIC libcrypto.a)
+if(NOT AA_LIBSSL_STATIC OR NOT AA_LIBCRYPTO_STATIC)
+  message(FATAL_ERROR "tests need OpenSSL's static libraries (apt-get install libssl-dev)")
 endif()
+add_executable(aa_test_tls_static ${CMAKE_SOURCE_DIR}/bench/recorder/tls_loop_client.c)
+target_link_libraries(aa_test_tls_static PRIVATE ${AA_LIBSSL_STATIC} ${AA_LIBCRYPTO_STATIC}
+                      ${CMAKE_DL_LIBS} pthread)
+target_compile_definitions(tls_capture_test PRIVATE
+  AA_TEST_TLS_STATIC="$<TARGET_FILE:aa_test_tls_static>")
+target_compile_definitions(tls_elf_test PRIVATE
+  AA_TEST_TLS_STATIC="$<TARGET_FILE:aa_test_tls_static>")
+add_dependencies(tls_capture_test aa_test_tls_static)
+add_dependencies(tls_elf_test aa_test_tls_static)
