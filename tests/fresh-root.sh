@@ -78,15 +78,26 @@ cp /etc/hosts "$root/etc/hosts"
 # The checkout as CI sees it: a clone of HEAD, nothing untracked.
 git clone -q --no-hardlinks "$src" "$root/src"
 
-if [ $# -eq 0 ]; then
-  set -- bash -c 'bash fixtures/demo/record-demo.sh demo.aas && bash tests/run-all.sh'
+# COMMAND in the root, from /src, with a clean environment (CI is passed on).
+run_in_root() {
+  unshare --mount --propagation private -- /bin/bash -euo pipefail -c '
+    root=$1; shift
+    mount --rbind /proc "$root/proc"
+    mount --rbind /sys "$root/sys"
+    mount --rbind /dev "$root/dev"
+    exec chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+      HOME=/root TERM=dumb LANG=C.UTF-8 CI="${CI:-}" /bin/bash -c "cd /src && exec \"\$@\"" bash "$@"
+  ' fresh-root "$root" "$@"
+}
+
+if [ $# -gt 0 ]; then
+  run_in_root "$@"
+else
+  for command in "bash fixtures/demo/record-demo.sh demo.aas" "bash tests/run-all.sh"; do
+    t=$SECONDS
+    echo "fresh-root.sh: running the README's \`$command\`"
+    run_in_root bash -c "$command"
+    echo "fresh-root.sh: \`$command\` passed in $((SECONDS - t)) s"
+  done
 fi
-unshare --mount --propagation private -- /bin/bash -euo pipefail -c '
-  root=$1; shift
-  mount --rbind /proc "$root/proc"
-  mount --rbind /sys "$root/sys"
-  mount --rbind /dev "$root/dev"
-  exec chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    HOME=/root TERM=dumb LANG=C.UTF-8 CI="${CI:-}" /bin/bash -c "cd /src && exec \"\$@\"" bash "$@"
-' fresh-root "$root" "$@"
 echo "fresh-root.sh: passed in $((SECONDS - t0)) s"
