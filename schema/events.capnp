@@ -149,4 +149,7 @@ struct Event {
 # One frame's payload: a batch of events with consecutive sequence numbers.
 struct Batch {
   events @0 :List(Event);
+  header @1 :import "session.capnp".SessionHeader;
+    # the first frame only: a copy of the file header (without its probe list), so a
+    # reader whose file header is damaged still knows the session id, clocks and command
 }

@@ -272,6 +272,9 @@ Status SessionWriter::Impl::flush() {
   uint64_t firstSeq = events_[0].asReader().getSeq();
   list_.truncate(n);
   msg_->getRoot<schema::Batch>().adoptEvents(kj::mv(list_));
+  // The first frame carries a copy of the file header: one damaged bit there must not
+  // make every frame unreadable (the reader finds this frame by scanning).
+  if (stats_.frames == 0) fillHeader(header_, msg_->getRoot<schema::Batch>().initHeader(), false);
   pf->raw = capnp::messageToFlatArray(*msg_);
   msg_.reset();
   // A recorder flushing every few ms makes small batches: size the next list to what
@@ -504,6 +507,17 @@ Status SessionWriter::Impl::close(SessionFooterInfo footer) {
     meta.sessionId = header_.sessionId;
     meta.scannedSize = fileOffset_;
     meta.logEnd = fileOffset_;
+    // The log's identity and last change: a reader that finds them moved checks every
+    // frame's checksum before trusting this index.
+    struct stat st{};
+    if (fstat(fd_, &st) == 0) {
+      meta.logIno = st.st_ino;
+#ifdef __APPLE__
+      meta.logMtimeNs = uint64_t(st.st_mtimespec.tv_sec) * 1000000000ull + st.st_mtimespec.tv_nsec;
+#else
+      meta.logMtimeNs = uint64_t(st.st_mtim.tv_sec) * 1000000000ull + st.st_mtim.tv_nsec;
+#endif
+    }
     Status is = indexer_.persist(index_, meta);
     if (!is.ok()) abandonIndex(is);
     index_.exec("PRAGMA wal_checkpoint(TRUNCATE)");

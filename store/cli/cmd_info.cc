@@ -112,8 +112,10 @@ int runInfoCommand(int argc, char** argv) {
     line("stop:", "not clean (no footer: the recorder did not finish the file)");
   }
   line("damage:", reader->damage().ok() ? "none" : reader->damage().message());
-  line("index:", path + "-index" + (reader->indexRebuilt() ? " (rebuilt from the log now)"
-                                                            : " (up to date)"));
+  std::string index = path + "-index";
+  if (!reader->indexNote().empty()) index += " (rebuilt from the log now: " + reader->indexNote() + ")";
+  else index += reader->indexRebuilt() ? " (rebuilt from the log now)" : " (up to date)";
+  line("index:", index);
   size_t failed = 0;
   for (const auto& p : h.probes) failed += !p.ok;
   if (!h.probes.empty())
@@ -122,7 +124,8 @@ int runInfoCommand(int argc, char** argv) {
   for (const auto& p : h.probes)
     if (!p.ok) o += "  failed " + p.name + ": " + p.error + "\n";
   if (!cli::writeStdout(o)) return cli::fail("stdout: write failed");
-  return 0;
+  // As --help says: 1 for a damaged file, after describing what could be read.
+  return cli::damageExit(*reader);
 }
 
 }  // namespace aa
