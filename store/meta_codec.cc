@@ -84,6 +84,7 @@ kj::Array<capnp::word> encodeFooter(const SessionFooterInfo& f) {
   b.setEndWallNs(f.endWallNs);
   b.setCleanStop(f.cleanStop);
   b.setExitCode(f.exitCode);
+  b.setRunningAtStop(f.runningAtStop);
   encodeProbes(f.probes, b.initProbes(f.probes.size()));
   auto lost = b.initLost(f.lost.size());
   for (size_t i = 0; i < f.lost.size(); ++i) {
@@ -115,6 +116,7 @@ StatusOr<SessionFooterInfo> decodeFooter(kj::ArrayPtr<const capnp::word> words) 
     f.endWallNs = r.getEndWallNs();
     f.cleanStop = r.getCleanStop();
     f.exitCode = r.getExitCode();
+    f.runningAtStop = r.getRunningAtStop();
     for (auto l : r.getLost()) f.lost.push_back({str(l.getProbe()), l.getCount()});
     f.probes = decodeProbes(r.getProbes());
   })) {

@@ -104,10 +104,14 @@ int runInfoCommand(int argc, char** argv) {
   }
   if (!lostDetail.empty()) lostDetail += ")";
   line("lost events:", std::to_string(lostSum) + lostDetail);
+  std::string running;
+  if (footer && footer->runningAtStop)
+    running = ", " + std::to_string(footer->runningAtStop) + " traced process" +
+              (footer->runningAtStop == 1 ? "" : "es") + " still running, not recorded further";
   if (footer && footer->cleanStop) {
-    line("stop:", "clean (exit code " + std::to_string(footer->exitCode) + ")");
+    line("stop:", "clean (exit code " + std::to_string(footer->exitCode) + ")" + running);
   } else if (footer) {
-    line("stop:", "not clean (footer says the recorder stopped early)");
+    line("stop:", "not clean (footer says the recorder stopped early)" + running);
   } else {
     line("stop:", "not clean (no footer: the recorder did not finish the file)");
   }

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <chrono>
 #include <filesystem>
 #include <set>
@@ -452,3 +454,218 @@ TEST_F(RecorderTest, FooterProbesListHooksAttachedDuringRecording) {
 }
 
 }  // namespace
+
+namespace {
+
+bool endsWith(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// A path the recorder stored for a file whose real absolute path is `real`: either the
+// real path, or (the kernel's walk cut) a relative tail of it with the event flagged.
+// Never an absolute path that names another file.
+::testing::AssertionResult namesTheFile(const Ev& e, const std::string& real) {
+  if (e.path == real) return ::testing::AssertionSuccess();
+  if (e.path.empty() || e.path.front() == '/')
+    return ::testing::AssertionFailure() << "absolute path " << e.path.size() << " bytes, not the file's ("
+                                         << real.size() << " bytes): " << e.path.substr(0, 120) << "...";
+  if (!e.pathTruncated) return ::testing::AssertionFailure() << "relative path without pathTruncated";
+  if (!endsWith(real, "/" + e.path))
+    return ::testing::AssertionFailure() << "tail " << e.path << " is not the end of the real path";
+  return ::testing::AssertionSuccess();
+}
+
+}  // namespace
+
+TEST_F(RecorderTest, DeepDirectoryPathIsNeverWrong) {
+  // 70 levels: more components than the kernel walk takes (AA_WALK_DEPTH 64).
+  fs::path deep = dir_ / "deep";
+  std::string rel = "deep";
+  for (int i = 1; i <= 70; ++i) {
+    deep /= "d" + std::to_string(i);
+    rel += "/d" + std::to_string(i);
+  }
+  fs::create_directories(deep);
+  ASSERT_EQ(record({}, {"/bin/sh", "-c", "cd " + deep.string() + " && echo x > f && mv f g"}), 0);
+  auto evs = events();
+  const std::string real = (deep / "f").string();
+  bool sawOpen = false, sawClose = false, sawRename = false;
+  for (const auto& e : evs) {
+    if (e.kind == Kind::kFileOpen && endsWith(e.path, "d70/f")) {
+      sawOpen = true;
+      EXPECT_TRUE(namesTheFile(e, real));
+      EXPECT_TRUE(e.pathTruncated) << "70 levels are beyond the walk: the flag must say so";
+    }
+    if (e.kind == Kind::kFileClose && endsWith(e.path, "d70/f")) {
+      sawClose = true;
+      EXPECT_TRUE(namesTheFile(e, real));
+      EXPECT_EQ(e.bytesWritten, 2u);
+    }
+    if (e.kind == Kind::kFileRename && endsWith(e.path, "d70/f")) {
+      sawRename = true;
+      EXPECT_TRUE(namesTheFile(e, real));
+      Ev to = e;
+      to.path = e.path2;
+      EXPECT_TRUE(namesTheFile(to, (deep / "g").string()));
+    }
+  }
+  EXPECT_TRUE(sawOpen && sawClose && sawRename);
+  // The JSON says it too.
+  std::string json = ::testing::TempDir() + "/deep.jsonl";
+  std::string cmd = std::string(AA_SESSION_PATH) + " events --json --kind file.open " + session_ + " > " + json;
+  ASSERT_EQ(system(cmd.c_str()), 0);
+  FILE* in = fopen(json.c_str(), "r");
+  ASSERT_NE(in, nullptr);
+  char line[16384];
+  bool flagged = false;
+  while (fgets(line, sizeof line, in))
+    if (strstr(line, "d70/f\"") && strstr(line, "\"path_truncated\":true")) flagged = true;
+  fclose(in);
+  EXPECT_TRUE(flagged) << "aa-session events --json shows path_truncated";
+}
+
+TEST_F(RecorderTest, LongDirectoryNamesPathIsNeverWrong) {
+  // 18 directories of 250-byte names: 4.5 KB, more than the walk's 4 KiB (and than
+  // PATH_MAX, so the tree is built and entered one level at a time).
+  std::vector<std::string> names;
+  for (int i = 0; i < 18; ++i) names.push_back(std::string(247, char('a' + i)) + std::to_string(100 + i));
+  int fd = open(dir_.c_str(), O_DIRECTORY | O_RDONLY);
+  ASSERT_GE(fd, 0);
+  std::string script = "cd " + dir_.string();
+  for (const auto& n : names) {
+    ASSERT_EQ(mkdirat(fd, n.c_str(), 0755), 0);
+    int next = openat(fd, n.c_str(), O_DIRECTORY | O_RDONLY);
+    close(fd);
+    fd = next;
+    ASSERT_GE(fd, 0);
+    script += " && cd -P " + n;   // dash's logical cd would chdir to the whole path
+  }
+  close(fd);
+  script += " && echo long > f";
+  ASSERT_EQ(record({}, {"/bin/sh", "-c", script}), 0);
+  auto evs = events();
+  std::string real = dir_.string();
+  for (const auto& n : names) real += "/" + n;
+  real += "/f";
+  bool saw = false;
+  for (const auto& e : evs) {
+    if ((e.kind == Kind::kFileOpen || e.kind == Kind::kFileClose) && endsWith(e.path, names.back() + "/f")) {
+      saw = true;
+      EXPECT_TRUE(namesTheFile(e, real));
+      EXPECT_TRUE(e.pathTruncated);
+    }
+  }
+  EXPECT_TRUE(saw);
+  // std::filesystem cannot remove paths longer than PATH_MAX; rm -r works level by level.
+  ASSERT_EQ(system(("rm -rf " + dir_.string() + "/" + names[0]).c_str()), 0);
+}
+
+TEST_F(RecorderTest, ScriptExecKeepsTheScriptAndTheInterpreter) {
+  const std::string d = dir_.string();
+  {
+    FILE* f = fopen((dir_ / "s.sh").c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    fputs("#!/bin/sh\nexit 3\n", f);
+    fclose(f);
+    chmod((dir_ / "s.sh").c_str(), 0755);
+  }
+  ASSERT_EQ(record({}, {"/bin/sh", "-c", "cd " + d + " && ./s.sh x; exit 0"}), 0);
+  auto evs = events();
+  const Ev* script = nullptr;
+  for (const auto& e : evs)
+    if (e.kind == Kind::kExec && e.filename == d + "/s.sh") script = &e;
+  ASSERT_NE(script, nullptr) << "the script named in the execve is recorded";
+  EXPECT_EQ(script->path, fs::canonical("/bin/sh").string()) << "the interpreter that ran";
+  EXPECT_EQ(script->argv, (std::vector<std::string>{"/bin/sh", "./s.sh", "x"}))
+      << "argv as the kernel passed it";
+  const Ev* first = nullptr;
+  for (const auto& e : evs)
+    if (e.kind == Kind::kExec) { first = &e; break; }
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(first->filename, "/bin/sh") << "a plain exec names the file it was given";
+}
+
+TEST_F(RecorderTest, OpenModeOnlyWithCreate) {
+  const std::string d = dir_.string();
+  // openat(AT_FDCWD, path, O_RDONLY, 0777): the mode register holds a value open ignores.
+  std::string py = "import ctypes; l = ctypes.CDLL(None); l.syscall.restype = ctypes.c_long; "
+                   "fd = l.syscall(257, -100, b'/etc/hostname', 0, 0o777); "
+                   "fd2 = l.syscall(257, -100, b'" + d + "/new', 0o101, 0o640)";
+  ASSERT_EQ(record({}, {"python3", "-c", py}), 0);
+  auto evs = events();
+  const Ev* ro = find(evs, Kind::kFileOpen, "/etc/hostname");
+  ASSERT_NE(ro, nullptr);
+  EXPECT_EQ(ro->mode, 0u) << "no O_CREAT/O_TMPFILE: mode is not meaningful";
+  const Ev* cr = find(evs, Kind::kFileOpen, d + "/new");
+  ASSERT_NE(cr, nullptr);
+  EXPECT_EQ(cr->mode, 0640u);
+}
+
+TEST_F(RecorderTest, DescendantsThatOutliveTheCommandAreFollowed) {
+  const std::string d = dir_.string();
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(record({}, {"/bin/sh", "-c", "cd " + d + " && (sleep 1; echo late > f) & exit 0"}), 0);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(900))
+      << "the recording lasted until the background job ended";
+  auto evs = events();
+  bool sleepExec = false;
+  for (const auto& e : ofKind(evs, Kind::kExec)) sleepExec |= endsWith(e.path, "/sleep");
+  EXPECT_TRUE(sleepExec);
+  const Ev* f = find(evs, Kind::kFileClose, d + "/f");
+  ASSERT_NE(f, nullptr) << "the late write is recorded";
+  EXPECT_EQ(f->bytesWritten, 5u);
+  // sh, the subshell and sleep all exit inside the recording.
+  EXPECT_EQ(ofKind(evs, Kind::kExit).size(), 3u);
+  auto reader = aa::SessionReader::open(session_);
+  ASSERT_TRUE(reader.ok());
+  ASSERT_TRUE((*reader)->footer().has_value());
+  EXPECT_EQ((*reader)->footer()->runningAtStop, 0u);
+}
+
+TEST_F(RecorderTest, StopWithCommandLeavesDescendantsAndSaysSo) {
+  const std::string d = dir_.string();
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(record({"--stop-with-command"},
+                   {"/bin/sh", "-c", "cd " + d + " && (sleep 2; echo late > f) & exit 0"}),
+            0);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1500));
+  auto evs = events();
+  EXPECT_EQ(find(evs, Kind::kFileClose, d + "/f"), nullptr);
+  auto reader = aa::SessionReader::open(session_);
+  ASSERT_TRUE(reader.ok());
+  ASSERT_TRUE((*reader)->footer().has_value());
+  EXPECT_GE((*reader)->footer()->runningAtStop, 1u) << "the subshell (and sleep) still ran";
+  std::this_thread::sleep_for(std::chrono::milliseconds(2200));   // let the job finish
+}
+
+TEST_F(RecorderTest, DurationStopsWhileDescendantsRun) {
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(record({"--duration", "0.5"}, {"/bin/sh", "-c", "sleep 3 & exit 0"}), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(2000));
+  auto reader = aa::SessionReader::open(session_);
+  ASSERT_TRUE(reader.ok());
+  ASSERT_TRUE((*reader)->footer().has_value());
+  EXPECT_EQ((*reader)->footer()->runningAtStop, 1u);
+}
+
+TEST_F(RecorderTest, SpliceIntoAndOutOfAFileCountsBytes) {
+  const std::string d = dir_.string();
+  std::string py =
+      "import os\n"
+      "r, w = os.pipe()\n"
+      "os.write(w, b'x' * 1000)\n"
+      "fd = os.open('" + d + "/sp', os.O_WRONLY | os.O_CREAT, 0o644)\n"
+      "assert os.splice(r, fd, 1000) == 1000\n"
+      "os.close(fd)\n"
+      "fd = os.open('" + d + "/sp', os.O_RDONLY)\n"
+      "assert os.splice(fd, w, 600) == 600\n"
+      "os.close(fd)\n";
+  ASSERT_EQ(record({}, {"python3", "-c", py}), 0);
+  auto evs = events();
+  std::vector<Ev> closes;
+  for (const auto& e : ofKind(evs, Kind::kFileClose))
+    if (e.path == d + "/sp") closes.push_back(e);
+  ASSERT_EQ(closes.size(), 2u);
+  EXPECT_EQ(closes[0].bytesWritten, 1000u) << "splice from a pipe into the file";
+  EXPECT_EQ(closes[1].bytesRead, 600u) << "splice from the file into a pipe";
+}
