@@ -142,6 +142,7 @@ struct {
 #define NR_preadv2 327
 #define NR_pwritev2 328
 #define NR_copy_file_range 326
+#define NR_splice 275
 #define NR_close_range 436
 #define NR_openat2 437
 #define NR_fchmodat2 452
@@ -716,7 +717,7 @@ static __always_inline void emit_file_op(struct op_args *a, struct file *opened)
 		r->path2_len = p & 0xffff;
 		r->base2_len = (p >> 16) & 0xffff;
 		if (p >> 32)
-			r->h.flags |= AA_F_PATH_TRUNCATED;
+			r->h.flags |= AA_F_PATH2_TRUNCATED;
 		off += r->path2_len + r->base2_len;
 	}
 	r->h.size = off;
@@ -739,7 +740,7 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, long nr)
 	case NR_truncate: case NR_ftruncate: case NR_chmod: case NR_fchmod:
 	case NR_fchmodat: case NR_fchmodat2: case NR_symlink: case NR_symlinkat:
 	case NR_connect: case NR_chdir: case NR_fchdir:
-	case NR_sendfile: case NR_copy_file_range:
+	case NR_sendfile: case NR_copy_file_range: case NR_splice:
 	case NR_dup: case NR_dup2: case NR_dup3: case NR_fcntl:
 		break;
 	default:
@@ -762,6 +763,7 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, long nr)
 		on_io(task, tgid, (int)BPF_CORE_READ(regs, di), ret, true);
 		return 0;
 	case NR_copy_file_range:	/* (fd_in, off_in, fd_out, ...): cat and cp use it */
+	case NR_splice:		/* (fd_in, off_in, fd_out, ...): one side is a pipe */
 		on_io(task, tgid, (int)BPF_CORE_READ(regs, di), ret, false);
 		on_io(task, tgid, (int)BPF_CORE_READ(regs, dx), ret, true);
 		return 0;
@@ -1040,7 +1042,7 @@ static __always_inline int on_exec(struct task_struct *task, struct linux_binprm
 	struct aa_rec_exec *r;
 	unsigned long arg_start, arg_end, len;
 	__u32 off, w;
-	__u64 ugid;
+	__u64 ugid, size;
 
 	if (!traced(tgid))
 		return 0;
@@ -1058,7 +1060,8 @@ static __always_inline int on_exec(struct task_struct *task, struct linux_binprm
 	r->uid = (__u32)ugid;
 	r->gid = ugid >> 32;
 	r->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	r->pad[0] = r->pad[1] = r->pad[2] = 0;
+	r->filename_len = 0;
+	r->pad[0] = r->pad[1] = 0;
 
 	off = sizeof(*r);
 	w = walk_file(s->d, off, BPF_CORE_READ(bprm, file));
@@ -1070,7 +1073,7 @@ static __always_inline int on_exec(struct task_struct *task, struct linux_binprm
 		      BPF_CORE_READ(task, fs, pwd.mnt));
 	r->cwd_len = w & 0xffff;
 	if (w >> 16)
-		r->h.flags |= AA_F_PATH_TRUNCATED;
+		r->h.flags |= AA_F_PATH2_TRUNCATED;
 	off += r->cwd_len;
 
 	arg_start = BPF_CORE_READ(task, mm, arg_start);
@@ -1085,8 +1088,26 @@ static __always_inline int on_exec(struct task_struct *task, struct linux_binprm
 	    bpf_probe_read_user(s->d + off, len, (void *)arg_start) == 0)
 		r->argv_len = len;
 	off += r->argv_len;
-	r->h.size = off;
-	output(r, off, AA_PROBE_EXEC);
+	/* the name execve was given: for a #! script the script, while bprm->file (walked
+	 * above) is by now its interpreter */
+	if (off <= AA_REC_MAX - AA_PATH_MAX) {
+		long n = bpf_probe_read_kernel_str(s->d + off, AA_PATH_MAX,
+						   BPF_CORE_READ(bprm, filename));
+
+		if (n > 0 && n <= AA_PATH_MAX) {
+			r->filename_len = n;
+			off += n;
+		}
+	}
+	/* one register holding the clamped size: the verifier loses the bound when the
+	 * compiler compares a copy (output() clamps too, but on another register here) */
+	size = off;
+	if (size > AA_REC_MAX)
+		size = AA_REC_MAX;
+	barrier_var(size);
+	r->h.size = size;
+	if (bpf_ringbuf_output(&events, r, size, wake_flags()))
+		count_lost(AA_PROBE_EXEC);
 
 	/* files whose fds were close-on-exec are gone from the table by now (the task
 	 * pointer of a raw_tp is not a trusted one; current is the same task) */

@@ -73,11 +73,14 @@ enum aa_probe {
 
 /* aa_rec_header.flags */
 #define AA_F_TRUNCATED (1 << 0)       /* argv was cut at AA_ARGV_MAX */
-#define AA_F_PATH_TRUNCATED (1 << 1)  /* a walked path was cut at its bound */
+#define AA_F_PATH_TRUNCATED (1 << 1)  /* the first walked path was cut at its bound */
+#define AA_F_PATH2_TRUNCATED (1 << 2) /* the second walked path was cut at its bound */
 
 /* exec: data = walked executable path, walked cwd, argv (NUL-separated, as in
- * /proc/PID/cmdline). AA_F_TRUNCATED: argv longer than AA_ARGV_MAX; the walked paths
- * set AA_F_PATH_TRUNCATED. */
+ * /proc/PID/cmdline), then the file name given to execve (bprm->filename, NUL
+ * included: "./s.sh" where the executable walked is the script's interpreter).
+ * AA_F_TRUNCATED: argv longer than AA_ARGV_MAX; AA_F_PATH_TRUNCATED: the executable's
+ * walk was cut; AA_F_PATH2_TRUNCATED: the cwd's. */
 struct aa_rec_exec {
 	struct aa_rec_header h;
 	__u32 uid;
@@ -86,7 +89,8 @@ struct aa_rec_exec {
 	__u16 path_len;
 	__u16 cwd_len;
 	__u16 argv_len;
-	__u16 pad[3];
+	__u16 filename_len;
+	__u16 pad[2];
 	char data[];
 };
 
@@ -119,7 +123,7 @@ enum aa_file_opcode {
  * empty) plus a base (baseN, walked): the directory a relative user string is relative
  * to (the cwd or the dirfd), or for fd-based operations the file itself. Absolute user
  * strings come without base. data = path1, base1, path2, base2 (lengths below).
- * AA_F_PATH_TRUNCATED: a walked base was cut. */
+ * AA_F_PATH_TRUNCATED: base1's walk was cut; AA_F_PATH2_TRUNCATED: base2's. */
 struct aa_rec_file_op {
 	struct aa_rec_header h;
 	__s64 ret;          /* result: fd or 0, or -errno */

@@ -86,10 +86,15 @@ void Decoder::decodeExec(const uint8_t* p, size_t size) {
   std::memcpy(&r, p, sizeof(r));
   size_t need = sizeof(r) + size_t(r.path_len) + r.cwd_len + r.argv_len;
   if (need > size) return void(++stats_.malformed);
+  if (need + r.filename_len > size) return void(++stats_.malformed);
   const uint8_t* d = p + sizeof(r);
-  std::string path = walkedToPath(walked(d, r.path_len));
-  std::string cwd = walkedToPath(walked(d + r.path_len, r.cwd_len));
+  const bool cutPath = r.h.flags & AA_F_PATH_TRUNCATED, cutCwd = r.h.flags & AA_F_PATH2_TRUNCATED;
+  std::string path = cutPath ? walkedTail(walked(d, r.path_len)) : walkedToPath(walked(d, r.path_len));
+  std::string_view cwdWalk = walked(d + r.path_len, r.cwd_len);
+  std::string cwd = cutCwd ? walkedTail(cwdWalk) : walkedToPath(cwdWalk);
   std::string_view args(reinterpret_cast<const char*>(d + r.path_len + r.cwd_len), r.argv_len);
+  std::string_view filenameArg = userString(d + need - sizeof(r), r.filename_len);
+  std::string filename = filenameArg.empty() ? std::string() : resolvePath(filenameArg, cwd);
   std::vector<std::string_view> argv;
   size_t i = 0;
   while (i < args.size()) {
@@ -109,6 +114,8 @@ void Decoder::decodeExec(const uint8_t* p, size_t size) {
   ex.setUid(r.uid);
   ex.setGid(r.gid);
   ex.setPpid(r.ppid);
+  ex.setFilename(bytes(filename));
+  if (cutPath || cutCwd) ev.setPathTruncated(true);
   ++stats_.records;
   if (onExec) onExec(r.h.pid);
 }
@@ -148,26 +155,35 @@ void Decoder::decodeFileOp(const uint8_t* p, size_t size) {
   if (need > size) return void(++stats_.malformed);
   if (r.op < AA_OP_OPEN || r.op > AA_OP_LINK) return void(++stats_.malformed);
   const uint8_t* d = p + sizeof(r);
+  // A base whose walk was cut is only the tail nearest the file: kept relative, and
+  // the event flagged, so that no plausible absolute path names a file it is not.
+  const bool cut1 = r.h.flags & AA_F_PATH_TRUNCATED, cut2 = r.h.flags & AA_F_PATH2_TRUNCATED;
+  auto base = [](std::string_view w, bool cut) { return cut ? walkedTail(w) : walkedToPath(w); };
   std::string_view user1 = userString(d, r.path1_len);
   std::string_view walked1 = walked(d + r.path1_len, r.base1_len);
-  std::string base1 = r.base1_len ? walkedToPath(walked1) : "";
+  std::string base1 = r.base1_len ? base(walked1, cut1) : "";
   d += size_t(r.path1_len) + r.base1_len;
   std::string_view user2 = userString(d, r.path2_len);
-  std::string base2 = r.base2_len ? walkedToPath(walked(d + r.path2_len, r.base2_len)) : "";
+  std::string base2 = r.base2_len ? base(walked(d + r.path2_len, r.base2_len), cut2) : "";
   // fd-based operations and chdir carry the file (or new cwd) itself as base1. An
   // empty walk is the root directory for chdir; a regular file never walks empty, so
   // there it means the fd was bad and the path is unknown.
   std::string path1 = r.path1_len ? resolvePath(user1, base1) : base1;
-  if (r.op == AA_OP_CHDIR && r.path1_len == 0) path1 = walkedToPath(walked1);
+  if (r.op == AA_OP_CHDIR && r.path1_len == 0) path1 = base(walked1, cut1);
   std::string path2 = resolvePath(user2, base2);
 
   auto ev = begin(p);
+  if (cut1 || cut2) ev.setPathTruncated(true);
   switch (r.op) {
     case AA_OP_OPEN: {
       auto f = ev.initFileOpen();
       f.setPath(bytes(path1));
       f.setFlags(r.flags);
-      f.setMode(r.mode);
+      // open(2) reads mode only with O_CREAT or O_TMPFILE; otherwise the register holds
+      // whatever the caller left there.
+      constexpr uint32_t kOCreat = 0100, kOTmpfile = 020200000;
+      bool modeUsed = (r.flags & kOCreat) || (r.flags & kOTmpfile) == kOTmpfile;
+      f.setMode(modeUsed ? r.mode : 0);
       f.setRet(r.ret);
       if (r.file != 0 && r.ret >= 0) files_[{r.h.pid, r.file}] = path1;
       break;
@@ -251,8 +267,11 @@ void Decoder::decodeClose(const uint8_t* p, size_t size) {
   aa_rec_close r;
   if (!fits<aa_rec_close>(size)) return void(++stats_.malformed);
   std::memcpy(&r, p, sizeof(r));
-  auto f = begin(p).initFileClose();
-  f.setPath(bytes(pathOf(r.h.pid, r.file)));
+  auto ev = begin(p);
+  std::string path = pathOf(r.h.pid, r.file);
+  if (!path.empty() && path.front() != '/') ev.setPathTruncated(true);   // a walkedTail
+  auto f = ev.initFileClose();
+  f.setPath(bytes(path));
   f.setFd(r.fd);
   f.setBytesRead(r.bytes_read);
   f.setBytesWritten(r.bytes_written);
@@ -275,6 +294,7 @@ void Decoder::decodeIo(const uint8_t* p, size_t size) {
   std::memcpy(&r, p, sizeof(r));
   auto ev = begin(p);
   std::string path = pathOf(r.h.pid, r.file);
+  if (!path.empty() && path.front() != '/') ev.setPathTruncated(true);   // a walkedTail
   if (r.write) {
     auto f = ev.initFileWrite();
     f.setPath(bytes(path));
@@ -294,7 +314,8 @@ void Decoder::decodeAdopt(const uint8_t* p, size_t size) {
   if (!fits<aa_rec_adopt>(size)) return void(++stats_.malformed);
   std::memcpy(&r, p, sizeof(r));
   if (sizeof(r) + size_t(r.path_len) > size) return void(++stats_.malformed);
-  files_[{r.h.pid, r.file}] = walkedToPath(walked(p + sizeof(r), r.path_len));
+  std::string_view w = walked(p + sizeof(r), r.path_len);
+  files_[{r.h.pid, r.file}] = (r.h.flags & AA_F_PATH_TRUNCATED) ? walkedTail(w) : walkedToPath(w);
   ++stats_.records;
 }
 

@@ -30,6 +30,13 @@ void usage(FILE* out) {
           "  --max-tls-bytes N      TLS bytes kept per connection and direction (0: all)\n"
           "  --no-redact            keep secret HTTP header values (Authorization, ...)\n"
           "  --duration SECONDS     stop after this long\n"
+          "  --stop-with-command    stop when COMMAND (or --pid) exits; by default the\n"
+          "                         recording goes on until every traced descendant has\n"
+          "                         exited, as strace -f does\n"
+          "  --on-write-error=leave|kill\n"
+          "                         when the session cannot be written (disk full): leave\n"
+          "                         the traced processes running unrecorded (default) or\n"
+          "                         kill them\n"
           "  -q, --quiet            no status line, no summary\n"
           "  --probe-report         print each hook and the attach mode it gets, then exit\n"
           "  -h, --help\n");
@@ -89,6 +96,9 @@ int main(int argc, char** argv) {
       o.recorded.push_back("all=true");
     } else if (a == "--no-redact") {
       o.redact = false;
+    } else if (a == "--stop-with-command") {
+      o.stopWithCommand = true;
+      o.recorded.push_back("stop_with_command=true");
     } else if (a == "-q" || a == "--quiet") {
       o.quiet = true;
     } else if (value("-o", &v) || value("--output", &v)) {
@@ -101,6 +111,10 @@ int main(int argc, char** argv) {
     } else if (value("--user", &v)) {
       o.user = v;
       o.recorded.push_back("user=" + v);
+    } else if (value("--on-write-error", &v)) {
+      if (v == "kill") o.killOnWriteError = true;
+      else if (v != "leave") return bad("--on-write-error " + v + ": expected leave or kill");
+      o.recorded.push_back("on_write_error=" + v);
     } else if (value("--io", &v)) {
       if (v == "calls") o.ioCalls = true;
       else if (v != "summary") return bad("--io " + v + ": expected summary or calls");

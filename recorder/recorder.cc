@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include <cerrno>
@@ -22,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "recorder/core_probes.h"
 #include "recorder/decoder.h"
@@ -214,6 +216,36 @@ std::vector<uint32_t> runningProcesses() {
   }
   closedir(d);
   return pids;
+}
+
+// Traced processes still running: entries of the kernel's traced_pids map (the exit
+// hook removes a process when its last thread exits, lost records or not) whose
+// process still exists. The map, not the event stream, so a full ring cannot make the
+// recording stop early or hang.
+uint32_t liveTraced(int tracedPidsFd) {
+  uint32_t n = 0, key = 0, next = 0;
+  bool first = true;
+  while (bpf_map_get_next_key(tracedPidsFd, first ? nullptr : &key, &next) == 0) {
+    first = false;
+    key = next;
+    if (kill(pid_t(next), 0) == 0 || errno == EPERM) ++n;
+  }
+  return n;
+}
+
+// SIGKILL to every traced process still running; returns how many were signalled.
+uint32_t killTraced(int tracedPidsFd) {
+  uint32_t n = 0, key = 0, next = 0;
+  bool first = true;
+  std::vector<uint32_t> pids;
+  while (bpf_map_get_next_key(tracedPidsFd, first ? nullptr : &key, &next) == 0) {
+    first = false;
+    key = next;
+    pids.push_back(next);
+  }
+  for (uint32_t pid : pids)
+    if (pid != uint32_t(getpid()) && kill(pid_t(pid), SIGKILL) == 0) ++n;
+  return n;
 }
 
 SessionHeaderInfo makeHeader(const RecorderOptions& options, const CoreProbes& core) {
@@ -475,6 +507,10 @@ int runRecorder(const RecorderOptions& options) {
   drain.childPid = child ? child->pid() : -1;
   bool stopping = false;
   uint64_t stopAskedNs = 0;
+  bool targetGone = false;          // the --pid target exited
+  bool following = false;           // the target is gone, descendants are not
+  uint64_t lastLiveCheckNs = 0;
+  uint32_t live = 0;
   while (!stopping) {
     epoll_event evs[8];
     int n = epoll_wait(epollFd.get(), evs, 8, 1000);
@@ -501,26 +537,59 @@ int runRecorder(const RecorderOptions& options) {
             status.update(now, writer, loss.total());
             lastPollNs = now;
           }
-          if (Status s = writer.flush(); !s.ok()) {
-            fail(s.message());
-            drain.stopSignals = 2;
-          }
+          (void)writer.flush();   // an error is reported once, at the end
+          if (!writer.error().ok()) drain.stopSignals = 2;
           if (options.durationSec > 0 && double(now - startNs) / 1e9 >= options.durationSec)
             stopping = true;
           break;
         }
         case kPid:
-          stopping = true;
+          targetGone = true;
+          epoll_ctl(epollFd.get(), EPOLL_CTL_DEL, pidFd.get(), nullptr);
           break;
       }
     }
-    // The command's end stops the recording: its exit record is in the ring by now
-    // (the kernel emits it before notifying the parent). A terminal's SIGINT reaches
-    // the command too: give it a moment to exit so that its end is recorded.
-    if (drain.stopSignals > 0 && stopAskedNs == 0) stopAskedNs = monoNow();
-    if (drain.childStatus || drain.stopSignals >= 2) stopping = true;
-    if (stopAskedNs && (!child || monoNow() - stopAskedNs > kCommandGraceNs)) stopping = true;
+    // The target's end: its exit record is in the ring by now (the kernel emits it
+    // before notifying the parent). By default the recording goes on while any traced
+    // descendant runs (daemons, background jobs), as strace -f does; checked every
+    // 100 ms in the kernel's traced_pids. A terminal's SIGINT reaches the command too:
+    // give it a moment to exit so that its end is recorded.
+    const uint64_t now = monoNow();
+    const bool targetDone = drain.childStatus.has_value() || targetGone;
+    if (targetDone && !options.all) {
+      if (options.stopWithCommand) {
+        stopping = true;
+      } else if (now - lastLiveCheckNs >= 100000000ull) {
+        lastLiveCheckNs = now;
+        live = liveTraced(core.tracedPidsFd());
+        if (live == 0) {
+          stopping = true;
+        } else if (!following) {
+          following = true;
+          if (!options.quiet) {
+            status.clear();
+            fprintf(stderr,
+                    "aa-record: the command exited; recording its %u remaining process%s until "
+                    "they exit (Ctrl-C or --duration stops)\n",
+                    live, live == 1 ? "" : "es");
+          }
+        }
+      }
+    }
+    if (!writer.error().ok()) drain.stopSignals = 2;   // a full disk: stop at once
+    if (drain.stopSignals > 0 && stopAskedNs == 0) stopAskedNs = now;
+    if (drain.stopSignals >= 2) stopping = true;
+    // After Ctrl-C, the command's exit (or the grace) ends the recording even while
+    // descendants still run.
+    if (stopAskedNs && (!child || targetDone || now - stopAskedNs > kCommandGraceNs)) stopping = true;
   }
+  // A write error (a full disk) leaves the traced tree running unrecorded unless asked
+  // otherwise: --on-write-error=kill ends it, so nothing it does goes unseen.
+  const bool writeFailed = !writer.error().ok();
+  uint32_t killed = 0;
+  if (writeFailed && options.killOnWriteError && !options.all) killed = killTraced(core.tracedPidsFd());
+  // Say what the recording misses: processes of the tree still running at the stop.
+  const uint32_t runningAtStop = options.all ? 0 : liveTraced(core.tracedPidsFd());
 
   const bool immediate = drain.stopSignals >= 2;
   if (!immediate) ring_buffer__consume(ring.get());
@@ -538,6 +607,7 @@ int runRecorder(const RecorderOptions& options) {
   footer.cleanStop = !immediate;
   footer.lost = loss.totals();
   footer.exitCode = footerExit;
+  footer.runningAtStop = runningAtStop;
   // The header was written before the recording began; the footer's report also has
   // the TLS hooks attached since (an executable like node, a dlopened libssl).
   footer.probes = core.report();
@@ -550,7 +620,22 @@ int runRecorder(const RecorderOptions& options) {
   Status closed = writer.close(footer);
   chownSession(options.output, *creds);
   if (!closed.ok()) {
-    fail(closed.message());
+    // One message: what failed, what the file keeps, and what became of the command.
+    const WriterStats& ws = writer.stats();
+    std::string what = closed.message() + "; recording stopped: " + options.output + " keeps " +
+                       std::to_string(ws.keptEvents) + " events in whole frames (" +
+                       humanBytes(ws.keptBytes) + ", " +
+                       (ws.footerAfterError ? "footer written" : "no room left for a footer") +
+                       ", index removed: readers rebuild it)";
+    if (killed) {
+      what += "; killed " + std::to_string(killed) + " traced process" + (killed == 1 ? "" : "es") +
+              " (--on-write-error=kill)";
+    } else if (runningAtStop) {
+      what += "; " + std::to_string(runningAtStop) + " traced process" +
+              (runningAtStop == 1 ? " is" : "es are") +
+              " still running, unrecorded (--on-write-error=kill would end them)";
+    }
+    fail(what);
     return 1;
   }
   if (!writer.stats().indexError.empty())
@@ -559,6 +644,9 @@ int runRecorder(const RecorderOptions& options) {
   if (decoder.stats().malformed)
     fprintf(stderr, "aa-record: warning: %" PRIu64 " malformed records skipped\n",
             decoder.stats().malformed);
+  if (runningAtStop && !writeFailed)
+    fprintf(stderr, "aa-record: stopped with %u traced process%s still running (not recorded from here on)\n",
+            runningAtStop, runningAtStop == 1 ? "" : "es");
   if (!options.quiet) printSummary(options.output, monoNow() - startNs, loss);
   return exitStatus;
 }

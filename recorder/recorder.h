@@ -23,10 +23,17 @@ struct RecorderOptions {
   double durationSec = 0;             // --duration: stop after this long (0: no limit)
   uint32_t flushMs = 100;             // events reach the file at least this often
   bool quiet = false;                 // no status line, no summary
+  // --stop-with-command: stop when the command (or the --pid target) exits, rather than
+  // when the last traced process does (the default, as strace -f).
+  bool stopWithCommand = false;
+  // --on-write-error=kill: when the session cannot be written (a full disk), SIGKILL
+  // the traced processes; the default (leave) lets them run on, unrecorded, and says so.
+  bool killOnWriteError = false;
   std::vector<std::string> recorded;  // options as "key=value", for the header
 };
 
-// Records until the target ends, a signal, or the duration. Returns the process exit
+// Records until the last traced process exits (or, with stopWithCommand, the target),
+// a signal, or the duration. Returns the process exit
 // status for aa-record: the command's status (128+signal when killed), 0 otherwise,
 // 1 after a reported error, 127/126 when the command could not be run.
 int runRecorder(const RecorderOptions& options);

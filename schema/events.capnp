@@ -42,6 +42,11 @@ struct Event {
       uid @9 :UInt32;
       gid @10 :UInt32;
       ppid @11 :UInt32;
+      filename @77 :Data;
+        # the file named in the execve (bprm->filename), made absolute against cwd when
+        # relative. For a #! script it is the script, while path is the interpreter that
+        # ran it and argv is as the kernel passed it (interpreter, script, arguments).
+        # Empty in sessions recorded before it existed.
     }
     fork :group {
       childPid @12 :UInt32;       # the new process (tgid); the parent is Event.pid
@@ -144,9 +149,17 @@ struct Event {
       ret @75 :Int64;             # 0 or -errno
     }
   }
+  pathTruncated @76 :Bool;
+    # a path of this event is incomplete: the kernel's walk up the directory tree was
+    # cut at its bound (bpf/events.h AA_WALK_DEPTH components, AA_WALK_MAX bytes). Such
+    # a path holds the components nearest the file and is relative (no leading '/'):
+    # the directories above it are unknown. Every complete path is absolute.
 }
 
 # One frame's payload: a batch of events with consecutive sequence numbers.
 struct Batch {
   events @0 :List(Event);
+  header @1 :import "session.capnp".SessionHeader;
+    # the first frame only: a copy of the file header (without its probe list), so a
+    # reader whose file header is damaged still knows the session id, clocks and command
 }

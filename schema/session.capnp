@@ -44,4 +44,7 @@ struct SessionFooter {
   batchCount @6 :UInt64;
   probes @7 :List(ProbeStatus);  # the probe report at the stop: the header's, plus hooks
                                  # attached during the recording (e.g. a libssl loaded later)
+  runningAtStop @8 :UInt32;     # traced processes still running when the recording
+                                # stopped (--duration, a signal, --stop-with-command, an
+                                # error): what they did afterwards is not in the session
 }

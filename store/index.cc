@@ -187,6 +187,9 @@ void Indexer::addFrame(FrameInfo frame, capnp::List<schema::Event>::Reader event
   }
   std::sort(frame.pids.begin(), frame.pids.end());
   frame.pids.erase(std::unique(frame.pids.begin(), frame.pids.end()), frame.pids.end());
+  // The list held one pid per event until made distinct: kept for the whole session,
+  // its spare capacity (4 bytes per event) was most of the recorder's heap growth.
+  frame.pids.shrink_to_fit();
   frames_.push_back(std::move(frame));
 }
 
@@ -266,7 +269,8 @@ Status Indexer::persist(sql::Db& db, const IndexMeta& meta) {
   if (!putMeta("index_version", kIndexVersion) ||
       !putMeta("format_version", int64_t(format::kFormatVersion)) ||
       !putMeta("session_id", meta.sessionId) || !putMeta("scanned_size", meta.scannedSize) ||
-      !putMeta("log_end", meta.logEnd) || !putMeta("damage", meta.damage))
+      !putMeta("log_end", meta.logEnd) || !putMeta("damage", meta.damage) ||
+      !putMeta("log_ino", meta.logIno) || !putMeta("log_mtime_ns", meta.logMtimeNs))
     return fail("meta");
 
   if (!db.exec("COMMIT").ok()) return fail("commit");
@@ -290,6 +294,8 @@ std::optional<IndexMeta> readIndexMeta(sql::Db& db) {
     else if (key == "scanned_size") m.scannedSize = st.i64(1);
     else if (key == "log_end") m.logEnd = st.i64(1);
     else if (key == "damage") m.damage = st.blob(1);
+    else if (key == "log_ino") m.logIno = st.i64(1);
+    else if (key == "log_mtime_ns") m.logMtimeNs = st.i64(1);
   }
   if (indexVersion != kIndexVersion || formatVersion != format::kFormatVersion)
     return std::nullopt;

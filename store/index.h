@@ -26,6 +26,10 @@ struct IndexMeta {
   uint64_t scannedSize = 0;   // file size the index describes; another size means stale
   uint64_t logEnd = 0;        // end of the last whole frame
   std::string damage;         // first damage found while scanning, "" if none
+  // The log file as last seen (st_ino, st_mtim); 0 when unknown. Another value means
+  // the log was written after indexing: the index is checked against it, frame by frame.
+  uint64_t logIno = 0;
+  uint64_t logMtimeNs = 0;
 };
 
 class Indexer {

@@ -33,9 +33,7 @@ std::vector<ProbeStatusInfo> decodeProbes(capnp::List<schema::ProbeStatus>::Read
 
 }  // namespace
 
-kj::Array<capnp::word> encodeHeader(const SessionHeaderInfo& h) {
-  capnp::MallocMessageBuilder msg;
-  auto b = msg.initRoot<schema::SessionHeader>();
+void fillHeader(const SessionHeaderInfo& h, schema::SessionHeader::Builder b, bool withProbes) {
   b.setFormatVersion(h.formatVersion);
   b.setSessionId(h.sessionId);
   b.setHost(h.host);
@@ -46,12 +44,35 @@ kj::Array<capnp::word> encodeHeader(const SessionHeaderInfo& h) {
   b.setStartMonoNs(h.startMonoNs);
   b.setClockOffsetNs(h.clockOffsetNs);
   b.setRecorderVersion(h.recorderVersion);
-  encodeProbes(h.probes, b.initProbes(h.probes.size()));
+  if (withProbes) encodeProbes(h.probes, b.initProbes(h.probes.size()));
   b.setRedaction(h.redaction);
   b.setTarget(h.target);
   auto opts = b.initOptions(h.options.size());
   for (size_t i = 0; i < h.options.size(); ++i) opts.set(i, h.options[i]);
+}
+
+kj::Array<capnp::word> encodeHeader(const SessionHeaderInfo& h) {
+  capnp::MallocMessageBuilder msg;
+  fillHeader(h, msg.initRoot<schema::SessionHeader>(), true);
   return capnp::messageToFlatArray(msg);
+}
+
+SessionHeaderInfo readHeaderFields(schema::SessionHeader::Reader r) {
+  SessionHeaderInfo h;
+  h.formatVersion = r.getFormatVersion();
+  h.sessionId = str(r.getSessionId());
+  h.host = str(r.getHost());
+  h.kernel = str(r.getKernel());
+  for (auto c : r.getCommand()) h.command.push_back(str(c));
+  h.startWallNs = r.getStartWallNs();
+  h.startMonoNs = r.getStartMonoNs();
+  h.clockOffsetNs = r.getClockOffsetNs();
+  h.recorderVersion = str(r.getRecorderVersion());
+  h.probes = decodeProbes(r.getProbes());
+  h.redaction = r.getRedaction();
+  h.target = str(r.getTarget());
+  for (auto o : r.getOptions()) h.options.push_back(str(o));
+  return h;
 }
 
 kj::Array<capnp::word> encodeFooter(const SessionFooterInfo& f) {
@@ -63,6 +84,7 @@ kj::Array<capnp::word> encodeFooter(const SessionFooterInfo& f) {
   b.setEndWallNs(f.endWallNs);
   b.setCleanStop(f.cleanStop);
   b.setExitCode(f.exitCode);
+  b.setRunningAtStop(f.runningAtStop);
   encodeProbes(f.probes, b.initProbes(f.probes.size()));
   auto lost = b.initLost(f.lost.size());
   for (size_t i = 0; i < f.lost.size(); ++i) {
@@ -76,20 +98,7 @@ StatusOr<SessionHeaderInfo> decodeHeader(kj::ArrayPtr<const capnp::word> words) 
   SessionHeaderInfo h;
   KJ_IF_MAYBE(e, kj::runCatchingExceptions([&] {
     capnp::FlatArrayMessageReader msg(words);
-    auto r = msg.getRoot<schema::SessionHeader>();
-    h.formatVersion = r.getFormatVersion();
-    h.sessionId = str(r.getSessionId());
-    h.host = str(r.getHost());
-    h.kernel = str(r.getKernel());
-    for (auto c : r.getCommand()) h.command.push_back(str(c));
-    h.startWallNs = r.getStartWallNs();
-    h.startMonoNs = r.getStartMonoNs();
-    h.clockOffsetNs = r.getClockOffsetNs();
-    h.recorderVersion = str(r.getRecorderVersion());
-    h.probes = decodeProbes(r.getProbes());
-    h.redaction = r.getRedaction();
-    h.target = str(r.getTarget());
-    for (auto o : r.getOptions()) h.options.push_back(str(o));
+    h = readHeaderFields(msg.getRoot<schema::SessionHeader>());
   })) {
     return Status::error("undecodable session header: " + std::string(e->getDescription().cStr()));
   }
@@ -107,6 +116,7 @@ StatusOr<SessionFooterInfo> decodeFooter(kj::ArrayPtr<const capnp::word> words) 
     f.endWallNs = r.getEndWallNs();
     f.cleanStop = r.getCleanStop();
     f.exitCode = r.getExitCode();
+    f.runningAtStop = r.getRunningAtStop();
     for (auto l : r.getLost()) f.lost.push_back({str(l.getProbe()), l.getCount()});
     f.probes = decodeProbes(r.getProbes());
   })) {

@@ -46,6 +46,7 @@ struct SessionFooterInfo {
   std::vector<LostCountInfo> lost;
   int32_t exitCode = -1;
   std::vector<ProbeStatusInfo> probes;   // every hook at the stop, late attachments included
+  uint32_t runningAtStop = 0;            // traced processes still running at the stop
 };
 
 }  // namespace aa

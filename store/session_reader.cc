@@ -126,34 +126,155 @@ class SessionReader::Impl {
 
  private:
   Status readHeader();
+  // The copy of the file header kept in the first batch frame, searched from `from`.
+  std::optional<std::pair<SessionHeaderInfo, uint64_t>> findHeaderCopy(uint64_t from) const;
   // Scans every frame of the log into `indexer`, finding the footer and any damage.
   void scan(Indexer& indexer, const ReaderOptions& options);
+  // Whether the frame at `off` (whole, header h) starts a sequence that the next frame
+  // does not contradict: a jump forward in seq is real only when what follows agrees.
+  bool sequenceConfirmed(uint64_t off, const format::FrameHeader& h, uint64_t nextSeq) const;
   void findFooter();
+  // Why the index's frame table does not describe this log, or nullopt when it does.
+  std::optional<std::string> indexMismatch(const IndexMeta& meta,
+                                           const std::vector<FrameInfo>& frames,
+                                           bool verifyChecksums) const;
   Status rebuildInto(const std::string& dbPath, const ReaderOptions& options);
+
+ public:
+  // The payload of the whole frame at `off` as message words: in the map, or
+  // decompressed into `owned`. Every length is checked against what is stored.
+  std::optional<std::string> payloadWords(uint64_t off, const format::FrameHeader& h,
+                                          kj::Array<capnp::word>& owned,
+                                          kj::ArrayPtr<const capnp::word>& words) const;
+  // Damage met after opening (a frame whose bytes changed under the reader): kept as
+  // the first damage if none was seen, and the index is marked stale for the next open.
+  void noteLateDamage(const Status& why) const;
+  uint64_t mtimeNs_ = 0, ino_ = 0;
+  std::string indexNote_;
 };
+
+namespace {
+uint64_t mtimeOf(const struct stat& st) {
+#ifdef __APPLE__
+  return uint64_t(st.st_mtimespec.tv_sec) * 1000000000ull + st.st_mtimespec.tv_nsec;
+#else
+  return uint64_t(st.st_mtim.tv_sec) * 1000000000ull + st.st_mtim.tv_nsec;
+#endif
+}
+}  // namespace
+
+std::optional<std::string> SessionReader::Impl::payloadWords(
+    uint64_t off, const format::FrameHeader& h, kj::Array<capnp::word>& owned,
+    kj::ArrayPtr<const capnp::word>& words) const {
+  const uint8_t* payload = map_ + off + format::kFrameHeaderSize;
+  if (off + format::kFrameHeaderSize + h.storedLen > size_) return "frame outside the file";
+  if (!(h.flags & format::kFlagZstd)) {
+    if (h.rawLen != h.storedLen || h.rawLen % 8 != 0) return "inconsistent frame length";
+    words = kj::arrayPtr(reinterpret_cast<const capnp::word*>(payload), h.rawLen / 8);
+    return std::nullopt;
+  }
+  // The zstd frame states its content size; it must be the raw length the header
+  // claims, or the buffer sized from that claim would be overrun or left unfilled.
+  unsigned long long content = ZSTD_getFrameContentSize(payload, h.storedLen);
+  if (content == ZSTD_CONTENTSIZE_ERROR || content == ZSTD_CONTENTSIZE_UNKNOWN ||
+      content != h.rawLen || h.rawLen % 8 != 0)
+    return "compressed payload does not match the frame's raw length";
+  thread_local ZSTD_DCtx* dctx = ZSTD_createDCtx();
+  owned = buffers_->take(h.rawLen / 8);
+  size_t n = ZSTD_decompressDCtx(dctx, owned.begin(), owned.size() * sizeof(capnp::word),
+                                 payload, h.storedLen);
+  if (ZSTD_isError(n) || n != h.rawLen) return "cannot decompress frame";
+  words = owned.slice(0, h.rawLen / 8);
+  return std::nullopt;
+}
+
+void SessionReader::Impl::noteLateDamage(const Status& why) const {
+  std::lock_guard<std::mutex> lock(cacheMu_);
+  auto& damage = const_cast<Status&>(damage_);
+  if (damage.ok()) damage = why;
+  // The index described a log that has changed: the next open must rebuild it.
+  if (db_) (void)const_cast<sql::Db&>(db_).exec("UPDATE meta SET value=-1 WHERE key='scanned_size'");
+}
 
 Status SessionReader::Impl::readHeader() {
   if (size_ == 0) return Status::error(path_ + ": empty file, not a session");
-  if (size_ < format::kFileHeaderSize || std::memcmp(map_, format::kFileMagic, 8) != 0)
-    return Status::error(path_ + ": not an aa-record session (bad magic)");
+  if (size_ < format::kFileHeaderSize) return Status::error(path_ + ": not an aa-record session (bad magic)");
+  bool magicOk = std::memcmp(map_, format::kFileMagic, 8) == 0;
   uint32_t fields[4];
   std::memcpy(fields, map_ + 8, sizeof fields);
-  if (fields[0] > format::kFormatVersion)
-    return Status::error(path_ + ": format version " + std::to_string(fields[0]) +
-                         " is newer than this reader's (" + std::to_string(format::kFormatVersion) +
-                         ")");
   uint32_t len = fields[1];
-  if (len % 8 != 0 || len > format::kMaxHeaderPayload || format::kFileHeaderSize + len > size_)
-    return Status::error(path_ + ": truncated or damaged session header");
-  if (format::crc32(map_ + format::kFileHeaderSize, len) != fields[2])
-    return Status::error(path_ + ": session header checksum mismatch");
-  auto words = kj::arrayPtr(reinterpret_cast<const capnp::word*>(map_ + format::kFileHeaderSize),
-                            len / 8);
-  auto h = decodeHeader(words);
-  if (!h.ok()) return Status::error(path_ + ": " + h.status().message());
-  header_ = std::move(h.value());
-  dataStart_ = format::kFileHeaderSize + len;
-  return {};
+  std::string why;
+  std::optional<SessionHeaderInfo> parsed;
+  if (!magicOk) {
+    why = "not an aa-record session (bad magic)";
+  } else if (len % 8 != 0 || len > format::kMaxHeaderPayload || format::kFileHeaderSize + len > size_) {
+    why = "truncated or damaged session header";
+  } else if (format::crc32(map_ + format::kFileHeaderSize, len) != fields[2]) {
+    why = "session header checksum mismatch";
+  } else {
+    auto words = kj::arrayPtr(reinterpret_cast<const capnp::word*>(map_ + format::kFileHeaderSize),
+                              len / 8);
+    auto h = decodeHeader(words);
+    if (h.ok()) parsed = std::move(h.value());
+    else why = h.status().message();
+  }
+  auto newer = [&](uint32_t v) {
+    return Status::error(path_ + ": format version " + std::to_string(v) +
+                         " is newer than this reader's (" + std::to_string(format::kFormatVersion) + ")");
+  };
+  if (parsed) {
+    // The payload is checksummed, the version field beside it is not: the payload says.
+    if (parsed->formatVersion > format::kFormatVersion) return newer(parsed->formatVersion);
+    header_ = std::move(*parsed);
+    dataStart_ = format::kFileHeaderSize + len;
+    if (fields[0] != header_.formatVersion)
+      damage_ = Status::error(path_ + ": offset 8: damaged format version field (" +
+                              std::to_string(fields[0]) + ", the header says " +
+                              std::to_string(header_.formatVersion) + ")");
+    return {};
+  }
+  // One damaged bit must not make every frame unreadable: the first batch frame keeps
+  // a copy of the header. A file that is not a session has no valid frame to offer.
+  if (auto copy = findHeaderCopy(format::kFileHeaderSize)) {
+    if (copy->first.formatVersion > format::kFormatVersion) return newer(copy->first.formatVersion);
+    header_ = std::move(copy->first);
+    dataStart_ = copy->second;
+    damage_ = Status::error(path_ + ": offset 0: " + why + "; read the copy of the header in the frame at offset " +
+                            std::to_string(copy->second));
+    return {};
+  }
+  if (magicOk && fields[0] > format::kFormatVersion) return newer(fields[0]);
+  return Status::error(path_ + ": " + why);
+}
+
+std::optional<std::pair<SessionHeaderInfo, uint64_t>> SessionReader::Impl::findHeaderCopy(
+    uint64_t from) const {
+  // The header payload is at most kMaxHeaderPayload: the first frame starts before that.
+  uint64_t limit = std::min<uint64_t>(size_, format::kFileHeaderSize + format::kMaxHeaderPayload +
+                                                 format::kFrameHeaderSize);
+  for (uint64_t off = format::align8(from); off + format::kFrameHeaderSize <= limit; off += 8) {
+    uint32_t magic;
+    std::memcpy(&magic, map_ + off, 4);
+    if (magic != format::kFrameMagic) continue;
+    format::FrameHeader h;
+    if (format::checkFrame(map_ + off, off, size_, &h) || h.type != format::kFrameBatch) continue;
+    kj::Array<capnp::word> owned;
+    kj::ArrayPtr<const capnp::word> words;
+    if (payloadWords(off, h, owned, words)) continue;
+    std::optional<SessionHeaderInfo> out;
+    KJ_IF_MAYBE(e, kj::runCatchingExceptions([&] {
+      capnp::FlatArrayMessageReader msg(words);
+      auto batch = msg.getRoot<schema::Batch>();
+      if (batch.hasHeader()) out = readHeaderFields(batch.getHeader());
+    })) {
+      (void)e;
+      continue;
+    }
+    // The first whole batch frame decides: only it carries the copy.
+    if (!out) return std::nullopt;
+    return std::make_pair(std::move(*out), off);
+  }
+  return std::nullopt;
 }
 
 StatusOr<std::shared_ptr<const DecodedFrame>> SessionReader::Impl::decode(size_t i) const {
@@ -175,7 +296,9 @@ StatusOr<std::shared_ptr<const DecodedFrame>> SessionReader::Impl::decode(size_t
   }
   format::FrameHeader h;
   if (validated) {
-    h = *format::decodeFrameHeader(map_ + f.offset);
+    auto hh = format::decodeFrameHeader(map_ + f.offset);
+    if (!hh) return Status::error(where(f.offset) + ": bad frame magic (the file changed under the reader)");
+    h = *hh;
   } else {
     if (f.offset >= size_ || f.offset % 8 != 0)
       return Status::error(where(f.offset) + ": frame outside the file (stale index?)");
@@ -189,13 +312,9 @@ StatusOr<std::shared_ptr<const DecodedFrame>> SessionReader::Impl::decode(size_t
 
   kj::Array<capnp::word> owned;
   kj::ArrayPtr<const capnp::word> words;
+  if (auto err = payloadWords(f.offset, h, owned, words))
+    return Status::error(where(f.offset) + ": " + *err);
   if (h.flags & format::kFlagZstd) {
-    thread_local ZSTD_DCtx* dctx = ZSTD_createDCtx();
-    owned = buffers_->take(h.rawLen / 8);
-    size_t n = ZSTD_decompressDCtx(dctx, owned.begin(), h.rawLen, payload, h.storedLen);
-    if (ZSTD_isError(n) || n != h.rawLen)
-      return Status::error(where(f.offset) + ": cannot decompress frame");
-    words = owned.slice(0, h.rawLen / 8);
     // The compressed bytes are not needed any more: drop their pages from this
     // process (a file-backed mapping refaults them from the page cache if ever
     // touched again), so a full scan does not keep the whole log resident.
@@ -203,8 +322,6 @@ StatusOr<std::shared_ptr<const DecodedFrame>> SessionReader::Impl::decode(size_t
     uintptr_t from = (uintptr_t(payload) + page - 1) & ~(page - 1);
     uintptr_t to = (uintptr_t(payload) + h.storedLen) & ~(page - 1);
     if (to > from) madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
-  } else {
-    words = kj::arrayPtr(reinterpret_cast<const capnp::word*>(payload), h.rawLen / 8);
   }
   std::shared_ptr<const DecodedFrame> frame;
   KJ_IF_MAYBE(e, kj::runCatchingExceptions([&] {
@@ -228,6 +345,20 @@ StatusOr<std::shared_ptr<const DecodedFrame>> SessionReader::Impl::decode(size_t
   return frame;
 }
 
+bool SessionReader::Impl::sequenceConfirmed(uint64_t off, const format::FrameHeader& h,
+                                            uint64_t nextSeq) const {
+  // Look past frames that are not whole (themselves damage) to the next whole one.
+  uint64_t end = h.firstSeq + h.count;
+  for (uint64_t next = off + h.frameLength(); next + format::kFrameHeaderSize <= size_; next += 8) {
+    format::FrameHeader n;
+    if (format::checkFrame(map_ + next, next, size_, &n)) continue;
+    if (n.firstSeq == end) return true;
+    // What follows goes on from before this frame's claim: the claim is the damage.
+    return !(n.firstSeq >= nextSeq && n.firstSeq < h.firstSeq);
+  }
+  return true;   // the last frame: nothing to contradict it
+}
+
 void SessionReader::Impl::scan(Indexer& indexer, const ReaderOptions& options) {
   uint64_t off = dataStart_;
   uint64_t nextSeq = 0;
@@ -235,29 +366,49 @@ void SessionReader::Impl::scan(Indexer& indexer, const ReaderOptions& options) {
   auto noteDamage = [&](uint64_t at, const std::string& why) {
     if (damage_.ok()) damage_ = Status::error(where(at) + ": " + why);
   };
+  auto resync = [&](uint64_t from) {
+    // The next 8-aligned whole frame with a later sequence number.
+    uint64_t next = from;
+    for (; next + format::kFrameHeaderSize <= size_; next += 8) {
+      format::FrameHeader h2;
+      if (!format::checkFrame(map_ + next, next, size_, &h2) && h2.firstSeq >= nextSeq) break;
+    }
+    return next;
+  };
   while (off < size_) {
     format::FrameHeader h;
     auto err = format::checkFrame(map_ + off, off, size_, &h);
-    if (!err && h.type == format::kFrameBatch && h.firstSeq < nextSeq) err = "sequence goes back";
+    if (!err && h.type == format::kFrameBatch) {
+      if (h.firstSeq < nextSeq) err = "sequence goes back";
+      else if (h.firstSeq + h.count < h.firstSeq) err = "impossible sequence number";
+      else if (h.firstSeq > nextSeq && !sequenceConfirmed(off, h, nextSeq))
+        err = "impossible sequence number " + std::to_string(h.firstSeq) + " (expected " +
+              std::to_string(nextSeq) + ")";
+    }
     if (err) {
       noteDamage(off, *err);
-      // Resynchronize: the next 8-aligned whole frame with a later sequence number.
-      uint64_t next = off + 8;
-      for (; next + format::kFrameHeaderSize <= size_; next += 8) {
-        format::FrameHeader h2;
-        if (!format::checkFrame(map_ + next, next, size_, &h2) && h2.firstSeq >= nextSeq) break;
-      }
-      off = next;
+      off = resync(off + 8);
       continue;
     }
     if (h.type == format::kFrameFooter) {
-      auto words = kj::arrayPtr(
-          reinterpret_cast<const capnp::word*>(map_ + off + format::kFrameHeaderSize), h.rawLen / 8);
-      auto f = decodeFooter(words);
-      if (f.ok()) footer_ = f.value();
-      else noteDamage(off, f.status().message());
-      off += h.frameLength();
-      if (off < size_) noteDamage(off, "data after the footer");
+      kj::Array<capnp::word> owned;
+      kj::ArrayPtr<const capnp::word> words;
+      uint64_t end = off + h.frameLength();
+      if (end < size_) {
+        // A footer with frames after it (a crafted file, or logs concatenated): what
+        // follows is kept; only a footer that ends the file is the session's.
+        noteDamage(off, "footer in mid-file, data after it");
+        off = resync(end);
+        continue;
+      }
+      if (auto why = payloadWords(off, h, owned, words)) {
+        noteDamage(off, "footer: " + *why);
+      } else {
+        auto f = decodeFooter(words);
+        if (f.ok()) footer_ = f.value();
+        else noteDamage(off, f.status().message());
+      }
+      off = end;
       break;
     }
     FrameInfo info;
@@ -301,12 +452,52 @@ void SessionReader::Impl::findFooter() {
   uint64_t off = frames_.empty() ? dataStart_ : frames_.back().offset + frames_.back().length;
   format::FrameHeader h;
   if (off < size_ && !format::checkFrame(map_ + off, off, size_, &h) &&
-      h.type == format::kFrameFooter) {
-    auto words = kj::arrayPtr(
-        reinterpret_cast<const capnp::word*>(map_ + off + format::kFrameHeaderSize), h.rawLen / 8);
+      h.type == format::kFrameFooter && off + h.frameLength() == size_) {
+    kj::Array<capnp::word> owned;
+    kj::ArrayPtr<const capnp::word> words;
+    if (payloadWords(off, h, owned, words)) return;
     auto f = decodeFooter(words);
     if (f.ok()) footer_ = f.value();
   }
+}
+
+std::optional<std::string> SessionReader::Impl::indexMismatch(const IndexMeta& meta,
+                                                              const std::vector<FrameInfo>& frames,
+                                                              bool verifyChecksums) const {
+  // Cheap: one 48-byte frame header per indexed frame, no payload, unless the log was
+  // written after indexing (another inode or mtime), when every checksum is verified.
+  const bool whole = meta.damage.empty();
+  uint64_t expectOff = dataStart_, expectSeq = 0;
+  for (const FrameInfo& f : frames) {
+    if (f.offset % 8 != 0 || f.offset < dataStart_ || f.offset + f.length > size_ ||
+        f.offset + format::kFrameHeaderSize > size_)
+      return "frame at " + std::to_string(f.offset) + " lies outside the log";
+    if (whole ? f.offset != expectOff || f.firstSeq != expectSeq
+              : f.offset < expectOff || f.firstSeq < expectSeq)
+      return "frames missing from the index before offset " + std::to_string(f.offset);
+    auto h = format::decodeFrameHeader(map_ + f.offset);
+    if (!h || h->type != format::kFrameBatch || h->firstSeq != f.firstSeq || h->count != f.count ||
+        h->frameLength() != f.length || h->tMin != f.tMin || h->tMax != f.tMax)
+      return "the frame at " + std::to_string(f.offset) + " differs from its index row";
+    if (verifyChecksums) {
+      if (auto err = format::checkFrame(map_ + f.offset, f.offset, size_, nullptr))
+        return "the log changed after indexing (offset " + std::to_string(f.offset) + ": " + *err + ")";
+    }
+    expectOff = f.offset + f.length;
+    expectSeq = f.firstSeq + f.count;
+  }
+  // The writer's logEnd counts its footer; a rebuild's ends at the last batch frame.
+  if (!whole && expectOff != meta.logEnd)
+    return "the index ends at offset " + std::to_string(expectOff) + ", its log at " +
+           std::to_string(meta.logEnd);
+  if (whole && expectOff != size_) {
+    // Only a footer may follow the last frame, ending the file, and it counts every event.
+    format::FrameHeader h;
+    if (format::checkFrame(map_ + expectOff, expectOff, size_, &h) || h.type != format::kFrameFooter ||
+        expectOff + h.frameLength() != size_ || h.firstSeq != expectSeq)
+      return "unindexed data after offset " + std::to_string(expectOff);
+  }
+  return std::nullopt;
 }
 
 Status SessionReader::Impl::rebuildInto(const std::string& dbPath, const ReaderOptions& options) {
@@ -318,6 +509,8 @@ Status SessionReader::Impl::rebuildInto(const std::string& dbPath, const ReaderO
   meta.scannedSize = size_;
   meta.logEnd = frames_.empty() ? dataStart_ : frames_.back().offset + frames_.back().length;
   meta.damage = damage_.ok() ? "" : damage_.message();
+  meta.logIno = ino_;
+  meta.logMtimeNs = mtimeNs_;
 
   auto persistTo = [&](const std::string& p) -> Status {
     // The index is as private as the log it describes.
@@ -369,6 +562,8 @@ Status SessionReader::Impl::open(const std::string& path, const ReaderOptions& o
   if (!S_ISREG(st.st_mode)) return Status::error(path + ": not a regular file");
   size_ = st.st_size;
   logMode_ = st.st_mode & 0777;
+  ino_ = st.st_ino;
+  mtimeNs_ = mtimeOf(st);
   if (size_ > 0) {
     void* m = mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd_, 0);
     if (m == MAP_FAILED) return Status::error(path + ": cannot map: " + errnoText(errno));
@@ -392,11 +587,24 @@ Status SessionReader::Impl::open(const std::string& path, const ReaderOptions& o
       if (meta && meta->sessionId == header_.sessionId && meta->scannedSize == size_) {
         auto frames = loadFrames(db.value());
         if (frames.ok()) {
-          db_ = std::move(db.value());
-          frames_ = std::move(frames.value());
-          if (!meta->damage.empty()) damage_ = Status::error(meta->damage);
-          findFooter();
-          return {};
+          bool changed = meta->logIno != ino_ || meta->logMtimeNs != mtimeNs_;
+          auto mismatch = indexMismatch(*meta, frames.value(), changed);
+          if (!mismatch) {
+            db_ = std::move(db.value());
+            frames_ = std::move(frames.value());
+            if (!meta->damage.empty() && damage_.ok()) damage_ = Status::error(meta->damage);
+            if (changed) {
+              // Checked whole (a copy, a touch): remember this file so the next open is cheap.
+              sql::Stmt up(db_, "INSERT OR REPLACE INTO meta VALUES(?,?)");
+              up.bindText(1, "log_ino").bind(2, int64_t(ino_));
+              (void)up.run();
+              up.bindText(1, "log_mtime_ns").bind(2, int64_t(mtimeNs_));
+              (void)up.run();
+            }
+            findFooter();
+            return {};
+          }
+          indexNote_ = *mismatch;
         }
       }
     }
@@ -420,6 +628,7 @@ const SessionHeaderInfo& SessionReader::header() const { return impl_->header_; 
 const std::optional<SessionFooterInfo>& SessionReader::footer() const { return impl_->footer_; }
 const Status& SessionReader::damage() const { return impl_->damage_; }
 bool SessionReader::indexRebuilt() const { return impl_->rebuilt_; }
+const std::string& SessionReader::indexNote() const { return impl_->indexNote_; }
 const std::vector<FrameInfo>& SessionReader::frames() const { return impl_->frames_; }
 uint64_t SessionReader::fileSize() const { return impl_->size_; }
 uint64_t SessionReader::bytesDecoded() const { return impl_->bytesDecoded_; }
@@ -479,7 +688,12 @@ Status SessionReader::forEach(const EventQuery& q,
   const uint64_t start = impl_->header_.startMonoNs;
   for (size_t i : framesFor(q)) {
     auto frame = impl_->decode(i);
-    if (!frame.ok()) return frame.status();
+    if (!frame.ok()) {
+      // A frame that was whole when indexed and is not now: skip it like a scan does,
+      // keep every other frame, and report it through damage().
+      impl_->noteLateDamage(frame.status());
+      continue;
+    }
     bool stop = false;
     KJ_IF_MAYBE(e, kj::runCatchingExceptions([&] {
       for (auto e : frame.value()->events()) {

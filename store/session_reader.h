@@ -97,8 +97,13 @@ class SessionReader {
   const SessionHeaderInfo& header() const;
   const std::optional<SessionFooterInfo>& footer() const;   // absent: no clean stop
   // ok() when the log was whole; otherwise "PATH: offset N: reason" of the first damage.
+  // A frame found damaged when decoded after opening (the file changed under the
+  // reader) turns it from ok to that error; forEach skips such a frame.
   const Status& damage() const;
   bool indexRebuilt() const;     // the index was (re)built or caught up on open
+  // Why an existing index was not trusted ("" when none was found or it was used):
+  // frames missing from it, frames that differ from its rows, a log changed after it.
+  const std::string& indexNote() const;
 
   const std::vector<FrameInfo>& frames() const;
   uint64_t eventCount() const;   // events in whole frames

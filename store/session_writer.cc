@@ -99,8 +99,14 @@ class SessionWriter::Impl {
   Status writeAllSync(const uint8_t* data, size_t len, uint64_t offset);
   void abandonIndex(const Status& why);
 
+  void endAfterError(SessionFooterInfo& footer);
+
   int fd_ = -1;
   uint64_t fileOffset_ = 0;
+  // The whole-frame prefix of the file: frames complete in file order up to the first
+  // failed one. A write error stops it from advancing.
+  uint64_t goodEnd_ = 0, goodSeq_ = 0, goodFrames_ = 0;
+  bool writeFailed_ = false;
   uint64_t bytesSinceSync_ = 0;
   bool closed_ = false;
 
@@ -190,6 +196,7 @@ Status SessionWriter::Impl::open(const std::string& path, SessionHeaderInfo head
   fileHeader.insert(fileHeader.end(), payload.begin(), payload.end());
   AA_RETURN_IF_ERROR(writeAllSync(fileHeader.data(), fileHeader.size(), 0));
   fileOffset_ = fileHeader.size();
+  goodEnd_ = fileOffset_;
   stats_.bytesWritten = fileOffset_;
 
   zstd_ = ZSTD_createCCtx();
@@ -260,6 +267,13 @@ schema::Event::Builder SessionWriter::Impl::append() {
 Status SessionWriter::Impl::flush() {
   if (closed_) return Status::error(path_ + ": writer is closed");
   if (count_ == 0) return error_;
+  if (!error_.ok()) {
+    // After a write error nothing more goes to the file: a frame written past a failed
+    // one would leave a hole. The batch is dropped; close() ends the file.
+    capacity_ = std::min<uint32_t>(opt_.batchEvents, 1024);
+    startBatch();
+    return error_;
+  }
 
   auto pf = std::make_unique<PendingFrame>();
   uint32_t n = count_;
@@ -272,6 +286,9 @@ Status SessionWriter::Impl::flush() {
   uint64_t firstSeq = events_[0].asReader().getSeq();
   list_.truncate(n);
   msg_->getRoot<schema::Batch>().adoptEvents(kj::mv(list_));
+  // The first frame carries a copy of the file header: one damaged bit there must not
+  // make every frame unreadable (the reader finds this frame by scanning).
+  if (stats_.frames == 0) fillHeader(header_, msg_->getRoot<schema::Batch>().initHeader(), false);
   pf->raw = capnp::messageToFlatArray(*msg_);
   msg_.reset();
   // A recorder flushing every few ms makes small batches: size the next list to what
@@ -385,9 +402,10 @@ Status SessionWriter::Impl::submit(PendingFrame* f) {
   }
 #endif
   Status s = writeAllSync(f->bytes.data(), f->bytes.size(), f->offset);
-  f->written = f->bytes.size();
-  f->complete = s.ok();
-  if (s.ok()) indexCompleted(false);
+  f->written = s.ok() ? f->bytes.size() : 0;
+  f->complete = true;   // done either way: a failed frame is not indexed
+  if (!s.ok()) f->raw = nullptr;
+  indexCompleted(false);
   return s;
 }
 
@@ -438,6 +456,11 @@ void SessionWriter::Impl::indexCompleted(bool force) {
   while (!pending_.empty() && pending_.front()->complete) {
     auto f = std::move(pending_.front());
     pending_.pop_front();
+    if (f->raw.size() == 0 || f->written != f->bytes.size()) writeFailed_ = true;
+    if (writeFailed_) continue;   // past a failed frame nothing is whole or indexed
+    goodEnd_ = f->offset + f->bytes.size();
+    goodSeq_ = f->info.firstSeq + f->info.count;
+    goodFrames_++;
     if (opt_.writeIndex && f->raw.size() > 0) {
       capnp::ReaderOptions ro;
       ro.traversalLimitInWords = f->raw.size() * 2 + 1024;
@@ -468,14 +491,24 @@ void SessionWriter::Impl::indexCompleted(bool force) {
 Status SessionWriter::Impl::close(SessionFooterInfo footer) {
   if (closed_) return error_;
   Status s = flush();
+  // Every write in flight is waited for, failed or not: the file is not truncated or
+  // ended while the kernel may still write into it.
   while (!pending_.empty() || fsyncsInFlight_ > 0) {
+    size_t before = pending_.size();
+    int syncsBefore = fsyncsInFlight_;
     Status r = reap(true);
-    if (!r.ok()) {
-      s = r;
-      break;
-    }
+    if (!r.ok() && s.ok()) s = r;
+    if (!r.ok() && pending_.size() == before && fsyncsInFlight_ == syncsBefore) break;   // no progress
   }
   indexCompleted(true);
+  if (!s.ok() && error_.ok()) error_ = s;
+  if (!error_.ok()) {
+    endAfterError(footer);
+    closed_ = true;
+    ::close(fd_);
+    fd_ = -1;
+    return error_;
+  }
   if (s.ok() && error_.ok()) {
     footer.eventCount = nextSeq_;
     footer.batchCount = stats_.frames;
@@ -504,6 +537,17 @@ Status SessionWriter::Impl::close(SessionFooterInfo footer) {
     meta.sessionId = header_.sessionId;
     meta.scannedSize = fileOffset_;
     meta.logEnd = fileOffset_;
+    // The log's identity and last change: a reader that finds them moved checks every
+    // frame's checksum before trusting this index.
+    struct stat st{};
+    if (fstat(fd_, &st) == 0) {
+      meta.logIno = st.st_ino;
+#ifdef __APPLE__
+      meta.logMtimeNs = uint64_t(st.st_mtimespec.tv_sec) * 1000000000ull + st.st_mtimespec.tv_nsec;
+#else
+      meta.logMtimeNs = uint64_t(st.st_mtim.tv_sec) * 1000000000ull + st.st_mtim.tv_nsec;
+#endif
+    }
     Status is = indexer_.persist(index_, meta);
     if (!is.ok()) abandonIndex(is);
     index_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
@@ -513,6 +557,44 @@ Status SessionWriter::Impl::close(SessionFooterInfo footer) {
   fd_ = -1;
   if (!s.ok() && error_.ok()) error_ = s;
   return error_;
+}
+
+void SessionWriter::Impl::endAfterError(SessionFooterInfo& footer) {
+  // Whatever follows the whole frames (a partial frame, frames after a failed one)
+  // goes: a reader then finds a file that ends cleanly, not damage.
+  if (ftruncate(fd_, off_t(goodEnd_)) == 0) fileOffset_ = goodEnd_;
+  stats_.keptEvents = goodSeq_;
+  stats_.keptBytes = fileOffset_;
+  // The footer is small, and the truncation may just have freed room for it. It says
+  // the stop was not clean and counts only the events kept.
+  footer.cleanStop = false;
+  footer.eventCount = goodSeq_;
+  footer.batchCount = goodFrames_;
+  if (footer.endMonoNs == 0) footer.endMonoNs = clockNs(CLOCK_MONOTONIC);
+  if (footer.endWallNs == 0) footer.endWallNs = int64_t(footer.endMonoNs) + header_.clockOffsetNs;
+  if (fileOffset_ == goodEnd_) {
+    kj::Array<capnp::word> words = encodeFooter(footer);
+    auto payload = words.asBytes();
+    format::FrameHeader h;
+    h.type = format::kFrameFooter;
+    h.rawLen = h.storedLen = payload.size();
+    h.firstSeq = goodSeq_;
+    std::vector<uint8_t> bytes(h.frameLength(), 0);
+    std::memcpy(bytes.data() + format::kFrameHeaderSize, payload.begin(), payload.size());
+    format::encodeFrameHeader(h, bytes.data());
+    h.crc = format::frameCrc(bytes.data(), bytes.data() + format::kFrameHeaderSize, payload.size());
+    format::encodeFrameHeader(h, bytes.data());
+    if (writeAllSync(bytes.data(), bytes.size(), goodEnd_).ok() && syncData(fd_) == 0) {
+      stats_.footerAfterError = true;
+      stats_.keptBytes = goodEnd_ + bytes.size();
+    } else if (ftruncate(fd_, off_t(goodEnd_)) != 0) {
+      // A partial footer could not be taken back: readers report it as damage.
+    }
+  }
+  // The index (and its WAL) would be a partial cache on a full disk: readers rebuild it.
+  index_ = sql::Db();
+  opt_.writeIndex = false;
+  for (const char* suffix : {"", "-wal", "-shm"}) ::unlink((path_ + "-index" + suffix).c_str());
 }
 
 SessionWriter::SessionWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

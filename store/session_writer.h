@@ -41,6 +41,12 @@ struct WriterStats {
   uint64_t rawPayloadBytes = 0;         // before compression
   std::string indexError;               // why the index was given up ("" if kept); the
                                         // log is complete regardless, readers rebuild it
+  // After a write error (a full disk): close() truncates the file back to the end of
+  // the last whole frame, tries to append a footer there (cleanStop false) and removes
+  // the index files (readers rebuild them). What it managed:
+  uint64_t keptEvents = 0;              // events in the whole frames kept
+  uint64_t keptBytes = 0;               // the file's size after the truncation (+ footer)
+  bool footerAfterError = false;        // the footer could still be written
 };
 
 class SessionWriter {
@@ -57,6 +63,8 @@ class SessionWriter {
   // Ends the current batch (if not empty) and submits its write.
   Status flush();
   // Flushes, waits for every write, writes the footer, syncs and closes. Idempotent.
+  // After a write error, ends the file as well as it can (see WriterStats::keptEvents)
+  // and returns that first error.
   Status close(SessionFooterInfo footer = {});
 
   // The first write error seen, if any (an append never fails by itself).

@@ -30,6 +30,15 @@ cmake -S . -B "$portable" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAA_RECORDER=OFF -D
 cmake --build "$portable" -j"$(nproc)" --target store_test aa-session
 run_ctest "$portable" -R '^(Format|Kind|RoundTrip|Writers|Damage|Index|Portability)\.'
 
+# The reader under libFuzzer for a bounded time (tests/fuzz/run_fuzz.sh: 10 s on the
+# bytes as mutated, 10 s with every checksum fixed so mutations reach the decoders).
+# Only the store is built, with clang and the sanitizers (tests/setup.sh installs them).
+fuzz="$build-fuzz"
+CC=clang CXX=clang++ cmake -S . -B "$fuzz" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAA_FUZZ=ON \
+  -DAA_RECORDER=OFF -DAA_VIEWER=OFF -DAA_BENCH=OFF
+cmake --build "$fuzz" -j"$(nproc)" --target reader_fuzz aa-session
+run_ctest "$fuzz" -L fuzz --timeout 300
+
 if [ "$no_skips" = 1 ] && grep -q '(Skipped)' "$log"; then
   echo "run-all.sh: tests were skipped under CI, where everything they need is installed:" >&2
   grep '(Skipped)' "$log" >&2

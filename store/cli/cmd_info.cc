@@ -104,16 +104,22 @@ int runInfoCommand(int argc, char** argv) {
   }
   if (!lostDetail.empty()) lostDetail += ")";
   line("lost events:", std::to_string(lostSum) + lostDetail);
+  std::string running;
+  if (footer && footer->runningAtStop)
+    running = ", " + std::to_string(footer->runningAtStop) + " traced process" +
+              (footer->runningAtStop == 1 ? "" : "es") + " still running, not recorded further";
   if (footer && footer->cleanStop) {
-    line("stop:", "clean (exit code " + std::to_string(footer->exitCode) + ")");
+    line("stop:", "clean (exit code " + std::to_string(footer->exitCode) + ")" + running);
   } else if (footer) {
-    line("stop:", "not clean (footer says the recorder stopped early)");
+    line("stop:", "not clean (footer says the recorder stopped early)" + running);
   } else {
     line("stop:", "not clean (no footer: the recorder did not finish the file)");
   }
   line("damage:", reader->damage().ok() ? "none" : reader->damage().message());
-  line("index:", path + "-index" + (reader->indexRebuilt() ? " (rebuilt from the log now)"
-                                                            : " (up to date)"));
+  std::string index = path + "-index";
+  if (!reader->indexNote().empty()) index += " (rebuilt from the log now: " + reader->indexNote() + ")";
+  else index += reader->indexRebuilt() ? " (rebuilt from the log now)" : " (up to date)";
+  line("index:", index);
   size_t failed = 0;
   for (const auto& p : h.probes) failed += !p.ok;
   if (!h.probes.empty())
@@ -122,7 +128,8 @@ int runInfoCommand(int argc, char** argv) {
   for (const auto& p : h.probes)
     if (!p.ok) o += "  failed " + p.name + ": " + p.error + "\n";
   if (!cli::writeStdout(o)) return cli::fail("stdout: write failed");
-  return 0;
+  // As --help says: 1 for a damaged file, after describing what could be read.
+  return cli::damageExit(*reader);
 }
 
 }  // namespace aa

@@ -220,6 +220,9 @@ void appendKindFieldsJson(std::string& out, schema::Event::Reader e) {
       fieldU(out, "uid", x.getUid());
       fieldU(out, "gid", x.getGid());
       fieldU(out, "ppid", x.getPpid());
+      // Added after the first release: present when recorded, so older sessions (and
+      // their golden files) read as before.
+      if (x.hasFilename() && x.getFilename().size() > 0) fieldBytes(out, "filename", x.getFilename());
       break;
     }
     case W::FORK:
@@ -375,6 +378,8 @@ void appendEventJson(std::string& out, schema::Event::Reader e, uint64_t tRelNs)
   fieldBytes(out, "comm", e.getComm());
   fieldText(out, "kind", kindName(kindOf(e)));
   appendKindFieldsJson(out, e);
+  // Only when set: a path of this event is a relative tail (the kernel walk was cut).
+  if (e.getPathTruncated()) fieldB(out, "path_truncated", true);
   out += '}';
 }
 

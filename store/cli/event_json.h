@@ -19,6 +19,12 @@
 //   tls.write / tls.read  conn, offset, len, truncated, lib, fd, func, and the payload
 //                as `data` when it is valid UTF-8, otherwise as `data_b64` (exactly one)
 //   lost         count, probe
+//   then, only when set (fields added later; absent in older sessions):
+//   exec         filename: the file named in the execve, when recorded (for a #!
+//                script the script; `path` is then its interpreter)
+//   every event  path_truncated: true when a path of the event is incomplete (the
+//                kernel's walk was cut): that path is then relative, the directories
+//                above it unknown
 //
 // Byte strings that are not valid UTF-8 (paths, argv, comm, lib, unix socket paths):
 // the field still holds a JSON string, with each invalid byte replaced by U+FFFD, and a

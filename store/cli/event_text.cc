@@ -100,6 +100,11 @@ std::string eventDetails(schema::Event::Reader e) {
     case W::EXEC: {
       auto x = e.getExec();
       appendData(out, x.getPath());
+      if (x.hasFilename() && x.getFilename().size() > 0 && x.getFilename() != x.getPath()) {
+        out += " (execve'd ";
+        appendData(out, x.getFilename());
+        out += ')';
+      }
       auto argv = x.getArgv();
       for (size_t i = 1; i < argv.size(); ++i) {   // argv[0] mostly repeats the path
         out += ' ';
@@ -218,6 +223,8 @@ std::string eventDetails(schema::Event::Reader e) {
       appendRet(out, e.getLink().getRet());
       break;
   }
+  // A relative path here is a tail whose top is unknown: say so next to it.
+  if (e.getPathTruncated()) out += "  [path truncated: directories above it unknown]";
   return out;
 }
 

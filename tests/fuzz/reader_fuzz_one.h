@@ -8,10 +8,13 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "store/cli/event_json.h"
+#include "store/format.h"
 #include "store/session_reader.h"
 
 namespace aa::fuzz {
@@ -37,6 +40,38 @@ inline bool writeScratch(const uint8_t* data, size_t size) {
   }
   ::close(fd);
   return done == size;
+}
+
+// Makes every checksum in a session file right again: the file header's, and each
+// frame's that can be found by walking from frame to frame (magic at an 8-aligned offset,
+// its stored length) over whatever bytes are there. Damage then reaches the decoders
+// instead of stopping at a CRC mismatch, so Cap'n Proto decoding, decompression and the
+// consumers of events (index, JSON) are what gets fuzzed.
+inline void fixChecksums(std::string& bytes) {
+  auto* p = reinterpret_cast<uint8_t*>(bytes.data());
+  const uint64_t size = bytes.size();
+  if (size < format::kFileHeaderSize) return;
+  uint32_t len;
+  std::memcpy(&len, p + 12, 4);
+  if (format::kFileHeaderSize + uint64_t(len) <= size) {
+    uint32_t crc = format::crc32(p + format::kFileHeaderSize, len);
+    std::memcpy(p + 16, &crc, 4);
+  }
+  uint64_t off = format::align8(format::kFileHeaderSize + uint64_t(len));
+  if (off >= size) off = format::kFileHeaderSize;
+  while (off + format::kFrameHeaderSize <= size) {
+    auto h = format::decodeFrameHeader(p + off);
+    if (!h) {
+      off += 8;
+      continue;
+    }
+    uint64_t avail = size - off - format::kFrameHeaderSize;
+    h->crc = format::frameCrc(p + off, p + off + format::kFrameHeaderSize,
+                              std::min<uint64_t>(h->storedLen, avail));
+    format::encodeFrameHeader(*h, p + off);
+    if (h->storedLen > avail) break;
+    off += h->frameLength();
+  }
 }
 
 // Returns the number of events read (so callers can assert on good inputs).
@@ -65,6 +100,13 @@ inline uint64_t readSessionBytes(const uint8_t* data, size_t size) {
   for (size_t i = 0; i < reader.frames().size(); ++i) (void)reader.frame(i);
   (void)reader.frameOfSeq(n / 2);
   return n;
+}
+
+// The same with every checksum made right first (see fixChecksums).
+inline uint64_t readSessionBytesFixed(const uint8_t* data, size_t size) {
+  std::string bytes(reinterpret_cast<const char*>(data), size);
+  fixChecksums(bytes);
+  return readSessionBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
 }
 
 inline void removeScratch() {

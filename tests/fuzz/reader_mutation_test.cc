@@ -71,6 +71,54 @@ TEST_F(ReaderMutation, BitFlipsEverywhereInTheSmallSession) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(60));
 }
 
+uint64_t feedFixed(const std::string& bytes) {
+  return fuzz::readSessionBytesFixed(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+}
+
+TEST_F(ReaderMutation, ChecksumsFixedLeaveIntactSessionsWhole) {
+  EXPECT_EQ(feedFixed(sessions_[0].bytes), uint64_t(testing::kAllKindsCount));
+  EXPECT_EQ(feedFixed(sessions_[1].bytes), 1500u);
+}
+
+// With every checksum made right after the damage, each flipped bit reaches the frame
+// decoders, Cap'n Proto and the event consumers (index, JSON) — the paths a CRC check
+// otherwise shields from mutation testing, and where a crafted file does its harm.
+TEST_F(ReaderMutation, BitFlipsWithChecksumsFixedReachTheDecoders) {
+  const std::string& good = sessions_[0].bytes;
+  auto start = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < good.size(); ++i) {
+    for (unsigned bitNo : {i % 8, (i + 3) % 8}) {
+      std::string bad = good;
+      bad[i] ^= static_cast<char>(1u << bitNo);
+      uint64_t n = feedFixed(bad);
+      EXPECT_LE(n, uint64_t(testing::kAllKindsCount) + 64) << "flip at " << i;
+    }
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(90));
+}
+
+TEST_F(ReaderMutation, LengthFieldsWithChecksumsFixed) {
+  for (const Session& s : sessions_) {
+    // Every frame, the footer included (the one after the last batch frame).
+    std::vector<uint64_t> offsets;
+    for (const FrameInfo& fr : s.frames) offsets.push_back(fr.offset);
+    offsets.push_back(s.frames.back().offset + s.frames.back().length);
+    for (uint64_t off : offsets) {
+      if (off + 48 > s.bytes.size()) continue;
+      for (uint32_t v : {0u, 8u, 1u << 16, 1u << 20, 1u << 29, 0xfffffff8u}) {
+        for (size_t field : {size_t(8), size_t(12)}) {
+          for (uint16_t flags : {uint16_t(0), uint16_t(1)}) {
+            std::string bad = s.bytes;
+            std::memcpy(&bad[off + field], &v, 4);
+            std::memcpy(&bad[off + 6], &flags, 2);
+            EXPECT_LE(feedFixed(bad), 1500u);
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST_F(ReaderMutation, TruncationKeepsWholeFramesBefore) {
   const Session& s = sessions_[1];
   for (size_t f = 0; f < s.frames.size(); ++f) {

@@ -301,3 +301,66 @@ TEST_F(DecoderTest, RandomRecordsNeverCrash) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(DecoderTest, CutWalksStayRelativeAndFlagged) {
+  // A rename whose new name's base walk was cut (AA_F_PATH2_TRUNCATED): the old path
+  // stays absolute, the new one is the relative tail, the event flagged.
+  aa_rec_file_op op{};
+  std::string user1 = "/abs/old\0"s, user2 = "../new\0"s, base2 = "d70\0d69\0d68\0"s;
+  op.op = AA_OP_RENAME;
+  op.fd = -1;
+  op.path1_len = uint16_t(user1.size());
+  op.path2_len = uint16_t(user2.size());
+  op.base2_len = uint16_t(base2.size());
+  auto r = rec(op, AA_REC_FILE_OP, 9, user1 + user2 + base2);
+  reinterpret_cast<aa_rec_file_op*>(r.data())->h.flags = AA_F_PATH2_TRUNCATED;
+  feed(r);
+  // An open below a cut base, then its close: both relative, both flagged.
+  aa_rec_file_op o{};
+  std::string user = "f\0"s, base = "d70\0d69\0"s;
+  o.op = AA_OP_OPEN;
+  o.ret = 4;
+  o.file = 0x1234;
+  o.fd = -1;
+  o.flags = 0;       // O_RDONLY: the mode register's value is not kept
+  o.mode = 0777;
+  o.path1_len = uint16_t(user.size());
+  o.base1_len = uint16_t(base.size());
+  auto ro = rec(o, AA_REC_FILE_OP, 9, user + base);
+  reinterpret_cast<aa_rec_file_op*>(ro.data())->h.flags = AA_F_PATH_TRUNCATED;
+  feed(ro);
+  aa_rec_close c{};
+  c.file = 0x1234;
+  c.fd = 4;
+  feed(rec(c, AA_REC_CLOSE, 9));
+  auto evs = finish();
+  ASSERT_EQ(evs.size(), 3u);
+  EXPECT_EQ(evs[0].path, "/abs/old");
+  EXPECT_EQ(evs[0].path2, "d68/d69/new") << "'..' within the tail; the top stays unknown";
+  EXPECT_TRUE(evs[0].pathTruncated);
+  EXPECT_EQ(evs[1].path, "d69/d70/f");
+  EXPECT_TRUE(evs[1].pathTruncated);
+  EXPECT_EQ(evs[1].mode, 0u);
+  EXPECT_EQ(evs[2].path, "d69/d70/f");
+  EXPECT_TRUE(evs[2].pathTruncated);
+}
+
+TEST_F(DecoderTest, ExecFilenameIsResolvedAgainstTheCwd) {
+  aa_rec_exec e{};
+  std::string path = "dash\0bin\0usr\0"s, cwd = "w\0tmp\0"s, argv = "/bin/sh\0./s.sh\0x\0"s,
+              filename = "./s.sh\0"s;
+  e.path_len = uint16_t(path.size());
+  e.cwd_len = uint16_t(cwd.size());
+  e.argv_len = uint16_t(argv.size());
+  e.filename_len = uint16_t(filename.size());
+  feed(rec(e, AA_REC_EXEC, 5, path + cwd + argv + filename));
+  auto evs = finish();
+  ASSERT_EQ(evs.size(), 1u);
+  EXPECT_EQ(evs[0].path, "/usr/bin/dash");
+  EXPECT_EQ(evs[0].filename, "/tmp/w/s.sh");
+  EXPECT_FALSE(evs[0].pathTruncated);
+}
+
+}  // namespace

@@ -33,3 +33,13 @@ TEST(Paths, Resolve) {
 }
 
 }  // namespace
+
+TEST(Paths, CutWalkIsARelativeTailAndStaysOne) {
+  using namespace std::string_literals;
+  EXPECT_EQ(aa::walkedTail("c\0b\0a\0"s), "a/b/c");
+  EXPECT_EQ(aa::walkedTail(""s), "");
+  EXPECT_EQ(aa::resolvePath("x/../y", "a/b"), "a/b/y");
+  EXPECT_EQ(aa::resolvePath("../../../z", "a/b"), "../z") << "above the tail: unknown, kept as ..";
+  EXPECT_EQ(aa::resolvePath("/abs", "a/b"), "/abs");
+  EXPECT_EQ(aa::resolvePath("", "a/b/"), "a/b");
+}

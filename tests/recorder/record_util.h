@@ -32,6 +32,8 @@ struct Ev {
   schema::CloseReason reason = schema::CloseReason::UNKNOWN;
   std::string probe, cwd;
   uint16_t port = 0, family = 0;
+  bool pathTruncated = false;
+  std::string filename;            // exec: the file named in the execve
 };
 
 inline std::string str(capnp::Data::Reader d) {
@@ -45,6 +47,7 @@ inline Ev flatten(schema::Event::Reader e) {
   v.pid = e.getPid();
   v.comm = str(e.getComm());
   v.kind = kindOf(e);
+  v.pathTruncated = e.getPathTruncated();
   switch (e.which()) {
     case schema::Event::EXEC: {
       auto x = e.getExec();
@@ -52,6 +55,7 @@ inline Ev flatten(schema::Event::Reader e) {
       for (auto a : x.getArgv()) v.argv.push_back(str(a));
       v.cwd = str(x.getCwd());
       v.ppid = x.getPpid();
+      v.filename = str(x.getFilename());
       break;
     }
     case schema::Event::FORK: v.child = e.getFork().getChildPid(); break;

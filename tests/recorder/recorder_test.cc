@@ -13,9 +13,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
+#include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -540,3 +545,457 @@ TEST_F(RecorderTest, FooterProbesListHooksAttachedDuringRecording) {
 }
 
 }  // namespace
+
+namespace {
+
+bool endsWith(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// A path the recorder stored for a file whose real absolute path is `real`: either the
+// real path, or (the kernel's walk cut) a relative tail of it with the event flagged.
+// Never an absolute path that names another file.
+::testing::AssertionResult namesTheFile(const Ev& e, const std::string& real) {
+  if (e.path == real) return ::testing::AssertionSuccess();
+  if (e.path.empty() || e.path.front() == '/')
+    return ::testing::AssertionFailure() << "absolute path " << e.path.size() << " bytes, not the file's ("
+                                         << real.size() << " bytes): " << e.path.substr(0, 120) << "...";
+  if (!e.pathTruncated) return ::testing::AssertionFailure() << "relative path without pathTruncated";
+  if (!endsWith(real, "/" + e.path))
+    return ::testing::AssertionFailure() << "tail " << e.path << " is not the end of the real path";
+  return ::testing::AssertionSuccess();
+}
+
+}  // namespace
+
+TEST_F(RecorderTest, DeepDirectoryPathIsNeverWrong) {
+  // 70 levels: more components than the kernel walk takes (AA_WALK_DEPTH 64).
+  fs::path deep = dir_ / "deep";
+  std::string rel = "deep";
+  for (int i = 1; i <= 70; ++i) {
+    deep /= "d" + std::to_string(i);
+    rel += "/d" + std::to_string(i);
+  }
+  fs::create_directories(deep);
+  ASSERT_EQ(record({}, {"/bin/sh", "-c", "cd " + deep.string() + " && echo x > f && mv f g"}), 0);
+  auto evs = events();
+  const std::string real = (deep / "f").string();
+  bool sawOpen = false, sawClose = false, sawRename = false;
+  for (const auto& e : evs) {
+    if (e.kind == Kind::kFileOpen && endsWith(e.path, "d70/f")) {
+      sawOpen = true;
+      EXPECT_TRUE(namesTheFile(e, real));
+      EXPECT_TRUE(e.pathTruncated) << "70 levels are beyond the walk: the flag must say so";
+    }
+    if (e.kind == Kind::kFileClose && endsWith(e.path, "d70/f")) {
+      sawClose = true;
+      EXPECT_TRUE(namesTheFile(e, real));
+      EXPECT_EQ(e.bytesWritten, 2u);
+    }
+    if (e.kind == Kind::kFileRename && endsWith(e.path, "d70/f")) {
+      sawRename = true;
+      EXPECT_TRUE(namesTheFile(e, real));
+      Ev to = e;
+      to.path = e.path2;
+      EXPECT_TRUE(namesTheFile(to, (deep / "g").string()));
+    }
+  }
+  EXPECT_TRUE(sawOpen && sawClose && sawRename);
+  // The JSON says it too.
+  std::string json = ::testing::TempDir() + "/deep.jsonl";
+  std::string cmd = std::string(AA_SESSION_PATH) + " events --json --kind file.open " + session_ + " > " + json;
+  ASSERT_EQ(system(cmd.c_str()), 0);
+  FILE* in = fopen(json.c_str(), "r");
+  ASSERT_NE(in, nullptr);
+  char line[16384];
+  bool flagged = false;
+  while (fgets(line, sizeof line, in))
+    if (strstr(line, "d70/f\"") && strstr(line, "\"path_truncated\":true")) flagged = true;
+  fclose(in);
+  EXPECT_TRUE(flagged) << "aa-session events --json shows path_truncated";
+}
+
+TEST_F(RecorderTest, LongDirectoryNamesPathIsNeverWrong) {
+  // 18 directories of 250-byte names: 4.5 KB, more than the walk's 4 KiB (and than
+  // PATH_MAX, so the tree is built and entered one level at a time).
+  std::vector<std::string> names;
+  for (int i = 0; i < 18; ++i) names.push_back(std::string(247, char('a' + i)) + std::to_string(100 + i));
+  int fd = open(dir_.c_str(), O_DIRECTORY | O_RDONLY);
+  ASSERT_GE(fd, 0);
+  std::string script = "cd " + dir_.string();
+  for (const auto& n : names) {
+    ASSERT_EQ(mkdirat(fd, n.c_str(), 0755), 0);
+    int next = openat(fd, n.c_str(), O_DIRECTORY | O_RDONLY);
+    close(fd);
+    fd = next;
+    ASSERT_GE(fd, 0);
+    script += " && cd -P " + n;   // dash's logical cd would chdir to the whole path
+  }
+  close(fd);
+  script += " && echo long > f";
+  ASSERT_EQ(record({}, {"/bin/sh", "-c", script}), 0);
+  auto evs = events();
+  std::string real = dir_.string();
+  for (const auto& n : names) real += "/" + n;
+  real += "/f";
+  bool saw = false;
+  for (const auto& e : evs) {
+    if ((e.kind == Kind::kFileOpen || e.kind == Kind::kFileClose) && endsWith(e.path, names.back() + "/f")) {
+      saw = true;
+      EXPECT_TRUE(namesTheFile(e, real));
+      EXPECT_TRUE(e.pathTruncated);
+    }
+  }
+  EXPECT_TRUE(saw);
+  // std::filesystem cannot remove paths longer than PATH_MAX; rm -r works level by level.
+  ASSERT_EQ(system(("rm -rf " + dir_.string() + "/" + names[0]).c_str()), 0);
+}
+
+TEST_F(RecorderTest, ScriptExecKeepsTheScriptAndTheInterpreter) {
+  const std::string d = dir_.string();
+  {
+    FILE* f = fopen((dir_ / "s.sh").c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    fputs("#!/bin/sh\nexit 3\n", f);
+    fclose(f);
+    chmod((dir_ / "s.sh").c_str(), 0755);
+  }
+  ASSERT_EQ(record({}, {"/bin/sh", "-c", "cd " + d + " && ./s.sh x; exit 0"}), 0);
+  auto evs = events();
+  const Ev* script = nullptr;
+  for (const auto& e : evs)
+    if (e.kind == Kind::kExec && e.filename == d + "/s.sh") script = &e;
+  ASSERT_NE(script, nullptr) << "the script named in the execve is recorded";
+  EXPECT_EQ(script->path, fs::canonical("/bin/sh").string()) << "the interpreter that ran";
+  EXPECT_EQ(script->argv, (std::vector<std::string>{"/bin/sh", "./s.sh", "x"}))
+      << "argv as the kernel passed it";
+  const Ev* first = nullptr;
+  for (const auto& e : evs)
+    if (e.kind == Kind::kExec) { first = &e; break; }
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(first->filename, "/bin/sh") << "a plain exec names the file it was given";
+}
+
+TEST_F(RecorderTest, OpenModeOnlyWithCreate) {
+  const std::string d = dir_.string();
+  // openat(AT_FDCWD, path, O_RDONLY, 0777): the mode register holds a value open ignores.
+  std::string py = "import ctypes; l = ctypes.CDLL(None); l.syscall.restype = ctypes.c_long; "
+                   "fd = l.syscall(257, -100, b'/etc/hostname', 0, 0o777); "
+                   "fd2 = l.syscall(257, -100, b'" + d + "/new', 0o101, 0o640)";
+  ASSERT_EQ(record({}, {"python3", "-c", py}), 0);
+  auto evs = events();
+  const Ev* ro = find(evs, Kind::kFileOpen, "/etc/hostname");
+  ASSERT_NE(ro, nullptr);
+  EXPECT_EQ(ro->mode, 0u) << "no O_CREAT/O_TMPFILE: mode is not meaningful";
+  const Ev* cr = find(evs, Kind::kFileOpen, d + "/new");
+  ASSERT_NE(cr, nullptr);
+  EXPECT_EQ(cr->mode, 0640u);
+}
+
+TEST_F(RecorderTest, DescendantsThatOutliveTheCommandAreFollowed) {
+  const std::string d = dir_.string();
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(record({}, {"/bin/sh", "-c", "cd " + d + " && (sleep 1; echo late > f) & exit 0"}), 0);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(900))
+      << "the recording lasted until the background job ended";
+  auto evs = events();
+  bool sleepExec = false;
+  for (const auto& e : ofKind(evs, Kind::kExec)) sleepExec |= endsWith(e.path, "/sleep");
+  EXPECT_TRUE(sleepExec);
+  const Ev* f = find(evs, Kind::kFileClose, d + "/f");
+  ASSERT_NE(f, nullptr) << "the late write is recorded";
+  EXPECT_EQ(f->bytesWritten, 5u);
+  // sh, the subshell and sleep all exit inside the recording.
+  EXPECT_EQ(ofKind(evs, Kind::kExit).size(), 3u);
+  auto reader = aa::SessionReader::open(session_);
+  ASSERT_TRUE(reader.ok());
+  ASSERT_TRUE((*reader)->footer().has_value());
+  EXPECT_EQ((*reader)->footer()->runningAtStop, 0u);
+}
+
+TEST_F(RecorderTest, StopWithCommandLeavesDescendantsAndSaysSo) {
+  const std::string d = dir_.string();
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(record({"--stop-with-command"},
+                   {"/bin/sh", "-c", "cd " + d + " && (sleep 2; echo late > f) & exit 0"}),
+            0);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1500));
+  auto evs = events();
+  EXPECT_EQ(find(evs, Kind::kFileClose, d + "/f"), nullptr);
+  auto reader = aa::SessionReader::open(session_);
+  ASSERT_TRUE(reader.ok());
+  ASSERT_TRUE((*reader)->footer().has_value());
+  EXPECT_GE((*reader)->footer()->runningAtStop, 1u) << "the subshell (and sleep) still ran";
+  std::this_thread::sleep_for(std::chrono::milliseconds(2200));   // let the job finish
+}
+
+TEST_F(RecorderTest, DurationStopsWhileDescendantsRun) {
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(record({"--duration", "0.5"}, {"/bin/sh", "-c", "sleep 3 & exit 0"}), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(2000));
+  auto reader = aa::SessionReader::open(session_);
+  ASSERT_TRUE(reader.ok());
+  ASSERT_TRUE((*reader)->footer().has_value());
+  EXPECT_EQ((*reader)->footer()->runningAtStop, 1u);
+}
+
+TEST_F(RecorderTest, SpliceIntoAndOutOfAFileCountsBytes) {
+  const std::string d = dir_.string();
+  std::string py =
+      "import os\n"
+      "r, w = os.pipe()\n"
+      "os.write(w, b'x' * 1000)\n"
+      "fd = os.open('" + d + "/sp', os.O_WRONLY | os.O_CREAT, 0o644)\n"
+      "assert os.splice(r, fd, 1000) == 1000\n"
+      "os.close(fd)\n"
+      "fd = os.open('" + d + "/sp', os.O_RDONLY)\n"
+      "assert os.splice(fd, w, 600) == 600\n"
+      "os.close(fd)\n";
+  ASSERT_EQ(record({}, {"python3", "-c", py}), 0);
+  auto evs = events();
+  std::vector<Ev> closes;
+  for (const auto& e : ofKind(evs, Kind::kFileClose))
+    if (e.path == d + "/sp") closes.push_back(e);
+  ASSERT_EQ(closes.size(), 2u);
+  EXPECT_EQ(closes[0].bytesWritten, 1000u) << "splice from a pipe into the file";
+  EXPECT_EQ(closes[1].bytesRead, 600u) << "splice from the file into a pipe";
+}
+
+// ---- aa-record against strace -f on the same scripted workload ----
+
+namespace {
+
+// One strace line "name(args) = ret" split into its top-level arguments.
+struct Call {
+  std::string name;
+  std::vector<std::string> args;
+  long long ret = 0;
+};
+
+std::optional<Call> parseStraceLine(const std::string& line) {
+  size_t open = line.find('(');
+  if (open == std::string::npos || open == 0) return std::nullopt;
+  size_t eq = line.rfind(") = ");
+  size_t eqSpaced = line.rfind(")");
+  if (eq == std::string::npos) {
+    // strace pads: ")        = 3"
+    if (eqSpaced == std::string::npos) return std::nullopt;
+    size_t e = line.find("= ", eqSpaced);
+    if (e == std::string::npos) return std::nullopt;
+    eq = eqSpaced;
+  }
+  Call c;
+  c.name = line.substr(0, open);
+  for (char ch : c.name)
+    if (!isalnum(static_cast<unsigned char>(ch)) && ch != '_') return std::nullopt;
+  std::string inner = line.substr(open + 1, eq - open - 1);
+  int depth = 0;
+  bool quoted = false;
+  std::string cur;
+  for (size_t i = 0; i < inner.size(); ++i) {
+    char ch = inner[i];
+    if (quoted) {
+      cur += ch;
+      if (ch == '\\' && i + 1 < inner.size()) cur += inner[++i];
+      else if (ch == '"') quoted = false;
+      continue;
+    }
+    if (ch == '"') quoted = true;
+    if (ch == '[' || ch == '{' || ch == '<' || ch == '(') ++depth;
+    if (ch == ']' || ch == '}' || ch == '>' || ch == ')') --depth;
+    if (ch == ',' && depth == 0) {
+      c.args.push_back(cur);
+      cur.clear();
+      if (i + 1 < inner.size() && inner[i + 1] == ' ') ++i;
+      continue;
+    }
+    cur += ch;
+  }
+  if (!cur.empty()) c.args.push_back(cur);
+  size_t e = line.find("= ", eq);
+  c.ret = std::strtoll(line.c_str() + e + 2, nullptr, 10);
+  if (c.ret == -1) {
+    // "= -1 ENOENT (No such file or directory)": -errno, as aa-record keeps it.
+    static const std::map<std::string, int> kErrno = {
+        {"ENOENT", ENOENT}, {"EEXIST", EEXIST}, {"ENOTDIR", ENOTDIR}, {"EISDIR", EISDIR},
+        {"EACCES", EACCES}, {"EPERM", EPERM}, {"ENOTEMPTY", ENOTEMPTY}, {"EXDEV", EXDEV}};
+    size_t name = e + 5;
+    size_t end = line.find(' ', name);
+    auto it = kErrno.find(line.substr(name, end == std::string::npos ? end : end - name));
+    if (it != kErrno.end()) c.ret = -it->second;
+  }
+  return c;
+}
+
+std::string unquote(const std::string& a) {
+  if (a.size() >= 2 && a.front() == '"' && a.back() == '"') return a.substr(1, a.size() - 2);
+  return a;
+}
+// "3</tmp/x>" or "AT_FDCWD</tmp>" -> "/tmp/x"
+std::string fdPath(const std::string& a) {
+  size_t lt = a.find('<');
+  if (lt == std::string::npos || a.back() != '>') return "";
+  return a.substr(lt + 1, a.size() - lt - 2);
+}
+std::string joinAt(const std::string& dirArg, const std::string& pathArg) {
+  std::string p = unquote(pathArg);
+  if (!p.empty() && p.front() == '/') return p;
+  return fdPath(dirArg) + "/" + p;
+}
+
+// What both tools must agree on, as sorted lists of "category item" strings.
+using Facts = std::map<std::string, std::vector<std::string>>;
+
+void finish(Facts& f) {
+  for (auto& [k, v] : f) std::sort(v.begin(), v.end());
+}
+
+Facts straceFacts(const std::string& prefix, const std::string& under) {
+  Facts f;
+  std::map<std::string, long long> bytes;
+  for (const auto& entry : fs::directory_iterator(fs::path(prefix).parent_path())) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind(fs::path(prefix).filename().string() + ".", 0) != 0) continue;
+    FILE* in = fopen(entry.path().c_str(), "r");
+    if (!in) continue;
+    char buf[65536];
+    while (fgets(buf, sizeof buf, in)) {
+      std::string line(buf);
+      while (!line.empty() && line.back() == '\n') line.pop_back();
+      if (line.rfind("+++ exited with ", 0) == 0) {
+        f["exit"].push_back(std::to_string(std::atoi(line.c_str() + 16)));
+        continue;
+      }
+      auto c = parseStraceLine(line);
+      if (!c) continue;
+      auto mine = [&](const std::string& p) { return p.rfind(under, 0) == 0; };
+      const auto& a = c->args;
+      if (c->name == "execve" && c->ret == 0) {
+        f["exec"].push_back(unquote(a.at(0)));
+      } else if ((c->name == "openat" || c->name == "open") && a.size() >= 2) {
+        std::string p = c->name == "open" ? unquote(a[0]) : joinAt(a[0], a[1]);
+        std::string flags = c->name == "open" ? a[1] : a.at(2);
+        // A directory opened is not a file event; a failed open is one whatever it named.
+        if (mine(p) && !(flags.find("O_DIRECTORY") != std::string::npos && c->ret >= 0))
+          f["open"].push_back(p + (c->ret >= 0 ? " ok" : " " + std::to_string(c->ret)));
+      } else if (c->name == "creat") {
+        if (mine(unquote(a[0]))) f["open"].push_back(unquote(a[0]) + (c->ret >= 0 ? " ok" : " err"));
+      } else if (c->name == "unlinkat" || c->name == "unlink") {
+        std::string p = c->name == "unlink" ? unquote(a[0]) : joinAt(a[0], a[1]);
+        bool dir = c->name == "unlinkat" && a.at(2).find("AT_REMOVEDIR") != std::string::npos;
+        if (mine(p)) f[dir ? "rmdir" : "unlink"].push_back(p + " " + std::to_string(c->ret));
+      } else if (c->name == "rmdir") {
+        if (mine(unquote(a[0]))) f["rmdir"].push_back(unquote(a[0]) + " " + std::to_string(c->ret));
+      } else if (c->name == "mkdir" || c->name == "mkdirat") {
+        std::string p = c->name == "mkdir" ? unquote(a[0]) : joinAt(a[0], a[1]);
+        if (mine(p)) f["mkdir"].push_back(p + " " + std::to_string(c->ret));
+      } else if (c->name == "rename" || c->name == "renameat" || c->name == "renameat2") {
+        std::string from = c->name == "rename" ? unquote(a[0]) : joinAt(a[0], a[1]);
+        std::string to = c->name == "rename" ? unquote(a[1]) : joinAt(a[2], a[3]);
+        if (mine(from) || mine(to)) f["rename"].push_back(from + " -> " + to + " " + std::to_string(c->ret));
+      } else if (c->ret > 0) {
+        std::string target;
+        if (c->name == "write" || c->name == "pwrite64" || c->name == "writev" ||
+            c->name == "sendfile")
+          target = fdPath(a.at(0));
+        else if (c->name == "copy_file_range" || c->name == "splice")
+          target = fdPath(a.at(2));
+        if (!target.empty() && mine(target)) bytes[target] += c->ret;
+      }
+    }
+    fclose(in);
+  }
+  for (const auto& [p, n] : bytes) f["bytes"].push_back(p + " " + std::to_string(n));
+  finish(f);
+  return f;
+}
+
+Facts recordedFacts(const std::vector<Ev>& evs, const std::string& under) {
+  Facts f;
+  std::map<std::string, long long> bytes;
+  auto mine = [&](const std::string& p) { return p.rfind(under, 0) == 0; };
+  for (const auto& e : evs) {
+    switch (e.kind) {
+      case Kind::kExec: f["exec"].push_back(e.filename); break;
+      case Kind::kExit: f["exit"].push_back(std::to_string(e.exitCode)); break;
+      case Kind::kFileOpen:
+        if (mine(e.path)) f["open"].push_back(e.path + (e.ret >= 0 ? " ok" : " " + std::to_string(e.ret)));
+        break;
+      case Kind::kFileUnlink: if (mine(e.path)) f["unlink"].push_back(e.path + " " + std::to_string(e.ret)); break;
+      case Kind::kFileRmdir: if (mine(e.path)) f["rmdir"].push_back(e.path + " " + std::to_string(e.ret)); break;
+      case Kind::kFileMkdir: if (mine(e.path)) f["mkdir"].push_back(e.path + " " + std::to_string(e.ret)); break;
+      case Kind::kFileRename:
+        if (mine(e.path) || mine(e.path2))
+          f["rename"].push_back(e.path + " -> " + e.path2 + " " + std::to_string(e.ret));
+        break;
+      case Kind::kFileClose:
+        if (mine(e.path) && e.bytesWritten) bytes[e.path] += e.bytesWritten;
+        break;
+      default: break;
+    }
+  }
+  for (const auto& [p, n] : bytes) f["bytes"].push_back(p + " " + std::to_string(n));
+  finish(f);
+  return f;
+}
+
+}  // namespace
+
+TEST_F(RecorderTest, EqualsStraceOnAScriptedWorkload) {
+  if (system("command -v strace >/dev/null 2>&1") != 0) GTEST_SKIP() << "strace not installed";
+  // The same script in two fresh directories of the same name length, so paths match
+  // after the directory is replaced.
+  auto script = [](const std::string& d) {
+    return "set -e; cd " + d + "; D=" + d + "\n"
+           "echo hello > $D/a.txt; printf abc >> $D/a.txt\n"
+           "cat $D/a.txt > $D/b.txt; mv $D/b.txt $D/c.txt\n"
+           "mkdir $D/sub; touch $D/sub/x; cp $D/c.txt $D/sub/y\n"
+           "head -c 5000 /dev/zero > $D/z; dd if=$D/z of=$D/z2 bs=1000 count=3 2>/dev/null\n"
+           "for i in 1 2 3; do echo $i > $D/n$i; done; ln $D/n1 $D/h1\n"
+           "cat $D/missing 2>/dev/null || true\n"
+           "python3 -c \"import os; os.rename('$D/n2', '$D/n2b'); os.unlink('$D/n3'); "
+           "fd = os.open('$D/p', os.O_WRONLY | os.O_CREAT, 0o600); os.write(fd, b'x' * 77); os.close(fd)\"\n"
+           "(sh -c 'exit 4') || true\n"
+           "rm -r $D/sub; rm $D/a.txt $D/z\n";
+  };
+  fs::path straceDir = dir_ / "st";
+  fs::path recDir = dir_ / "rc";
+  fs::create_directories(straceDir / "w");
+  fs::create_directories(recDir / "w");
+  std::string prefix = (straceDir / "trace").string();
+  std::string cmd = "strace -f -ff -q -y -s 0 -o " + prefix +
+                    " -e trace=execve,open,openat,creat,rename,renameat,renameat2,unlink,unlinkat,"
+                    "mkdir,mkdirat,rmdir,write,pwrite64,writev,copy_file_range,sendfile,splice "
+                    "/bin/sh -c '" + std::string() + "sh " + (straceDir / "s.sh").string() + "'";
+  {
+    FILE* f = fopen((straceDir / "s.sh").c_str(), "w");
+    fputs(script((straceDir / "w").string()).c_str(), f);
+    fclose(f);
+    FILE* g = fopen((recDir / "s.sh").c_str(), "w");
+    fputs(script((recDir / "w").string()).c_str(), g);
+    fclose(g);
+  }
+  ASSERT_EQ(system(cmd.c_str()), 0);
+  Facts traced = straceFacts(prefix, (straceDir / "w").string() + "/");
+
+  ASSERT_EQ(record({}, {"/bin/sh", "-c", "sh " + (recDir / "s.sh").string()}), 0);
+  Facts recorded = recordedFacts(events(), (recDir / "w").string() + "/");
+
+  // Same paths once the directory is renamed; execs and exits compare as they are.
+  auto rename = [&](std::vector<std::string> v) {
+    for (auto& s : v) {
+      size_t at;
+      while ((at = s.find((straceDir / "w").string())) != std::string::npos)
+        s.replace(at, (straceDir / "w").string().size(), (recDir / "w").string());
+      while ((at = s.find((straceDir / "s.sh").string())) != std::string::npos)
+        s.replace(at, (straceDir / "s.sh").string().size(), (recDir / "s.sh").string());
+    }
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  for (const char* k : {"exec", "exit", "open", "unlink", "rmdir", "mkdir", "rename", "bytes"}) {
+    SCOPED_TRACE(k);
+    EXPECT_FALSE(traced[k].empty()) << "the workload exercises " << k;
+    EXPECT_EQ(rename(traced[k]), recorded[k]);
+  }
+}

@@ -6,6 +6,8 @@
 #include <iterator>
 
 #include "random_events.h"
+#include "store/format.h"
+#include "store/meta_codec.h"
 #include "store/session_reader.h"
 
 namespace aa {
@@ -104,12 +106,41 @@ TEST(Damage, EmptyForeignAndNewerFilesGetOneLineErrors) {
   expectError("", "empty file");
   expectError("hello, this is not a session file at all", "not an aa-record session");
   Session s = smallSession("newer.aas");
-  std::string newer = s.bytes;
-  newer[8] = 99;
+  // A file of a newer format says so in its checksummed header payload too.
+  SessionHeaderInfo info;
+  {
+    spit(p, s.bytes);
+    auto ok = SessionReader::open(p, {.useIndex = false});
+    ASSERT_TRUE(ok.ok());
+    info = ok.value()->header();
+  }
+  info.formatVersion = 99;
+  auto payload = encodeHeader(info);
+  auto pbytes = payload.asBytes();
+  std::string newer(format::kFileMagic, 8);
+  uint32_t fields[4] = {99, uint32_t(pbytes.size()), format::crc32(pbytes.begin(), pbytes.size()), 0};
+  newer.append(reinterpret_cast<const char*>(fields), sizeof fields);
+  newer.append(reinterpret_cast<const char*>(pbytes.begin()), pbytes.size());
+  newer += s.bytes.substr(s.dataStart);
   expectError(newer, "newer than this reader");
+  // Only the (unchecksummed) version field says 99: damage, read with the payload's.
+  std::string flipped = s.bytes;
+  flipped[8] = 99;
+  spit(p, flipped);
+  auto field = SessionReader::open(p, {.useIndex = false});
+  ASSERT_TRUE(field.ok()) << field.status().message();
+  EXPECT_NE(field.value()->damage().message().find("format version field"), std::string::npos);
+  field.value().reset();
+  // A damaged header payload is no longer fatal: the first frame's copy is read
+  // instead, and the damage reported (tests/store/session_hostile_test.cc).
   std::string hdr = s.bytes;
   hdr[30] ^= 1;
-  expectError(hdr, "header checksum");
+  spit(p, hdr);
+  auto copied = SessionReader::open(p);
+  ASSERT_TRUE(copied.ok()) << copied.status().message();
+  EXPECT_NE(copied.value()->damage().message().find("header checksum"), std::string::npos);
+  copied.value().reset();
+  unlink((p + "-index").c_str());
   expectError(s.bytes.substr(0, 30), "truncated or damaged session header");
   auto missing = SessionReader::open(test::tempPath("does-not-exist.aas"));
   ASSERT_FALSE(missing.ok());

@@ -7,7 +7,10 @@
 #include <filesystem>
 #include <set>
 
+#include <capnp/message.h>
+
 #include "random_events.h"
+#include "store/index.h"
 #include "store/session_reader.h"
 
 namespace aa {
@@ -194,6 +197,32 @@ TEST(Index, DerivedTablesDescribeTheEvents) {
     EXPECT_EQ(r->kindTotals()[int(Kind::kExec)], 1u);
   }
   removeSession(p);
+}
+
+}  // namespace
+}  // namespace aa
+
+namespace aa {
+namespace {
+
+// The recorder's heap grew ~5 B per event over a long session: each frame's pid list
+// kept the capacity of one entry per event after being made distinct. Frames live as
+// long as the writer, so the list must hold no more than its distinct pids.
+TEST(Index, FramePidListsKeepNoSpareCapacity) {
+  capnp::MallocMessageBuilder msg;
+  auto events = msg.initRoot<schema::Batch>().initEvents(4096);
+  for (uint32_t i = 0; i < events.size(); ++i) {
+    events[i].setSeq(i);
+    events[i].setPid(100 + i % 3);
+    events[i].initChdir().setRet(0);
+  }
+  Indexer indexer;
+  FrameInfo f;
+  f.count = events.size();
+  indexer.addFrame(f, events.asReader());
+  ASSERT_EQ(indexer.frames().size(), 1u);
+  EXPECT_EQ(indexer.frames()[0].pids, (std::vector<uint32_t>{100, 101, 102}));
+  EXPECT_LE(indexer.frames()[0].pids.capacity(), 3u);
 }
 
 }  // namespace

@@ -109,6 +109,14 @@ QString openFlagsText(uint32_t flags) {
   return parts.join(QLatin1Char('|'));
 }
 
+// A path as shown: one whose kernel walk was cut is relative (the directories above
+// it are unknown) and is shown as "…/tail", never as if it were absolute.
+QString pathText(schema::Event::Reader e, capnp::Data::Reader d) {
+  QString t = displayText(d);
+  if (e.getPathTruncated() && d.size() > 0 && d[0] != '/') t = QStringLiteral("…/") + t;
+  return t;
+}
+
 QString eventSummary(schema::Event::Reader e) {
   using W = schema::Event::Which;
   switch (e.which()) {
@@ -124,18 +132,18 @@ QString eventSummary(schema::Event::Reader e) {
       return x.getSignal() ? QStringLiteral("killed by signal %1").arg(x.getSignal())
                            : QStringLiteral("exit code %1").arg(x.getExitCode());
     }
-    case W::FILE_OPEN: return displayText(e.getFileOpen().getPath());
-    case W::FILE_CLOSE: return displayText(e.getFileClose().getPath());
-    case W::FILE_READ: return displayText(e.getFileRead().getPath());
-    case W::FILE_WRITE: return displayText(e.getFileWrite().getPath());
+    case W::FILE_OPEN: return pathText(e, e.getFileOpen().getPath());
+    case W::FILE_CLOSE: return pathText(e, e.getFileClose().getPath());
+    case W::FILE_READ: return pathText(e, e.getFileRead().getPath());
+    case W::FILE_WRITE: return pathText(e, e.getFileWrite().getPath());
     case W::FILE_RENAME:
-      return displayText(e.getFileRename().getOldPath()) + QStringLiteral(" → ") +
-             displayText(e.getFileRename().getNewPath());
-    case W::FILE_UNLINK: return displayText(e.getFileUnlink().getPath());
-    case W::FILE_MKDIR: return displayText(e.getFileMkdir().getPath());
-    case W::FILE_RMDIR: return displayText(e.getFileRmdir().getPath());
-    case W::FILE_TRUNCATE: return displayText(e.getFileTruncate().getPath());
-    case W::FILE_CHMOD: return displayText(e.getFileChmod().getPath());
+      return pathText(e, e.getFileRename().getOldPath()) + QStringLiteral(" → ") +
+             pathText(e, e.getFileRename().getNewPath());
+    case W::FILE_UNLINK: return pathText(e, e.getFileUnlink().getPath());
+    case W::FILE_MKDIR: return pathText(e, e.getFileMkdir().getPath());
+    case W::FILE_RMDIR: return pathText(e, e.getFileRmdir().getPath());
+    case W::FILE_TRUNCATE: return pathText(e, e.getFileTruncate().getPath());
+    case W::FILE_CHMOD: return pathText(e, e.getFileChmod().getPath());
     case W::NET_CONNECT: {
       const auto c = e.getNetConnect();
       const QByteArray a = toBytes(c.getAddr());
@@ -166,12 +174,12 @@ QString eventSummary(schema::Event::Reader e) {
           .arg(l.getCount()).arg(QString::fromUtf8(l.getProbe().cStr()));
     }
     case W::SYMLINK:
-      return displayText(e.getSymlink().getPath()) + QStringLiteral(" → ") +
+      return pathText(e, e.getSymlink().getPath()) + QStringLiteral(" → ") +
              displayText(e.getSymlink().getTarget());
-    case W::CHDIR: return displayText(e.getChdir().getPath());
+    case W::CHDIR: return pathText(e, e.getChdir().getPath());
     case W::LINK:
-      return displayText(e.getLink().getNewPath()) + QStringLiteral(" ⇒ ") +
-             displayText(e.getLink().getOldPath());
+      return pathText(e, e.getLink().getNewPath()) + QStringLiteral(" ⇒ ") +
+             pathText(e, e.getLink().getOldPath());
   }
   return QString();
 }
@@ -367,14 +375,20 @@ QString eventDetailsHtml(schema::Event::Reader e, const QString& when, const QSt
   h += row(QStringLiteral("process"), esc(process));
   h += row(QStringLiteral("thread"), QStringLiteral("%1 (%2)").arg(e.getTid()).arg(esc(displayText(e.getComm()))));
   h += row(QStringLiteral("seq"), QString::number(e.getSeq()));
-  auto path = [&](const QString& k, capnp::Data::Reader d) { h += row(k, QStringLiteral("<b>%1</b>").arg(esc(displayText(d)))); };
+  auto path = [&](const QString& k, capnp::Data::Reader d) { h += row(k, QStringLiteral("<b>%1</b>").arg(esc(pathText(e, d)))); };
+  if (e.getPathTruncated())
+    h += row(QStringLiteral("path truncated"),
+             QStringLiteral("the kernel's walk up the directory tree was cut at its bound; "
+                            "the directories above the part shown are unknown"));
   auto res = [&](int64_t r) { h += row(QStringLiteral("result"), esc(errnoText(r))); };
   QString extra;
   switch (e.which()) {
     case W::EXEC: {
       const auto x = e.getExec();
       path(QStringLiteral("path"), x.getPath());
-      h += row(QStringLiteral("cwd"), esc(displayText(x.getCwd())));
+      if (x.hasFilename() && x.getFilename() != x.getPath())
+        path(QStringLiteral("execve'd file"), x.getFilename());
+      h += row(QStringLiteral("cwd"), esc(pathText(e, x.getCwd())));
       h += row(QStringLiteral("uid/gid"), QStringLiteral("%1/%2").arg(x.getUid()).arg(x.getGid()));
       h += row(QStringLiteral("ppid"), QString::number(x.getPpid()));
       QString argv;
