@@ -51,6 +51,8 @@ kj::Array<capnp::word> encodeHeader(const SessionHeaderInfo& h) {
   b.setTarget(h.target);
   auto opts = b.initOptions(h.options.size());
   for (size_t i = 0; i < h.options.size(); ++i) opts.set(i, h.options[i]);
+  auto rules = b.initRedactRules(h.redactRules.size());
+  for (size_t i = 0; i < h.redactRules.size(); ++i) rules.set(i, h.redactRules[i]);
   return capnp::messageToFlatArray(msg);
 }
 
@@ -90,6 +92,7 @@ StatusOr<SessionHeaderInfo> decodeHeader(kj::ArrayPtr<const capnp::word> words) 
     h.redaction = r.getRedaction();
     h.target = str(r.getTarget());
     for (auto o : r.getOptions()) h.options.push_back(str(o));
+    for (auto o : r.getRedactRules()) h.redactRules.push_back(str(o));
   })) {
     return Status::error("undecodable session header: " + std::string(e->getDescription().cStr()));
   }

@@ -295,6 +295,8 @@ TEST_F(RecorderTest, UnderSudoTheCommandAndTheFileBelongToTheUser) {
   // What sudo sets; the recorder runs the command as that user and hands it the file.
   setenv("SUDO_UID", "65534", 1);
   setenv("SUDO_GID", "65534", 1);
+  // The session is created as that user: the directory must be one it can write.
+  ASSERT_EQ(chown(dir_.c_str(), 65534, 65534), 0);
   int status = record({}, {"/bin/sh", "-c", "test \"$(id -u)\" = 65534"});
   unsetenv("SUDO_UID");
   unsetenv("SUDO_GID");
