@@ -400,3 +400,162 @@ TEST_F(SecurityTest, ReadersRefuseAFifoWithOneLine) {
 }
 
 }  // namespace
+
+// ---- redaction, end to end (issue 12 item 6) ----
+
+// The loopback HTTPS server of fixtures/tls/server.py, stopped by closing its stdin.
+class LoopbackServer {
+ public:
+  bool start(std::string* error) {
+    int in[2], out[2];
+    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) return false;
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(in[0], 0);
+      dup2(out[1], 1);
+      const std::string server = std::string(AA_SOURCE_DIR) + "/fixtures/tls/server.py";
+      execl("/usr/bin/python3", "python3", server.c_str(), "--until-stdin-eof", nullptr);
+      _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    stdin_ = in[1];
+    std::string line;
+    char c;
+    while (read(out[0], &c, 1) == 1 && c != '\n') line.push_back(c);
+    close(out[0]);
+    size_t space = line.find(' ');
+    if (space == std::string::npos) {
+      *error = "loopback TLS server did not start: '" + line + "'";
+      return false;
+    }
+    port_ = line.substr(0, space);
+    cert_ = line.substr(space + 1);
+    return true;
+  }
+  ~LoopbackServer() {
+    if (stdin_ >= 0) close(stdin_);
+    if (pid_ > 0) {
+      int st;
+      for (int i = 0; i < 50 && waitpid(pid_, &st, WNOHANG) == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (waitpid(pid_, &st, WNOHANG) == 0) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, &st, 0);
+      }
+    }
+  }
+  std::string port_, cert_;
+
+ private:
+  pid_t pid_ = -1;
+  int stdin_ = -1;
+};
+
+class RedactionEndToEnd : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root: loads BPF programs";
+    if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) GTEST_SKIP() << "needs kernel BTF";
+    for (const char* exe : {"/usr/bin/curl", "/usr/bin/python3", "/usr/bin/openssl"})
+      if (access(exe, X_OK) != 0) GTEST_SKIP() << "needs " << exe;
+    std::string error;
+    if (!server_.start(&error)) GTEST_SKIP() << error;
+    dir_ = fs::canonical(fs::temp_directory_path()) /
+           ("aa-redact-e2e-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    if (!dir_.empty()) fs::remove_all(dir_, ec);
+  }
+
+  // Every secret goes out in the command lines and over TLS, in the ways of issue 12.
+  std::string script() const {
+    const std::string url = "https://127.0.0.1:" + server_.port_;
+    const std::string curl = "/usr/bin/curl -sS -o /dev/null --cacert " + server_.cert_ + " ";
+    return curl +
+           "-H 'X-Auth-Token: SECRET-XAUTH-1' -H 'Authentication: SECRET-AUTHN-2' "
+           "-H 'X-Team: SECRET-CUSTOM-4' "
+           "-u alice:SECRET-USERPASS-5 -b 'sid=SECRET-COOKIE-6' -H 'Content-Type: application/json' "
+           "-d '{\"model\": \"claude-test\", \"api_key\": \"SECRET-JSON-7\", \"max_tokens\": 5, "
+           "\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}' " +
+           url + "/v1/messages; " + curl + "-H 'Authorization : Bearer SECRET-MALFORMED-3' '" + url +
+           "/v1/models?key=SECRET-QUERY-8&access_token=SECRET-TOKEN-9&alt=json'";
+  }
+  const std::vector<std::string> secrets_ = {
+      "SECRET-XAUTH-1", "SECRET-AUTHN-2", "SECRET-MALFORMED-3", "SECRET-CUSTOM-4",
+      "SECRET-USERPASS-5", "SECRET-COOKIE-6", "SECRET-JSON-7", "SECRET-QUERY-8", "SECRET-TOKEN-9"};
+
+  // Everything a session shows: decoded events and header, the raw log and index
+  // bytes, and each aa-session view.
+  std::vector<std::pair<std::string, std::string>> views(const std::string& session) {
+    std::vector<std::pair<std::string, std::string>> out;
+    auto reader = aa::SessionReader::open(session);
+    EXPECT_TRUE(reader.ok()) << reader.status().message();
+    if (reader.ok()) {
+      std::string decoded;
+      for (const auto& a : (*reader)->header().command) decoded += a + "\n";
+      aa::EventQuery all;
+      (*reader)->forEach(all, [&](aa::schema::Event::Reader e) {
+        if (e.isExec())
+          for (auto a : e.getExec().getArgv()) decoded += aa::test::str(a) + "\n";
+        if (e.isTls()) decoded += aa::test::str(e.getTls().getData());
+        return true;
+      });
+      out.emplace_back("decoded log", decoded);
+    }
+    for (const char* suffix : {"", "-index", "-index-wal"}) out.emplace_back(std::string("file") + suffix, readFile(session + suffix));
+    const std::string trace = (dir_ / "trace.json").string();
+    out.emplace_back("events --json", run({AA_SESSION_PATH, "events", "--json", session}).err);
+    out.emplace_back("http", run({AA_SESSION_PATH, "http", session}).err);
+    out.emplace_back("llm", run({AA_SESSION_PATH, "llm", session}).err);
+    Result ex = run({AA_SESSION_PATH, "export", "--format", "chrome-trace", session, "-o", trace});
+    EXPECT_EQ(ex.status, 0) << ex.err;
+    out.emplace_back("chrome-trace", readFile(trace));
+    return out;
+  }
+
+  LoopbackServer server_;
+  fs::path dir_;
+};
+
+TEST_F(RedactionEndToEnd, NoSecretReachesAnyView) {
+  const std::string session = (dir_ / "s.aas").string();
+  Result r = run({AA_RECORD_PATH, "-q", "-o", session, "--redact-header", "X-Team", "--", "/bin/sh",
+                  "-c", script()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto reader = aa::SessionReader::open(session);
+  ASSERT_TRUE(reader.ok()) << reader.status().message();
+  uint64_t tlsBytes = 0;
+  for (const auto& c : (*reader)->tlsConnections()) tlsBytes += c.bytesOut;
+  if (tlsBytes == 0) GTEST_SKIP() << "no TLS captured (TLS capture off here?)";
+  const auto& rules = (*reader)->header().redactRules;
+  EXPECT_NE(std::find(rules.begin(), rules.end(), "header:x-team"), rules.end())
+      << "the extended rule list is in the session header";
+  EXPECT_NE(std::find(rules.begin(), rules.end(), "header:authorization"), rules.end());
+  for (const auto& [view, text] : views(session)) {
+    if (view != "file-index-wal") EXPECT_FALSE(text.empty()) << view << " is empty";
+    for (const auto& s : secrets_) EXPECT_EQ(text.find(s), std::string::npos) << s << " in " << view;
+  }
+  // what is not secret is still there
+  const std::string json = run({AA_SESSION_PATH, "events", "--json", session}).err;
+  EXPECT_NE(json.find("claude-test"), std::string::npos);
+  EXPECT_NE(json.find("alt=json"), std::string::npos);
+}
+
+TEST_F(RedactionEndToEnd, NoRedactKeepsEverything) {
+  // The control: the same run with --no-redact shows each secret, so the views above
+  // do carry these bytes when they are there.
+  const std::string session = (dir_ / "s.aas").string();
+  Result r = run({AA_RECORD_PATH, "-q", "--no-redact", "-o", session, "--", "/bin/sh", "-c", script()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string json = run({AA_SESSION_PATH, "events", "--json", session}).err;
+  for (const auto& s : secrets_) EXPECT_NE(json.find(s), std::string::npos) << s;
+  auto reader = aa::SessionReader::open(session);
+  ASSERT_TRUE(reader.ok());
+  EXPECT_TRUE((*reader)->header().redactRules.empty());
+  EXPECT_FALSE((*reader)->header().redaction);
+}
