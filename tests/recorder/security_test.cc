@@ -515,6 +515,9 @@ class RedactionEndToEnd : public ::testing::Test {
     Result ex = run({AA_SESSION_PATH, "export", "--format", "chrome-trace", session, "-o", trace});
     EXPECT_EQ(ex.status, 0) << ex.err;
     out.emplace_back("chrome-trace", readFile(trace));
+    struct stat st{};
+    EXPECT_EQ(stat(trace.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << "the export holds argv and payloads: private";
     return out;
   }
 
