@@ -99,6 +99,9 @@ class SessionWriter::Impl {
   Status writeAllSync(const uint8_t* data, size_t len, uint64_t offset);
   void abandonIndex(const Status& why);
   Status createIndexFiles(const std::string& indexPath);
+  void closeIndex();
+  int dirFd_ = -1;            // the session's directory, opened at the start
+  std::string baseName_;      // the session's file name in it
 
   int fd_ = -1;
   uint64_t fileOffset_ = 0;
@@ -137,11 +140,24 @@ SessionWriter::Impl::~Impl() {
     }
     indexCompleted(true);
   }
+  closeIndex();
 #ifdef AA_HAVE_URING
   if (uring_) io_uring_queue_exit(&ring_);
 #endif
   if (fd_ >= 0) ::close(fd_);
+  if (dirFd_ >= 0) ::close(dirFd_);
   if (zstd_) ZSTD_freeCCtx(zstd_);
+}
+
+void SessionWriter::Impl::closeIndex() {
+  if (!index_) return;
+  // The last connection checkpoints. With SQLITE_FCNTL_PERSIST_WAL SQLite removes
+  // nothing by path (a directory on the way may have been swapped since the start);
+  // the -wal and -shm go here, by name in the directory opened at the start.
+  index_ = sql::Db();
+  if (dirFd_ < 0) return;
+  for (const char* suffix : {"-index-wal", "-index-shm"})
+    ::unlinkat(dirFd_, (baseName_ + suffix).c_str(), 0);
 }
 
 Status SessionWriter::Impl::open(const std::string& path, SessionHeaderInfo header,
@@ -209,6 +225,10 @@ Status SessionWriter::Impl::open(const std::string& path, SessionHeaderInfo head
 #endif
 
   if (opt_.writeIndex) {
+    const size_t slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    baseName_ = slash == std::string::npos ? path : path.substr(slash + 1);
+    dirFd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     std::string indexPath = path + "-index";
     // SQLite opens its files by path, and would create -wal and -shm itself: each is
     // made here first, fresh, never through a symlink, with the session's mode and
@@ -223,6 +243,8 @@ Status SessionWriter::Impl::open(const std::string& path, SessionHeaderInfo head
       abandonIndex(db.status());
     } else {
       index_ = std::move(db.value());
+      int persist = 1;
+      sqlite3_file_control(index_.get(), "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
       Status s = Indexer::createSchema(index_);
       if (!s.ok()) abandonIndex(s);
     }
@@ -254,7 +276,7 @@ Status SessionWriter::Impl::createIndexFiles(const std::string& indexPath) {
 
 void SessionWriter::Impl::abandonIndex(const Status& why) {
   // The index is a cache the reader can rebuild; a recording never fails for it.
-  index_ = sql::Db();
+  closeIndex();
   opt_.writeIndex = false;
   if (stats_.indexError.empty()) stats_.indexError = why.message();
 }
@@ -539,6 +561,7 @@ Status SessionWriter::Impl::close(SessionFooterInfo footer) {
     if (!is.ok()) abandonIndex(is);
     index_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   }
+  closeIndex();
   closed_ = true;
   if (::close(fd_) != 0 && s.ok()) s = Status::error(path_ + ": close: " + errnoText(errno));
   fd_ = -1;

@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
+#ifdef __linux__
+#include <sys/sysmacros.h>   // makedev (macOS: sys/types.h)
+#endif
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -131,6 +133,34 @@ TEST_F(SafeFiles, SymlinkedIndexFilesAreNotFollowed) {
   auto r = SessionReader::open(out);
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ((*r)->eventCount(), 1u);
+}
+
+TEST_F(SafeFiles, SwappedDirectoryDoesNotRedirectTheIndexCleanup) {
+  // The writer's directory is moved away during the recording and a symlink to
+  // another directory put in its place: what the writer removes at its close (the
+  // index's -wal and -shm) must go from the directory it started in.
+  fs::create_directory(dir_ / "real");
+  fs::create_directory(dir_ / "other");
+  const std::string out = (dir_ / "real" / "s.aas").string();
+  auto w = SessionWriter::create(out, header());
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  appendOne(**w, 1);
+  ASSERT_TRUE((*w)->flush().ok());
+  fs::rename(dir_ / "real", dir_ / "moved");
+  std::vector<std::string> victims;
+  for (const char* suffix : {"-index-wal", "-index-shm"}) {
+    victims.push_back((dir_ / "other" / (std::string("s.aas") + suffix)).string());
+    writeFile(victims.back(), "precious\n");
+  }
+  fs::create_directory_symlink(dir_ / "other", dir_ / "real");
+  appendOne(**w, 2);
+  ASSERT_TRUE((*w)->close().ok());
+  w = Status::error("closed");   // destroys the writer
+  for (const auto& v : victims) EXPECT_EQ(readFile(v), "precious\n") << v << " was removed or changed";
+  EXPECT_FALSE(fs::exists(dir_ / "moved" / "s.aas-index-wal")) << "the writer's own -wal stays";
+  auto r = SessionReader::open((dir_ / "moved" / "s.aas").string());
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ((*r)->eventCount(), 2u);
 }
 
 TEST_F(SafeFiles, FifoAsOutputIsRefusedWithoutBlocking) {
