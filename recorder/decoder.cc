@@ -108,7 +108,13 @@ void Decoder::decodeExec(const uint8_t* p, size_t size) {
   auto ex = ev.initExec();
   ex.setPath(bytes(path));
   auto list = ex.initArgv(argv.size());
-  for (size_t k = 0; k < argv.size(); ++k) list.set(k, bytes(argv[k]));
+  if (redactArgv) {
+    std::vector<std::string> copy(argv.begin(), argv.end());
+    redactArgv(copy);
+    for (size_t k = 0; k < copy.size(); ++k) list.set(k, bytes(copy[k]));
+  } else {
+    for (size_t k = 0; k < argv.size(); ++k) list.set(k, bytes(argv[k]));
+  }
   ex.setArgvTruncated((r.h.flags & AA_F_TRUNCATED) != 0);
   ex.setCwd(bytes(cwd));
   ex.setUid(r.uid);

@@ -36,6 +36,8 @@ class Decoder {
   // Called after a process's exec / exit event was appended.
   std::function<void(uint32_t pid)> onExec;
   std::function<void(uint32_t pid)> onExit;
+  // Set: masks secrets in an exec's argv before it is written (same lengths).
+  std::function<void(std::vector<std::string>& argv)> redactArgv;
 
   // Decodes one record; returns false when it was not a core record (unknown type).
   bool decode(const void* data, size_t size);

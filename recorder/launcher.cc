@@ -5,6 +5,8 @@
 #include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/fsuid.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 namespace aa {
 namespace {
@@ -33,6 +36,27 @@ int execError(const std::string& path) {
   if (S_ISDIR(st.st_mode)) return EISDIR;
   if (!S_ISREG(st.st_mode)) return EACCES;
   return access(path.c_str(), X_OK) == 0 ? 0 : errno;
+}
+
+void fillFromPasswd(Credentials& c, const passwd* pw) {
+  if (!pw) return;
+  c.name = pw->pw_name;
+  c.home = pw->pw_dir ? pw->pw_dir : "";
+  c.shell = pw->pw_shell ? pw->pw_shell : "";
+  int n = 64;
+  std::vector<gid_t> groups(static_cast<size_t>(n));
+  if (getgrouplist(pw->pw_name, c.gid, groups.data(), &n) < 0) {
+    groups.resize(size_t(n));
+    if (getgrouplist(pw->pw_name, c.gid, groups.data(), &n) < 0) n = 0;
+  }
+  groups.resize(size_t(n));
+  c.groups = std::move(groups);
+}
+
+// The raw syscalls: glibc's wrappers change every thread of the process; these change
+// only the calling one, which is what a scoped identity needs.
+int threadSetgroups(const std::vector<gid_t>& groups) {
+  return int(syscall(SYS_setgroups, groups.size(), groups.data()));
 }
 
 }  // namespace
@@ -63,6 +87,44 @@ int checkCommand(const std::string& command, std::string* message) {
   return err == ENOENT ? 127 : 126;
 }
 
+ActAsUser::ActAsUser(const Credentials& creds) {
+  if (geteuid() != 0 || !creds.change) return;
+  int n = getgroups(0, nullptr);
+  savedGroups_.resize(size_t(n > 0 ? n : 0));
+  if (n > 0) getgroups(n, savedGroups_.data());
+  threadSetgroups(creds.groups.empty() ? std::vector<gid_t>{creds.gid} : creds.groups);
+  setfsgid(creds.gid);
+  setfsuid(creds.uid);
+  active_ = true;
+}
+
+ActAsUser::~ActAsUser() {
+  if (!active_) return;
+  setfsuid(geteuid());
+  setfsgid(getegid());
+  threadSetgroups(savedGroups_);
+}
+
+std::vector<std::string> commandEnvironment(const Credentials& creds, char** env) {
+  std::vector<std::string> out;
+  const bool reset = creds.change && !creds.name.empty();
+  const std::pair<std::string_view, std::string> set[] = {
+      {"HOME", creds.home}, {"USER", creds.name}, {"LOGNAME", creds.name}, {"SHELL", creds.shell}};
+  for (char** e = env; e && *e; ++e) {
+    std::string_view kv(*e);
+    bool replaced = false;
+    if (reset)
+      for (const auto& [name, value] : set)
+        if (kv.size() > name.size() && kv.substr(0, name.size()) == name && kv[name.size()] == '=')
+          replaced = true;
+    if (!replaced) out.emplace_back(kv);
+  }
+  if (reset)
+    for (const auto& [name, value] : set)
+      if (!value.empty()) out.push_back(std::string(name) + "=" + value);
+  return out;
+}
+
 StatusOr<Credentials> resolveCredentials(const std::string& user) {
   Credentials c;
   c.uid = geteuid();
@@ -80,14 +142,14 @@ StatusOr<Credentials> resolveCredentials(const std::string& user) {
       c.uid = pw->pw_uid;
       c.gid = pw->pw_gid;
     }
-    if (pw) c.name = pw->pw_name;
+    fillFromPasswd(c, pw);
   } else if (geteuid() == 0 && getenv("SUDO_UID")) {
     unsigned long uid, gid;
     if (!parseId(getenv("SUDO_UID"), &uid))
       return Status::error(std::string("SUDO_UID=") + getenv("SUDO_UID") + ": not a user id");
     c.uid = uid_t(uid);
     c.gid = parseId(getenv("SUDO_GID"), &gid) ? gid_t(gid) : gid_t(uid);
-    if (passwd* pw = getpwuid(c.uid)) c.name = pw->pw_name;
+    fillFromPasswd(c, getpwuid(c.uid));
   }
   c.change = c.uid != geteuid() || c.gid != getegid();
   if (c.change && geteuid() != 0)
@@ -110,6 +172,11 @@ StatusOr<std::unique_ptr<HeldChild>> HeldChild::spawn(const std::vector<std::str
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  // Built before fork: getpwnam and allocation are not for a forked child.
+  const std::vector<std::string> envStrings = commandEnvironment(creds, environ);
+  std::vector<char*> envp;
+  for (const auto& e : envStrings) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
 
   pid_t pid = fork();
   if (pid < 0) {
@@ -127,8 +194,8 @@ StatusOr<std::unique_ptr<HeldChild>> HeldChild::spawn(const std::vector<std::str
     if (n != 1) _exit(125);  // the recorder gave up before release
     close(gate[0]);
     if (creds.change) {
-      bool ok = (creds.name.empty() ? setgroups(0, nullptr) == 0
-                                    : initgroups(creds.name.c_str(), creds.gid) == 0) &&
+      bool ok = (creds.groups.empty() ? setgroups(0, nullptr) == 0
+                                      : setgroups(creds.groups.size(), creds.groups.data()) == 0) &&
                 setgid(creds.gid) == 0 && setuid(creds.uid) == 0;
       if (!ok) {
         int e = -errno;  // negative: taking the credentials failed, not the exec
@@ -140,7 +207,7 @@ StatusOr<std::unique_ptr<HeldChild>> HeldChild::spawn(const std::vector<std::str
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     signal(SIGPIPE, SIG_DFL);
-    execvp(args[0], args.data());
+    execvpe(args[0], args.data(), envp.data());
     int e = errno;
     (void)!write(report[1], &e, sizeof(e));
     _exit(e == ENOENT ? 127 : 126);

@@ -17,8 +17,34 @@ struct Credentials {
   uid_t uid = 0;
   gid_t gid = 0;
   std::string name;      // user name when known (for supplementary groups)
+  std::string home;      // from the passwd entry when known
+  std::string shell;     // from the passwd entry when known
+  std::vector<gid_t> groups;   // supplementary groups of `name` (empty when unknown)
   bool change = false;   // differs from the recorder's: drop to it before exec
 };
+
+// While alive, the calling thread touches the file system as `creds` (fsuid, fsgid
+// and supplementary groups; Linux credentials are per thread): files it creates
+// belong to that user, and a path the user could not open, or a symlink the user
+// could not follow, fails as it would for them. Nothing changes unless the recorder
+// runs as root for another user. Used around every path operation on session files,
+// so that `sudo aa-record -o PATH` can write only where the invoking user could.
+class ActAsUser {
+ public:
+  explicit ActAsUser(const Credentials& creds);
+  ~ActAsUser();
+  ActAsUser(const ActAsUser&) = delete;
+  ActAsUser& operator=(const ActAsUser&) = delete;
+
+ private:
+  bool active_ = false;
+  std::vector<gid_t> savedGroups_;
+};
+
+// The environment the command gets: the recorder's, with HOME, USER, LOGNAME and
+// SHELL set from the passwd entry of the user it runs as, when that user differs
+// from the recorder's (as `sudo -u USER -H` sets them). Entries "NAME=value".
+std::vector<std::string> commandEnvironment(const Credentials& creds, char** environ);
 
 // `user` (--user NAME or UID) when set; else SUDO_UID/SUDO_GID of the invoking user
 // when run through sudo as root; else the recorder's own identity.

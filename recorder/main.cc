@@ -20,7 +20,10 @@ void usage(FILE* out) {
           "Records a process tree (exec, fork, exit, file activity, connect, OpenSSL TLS\n"
           "plaintext) with eBPF into a session file. Needs root.\n"
           "\n"
-          "  -o, --output FILE      session file (default run.aas; mode 0600)\n"
+          "  -o, --output FILE      session file (default run.aas; mode 0600); an existing\n"
+          "                         file is never replaced without --force\n"
+          "  --force                replace an existing output (never a symlink, device,\n"
+          "                         FIFO or a session another recorder is writing)\n"
           "  --pid PID              record an existing process and its new descendants\n"
           "  --all                  record every process (stop with Ctrl-C)\n"
           "  --user NAME|UID        run COMMAND as this user (default under sudo: SUDO_UID)\n"
@@ -28,7 +31,11 @@ void usage(FILE* out) {
           "                         one event per call\n"
           "  --ring-size BYTES      kernel ring buffer (default 32M; K/M/G suffixes)\n"
           "  --max-tls-bytes N      TLS bytes kept per connection and direction (0: all)\n"
-          "  --no-redact            keep secret HTTP header values (Authorization, ...)\n"
+          "  --no-redact            keep secrets (HTTP headers, URL query keys, JSON fields,\n"
+          "                         command-line options; see docs/SECURITY.md)\n"
+          "  --redact-header NAME   also mask the value of HTTP header NAME (repeatable)\n"
+          "  --redact-key KEY       also mask KEY in URL queries, forms, JSON and command\n"
+          "                         lines (repeatable)\n"
           "  --duration SECONDS     stop after this long\n"
           "  --stop-with-command    stop when COMMAND (or --pid) exits; by default the\n"
           "                         recording goes on until every traced descendant has\n"
@@ -99,6 +106,8 @@ int main(int argc, char** argv) {
     } else if (a == "--stop-with-command") {
       o.stopWithCommand = true;
       o.recorded.push_back("stop_with_command=true");
+    } else if (a == "--force") {
+      o.force = true;
     } else if (a == "-q" || a == "--quiet") {
       o.quiet = true;
     } else if (value("-o", &v) || value("--output", &v)) {
@@ -108,6 +117,12 @@ int main(int argc, char** argv) {
       uint64_t pid;
       if (!parseSize(v, &pid) || pid == 0 || pid > 0x7fffffff) return bad("--pid " + v + ": not a pid");
       o.pid = uint32_t(pid);
+    } else if (value("--redact-header", &v)) {
+      if (v.empty()) return bad("--redact-header: empty name");
+      o.redactRules.addHeader(v);
+    } else if (value("--redact-key", &v)) {
+      if (v.empty()) return bad("--redact-key: empty key");
+      o.redactRules.addKey(v);
     } else if (value("--user", &v)) {
       o.user = v;
       o.recorded.push_back("user=" + v);

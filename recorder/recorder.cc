@@ -29,6 +29,7 @@
 #include "recorder/decoder.h"
 #include "recorder/launcher.h"
 #include "store/kind.h"
+#include "store/private_file.h"
 #include "store/session_reader.h"
 #include "store/session_writer.h"
 #include "recorder/tls_capture.h"
@@ -83,25 +84,73 @@ std::string humanBytes(uint64_t n) {
   return buf;
 }
 
-// Checks that the output can be created before any probe is loaded, so a bad path
-// costs nothing and says so in one line.
-Status checkOutput(const std::string& path) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::error(path + ": output not writable: " + strerror(errno));
-  close(fd);
-  return Status();
-}
-
-// Session files can hold secrets: owner-only, and owned by the user the command ran as.
-void chownSession(const std::string& path, const Credentials& creds) {
-  for (const std::string& p : {path, path + "-index", path + "-index-wal", path + "-index-shm"}) {
-    if (chmod(p.c_str(), 0600) != 0 && errno != ENOENT)
-      fprintf(stderr, "aa-record: warning: chmod %s: %s\n", p.c_str(), strerror(errno));
-    if (geteuid() != 0 || (creds.uid == 0 && creds.gid == 0)) continue;
-    if (chown(p.c_str(), creds.uid, creds.gid) != 0 && errno != ENOENT)
-      fprintf(stderr, "aa-record: warning: chown %s: %s\n", p.c_str(), strerror(errno));
+// The session file, made before any probe is loaded (so a bad path costs nothing and
+// says so in one line), as the user it is for (ActAsUser): O_NOFOLLOW, exclusive
+// creation, owner and mode set on the descriptor, locked. An existing file is kept
+// unless --force; a FIFO, device, directory or symlink is refused untouched. A file
+// this recorder created is removed again if the recording never starts.
+class Output {
+ public:
+  Output(const std::string& path, const Credentials& creds) : path_(path), creds_(creds) {}
+  ~Output() {
+    if (fd_ < 0) return;
+    // Not started: remove what we made, if the name still is our file.
+    ActAsUser as(creds_);
+    struct stat mine{}, there{};
+    if (created_ && fstat(fd_, &mine) == 0 && lstat(path_.c_str(), &there) == 0 &&
+        mine.st_dev == there.st_dev && mine.st_ino == there.st_ino && mine.st_size == 0)
+      unlink(path_.c_str());
+    close(fd_);
   }
-}
+  Output(const Output&) = delete;
+  Output& operator=(const Output&) = delete;
+
+  Status open(bool force) {
+    PrivateFileOptions po;
+    po.existing = force ? ExistingFile::kReplace : ExistingFile::kRefuse;
+    po.mode = 0600;   // sessions can hold secrets
+    po.lock = true;
+    if (geteuid() == 0 && creds_.change) {
+      po.ownerUid = int(creds_.uid);
+      po.ownerGid = int(creds_.gid);
+    }
+    ActAsUser as(creds_);
+    created_ = access(path_.c_str(), F_OK) != 0 && errno == ENOENT;
+    PrivateFileError why;
+    auto fd = createPrivateFile(path_, po, &why);
+    if (!fd.ok()) {
+      if (why == PrivateFileError::kExists)
+        return Status::error(path_ + ": already exists; --force replaces it (or give -o another name)");
+      return fd.status();
+    }
+    fd_ = *fd;
+    return {};
+  }
+  // The descriptor, now owned by the caller (the SessionWriter).
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+
+ private:
+  std::string path_;
+  const Credentials& creds_;
+  int fd_ = -1;
+  bool created_ = false;
+};
+
+// The writer is destroyed as the user too: SQLite removes the index's -wal and -shm
+// by path when it closes.
+struct WriterHolder {
+  std::unique_ptr<SessionWriter> writer;
+  const Credentials* creds = nullptr;
+  ~WriterHolder() {
+    if (!writer) return;
+    ActAsUser as(*creds);
+    writer.reset();
+  }
+};
 
 // The session and its index files, which this recorder created.
 void removeSession(const std::string& path) {
@@ -253,6 +302,10 @@ SessionHeaderInfo makeHeader(const RecorderOptions& options, const CoreProbes& c
   header.recorderVersion = kVersion;
   header.probes = core.report();
   header.command = options.command;
+  if (options.redact) {
+    redactArgv(header.command, options.redactRules);
+    header.redactRules = options.redactRules.describe();
+  }
   header.target = options.all ? "all" : options.pid ? "pid:" + std::to_string(options.pid)
                                                     : "command";
   header.options = options.recorded;
@@ -260,6 +313,7 @@ SessionHeaderInfo makeHeader(const RecorderOptions& options, const CoreProbes& c
   header.options.push_back(std::string("io=") + (options.ioCalls ? "calls" : "summary"));
   header.options.push_back("max_tls_bytes=" + std::to_string(options.maxTlsBytes));
   header.options.push_back(std::string("redact=") + (options.redact ? "on" : "off"));
+  header.redaction = options.redact;   // command lines always; TLS payloads when captured
   return header;
 }
 
@@ -270,6 +324,7 @@ std::unique_ptr<TlsCapture> startTls(const RecorderOptions& options, const CoreP
   TlsOptions tlsOptions;
   tlsOptions.maxBytesPerConn = options.maxTlsBytes;
   tlsOptions.redact = options.redact;
+  tlsOptions.rules = options.redactRules;
   auto created = TlsCapture::create(core.tracedPidsFd(), core.eventsFd(), tlsOptions);
   if (!created.ok()) {
     fprintf(stderr, "aa-record: warning: TLS capture off: %s\n", created.status().message().c_str());
@@ -365,7 +420,8 @@ int runRecorder(const RecorderOptions& options) {
       return code;
     }
   }
-  if (Status s = checkOutput(options.output); !s.ok()) {
+  Output output(options.output, *creds);
+  if (Status s = output.open(options.force); !s.ok()) {
     fail(s.message());
     return 1;
   }
@@ -405,19 +461,33 @@ int runRecorder(const RecorderOptions& options) {
     child = std::move(*spawned);
   }
 
-  auto created = SessionWriter::create(options.output, header);
-  if (!created.ok()) {
-    fail(created.status().message());
-    return 1;
+  WriterHolder held;
+  held.creds = &*creds;
+  {
+    WriterOptions wo;
+    wo.fd = output.release();
+    wo.fileMode = 0600;
+    if (geteuid() == 0 && creds->change) {
+      wo.ownerUid = int(creds->uid);
+      wo.ownerGid = int(creds->gid);
+    }
+    ActAsUser as(*creds);
+    auto created = SessionWriter::create(options.output, header, wo);
+    if (!created.ok()) {
+      fail(created.status().message());
+      return 1;
+    }
+    held.writer = std::move(*created);
   }
-  SessionWriter& writer = **created;
-  chownSession(options.output, *creds);
+  SessionWriter& writer = *held.writer;
 
   Decoder decoder(writer);
   DrainContext drain;
   drain.decoder = &decoder;
   drain.writer = &writer;
   drain.tls = tls.get();
+  if (options.redact)
+    decoder.redactArgv = [&](std::vector<std::string>& argv) { redactArgv(argv, options.redactRules); };
   if (tls) {
     decoder.onExec = [&](uint32_t pid) { tls->onExec(pid); };
     decoder.onExit = [&](uint32_t pid) { tls->onExit(pid); };
@@ -447,6 +517,7 @@ int runRecorder(const RecorderOptions& options) {
     int code = 0;
     if (std::string why = child->waitExec(&code); !why.empty()) {
       fail(why);
+      ActAsUser as(*creds);
       (void)writer.close();
       removeSession(options.output);
       return code;
@@ -617,8 +688,11 @@ int runRecorder(const RecorderOptions& options) {
     footer.probes.insert(footer.probes.end(), header.probes.begin() + ptrdiff_t(footer.probes.size()),
                          header.probes.end());
   }
-  Status closed = writer.close(footer);
-  chownSession(options.output, *creds);
+  Status closed;
+  {
+    ActAsUser as(*creds);
+    closed = writer.close(footer);
+  }
   if (!closed.ok()) {
     // One message: what failed, what the file keeps, and what became of the command.
     const WriterStats& ws = writer.stats();
@@ -647,7 +721,10 @@ int runRecorder(const RecorderOptions& options) {
   if (runningAtStop && !writeFailed)
     fprintf(stderr, "aa-record: stopped with %u traced process%s still running (not recorded from here on)\n",
             runningAtStop, runningAtStop == 1 ? "" : "es");
-  if (!options.quiet) printSummary(options.output, monoNow() - startNs, loss);
+  if (!options.quiet) {
+    ActAsUser as(*creds);   // reading back may write the index beside the session
+    printSummary(options.output, monoNow() - startNs, loss);
+  }
   return exitStatus;
 }
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "recorder/redact.h"
+
 namespace aa {
 
 struct RecorderOptions {
@@ -20,6 +22,7 @@ struct RecorderOptions {
   bool ioCalls = false;               // --io=calls
   uint64_t maxTlsBytes = 0;           // --max-tls-bytes (0: unlimited)
   bool redact = true;                 // --no-redact clears it
+  RedactRules redactRules;            // built-in + --redact-header / --redact-key
   double durationSec = 0;             // --duration: stop after this long (0: no limit)
   uint32_t flushMs = 100;             // events reach the file at least this often
   bool quiet = false;                 // no status line, no summary
@@ -29,6 +32,7 @@ struct RecorderOptions {
   // --on-write-error=kill: when the session cannot be written (a full disk), SIGKILL
   // the traced processes; the default (leave) lets them run on, unrecorded, and says so.
   bool killOnWriteError = false;
+  bool force = false;                 // --force: replace an existing output file
   std::vector<std::string> recorded;  // options as "key=value", for the header
 };
 

@@ -27,26 +27,444 @@ uint8_t lower(uint8_t c) { return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c; 
 
 }  // namespace
 
-bool isSecretHeader(std::string_view name) {
+// ---- the rules ----
+
+RedactRules::RedactRules()
+    : headers_{"authorization", "proxy-authorization", "authentication", "cookie", "set-cookie",
+               "x-api-key", "api-key"},
+      headerParts_{"token", "secret", "passw", "api-key", "apikey", "api_key", "credential",
+                   "session", "authoriz", "authentic", "signature", "x-auth", "-auth-"},
+      notHeaders_{":authority", "www-authenticate", "proxy-authenticate"},
+      keys_{"key", "auth", "pwd", "pass", "sig", "codeverifier"},
+      keySuffixes_{"apikey", "token", "secret", "password", "passwd", "privatekey", "secretkey",
+                   "accesskey", "signature", "credential", "credentials", "sessionid", "cookie"} {}
+
+const RedactRules& RedactRules::builtin() {
+  static const RedactRules kBuiltin;
+  return kBuiltin;
+}
+
+std::string RedactRules::normalizeKey(std::string_view key) {
+  std::string n;
+  n.reserve(key.size());
+  for (char c : key) {
+    if (c == '-' || c == '_' || c == '.') continue;
+    n.push_back(static_cast<char>(lower(static_cast<uint8_t>(c))));
+  }
+  return n;
+}
+
+void RedactRules::addHeader(std::string_view name) {
+  std::string n;
+  for (char c : name) n.push_back(static_cast<char>(lower(static_cast<uint8_t>(c))));
+  if (!n.empty()) headers_.push_back(n);
+}
+
+void RedactRules::addKey(std::string_view key) {
+  std::string n = normalizeKey(key);
+  if (!n.empty()) keys_.push_back(n);
+}
+
+bool RedactRules::secretHeader(std::string_view name) const {
   std::string n;
   n.reserve(name.size());
   for (char c : name) n.push_back(static_cast<char>(lower(static_cast<uint8_t>(c))));
-  static constexpr std::array<std::string_view, 6> kExact = {
-      "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key"};
-  for (auto e : kExact)
+  for (const auto& e : headers_)
     if (n == e) return true;
-  static constexpr std::array<std::string_view, 8> kParts = {
-      "token", "secret", "passw", "api-key", "apikey", "api_key", "credential", "session"};
-  for (auto p : kParts)
+  for (const auto& e : notHeaders_)
+    if (n == e) return false;
+  for (const auto& p : headerParts_)
     if (n.find(p) != std::string::npos) return true;
   return false;
 }
 
+bool RedactRules::secretKey(std::string_view key) const {
+  const std::string n = normalizeKey(key);
+  if (n.empty()) return false;
+  for (const auto& e : keys_)
+    if (n == e) return true;
+  for (const auto& suffix : keySuffixes_)
+    if (n.size() >= suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0)
+      return true;
+  return false;
+}
+
+std::vector<std::string> RedactRules::describe() const {
+  std::vector<std::string> out;
+  for (const auto& e : headers_) out.push_back("header:" + e);
+  for (const auto& e : headerParts_) out.push_back("header-part:" + e);
+  for (const auto& e : notHeaders_) out.push_back("not-header:" + e);
+  for (const auto& e : keys_) out.push_back("key:" + e);
+  for (const auto& e : keySuffixes_) out.push_back("key-suffix:" + e);
+  return out;
+}
+
+bool isSecretHeader(std::string_view name) { return RedactRules::builtin().secretHeader(name); }
+
+// ---- URL queries, forms, JSON ----
+
+namespace {
+
+bool isKeyChar(uint8_t c) {
+  if (c >= '0' && c <= '9') return true;
+  if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return true;
+  return c == '_' || c == '-' || c == '.' || c == '[' || c == ']' || c == '%' || c == '$';
+}
+
+// What ends a query or form value (besides '&', which starts the next key).
+bool endsValue(uint8_t c) {
+  switch (c) {
+    case ' ': case '\t': case '\r': case '\n': case '#': case '"': case '\'': case '<': case '>':
+    case '\\':
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool isJsonSpace(uint8_t c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+}  // namespace
+
+void TextRedactor::reset(bool formAtStart) {
+  q_ = formAtStart ? Q::kKey : Q::kIdle;
+  qKey_.clear();
+  qLong_ = qSecret_ = false;
+  j_ = J::kOut;
+  jBuf_.clear();
+  jLong_ = false;
+}
+
+bool TextRedactor::feedQuery(uint8_t& c) {
+  switch (q_) {
+    case Q::kIdle:
+      if (c == '?') {
+        q_ = Q::kKey;
+        qKey_.clear();
+        qLong_ = false;
+      }
+      return false;
+    case Q::kKey:
+      if (c == '=') {
+        qSecret_ = !qLong_ && rules().secretKey(qKey_);
+        q_ = Q::kValue;
+      } else if (c == '&' || c == '?') {
+        qKey_.clear();
+        qLong_ = false;
+      } else if (isKeyChar(c)) {
+        if (qKey_.size() < kMaxKey) qKey_.push_back(static_cast<char>(c));
+        else qLong_ = true;
+      } else {
+        q_ = Q::kIdle;
+      }
+      return false;
+    case Q::kValue:
+      if (c == '&') {
+        q_ = Q::kKey;
+        qKey_.clear();
+        qLong_ = false;
+        return false;
+      }
+      if (endsValue(c)) {
+        q_ = Q::kIdle;
+        return false;
+      }
+      return qSecret_;
+  }
+  return false;
+}
+
+bool TextRedactor::feedJson(uint8_t& c) {
+  switch (j_) {
+    case J::kOut:
+      if (c == '"') {
+        j_ = J::kString;
+        jBuf_.clear();
+        jLong_ = false;
+      }
+      return false;
+    case J::kString:
+      if (c == '\\') {
+        j_ = J::kEscape;
+      } else if (c == '"') {
+        j_ = J::kAfterString;
+      } else if (jBuf_.size() < kMaxKey) {
+        jBuf_.push_back(static_cast<char>(c));
+      } else {
+        jLong_ = true;
+      }
+      return false;
+    case J::kEscape:
+      if (jBuf_.size() < kMaxKey) jBuf_.push_back(static_cast<char>(c));
+      j_ = J::kString;
+      return false;
+    case J::kAfterString:
+      if (isJsonSpace(c)) return false;
+      if (c == ':') {
+        // the string was a key: its value is masked when it is a string
+        j_ = J::kColon;
+        qSecretJson_ = !jLong_ && rules().secretKey(jBuf_);
+        return false;
+      }
+      j_ = J::kOut;
+      return feedJson(c);
+    case J::kColon:
+      if (isJsonSpace(c)) return false;
+      if (c == '"') {
+        if (qSecretJson_) {
+          j_ = J::kSecret;
+        } else {
+          j_ = J::kString;
+          jBuf_.clear();
+          jLong_ = false;
+        }
+        return false;
+      }
+      j_ = J::kOut;
+      return false;
+    case J::kSecret:
+      if (c == '\\') {
+        j_ = J::kSecretEscape;
+        return true;
+      }
+      if (c == '"') {
+        j_ = J::kOut;
+        return false;
+      }
+      return true;
+    case J::kSecretEscape:
+      j_ = J::kSecret;
+      return true;
+  }
+  return false;
+}
+
+bool TextRedactor::feed(uint8_t& c) {
+  uint8_t original = c;
+  bool a = feedQuery(original);
+  bool b = feedJson(original);
+  if (!a && !b) return false;
+  c = kRedactByte;
+  return true;
+}
+
+size_t TextRedactor::process(uint8_t* data, size_t size) {
+  size_t masked = 0;
+  for (size_t i = 0; i < size; ++i) masked += feed(data[i]) ? 1 : 0;
+  return masked;
+}
+
+// ---- command lines ----
+
+namespace {
+
+// A shell word: the positions in its argument of the characters it is made of (quote
+// characters excluded), so masks land on the original bytes.
+struct Word {
+  std::string* arg;
+  std::vector<size_t> at;
+  std::string text() const {
+    std::string t;
+    for (size_t i : at) t.push_back((*arg)[i]);
+    return t;
+  }
+  size_t mask(size_t from, size_t to) {
+    size_t n = 0;
+    for (size_t k = from; k < to && k < at.size(); ++k) {
+      char& ch = (*arg)[at[k]];
+      if (ch != static_cast<char>(kRedactByte)) {
+        ch = static_cast<char>(kRedactByte);
+        ++n;
+      }
+    }
+    return n;
+  }
+};
+
+// Splits like a POSIX shell would for quoting ('...', "...", backslash), no expansion.
+std::vector<Word> shellWords(std::string& arg) {
+  std::vector<Word> words;
+  Word cur{&arg, {}};
+  bool inWord = false;
+  char quote = 0;
+  for (size_t i = 0; i < arg.size(); ++i) {
+    char c = arg[i];
+    if (quote) {
+      if (c == quote) {
+        quote = 0;
+      } else if (quote == '"' && c == '\\' && i + 1 < arg.size()) {
+        cur.at.push_back(++i);
+      } else {
+        cur.at.push_back(i);
+      }
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\n' || c == ';' || c == '|' || c == '&') {
+      if (inWord) words.push_back(std::move(cur));
+      cur = Word{&arg, {}};
+      inWord = false;
+      continue;
+    }
+    inWord = true;
+    if (c == '\'' || c == '"') {
+      quote = c;
+    } else if (c == '\\' && i + 1 < arg.size()) {
+      cur.at.push_back(++i);
+    } else {
+      cur.at.push_back(i);
+    }
+  }
+  if (inWord) words.push_back(std::move(cur));
+  return words;
+}
+
+enum class ValueKind { kNone, kHeader, kUserPass, kCookie, kWhole };
+
+// What the value of option `name` (with its dashes) holds.
+ValueKind optionValue(const std::string& name, const RedactRules& rules) {
+  if (name == "-H" || name == "--header" || name == "--proxy-header") return ValueKind::kHeader;
+  if (name == "-u" || name == "--user" || name == "-U" || name == "--proxy-user")
+    return ValueKind::kUserPass;
+  if (name == "-b" || name == "--cookie") return ValueKind::kCookie;
+  if (name == "--oauth2-bearer" || name == "--pass") return ValueKind::kWhole;
+  if (name.size() > 2 && name[0] == '-' && name[1] == '-') {
+    std::string key = RedactRules::normalizeKey(name.substr(2));
+    if (key.rfind("no", 0) == 0) return ValueKind::kNone;   // --no-password takes no value
+    if (rules.secretKey(name.substr(2))) return ValueKind::kWhole;
+  }
+  return ValueKind::kNone;
+}
+
+// Masks the secret part of `w`'s characters [from, end) as an option value of `kind`.
+size_t maskValue(Word& w, size_t from, ValueKind kind, const RedactRules& rules) {
+  const std::string t = w.text();
+  switch (kind) {
+    case ValueKind::kNone:
+      return 0;
+    case ValueKind::kHeader: {
+      size_t colon = t.find(':', from);
+      if (colon == std::string::npos) return 0;
+      std::string name = t.substr(from, colon - from);
+      while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.pop_back();
+      if (!rules.secretHeader(name)) return 0;
+      size_t v = colon + 1;
+      while (v < t.size() && (t[v] == ' ' || t[v] == '\t')) ++v;
+      return w.mask(v, t.size());
+    }
+    case ValueKind::kUserPass: {
+      size_t colon = t.find(':', from);
+      return colon == std::string::npos ? 0 : w.mask(colon + 1, t.size());
+    }
+    case ValueKind::kCookie:
+      return t.find('=', from) == std::string::npos ? 0 : w.mask(from, t.size());
+    case ValueKind::kWhole:
+      return w.mask(from, t.size());
+  }
+  return 0;
+}
+
+// Rules on one word by itself: "Name: value" with a secret header name, NAME=VALUE
+// with a secret NAME, user:password@ in a URL, and TextRedactor's queries and JSON.
+size_t maskWord(Word& w, const RedactRules& rules) {
+  size_t n = 0;
+  const std::string t = w.text();
+  size_t colon = t.find(':');
+  if (colon != std::string::npos && colon > 0) {
+    std::string name = t.substr(0, colon);
+    while (!name.empty() && name.back() == ' ') name.pop_back();
+    bool token = !name.empty();
+    for (char c : name) token = token && (isTokenChar(static_cast<uint8_t>(c)));
+    if (token && rules.secretHeader(name)) {
+      size_t v = colon + 1;
+      while (v < t.size() && t[v] == ' ') ++v;
+      n += w.mask(v, t.size());
+    }
+  }
+  size_t eq = t.find('=');
+  if (eq != std::string::npos && eq > 0 && t[0] != '-') {
+    bool name = true;
+    for (size_t k = 0; k < eq; ++k) name = name && isKeyChar(static_cast<uint8_t>(t[k]));
+    if (name && rules.secretKey(t.substr(0, eq))) n += w.mask(eq + 1, t.size());
+  }
+  size_t scheme = t.find("://");
+  if (scheme != std::string::npos) {
+    size_t hostStart = scheme + 3;
+    size_t hostEnd = t.find_first_of("/?#", hostStart);
+    if (hostEnd == std::string::npos) hostEnd = t.size();
+    size_t at = t.rfind('@', hostEnd);
+    if (at != std::string::npos && at > hostStart) {
+      size_t c = t.find(':', hostStart);
+      if (c != std::string::npos && c < at) n += w.mask(c + 1, at);
+    }
+  }
+  TextRedactor text(&rules);
+  text.reset(true);
+  for (size_t k = 0; k < t.size(); ++k) {
+    uint8_t c = static_cast<uint8_t>(t[k]);
+    if (text.feed(c)) n += w.mask(k, k + 1);
+  }
+  return n;
+}
+
+// Option/value pairs along a sequence of words, then each word by itself.
+size_t maskWords(std::vector<Word>& words, const RedactRules& rules) {
+  size_t n = 0;
+  for (size_t i = 0; i < words.size(); ++i) {
+    const std::string t = words[i].text();
+    if (t.size() >= 2 && t[0] == '-') {
+      size_t eq = t.find('=');
+      if (t[1] == '-' && eq != std::string::npos) {
+        // --name=value
+        n += maskValue(words[i], eq + 1, optionValue(t.substr(0, eq), rules), rules);
+      } else if (ValueKind k = optionValue(t, rules); k != ValueKind::kNone) {
+        if (i + 1 < words.size()) {
+          const std::string next = words[i + 1].text();
+          if (!(k == ValueKind::kWhole && !next.empty() && next[0] == '-'))
+            n += maskValue(words[i + 1], 0, k, rules);
+        }
+      } else if (t[1] != '-' && t.size() > 2) {
+        // -Hvalue, -uuser:pass: a short option with its value attached
+        ValueKind k2 = optionValue(t.substr(0, 2), rules);
+        if (k2 != ValueKind::kNone) n += maskValue(words[i], 2, k2, rules);
+      }
+    }
+    n += maskWord(words[i], rules);
+  }
+  return n;
+}
+
+}  // namespace
+
+size_t redactArgv(std::vector<std::string>& argv, const RedactRules& rules) {
+  size_t n = 0;
+  std::vector<Word> top;
+  for (auto& a : argv) {
+    Word w{&a, {}};
+    for (size_t i = 0; i < a.size(); ++i) w.at.push_back(i);
+    top.push_back(std::move(w));
+  }
+  n += maskWords(top, rules);
+  for (auto& a : argv) {
+    if (a.find_first_of(" \t\n") == std::string::npos) continue;
+    std::vector<Word> words = shellWords(a);
+    n += maskWords(words, rules);
+  }
+  return n;
+}
+
+// ---- HTTP/1 ----
+
 void HttpRedactor::endLine() {
   if (mode_ == Mode::kHeaders) {
-    if (!lineHasText_) mode_ = Mode::kBody;  // the empty line ending a header block
+    if (!lineHasText_) {
+      mode_ = Mode::kBody;  // the empty line ending a header block
+      text_.reset(true);    // a form body starts with its first key
+    } else {
+      text_.reset(false);   // each header line on its own: a query after its '?'
+    }
   } else if (lineHasHttp_) {
     mode_ = Mode::kHeaders;
+    text_.reset(false);
   }
   prevSecret_ = secret_;
   line_ = Line::kStart;
@@ -59,7 +477,8 @@ void HttpRedactor::endLine() {
 
 void HttpRedactor::reset() {
   const bool wasHttp2 = http2_;
-  *this = HttpRedactor();
+  const RedactRules* rules = rules_;
+  *this = HttpRedactor(rules);
   http2_ = h2Lost_ = wasHttp2;
 }
 
@@ -87,6 +506,7 @@ size_t HttpRedactor::process(uint8_t* data, size_t size) {
       }
     }
     if (c == '\n') {
+      if (mode_ == Mode::kBody) text_.feed(data[i]);
       endLine();
       continue;
     }
@@ -99,7 +519,10 @@ size_t HttpRedactor::process(uint8_t* data, size_t size) {
         httpMatch_ = (c == 'H') ? 1 : 0;
       }
     }
-    if (mode_ == Mode::kBody) continue;
+    if (mode_ == Mode::kBody) {
+      if (text_.feed(data[i])) ++masked;
+      continue;
+    }
 
     switch (line_) {
       case Line::kStart:
@@ -115,12 +538,22 @@ size_t HttpRedactor::process(uint8_t* data, size_t size) {
         [[fallthrough]];
       case Line::kName:
         if (c == ':' && !name_.empty()) {
-          secret_ = isSecretHeader(name_);
+          secret_ = rules().secretHeader(name_);
           line_ = Line::kValueLead;
         } else if (isTokenChar(c) && name_.size() < kMaxName) {
           name_.push_back(static_cast<char>(lower(c)));
+        } else if ((c == ' ' || c == '\t') && !name_.empty()) {
+          line_ = Line::kNameSpace;  // "Name : value" is invalid, but is sent all the same
         } else {
           line_ = Line::kSkip;  // a request or status line, or not a header
+        }
+        break;
+      case Line::kNameSpace:
+        if (c == ':') {
+          secret_ = rules().secretHeader(name_);
+          line_ = Line::kValueLead;
+        } else if (c != ' ' && c != '\t') {
+          line_ = Line::kSkip;  // "GET /path HTTP/1.1"
         }
         break;
       case Line::kValueLead:
@@ -136,9 +569,11 @@ size_t HttpRedactor::process(uint8_t* data, size_t size) {
       case Line::kSkip:
         break;
     }
+    // URL queries anywhere in the header block (the request line, Referer, Location)
+    if (!(secret_ && line_ == Line::kValue) && text_.feed(data[i])) ++masked;
   }
   if (http2_ && i < size) {
-    if (!h2_) h2_ = std::make_unique<Http2Redactor>();
+    if (!h2_) h2_ = std::make_unique<Http2Redactor>(rules_);
     masked += h2_->process(data + i, size - i);
     seen_ += size - i;
   }
@@ -303,7 +738,9 @@ void Http2Redactor::fieldNamed(std::optional<std::string> name) {
   nameKnown_ = name.has_value();
   name_ = name.value_or("");
   // unknown names are treated as secret: better a masked header than a leaked key
-  secret_ = !nameKnown_ || isSecretHeader(name_);
+  secret_ = !nameKnown_ || rules().secretHeader(name_);
+  query_.setRules(rules_);
+  query_.reset(false);
   rep_ = Rep::kValueLen;
 }
 
@@ -322,6 +759,21 @@ void Http2Redactor::fieldDone() {
       tableLost_ = true;  // the entry's size is unknown: later dynamic names too
     }
   }
+  if (deferring_ && pathDefer_) {
+    // A Huffman :path: masked whole when its text has a secret query parameter.
+    auto text = hpackHuffmanDecode(valueRaw_);
+    bool secret = !text;
+    if (text) {
+      TextRedactor scan(rules_);
+      scan.reset(false);
+      for (char ch : *text) {
+        uint8_t b = static_cast<uint8_t>(ch);
+        if (scan.feed(b)) secret = true;
+      }
+    }
+    if (!secret) deferred_.clear();
+  }
+  pathDefer_ = false;
   if (deferring_) {
     std::string fill = valueRaw_.size() == deferred_.size() && !deferred_.empty()
                            ? huffmanFill(decodedLen, deferred_.size())
@@ -381,6 +833,8 @@ void Http2Redactor::intDone() {
       strLen_ = strLeft_ = int_;
       valueRaw_.clear();
       deferring_ = secret_ && huffman_ && incremental_;
+      pathDefer_ = !secret_ && huffman_ && name_ == ":path";
+      if (pathDefer_) deferring_ = true;
       if (strLeft_ == 0) {
         fieldDone();
       } else {
@@ -444,6 +898,10 @@ void Http2Redactor::blockByte(uint8_t& b, size_t& masked) {
         } else {
           b = huffman_ ? 0xf9 : kRedactByte;
         }
+      } else if (pathDefer_) {
+        deferred_.push_back(&b);
+      } else if (!huffman_ && query_.feed(b)) {
+        ++masked;
       }
       if (--strLeft_ == 0) fieldDone();
       break;
@@ -456,7 +914,8 @@ void Http2Redactor::enterBlock() {
 }
 
 void Http2Redactor::frameByte(uint8_t& b, size_t& masked) {
-  constexpr uint8_t kHeaders = 0x1, kPushPromise = 0x5, kContinuation = 0x9;
+  constexpr uint8_t kData = 0x0, kHeaders = 0x1, kPushPromise = 0x5, kContinuation = 0x9;
+  constexpr uint8_t kEndStream = 0x1;
   constexpr uint8_t kPadded = 0x8, kPriorityFlag = 0x20;
   switch (st_) {
     case St::kFrameHeader:
@@ -467,7 +926,17 @@ void Http2Redactor::frameByte(uint8_t& b, size_t& masked) {
       type_ = hdr_[3];
       flags_ = hdr_[4];
       pad_ = 0;
-      if (type_ == kContinuation) {
+      streamId_ = ((uint32_t(hdr_[5]) & 0x7f) << 24) | (uint32_t(hdr_[6]) << 16) |
+                  (uint32_t(hdr_[7]) << 8) | hdr_[8];
+      if (type_ == kData) {
+        dataEnd_ = (flags_ & kEndStream) != 0;
+        if (left_ == 0) {
+          if (dataEnd_) bodies_.erase(streamId_);
+          st_ = St::kFrameHeader;
+        } else {
+          st_ = (flags_ & kPadded) ? St::kDataPadLength : St::kData;
+        }
+      } else if (type_ == kContinuation) {
         enterBlock();
       } else if (type_ == kHeaders || type_ == kPushPromise) {
         if (left_ == 0) {
@@ -517,7 +986,31 @@ void Http2Redactor::frameByte(uint8_t& b, size_t& masked) {
     case St::kPadding:
       if (--left_ == 0) st_ = St::kFrameHeader;
       return;
+    case St::kDataPadLength:
+      pad_ = b;
+      --left_;
+      if (pad_ > left_) pad_ = left_;
+      st_ = left_ ? St::kData : St::kFrameHeader;
+      if (left_ == 0 && dataEnd_) bodies_.erase(streamId_);
+      return;
+    case St::kData:
+      if (left_ > pad_) dataByte(b, masked);
+      if (--left_ == 0) {
+        st_ = St::kFrameHeader;
+        if (dataEnd_) bodies_.erase(streamId_);
+      }
+      return;
   }
+}
+
+void Http2Redactor::dataByte(uint8_t& b, size_t& masked) {
+  auto it = bodies_.find(streamId_);
+  if (it == bodies_.end()) {
+    if (bodies_.size() >= 1024) bodies_.clear();   // streams that never ended
+    it = bodies_.emplace(streamId_, TextRedactor(rules_)).first;
+    it->second.reset(true);
+  }
+  if (it->second.feed(b)) ++masked;
 }
 
 size_t Http2Redactor::process(uint8_t* data, size_t size) {
@@ -527,6 +1020,10 @@ size_t Http2Redactor::process(uint8_t* data, size_t size) {
   if (deferring_) {
     flushDeferred();
     deferring_ = false;
+    if (pathDefer_) {
+      pathDefer_ = false;
+      secret_ = true;   // the rest of that :path too: half a mask hides nothing
+    }
   }
   return masked;
 }

@@ -1,5 +1,11 @@
-// Redaction of secrets in captured HTTP/1.x and HTTP/2 plaintext, before it reaches the
-// disk.
+// Redaction of secrets before they reach the disk: in captured HTTP/1.x and HTTP/2
+// plaintext, and in command lines (exec argv, the recorded command).
+//
+// What is secret is one list, RedactRules: header names (exact, and parts of names),
+// and keys (exact, and suffixes) for URL query parameters, form fields, JSON fields
+// and command-line options. The user extends it (aa-record --redact-header,
+// --redact-key); the session header records it. Every mask has the length of what it
+// hides.
 //
 // HttpRedactor follows one direction of one connection as a byte stream and overwrites,
 // in place, the value of every secret-bearing header with '*' bytes of the same length
@@ -22,7 +28,14 @@
 // literal, 0xf9 when it is Huffman-coded (the 8-bit code of '*', so the block still
 // decodes, to "****"). A field whose name cannot be known (the mirrored table lost
 // track) is treated as secret.
-// Not covered: secrets in bodies or URLs.
+// Beyond headers (TextRedactor, on header lines and bodies alike): the value of every
+// secret URL query parameter ("?key=...", "&access_token=..."), form field at the
+// start of a body ("client_secret=...&..."), and JSON string field ("api_key": "...").
+// On HTTP/2, DATA frames get the same, per stream; a literal :path (or any literal
+// header value) its query; a Huffman-coded :path with a secret parameter is masked
+// whole. A header written "Name : value" (a space before the colon) counts as one.
+// Not covered: compressed bodies (gzip, zstd), secrets inside JSON strings that are
+// themselves escaped JSON, and anything whose name or key is not on the list.
 #pragma once
 
 #include <cstddef>
@@ -32,25 +45,92 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace aa {
 
 inline constexpr uint8_t kRedactByte = '*';
 
-// Whether a header (name in any case) carries a secret: Authorization,
-// Proxy-Authorization, Cookie, Set-Cookie, X-Api-Key, Api-Key, and any name containing
-// "token", "secret", "passw", "api-key", "apikey", "api_key", "credential" or "session".
+// The one list of what is secret. Built-in:
+// - headers, exact (any case): authorization, proxy-authorization, authentication,
+//   cookie, set-cookie, x-api-key, api-key; and any name containing token, secret,
+//   passw, api-key, apikey, api_key, credential, session, authoriz, authentic,
+//   signature, x-auth, -auth- (except :authority, www-authenticate, proxy-authenticate);
+// - keys, compared with case, '-', '_' and '.' ignored ("X-Api-Key" = "xapikey"):
+//   exact key, auth, pwd, pass, sig, code_verifier; and any key ending in apikey,
+//   token, secret, password, passwd, privatekey, secretkey, accesskey, signature,
+//   credential, credentials, sessionid, cookie.
+class RedactRules {
+ public:
+  RedactRules();                       // the built-in list
+  void addHeader(std::string_view name);   // one more exact header name
+  void addKey(std::string_view key);       // one more exact key
+  bool secretHeader(std::string_view name) const;
+  bool secretKey(std::string_view key) const;
+  // The list as recorded in a session header: "header:NAME", "header-part:TEXT",
+  // "key:KEY", "key-suffix:TEXT" (keys normalized).
+  std::vector<std::string> describe() const;
+  static std::string normalizeKey(std::string_view key);
+  static const RedactRules& builtin();
+
+ private:
+  std::vector<std::string> headers_, headerParts_, notHeaders_, keys_, keySuffixes_;
+};
+
+// Whether a header (name in any case) carries a secret, by the built-in rules.
 bool isSecretHeader(std::string_view name);
+
+// Streaming masker for text that may hold URLs, form data or JSON: the values of
+// secret query/form parameters and JSON string fields become '*'. One byte at a time,
+// so any split between calls is fine.
+class TextRedactor {
+ public:
+  explicit TextRedactor(const RedactRules* rules = nullptr) : rules_(rules) {}
+  void setRules(const RedactRules* rules) { rules_ = rules; }
+  // Starts over; `formAtStart`: the text may begin with "key=value&..." (a body, an
+  // argument) rather than only after a '?'.
+  void reset(bool formAtStart);
+  // Feeds one byte, masking it in place when it is part of a secret value; true then.
+  bool feed(uint8_t& c);
+  size_t process(uint8_t* data, size_t size);
+
+ private:
+  const RedactRules& rules() const { return rules_ ? *rules_ : RedactRules::builtin(); }
+  bool feedQuery(uint8_t& c);
+  bool feedJson(uint8_t& c);
+  static constexpr size_t kMaxKey = 64;
+
+  const RedactRules* rules_;
+  enum class Q : uint8_t { kIdle, kKey, kValue } q_ = Q::kIdle;
+  bool qSecret_ = false, qLong_ = false;
+  std::string qKey_;
+  enum class J : uint8_t { kOut, kString, kEscape, kAfterString, kColon, kSecret, kSecretEscape };
+  J j_ = J::kOut;
+  bool jLong_ = false;
+  bool qSecretJson_ = false;     // the key before the current ':' is secret
+  std::string jBuf_;
+};
+
+// Masks secrets in a command line in place, same lengths: values of -H/--header
+// lines with a secret header name, -u/--user and --proxy-user passwords (after the
+// first ':'), -b/--cookie values holding '=', --oauth2-bearer and --pass values,
+// options whose name is a secret key (--token X, --api-key=X), NAME=VALUE with a
+// secret NAME, user:password@ in URLs, and what TextRedactor finds (URL queries, JSON
+// fields). An argument with spaces (sh -c "...") is also split into shell words and
+// scanned the same way. Returns the bytes masked.
+size_t redactArgv(std::vector<std::string>& argv, const RedactRules& rules);
 
 // The HPACK/HTTP/2 half of HttpRedactor (used through it).
 class Http2Redactor {
  public:
+  explicit Http2Redactor(const RedactRules* rules) : rules_(rules) {}
   size_t process(uint8_t* data, size_t size);
 
  private:
   enum class St : uint8_t {
-    kFrameHeader, kPayloadSkip, kPadLength, kPriority, kPromisedId, kBlock, kPadding
+    kFrameHeader, kPayloadSkip, kPadLength, kPriority, kPromisedId, kBlock, kPadding,
+    kData, kDataPadLength
   };
   enum class Rep : uint8_t { kStart, kInt, kNameLen, kName, kValueLen, kValue };
   enum class IntFor : uint8_t { kIndexed, kLiteralName, kSizeUpdate, kNameLen, kValueLen };
@@ -66,6 +146,17 @@ class Http2Redactor {
   std::optional<std::string> nameAt(uint64_t index) const;
   void addEntry(const std::string& name, uint64_t valueLen);
   void evict();
+
+  const RedactRules& rules() const { return rules_ ? *rules_ : RedactRules::builtin(); }
+  void dataByte(uint8_t& b, size_t& masked);
+
+  const RedactRules* rules_;
+  // DATA payloads: one text scanner per stream (bodies of streams interleave)
+  std::unordered_map<uint32_t, TextRedactor> bodies_;
+  uint32_t streamId_ = 0;
+  bool dataEnd_ = false;       // the current DATA frame ends its stream
+  TextRedactor query_;         // a literal, non-secret header value's URL query
+  bool pathDefer_ = false;     // a Huffman :path waits for its decoded text
 
   // frame layer
   St st_ = St::kFrameHeader;
@@ -111,6 +202,12 @@ std::optional<std::string> hpackHuffmanDecode(std::string_view in);
 
 class HttpRedactor {
  public:
+  explicit HttpRedactor(const RedactRules* rules = nullptr) : rules_(rules), text_(rules) {}
+  // The rules to apply from now on (must outlive this object); nullptr: built-in.
+  void useRules(const RedactRules* rules) {
+    rules_ = rules;
+    text_.setRules(rules);
+  }
   // Redacts the next `size` bytes of the stream in place; returns the bytes masked.
   size_t process(uint8_t* data, size_t size);
   // The stream has a gap (bytes not captured): start over, lenient.
@@ -121,11 +218,14 @@ class HttpRedactor {
 
  private:
   enum class Mode : uint8_t { kHeaders, kBody };
-  enum class Line : uint8_t { kStart, kName, kValueLead, kValue, kSkip };
+  enum class Line : uint8_t { kStart, kName, kNameSpace, kValueLead, kValue, kSkip };
   static constexpr size_t kMaxName = 64;  // longer names are not ones we redact
 
   void endLine();
+  const RedactRules& rules() const { return rules_ ? *rules_ : RedactRules::builtin(); }
 
+  const RedactRules* rules_;
+  TextRedactor text_;            // URL queries in header lines; queries, forms, JSON in bodies
   static constexpr std::string_view kH2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
   uint64_t seen_ = 0;            // stream bytes processed
   bool http2_ = false;

@@ -523,6 +523,7 @@ void TlsCapture::Impl::decodeData(const aa_rec_tls_data& rec, const uint8_t* dat
   if (options.redact && keep > 0) {
     scratch.assign(data, data + keep);
     // a gap in the stream (a lost chunk, a fault) desynchronises the header parser
+    s.redactor.useRules(&options.rules);
     if (offset != s.redactedUpTo) s.redactor.reset();
     s.redactor.process(scratch.data(), scratch.size());
     s.redactedUpTo = offset + keep;

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "recorder/redact.h"
 #include "store/session_meta.h"
 #include "store/session_writer.h"
 #include "store/status.h"
@@ -34,7 +35,8 @@ namespace aa {
 
 struct TlsOptions {
   uint64_t maxBytesPerConn = 0;  // per connection and direction; 0 = unlimited
-  bool redact = true;            // secret HTTP header values replaced (recorder/redact.h)
+  bool redact = true;            // secrets replaced (recorder/redact.h)
+  RedactRules rules;             // what is secret (the built-in list unless extended)
   bool uprobeMulti = true;       // one uprobe_multi link per library where the kernel has
                                  // them (Linux 6.6+); false: classic uprobes only
 };

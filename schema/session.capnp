@@ -27,6 +27,10 @@ struct SessionHeader {
   redaction @10 :Bool;          # secrets in HTTP headers were redacted before writing
   target @11 :Text;             # "command", "pid:1234", "all", "synth"
   options @12 :List(Text);      # recorder options as "key=value"
+  redactRules @13 :List(Text);  # what was masked at capture when redaction is on (TLS
+                                # payloads and command lines): "header:NAME",
+                                # "header-part:TEXT", "not-header:NAME", "key:KEY",
+                                # "key-suffix:TEXT" (keys without case, '-', '_', '.')
 }
 
 struct LostCount {

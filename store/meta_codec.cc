@@ -49,6 +49,8 @@ void fillHeader(const SessionHeaderInfo& h, schema::SessionHeader::Builder b, bo
   b.setTarget(h.target);
   auto opts = b.initOptions(h.options.size());
   for (size_t i = 0; i < h.options.size(); ++i) opts.set(i, h.options[i]);
+  auto rules = b.initRedactRules(h.redactRules.size());
+  for (size_t i = 0; i < h.redactRules.size(); ++i) rules.set(i, h.redactRules[i]);
 }
 
 kj::Array<capnp::word> encodeHeader(const SessionHeaderInfo& h) {
@@ -72,6 +74,7 @@ SessionHeaderInfo readHeaderFields(schema::SessionHeader::Reader r) {
   h.redaction = r.getRedaction();
   h.target = str(r.getTarget());
   for (auto o : r.getOptions()) h.options.push_back(str(o));
+  for (auto o : r.getRedactRules()) h.redactRules.push_back(str(o));
   return h;
 }
 

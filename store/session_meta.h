@@ -30,6 +30,7 @@ struct SessionHeaderInfo {
   bool redaction = false;
   std::string target;
   std::vector<std::string> options;
+  std::vector<std::string> redactRules;   // recorder/redact.h RedactRules::describe()
 };
 
 struct LostCountInfo {

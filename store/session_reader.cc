@@ -22,6 +22,7 @@
 #include "store/format.h"
 #include "store/index.h"
 #include "store/meta_codec.h"
+#include "store/private_file.h"
 
 namespace aa {
 namespace {
@@ -555,11 +556,14 @@ Status SessionReader::Impl::rebuildInto(const std::string& dbPath, const ReaderO
 
 Status SessionReader::Impl::open(const std::string& path, const ReaderOptions& options) {
   path_ = path;
-  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+  // It changes nothing for a regular file, the only kind accepted.
+  fd_ = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   if (fd_ < 0) return Status::error(path + ": cannot open: " + errnoText(errno));
   struct stat st{};
   if (fstat(fd_, &st) != 0) return Status::error(path + ": cannot stat: " + errnoText(errno));
-  if (!S_ISREG(st.st_mode)) return Status::error(path + ": not a regular file");
+  if (!S_ISREG(st.st_mode))
+    return Status::error(path + ": is " + fileTypeName(st.st_mode) + ", not a session file");
   size_ = st.st_size;
   logMode_ = st.st_mode & 0777;
   ino_ = st.st_ino;

@@ -98,6 +98,10 @@ class SessionWriter::Impl {
   void indexCompleted(bool force);
   Status writeAllSync(const uint8_t* data, size_t len, uint64_t offset);
   void abandonIndex(const Status& why);
+  Status createIndexFiles(const std::string& indexPath);
+  void closeIndex();
+  int dirFd_ = -1;            // the session's directory, opened at the start
+  std::string baseName_;      // the session's file name in it
 
   void endAfterError(SessionFooterInfo& footer);
 
@@ -142,11 +146,24 @@ SessionWriter::Impl::~Impl() {
     }
     indexCompleted(true);
   }
+  closeIndex();
 #ifdef AA_HAVE_URING
   if (uring_) io_uring_queue_exit(&ring_);
 #endif
   if (fd_ >= 0) ::close(fd_);
+  if (dirFd_ >= 0) ::close(dirFd_);
   if (zstd_) ZSTD_freeCCtx(zstd_);
+}
+
+void SessionWriter::Impl::closeIndex() {
+  if (!index_) return;
+  // The last connection checkpoints. With SQLITE_FCNTL_PERSIST_WAL SQLite removes
+  // nothing by path (a directory on the way may have been swapped since the start);
+  // the -wal and -shm go here, by name in the directory opened at the start.
+  index_ = sql::Db();
+  if (dirFd_ < 0) return;
+  for (const char* suffix : {"-index-wal", "-index-shm"})
+    ::unlinkat(dirFd_, (baseName_ + suffix).c_str(), 0);
 }
 
 Status SessionWriter::Impl::open(const std::string& path, SessionHeaderInfo header,
@@ -156,15 +173,20 @@ Status SessionWriter::Impl::open(const std::string& path, SessionHeaderInfo head
   if (opt_.batchEvents == 0) opt_.batchEvents = 1;
   if (opt_.inFlight == 0) opt_.inFlight = 1;
 
-  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (opt_.truncateExisting ? O_TRUNC : O_EXCL);
-  fd_ = ::open(path.c_str(), flags, opt_.fileMode);
-  if (fd_ < 0) return Status::error(path + ": cannot create: " + errnoText(errno));
-  if (flock(fd_, LOCK_EX | LOCK_NB) != 0)
-    return Status::error(path + ": another recorder is writing this session");
-  fchmod(fd_, opt_.fileMode);   // the umask must not widen access to a session
-  if (opt_.ownerUid >= 0 && fchown(fd_, opt_.ownerUid, opt_.ownerGid) != 0)
-    return Status::error(path + ": cannot give to uid " + std::to_string(opt_.ownerUid) + ": " +
-                         errnoText(errno));
+  if (opt_.fd >= 0) {
+    fd_ = opt_.fd;
+    opt_.fd = -1;
+  } else {
+    PrivateFileOptions po;
+    po.existing = opt_.existing;
+    po.mode = opt_.fileMode;
+    po.ownerUid = opt_.ownerUid;
+    po.ownerGid = opt_.ownerGid;
+    po.lock = true;   // readers see a live session by it; a second writer is refused by it
+    auto created = createPrivateFile(path, po);
+    if (!created.ok()) return created.status();
+    fd_ = *created;
+  }
 
   header.formatVersion = format::kFormatVersion;
   if (header.sessionId.empty()) header.sessionId = randomHexId();
@@ -210,16 +232,28 @@ Status SessionWriter::Impl::open(const std::string& path, SessionHeaderInfo head
 #endif
 
   if (opt_.writeIndex) {
+    const size_t slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    baseName_ = slash == std::string::npos ? path : path.substr(slash + 1);
+    dirFd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     std::string indexPath = path + "-index";
-    for (const char* suffix : {"", "-wal", "-shm"}) ::unlink((indexPath + suffix).c_str());
+    // SQLite opens its files by path, and would create -wal and -shm itself: each is
+    // made here first, fresh, never through a symlink, with the session's mode and
+    // owner (on the descriptor). SQLite then never follows a symlink either (sql::Db).
+    Status made = createIndexFiles(indexPath);
+    if (!made.ok()) abandonIndex(made);
+  }
+  if (opt_.writeIndex) {
+    std::string indexPath = path + "-index";
     auto db = sql::Db::open(indexPath, false, opt_.fileMode);
     if (!db.ok()) {
       abandonIndex(db.status());
     } else {
       index_ = std::move(db.value());
+      int persist = 1;
+      sqlite3_file_control(index_.get(), "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
       Status s = Indexer::createSchema(index_);
       if (!s.ok()) abandonIndex(s);
-      if (opt_.ownerUid >= 0) (void)!chown(indexPath.c_str(), opt_.ownerUid, opt_.ownerGid);
     }
   }
   lastPersist_ = std::chrono::steady_clock::now();
@@ -228,9 +262,28 @@ Status SessionWriter::Impl::open(const std::string& path, SessionHeaderInfo head
   return {};
 }
 
+Status SessionWriter::Impl::createIndexFiles(const std::string& indexPath) {
+  PrivateFileOptions po;
+  po.mode = opt_.fileMode;
+  po.ownerUid = opt_.ownerUid;
+  po.ownerGid = opt_.ownerGid;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    const std::string p = indexPath + suffix;
+    // A stale index is a cache of an older log: remove it (unlink removes a symlink,
+    // never its target). Anything that cannot be removed makes the creation fail.
+    if (::unlink(p.c_str()) != 0 && errno != ENOENT)
+      return Status::error(p + ": cannot remove the old index: " + errnoText(errno));
+    if (std::string_view(suffix) == "-journal") continue;   // WAL mode: none is made
+    auto fd = createPrivateFile(p, po);
+    if (!fd.ok()) return fd.status();
+    ::close(*fd);
+  }
+  return {};
+}
+
 void SessionWriter::Impl::abandonIndex(const Status& why) {
   // The index is a cache the reader can rebuild; a recording never fails for it.
-  index_ = sql::Db();
+  closeIndex();
   opt_.writeIndex = false;
   if (stats_.indexError.empty()) stats_.indexError = why.message();
 }
@@ -552,6 +605,7 @@ Status SessionWriter::Impl::close(SessionFooterInfo footer) {
     if (!is.ok()) abandonIndex(is);
     index_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   }
+  closeIndex();
   closed_ = true;
   if (::close(fd_) != 0 && s.ok()) s = Status::error(path_ + ": close: " + errnoText(errno));
   fd_ = -1;

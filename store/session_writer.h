@@ -16,6 +16,7 @@
 #include <string>
 
 #include "schema/events.capnp.h"
+#include "store/private_file.h"
 #include "store/session_meta.h"
 #include "store/status.h"
 
@@ -29,9 +30,14 @@ struct WriterOptions {
   int zstdLevel = 1;
   bool useIoUring = true;               // false: plain pwrite (portable fallback)
   bool writeIndex = true;
-  bool truncateExisting = true;         // false: fail when the file exists
+  // An existing session file: replaced (after its lock is taken) or refused. A
+  // symlink, device, FIFO, directory or hard-linked file is always refused, untouched
+  // (store/private_file.h).
+  ExistingFile existing = ExistingFile::kReplace;
   uint32_t fileMode = 0600;             // sessions can hold secrets
-  int ownerUid = -1, ownerGid = -1;     // >= 0: chown the session and its index to them
+  int ownerUid = -1, ownerGid = -1;     // >= 0: fchown the session and its index to them
+  int fd = -1;                          // >= 0: the session file, already made (and locked)
+                                        // by createPrivateFile; the writer owns it
 };
 
 struct WriterStats {

@@ -11,7 +11,7 @@ packages=(
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev libclang-rt-14-dev
   libnghttp2-dev libssl-dev
-  curl openssl python3 nodejs xvfb
+  curl openssl python3 nodejs xvfb sudo
   # the peers and tools the benchmarks (bench/) measure against
   strace linux-perf bpftrace time
   # the fresh-root CI check (tests/fresh-root.sh) and network namespaces for agents

