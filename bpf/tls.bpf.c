@@ -12,7 +12,10 @@
  * them (bpf_map__reuse_fd) before load, so this object sees the same traced tree.
  * The uprobes are attached per library or executable by the recorder, with a bpf
  * cookie naming the library and the function (AA_TLS_COOKIE). SSL_free is hooked too:
- * it ends a connection, so a reused SSL* address does not merge two connections.
+ * it ends a connection, so a reused SSL* address does not merge two connections; where
+ * it cannot be found (BoringSSL discovered without symbols, recorder/tls_discovery.h)
+ * SSL_new's return does the same. BoringSSL's SSL_write/SSL_read have OpenSSL's
+ * signatures, so the same programs serve them at discovered offsets.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -187,6 +190,8 @@ static __always_inline int entry(struct pt_regs *ctx)
 
 	if (func == AA_TLS_FUNC_FREE)
 		return ssl_free(ssl);
+	if (func == AA_TLS_FUNC_NEW)
+		return 0;	/* return probe only */
 	if (func == AA_TLS_SSL_WRITE_EX || func == AA_TLS_SSL_READ_EX)
 		return call_enter(ssl, buf, PT_REGS_PARM3(ctx), (void *)PT_REGS_PARM4(ctx));
 	num = (int)PT_REGS_PARM3(ctx);
@@ -326,6 +331,9 @@ static __always_inline int leave(struct pt_regs *ctx)
 {
 	__u32 func = bpf_get_attach_cookie(ctx) & 0xff;
 
+	/* SSL *SSL_new(SSL_CTX *): the address returned is a new connection */
+	if (func == AA_TLS_FUNC_NEW)
+		return ssl_free((void *)PT_REGS_RC(ctx));
 	return call_exit(ctx, func == AA_TLS_SSL_WRITE_EX || func == AA_TLS_SSL_READ_EX);
 }
 

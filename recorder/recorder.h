@@ -23,6 +23,7 @@ struct RecorderOptions {
   double durationSec = 0;             // --duration: stop after this long (0: no limit)
   uint32_t flushMs = 100;             // events reach the file at least this often
   bool quiet = false;                 // no status line, no summary
+  std::vector<std::string> tlsOf;     // --probe-report --tls-of PATH: files to check
   std::vector<std::string> recorded;  // options as "key=value", for the header
 };
 
@@ -33,6 +34,9 @@ int runRecorder(const RecorderOptions& options);
 
 // Loads and attaches every probe without tracing anything, prints one line per hook
 // (mode or failure) on stdout. Returns 0 when every hook attached.
+// With options.tlsOf: loads nothing (no root needed) and prints, per file, one line per
+// TLS stack found and how it would be hooked (exported symbols / discovered / cached).
+// Returns 0 when every file has a stack that would be hooked.
 int printProbeReport(const RecorderOptions& options);
 
 }  // namespace aa

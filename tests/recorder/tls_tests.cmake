@@ -9,6 +9,18 @@ target_include_directories(tls_redact_test PRIVATE ${CMAKE_SOURCE_DIR})
 target_link_libraries(tls_redact_test PRIVATE GTest::gtest GTest::gtest_main)
 gtest_discover_tests(tls_redact_test)
 
+# Discovery (ELF, .eh_frame, x86-64 code search, cache): no root, no BPF, no libbpf.
+set(tls_discovery_srcs
+  ${CMAKE_SOURCE_DIR}/recorder/elf_image.cc
+  ${CMAKE_SOURCE_DIR}/recorder/eh_frame.cc
+  ${CMAKE_SOURCE_DIR}/recorder/code_scan.cc
+  ${CMAKE_SOURCE_DIR}/recorder/tls_discovery.cc)
+add_executable(tls_discovery_test ${CMAKE_CURRENT_LIST_DIR}/tls_discovery_test.cc ${tls_discovery_srcs})
+target_include_directories(tls_discovery_test PRIVATE ${CMAKE_SOURCE_DIR})
+target_link_libraries(tls_discovery_test PRIVATE GTest::gtest GTest::gtest_main)
+target_compile_definitions(tls_discovery_test PRIVATE AA_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+gtest_discover_tests(tls_discovery_test DISCOVERY_TIMEOUT 30 PROPERTIES TIMEOUT 300)
+
 # Capture: loads BPF (skips without root). Needs the skeleton of bpf/tls.bpf.c.
 if(AA_BPF_OK OR TARGET bpf_skeletons_gen)
   if(TARGET recorder_lib)
@@ -18,7 +30,8 @@ if(AA_BPF_OK OR TARGET bpf_skeletons_gen)
     # recorder_lib not there yet: build the two sources this test needs directly
     set(tls_capture_deps store bpf_skeletons)
     set(tls_capture_srcs ${CMAKE_SOURCE_DIR}/recorder/tls_capture.cc
-                         ${CMAKE_SOURCE_DIR}/recorder/redact.cc)
+                         ${CMAKE_SOURCE_DIR}/recorder/redact.cc
+                         ${tls_discovery_srcs})
   endif()
   add_executable(tls_capture_test ${CMAKE_CURRENT_LIST_DIR}/tls_capture_test.cc ${tls_capture_srcs})
   target_include_directories(tls_capture_test PRIVATE ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR})
