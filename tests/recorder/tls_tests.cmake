@@ -58,3 +58,12 @@ if(AA_BPF_OK OR TARGET bpf_skeletons_gen)
 else()
   message(STATUS "tls_capture_test skipped: BPF skeletons are not built")
 endif()
+
+# Claude Code end to end (root, network namespace, the pinned agents of
+# fixtures/agents/install.sh; exit 77 = skipped with the reason printed).
+if(TARGET aa-record AND TARGET aa-session)
+  add_test(NAME claude_code_e2e
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/claude_code_e2e.sh
+                   $<TARGET_FILE:aa-record> $<TARGET_FILE:aa-session>)
+  set_tests_properties(claude_code_e2e PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900)
+endif()
