@@ -110,7 +110,7 @@ void Decoder::decodeExec(const uint8_t* p, size_t size) {
   ex.setGid(r.gid);
   ex.setPpid(r.ppid);
   ++stats_.records;
-  if (onExec) onExec(r.h.pid);
+  if (onExec) onExec(r.h.pid, path);
 }
 
 void Decoder::decodeFork(const uint8_t* p, size_t size) {

@@ -34,8 +34,8 @@ class Decoder {
   Decoder(const Decoder&) = delete;
   Decoder& operator=(const Decoder&) = delete;
 
-  // Called after a process's exec / exit event was appended.
-  std::function<void(uint32_t pid)> onExec;
+  // Called after a process's exec / exit event was appended (exec: the image's path).
+  std::function<void(uint32_t pid, const std::string& path)> onExec;
   std::function<void(uint32_t pid)> onExit;
   // Called after a connect event was appended (addr as in aa_rec_connect).
   std::function<void(uint32_t pid, uint16_t family, std::span<const uint8_t> addr, uint16_t port,

@@ -418,7 +418,7 @@ int runRecorder(const RecorderOptions& options) {
   drain.writer = &writer;
   drain.tls = tls.get();
   if (tls) {
-    decoder.onExec = [&](uint32_t pid) { tls->onExec(pid); };
+    decoder.onExec = [&](uint32_t pid, const std::string& path) { tls->onExec(pid, path); };
     decoder.onExit = [&](uint32_t pid) { tls->onExit(pid); };
     decoder.onConnect = [&](uint32_t pid, uint16_t family, std::span<const uint8_t> addr,
                             uint16_t port, int64_t ret) { tls->onConnect(pid, family, addr, port, ret); };

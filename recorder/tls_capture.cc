@@ -327,11 +327,15 @@ bool TlsCapture::Impl::attachMulti(Lib& lib, uint64_t index) {
     fds.push_back(std::make_unique<Fd>(fd));
   }
   for (auto& fd : fds) lib.multiLinks.push_back(std::move(fd));
+  const bool bySymbols = lib.hooks.source == "exported symbols";
   for (size_t f = 0; f < kHookCount; ++f) {
-    if (f == kHookNew && !offs[f]) continue;  // only ever a stand-in for SSL_free
+    // SSL_new is only ever a stand-in for SSL_free; discovery looks for what the stack
+    // calls (BoringSSL's SSL_write/SSL_read), so a function it did not look for is no
+    // failure
+    if (!offs[f] && (f == kHookNew || (!bySymbols && f != kHookWrite && f != kHookRead))) continue;
     ProbeStatusInfo info{std::string(kFuncNames[f]) + "@" + lib.path, "uprobe_multi", false, ""};
     info.ok = offs[f].has_value();
-    if (!info.ok) info.error = lib.hooks.source == "exported symbols" ? "symbol not defined" : "not found";
+    if (!info.ok) info.error = bySymbols ? "symbol not defined" : "not found";
     lib.report.push_back(info);
   }
   return true;
@@ -378,12 +382,13 @@ std::optional<FileId> TlsCapture::Impl::examine(const std::string& displayPath,
     libs.push_back(std::move(lib));
     return id;
   }
+  const bool bySymbols = lib->hooks.source == "exported symbols";
   for (size_t f = 0; f < kHookCount; ++f) {
     const auto& off = lib->hooks.offsets[f];
-    if (f == kHookNew && !off) continue;
+    if (!off && (f == kHookNew || (!bySymbols && f != kHookWrite && f != kHookRead))) continue;
     ProbeStatusInfo info{std::string(kFuncNames[f]) + "@" + displayPath, "uprobe", false, ""};
     if (!off) {
-      info.error = lib->hooks.source == "exported symbols" ? "symbol not defined" : "not found";
+      info.error = bySymbols ? "symbol not defined" : "not found";
       lib->report.push_back(info);
       continue;
     }
@@ -417,7 +422,8 @@ void TlsCapture::Impl::scanProcess(uint32_t pid) {
   const ssize_t n = ::readlink((proc + "/exe").c_str(), exe, sizeof(exe) - 1);
   if (n > 0) p.exe.assign(exe, size_t(n));
   std::ifstream comm(proc + "/comm");
-  std::getline(comm, p.comm);
+  std::string name;
+  if (std::getline(comm, name) && !name.empty()) p.comm = name;
   for (const MappedFile& m : executableMappings(pid))
     if (auto id = examine(m.path, root + m.path)) p.files.insert(*id);
 }
@@ -537,7 +543,18 @@ StatusOr<std::unique_ptr<TlsCapture>> TlsCapture::create(int tracedPidsMapFd, in
   return std::unique_ptr<TlsCapture>(new TlsCapture(std::move(impl)));
 }
 
-void TlsCapture::onExec(uint32_t pid) { impl_->scanProcess(pid); }
+void TlsCapture::onExec(uint32_t pid, const std::string& path) {
+  impl_->scanProcess(pid);
+  Proc& p = impl_->procs[pid];
+  if (!path.empty()) {
+    // a short-lived process may be gone before /proc/PID was read
+    if (p.exe.empty()) p.exe = path;
+    if (p.comm.empty()) p.comm = path.substr(path.rfind('/') + 1, 15);
+    // the image itself, when its mappings could not be read
+    if (p.files.empty())
+      if (auto id = impl_->examine(path, path)) p.files.insert(*id);
+  }
+}
 
 void TlsCapture::onConnect(uint32_t pid, uint16_t family, std::span<const uint8_t> addr,
                            uint16_t port, int64_t ret) {

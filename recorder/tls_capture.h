@@ -53,7 +53,9 @@ class TlsCapture {
   TlsCapture& operator=(const TlsCapture&) = delete;
 
   // A traced process exec'd (or was adopted by --pid): find OpenSSL in it and attach.
-  void onExec(uint32_t pid);
+  // `path`: the exec'd image as the exec event names it (for messages when the process
+  // is gone before /proc/PID is read).
+  void onExec(uint32_t pid, const std::string& path = {});
   // A traced process exited: forget its connections (ids are never reused).
   void onExit(uint32_t pid);
   // A traced process connected a socket (the core's connect event; addr in network

@@ -67,3 +67,9 @@ if(TARGET aa-record AND TARGET aa-session)
                    $<TARGET_FILE:aa-record> $<TARGET_FILE:aa-session>)
   set_tests_properties(claude_code_e2e PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900)
 endif()
+if(TARGET aa-record AND TARGET aa-session)
+  add_test(NAME tls_blind_spot_e2e
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/tls_blind_spot_e2e.sh
+                   $<TARGET_FILE:aa-record> $<TARGET_FILE:aa-session>)
+  set_tests_properties(tls_blind_spot_e2e PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
+endif()
