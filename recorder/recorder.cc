@@ -296,11 +296,12 @@ int printTlsOf(const std::vector<std::string>& paths) {
       }
       const std::string how = h.source == "cached" ? "from the discovery cache"
                               : h.source == "discovered" ? "discovered" : "by " + h.source;
-      printf("%s: %s: hooked, offsets %s (%.0f ms, %s): %s\n", path.c_str(), h.stack.c_str(),
+      printf("%s: %s: hooked, offsets %s (%.1f ms, %s): %s\n", path.c_str(), h.stack.c_str(),
              how.c_str(), scan->millis, buildId.c_str(), funcs.c_str());
       if (!h.evidence.empty()) printf("  how: %s\n", h.evidence.c_str());
     }
-    for (const std::string& p : scan->problems) printf("%s: not hooked: %s\n", path.c_str(), p.c_str());
+    for (const std::string& p : scan->problems)
+      printf("%s: not hooked (%.1f ms): %s\n", path.c_str(), scan->millis, p.c_str());
     if (!scan->hooks) {
       if (scan->found.empty())
         printf("%s: no TLS stack found (%s); the libraries it loads are checked when it runs\n",
