@@ -3,7 +3,8 @@
 # non-interactively under aa-record against a loopback mock of the Anthropic API
 # (fixtures/agents/mock_anthropic.py, TLS with a test CA), inside a network namespace
 # that has only loopback. Asserts from the session: the prompt in tls.write, the answer
-# in tls.read (with the socket fd), both LLM calls in `aa-session llm --json` (model,
+# in tls.read (with the socket fd), every request body the mock received and every
+# response it sent byte for byte in the gapless streams, both LLM calls in `aa-session llm --json` (model,
 # prompt, answer, the Bash tool call), the tool's exec and the file's file.close with
 # its bytes.
 #
@@ -42,10 +43,10 @@ fi
 failures=0
 for exe in "${exes[@]}"; do
   tmp=$(mktemp -d /tmp/aa-claude-e2e.XXXXXX)
-  mkdir -p "$tmp/certs" "$tmp/work" "$tmp/home"
+  mkdir -p "$tmp/certs" "$tmp/work" "$tmp/home" "$tmp/wire"
   out="$tmp/work/out.txt"
   python3 "$src/fixtures/agents/mock_anthropic.py" --cert-dir "$tmp/certs" --file "$out" \
-    --log "$tmp/mock.log" > "$tmp/port" 2> "$tmp/mock.err" &
+    --log "$tmp/mock.log" --save-dir "$tmp/wire" > "$tmp/port" 2> "$tmp/mock.err" &
   mock=$!
   for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
   read -r port ca < "$tmp/port" || { echo "FAIL: mock did not start: $(cat "$tmp/mock.err")"; exit 1; }
@@ -69,7 +70,7 @@ for exe in "${exes[@]}"; do
   "$session" events --json "$tmp/run.aas" > "$tmp/events.json"
   "$session" llm --json "$tmp/run.aas" > "$tmp/llm.json"
   if python3 - "$exe" "$prompt" "$out" "$tmp" "$rc" <<'PY'
-import json, sys
+import base64, glob, json, sys
 exe, prompt, out, tmp, rc = sys.argv[1:6]
 FINAL = "FINAL-ANSWER: the file is written."
 problems = []
@@ -87,6 +88,33 @@ check(all(e.get("lib") == exe and e.get("func") == "SSL_write" for e in writes) 
       "tls.write events come from the discovered SSL_write in the executable")
 check(any(FINAL.split(":")[0] in e.get("data", "") for e in reads), "the answer is in a tls.read")
 check(all(e.get("fd", -1) >= 0 for e in reads) and reads, "tls.read events carry the socket fd")
+# byte for byte: each connection's streams, rebuilt from the events' offsets, must be
+# gapless and hold every body the mock received and every response body it sent
+def streams(kind):
+    by = {}
+    for e in events:
+        if e["kind"] == kind:
+            data = base64.b64decode(e["data_b64"]) if "data_b64" in e else e["data"].encode()
+            by.setdefault(e["conn"], []).append((e["offset"], data))
+    out = {}
+    for conn, parts in by.items():
+        parts.sort()
+        buf = b""
+        for off, data in parts:
+            check(off == len(buf), f"conn {conn} {kind}: no gap or overlap at offset {len(buf)}")
+            buf += data
+        out[conn] = buf
+    return out
+wstreams, rstreams = streams("tls.write"), streams("tls.read")
+wire_in = sorted(glob.glob(f"{tmp}/wire/*.request"))
+wire_out = sorted(glob.glob(f"{tmp}/wire/*.response"))
+check(len(wire_in) >= 2, f"the mock saw the requests (got {len(wire_in)})")
+for p in wire_in:
+    body = open(p, "rb").read()
+    check(any(body in s for s in wstreams.values()), f"request body {p} ({len(body)} bytes) is in a tls.write stream exactly")
+for p in wire_out:
+    body = open(p, "rb").read()
+    check(any(body in s for s in rstreams.values()), f"response {p} ({len(body)} bytes) is in a tls.read stream exactly")
 tool = [c for c in calls if c.get("tool_calls")]
 final = [c for c in calls if c.get("response_text") == FINAL]
 check(len(tool) == 1, f"one LLM call with a tool call (got {len(tool)})")
@@ -104,6 +132,9 @@ check(execs, "the tool's command is an exec")
 closes = [e for e in events if e["kind"] == "file.close" and e.get("path") == out]
 check(any(e.get("bytes_written") == 16 for e in closes), "the file's file.close with its 16 bytes")
 check(open(out).read() == "agent-wrote-this", "the file holds what the tool wrote")
+nin = sum(len(open(p, "rb").read()) for p in wire_in)
+nout = sum(len(open(p, "rb").read()) for p in wire_out)
+print(f"  {len(wire_in)} request bodies ({nin} bytes) and {len(wire_out)} responses ({nout} bytes) found byte for byte")
 for p in problems:
     print("FAIL:", p)
 sys.exit(1 if problems else 0)
