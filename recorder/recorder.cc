@@ -273,6 +273,24 @@ class StatusLine {
 
 namespace {
 
+// argv[0] as execvp would find it (PATH search for a bare name).
+std::optional<std::string> findExecutable(const std::string& name) {
+  if (name.empty()) return std::nullopt;
+  if (name.find('/') != std::string::npos) return name;
+  const char* path = getenv("PATH");
+  std::string dirs = path && *path ? path : "/usr/local/bin:/usr/bin:/bin";
+  size_t at = 0;
+  while (at <= dirs.size()) {
+    size_t end = dirs.find(':', at);
+    if (end == std::string::npos) end = dirs.size();
+    const std::string dir = end > at ? dirs.substr(at, end - at) : ".";
+    const std::string candidate = dir + "/" + name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    at = end + 1;
+  }
+  return std::nullopt;
+}
+
 int printTlsOf(const std::vector<std::string>& paths) {
   const DiscoveryCache cache(DiscoveryCache::defaultDir());
   int rc = 0;
@@ -394,6 +412,10 @@ int runRecorder(const RecorderOptions& options) {
 
   SessionHeaderInfo header = makeHeader(options, core);
   std::unique_ptr<TlsCapture> tls = startTls(options, core, header);
+  // The command's own executable is examined (TLS discovery included) before it starts.
+  if (tls && !options.command.empty()) {
+    if (auto exe = findExecutable(options.command[0])) tls->prepare(*exe);
+  }
 
   std::unique_ptr<HeldChild> child;
   if (!options.command.empty()) {

@@ -556,6 +556,11 @@ void TlsCapture::onExec(uint32_t pid, const std::string& path) {
   }
 }
 
+void TlsCapture::prepare(const std::string& path) {
+  std::unique_ptr<char, decltype(&free)> real(::realpath(path.c_str(), nullptr), &free);
+  if (real) impl_->examine(real.get(), real.get());
+}
+
 void TlsCapture::onConnect(uint32_t pid, uint16_t family, std::span<const uint8_t> addr,
                            uint16_t port, int64_t ret) {
   // a refused or failed connect moved no bytes; EINPROGRESS is a non-blocking start

@@ -56,6 +56,10 @@ class TlsCapture {
   // `path`: the exec'd image as the exec event names it (for messages when the process
   // is gone before /proc/PID is read).
   void onExec(uint32_t pid, const std::string& path = {});
+  // Examines an executable before anything runs it (the command aa-record is about to
+  // start): its TLS functions are hooked before its first call, even when discovery
+  // takes longer than the program needs to get there.
+  void prepare(const std::string& path);
   // A traced process exited: forget its connections (ids are never reused).
   void onExit(uint32_t pid);
   // A traced process connected a socket (the core's connect event; addr in network
