@@ -103,7 +103,6 @@ class Reader {
 
 struct Cie {
   uint8_t fdeEncoding = 0;  // absptr unless 'R' says otherwise
-  bool hasAugData = false;
 };
 
 }  // namespace
@@ -154,7 +153,6 @@ FunctionTable parseEhFrame(std::span<const uint8_t> bytes, uint64_t sectionAddr,
         rec.uleb();
       }
       if (!aug.empty() && aug[0] == 'z') {
-        cie.hasAugData = true;
         const uint64_t augLen = rec.uleb();
         const size_t augEnd = rec.at() + augLen;
         for (char c : aug.substr(1)) {

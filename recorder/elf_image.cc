@@ -105,6 +105,7 @@ void ElfImage::parse() {
       s.addr = sh.sh_addr;
       s.offset = sh.sh_offset;
       s.size = (sh.sh_type == SHT_NOBITS || !inRange(sh.sh_offset, sh.sh_size)) ? 0 : sh.sh_size;
+      s.link = sh.sh_link;
       sections_.push_back(std::move(s));
     }
   }
@@ -177,12 +178,8 @@ std::vector<std::optional<uint64_t>> ElfImage::functionOffsets(
     bool any = false;
     for (const Section& sh : sections_) {
       if (sh.type != type || sh.size % sizeof(Elf64_Sym)) continue;
-      // the linked string table
-      const size_t idx = &sh - sections_.data();
-      const auto shdr = load<Elf64_Shdr>(data_ + load<Elf64_Ehdr>(data_).e_shoff +
-                                         idx * sizeof(Elf64_Shdr));
-      if (shdr.sh_link >= sections_.size()) continue;
-      auto strs = sectionBytes(sections_[shdr.sh_link]);
+      if (sh.link >= sections_.size()) continue;
+      auto strs = sectionBytes(sections_[sh.link]);
       auto b = sectionBytes(sh);
       for (size_t k = 0; k + sizeof(Elf64_Sym) <= b.size(); k += sizeof(Elf64_Sym)) {
         const auto s = load<Elf64_Sym>(b.data() + k);

@@ -30,6 +30,7 @@ class ElfImage {
     uint64_t addr = 0;
     uint64_t offset = 0;
     uint64_t size = 0;  // bytes in the file (0 for SHT_NOBITS)
+    uint32_t link = 0;  // sh_link: a symbol table's string table
   };
   struct Segment {  // PT_LOAD
     uint64_t vaddr = 0;

@@ -86,7 +86,10 @@ StatusOr<std::optional<TlsHookSet>> discoverBoringSsl(const ElfImage& image) {
                          std::to_string(sites) + " sites, " + std::to_string(unplaced) +
                          " outside a known function)");
 
-  auto has = [&](uint64_t f, uint32_t r) { return reasons[f].count(r) > 0; };
+  auto has = [&](uint64_t f, uint32_t r) {
+    auto it = reasons.find(f);
+    return it != reasons.end() && it->second.count(r) > 0;
+  };
   auto unique = [&](auto pred, const char* name, uint64_t* out) -> Status {
     std::vector<uint64_t> c;
     for (auto& [f, r] : reasons)
@@ -141,16 +144,19 @@ StatusOr<std::optional<TlsHookSet>> discoverBoringSsl(const ElfImage& image) {
     std::vector<uint64_t> t{impl};
     std::vector<DirectCall> implCalls;
     for (const auto& range : near) {
-      DirectCallScan how;
-      how.within = range;
-      for (auto& c : findDirectCalls(image, t, how)) implCalls.push_back(c);
+      DirectCallScan scan;
+      scan.within = range;
+      for (auto& c : findDirectCalls(image, t, scan)) implCalls.push_back(c);
     }
     auto candidates = [&]() {
       std::set<uint64_t> cands;
       for (const DirectCall& c : implCalls) {
         auto start = functionStartOf(image, fdes, c.site);
         if (!start || start->addr == impl) continue;
-        const auto& r = reasons[start->addr];
+        // a caller without error sites of its own (SSL_peek before 2019) counts too
+        auto it = reasons.find(start->addr);
+        const std::set<uint32_t> none;
+        const auto& r = it == reasons.end() ? none : it->second;
         if (std::all_of(r.begin(), r.end(), [](uint32_t v) { return v == kShouldNotHaveBeenCalled; })) {
           cands.insert(start->addr);
           how.try_emplace(start->addr, start->how);
