@@ -7,6 +7,7 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -487,6 +489,38 @@ TEST_F(DiscoveryTest, CacheIsKeyedByBuildIdAndCheckedAgainstSizeAndMtime) {
   ASSERT_TRUE(fs::exists(entry));
   std::ofstream(entry, std::ios::trunc) << "aa-record tls-discovery 1\nhook SSL_write zz\n";
   EXPECT_FALSE(cache.load(img->identity()));
+}
+
+TEST(DiscoveryCacheTest, DefaultDirIsTheInvokingUsersCache) {
+  struct Env {  // restores one variable
+    std::string name;
+    std::optional<std::string> old;
+    explicit Env(std::string n) : name(std::move(n)) {
+      if (const char* v = getenv(name.c_str())) old = v;
+    }
+    ~Env() {
+      if (old) setenv(name.c_str(), old->c_str(), 1);
+      else unsetenv(name.c_str());
+    }
+  };
+  Env a("AA_RECORD_CACHE_DIR"), b("SUDO_UID"), c("XDG_CACHE_HOME"), d("HOME");
+  setenv("AA_RECORD_CACHE_DIR", "/tmp/explicit", 1);
+  EXPECT_EQ(DiscoveryCache::defaultDir(), "/tmp/explicit");
+  unsetenv("AA_RECORD_CACHE_DIR");
+  unsetenv("SUDO_UID");
+  unsetenv("XDG_CACHE_HOME");
+  setenv("HOME", "/home/someone", 1);
+  EXPECT_EQ(DiscoveryCache::defaultDir(), "/home/someone/.cache/aa-record");
+  setenv("XDG_CACHE_HOME", "/var/cache/someone", 1);
+  EXPECT_EQ(DiscoveryCache::defaultDir(), "/var/cache/someone/aa-record");
+  if (::geteuid() == 0) {
+    // under sudo: the invoking user's home, not root's
+    const passwd* pw = ::getpwuid(65534);
+    if (pw) {
+      setenv("SUDO_UID", "65534", 1);
+      EXPECT_EQ(DiscoveryCache::defaultDir(), std::string(pw->pw_dir) + "/.cache/aa-record");
+    }
+  }
 }
 
 // ---- the real executables ----
