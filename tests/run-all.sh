@@ -7,6 +7,13 @@ cd "$(dirname "$0")/.."
 
 build=${BUILD_DIR:-build}
 BUILD_DIR=$build bash tests/setup.sh
+# The real agents the TLS tests record (pinned npm versions, outside the repository);
+# without npm or the registry those tests skip and say why.
+if command -v npm >/dev/null; then
+  bash fixtures/agents/install.sh || echo "run-all: fixtures/agents/install.sh failed: agent tests will skip"
+else
+  echo "run-all: npm not found: the agent tests (claude_code_e2e, RealAgentsTest) will skip"
+fi
 (cd "$build" && ctest --output-on-failure -j"$(nproc)" --timeout 600)
 
 # The reading side alone, configured as on a machine without libbpf, bpftool,
