@@ -235,6 +235,10 @@ enum aa_tls_loss_slot {
 
 /* SSL_free, hooked like the functions above (entry only): its cookie's function part. */
 #define AA_TLS_FUNC_FREE 0xff
+/* SSL_new, hooked at return only where SSL_free cannot be found (BoringSSL without
+ * symbols): the SSL* it returns starts a new connection, reported as an
+ * AA_REC_TLS_FREE of that address (whatever used it before has ended). */
+#define AA_TLS_FUNC_NEW 0xfe
 
 /* The uprobe's bpf cookie: (library index << 8) | enum aa_tls_func. The library index
  * is the recorder's (recorder/tls_capture.cc), so a record names the file hooked. */
@@ -265,8 +269,9 @@ struct aa_rec_tls_mmap {
 	__u32 pad;
 };
 
-/* SSL_free(ssl) in a traced process: the connection ends; a later SSL* at the same
- * address is another connection. */
+/* SSL_free(ssl) in a traced process, or SSL_new returning ssl (AA_TLS_FUNC_NEW): the
+ * connection at that address ends; a later SSL* at the same address is another
+ * connection. */
 struct aa_rec_tls_free {
 	struct aa_rec_header hdr;
 	__u64 ssl;

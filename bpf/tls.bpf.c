@@ -12,7 +12,10 @@
  * them (bpf_map__reuse_fd) before load, so this object sees the same traced tree.
  * The uprobes are attached per library or executable by the recorder, with a bpf
  * cookie naming the library and the function (AA_TLS_COOKIE). SSL_free is hooked too:
- * it ends a connection, so a reused SSL* address does not merge two connections.
+ * it ends a connection, so a reused SSL* address does not merge two connections; where
+ * it cannot be found (BoringSSL discovered without symbols, recorder/tls_discovery.h)
+ * SSL_new's return does the same. BoringSSL's SSL_write/SSL_read have OpenSSL's
+ * signatures, so the same programs serve them at discovered offsets.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -72,6 +75,24 @@ struct {
 	__type(key, struct ssl_key);
 	__type(value, __s32);
 } ssl_fds SEC(".maps");
+
+/* Where the socket I/O happens outside the SSL_* call (Bun/uSockets: BoringSSL over
+ * memory BIOs, the event loop calls recv before SSL_read and send after SSL_write):
+ * the last fd a traced thread used with send/recv, and an SSL* whose write has not
+ * been seen on a socket yet. They fill ssl_fds when no syscall ran inside the call. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);	/* pid_tgid */
+	__type(value, __s32);
+} thread_sock_fd SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);	/* pid_tgid */
+	__type(value, __u64);	/* SSL* */
+} write_pending SEC(".maps");
 
 /* Files (kernel dev, inode) the recorder has examined: their mappings are not
  * reported again. Filled by recorder/tls_capture.cc. */
@@ -187,6 +208,8 @@ static __always_inline int entry(struct pt_regs *ctx)
 
 	if (func == AA_TLS_FUNC_FREE)
 		return ssl_free(ssl);
+	if (func == AA_TLS_FUNC_NEW)
+		return 0;	/* return probe only */
 	if (func == AA_TLS_SSL_WRITE_EX || func == AA_TLS_SSL_READ_EX)
 		return call_enter(ssl, buf, PT_REGS_PARM3(ctx), (void *)PT_REGS_PARM4(ctx));
 	num = (int)PT_REGS_PARM3(ctx);
@@ -267,8 +290,14 @@ static long emit_chunk(__u32 i, void *arg)
 	return e->n == 0 ? 1 : 0;
 }
 
-static __always_inline int call_exit(struct pt_regs *ctx, int ex)
+static __always_inline int is_read_func(__u32 func)
 {
+	return func == AA_TLS_SSL_READ || func == AA_TLS_SSL_READ_EX;
+}
+
+static __always_inline int call_exit(struct pt_regs *ctx, __u32 func)
+{
+	int ex = func == AA_TLS_SSL_WRITE_EX || func == AA_TLS_SSL_READ_EX;
 	__u64 id = bpf_get_current_pid_tgid();
 	struct tls_call *c = bpf_map_lookup_elem(&tls_calls, &id);
 	struct tls_call call;
@@ -289,8 +318,19 @@ static __always_inline int call_exit(struct pt_regs *ctx, int ex)
 		bpf_map_update_elem(&ssl_fds, &key, &call.fd, BPF_ANY);
 	} else {
 		known_fd = bpf_map_lookup_elem(&ssl_fds, &key);
-		if (known_fd)
+		if (known_fd) {
 			call.fd = *known_fd;
+		} else if (is_read_func(func)) {
+			/* the recv that brought these bytes came just before */
+			known_fd = bpf_map_lookup_elem(&thread_sock_fd, &id);
+			if (known_fd) {
+				call.fd = *known_fd;
+				bpf_map_update_elem(&ssl_fds, &key, &call.fd, BPF_ANY);
+			}
+		} else {
+			/* the send of these bytes comes next: sys_enter fills ssl_fds */
+			bpf_map_update_elem(&write_pending, &id, &call.ssl, BPF_ANY);
+		}
 	}
 
 	if (ex) {
@@ -326,7 +366,10 @@ static __always_inline int leave(struct pt_regs *ctx)
 {
 	__u32 func = bpf_get_attach_cookie(ctx) & 0xff;
 
-	return call_exit(ctx, func == AA_TLS_SSL_WRITE_EX || func == AA_TLS_SSL_READ_EX);
+	/* SSL *SSL_new(SSL_CTX *): the address returned is a new connection */
+	if (func == AA_TLS_FUNC_NEW)
+		return ssl_free((void *)PT_REGS_RC(ctx));
+	return call_exit(ctx, func);
 }
 
 SEC("uretprobe")
@@ -356,22 +399,69 @@ static __always_inline int is_socket_io(long nr)
 #endif
 }
 
+/* send/recv family: socket-only calls (read/write also serve files) */
+static __always_inline int is_send(long nr)
+{
+#if defined(__TARGET_ARCH_x86)
+	return nr == 44 || nr == 46;
+#elif defined(__TARGET_ARCH_arm64)
+	return nr == 206 || nr == 211;
+#else
+	return 0;
+#endif
+}
+
+static __always_inline int is_recv(long nr)
+{
+#if defined(__TARGET_ARCH_x86)
+	return nr == 45 || nr == 47;
+#elif defined(__TARGET_ARCH_arm64)
+	return nr == 207 || nr == 212;
+#else
+	return 0;
+#endif
+}
+
 SEC("raw_tp/sys_enter")
 int tls_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
+	long nr = (long)ctx->args[1];
 	__u64 id;
+	__u32 tgid;
+	__s32 fd;
+	__u64 *ssl;
 	struct tls_call *c;
 	struct pt_regs *regs;
+	struct ssl_key key = {};
 
 	/* runs for every syscall of the machine: the free test first */
-	if (!is_socket_io((long)ctx->args[1]))
+	if (!is_socket_io(nr))
 		return 0;
 	id = bpf_get_current_pid_tgid();
-	c = bpf_map_lookup_elem(&tls_calls, &id);
-	if (!c || c->fd >= 0)
-		return 0;
 	regs = (struct pt_regs *)ctx->args[0];
-	c->fd = (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs);
+	c = bpf_map_lookup_elem(&tls_calls, &id);
+	if (c) {
+		if (c->fd < 0)
+			c->fd = (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs);
+		return 0;
+	}
+	/* outside an SSL_* call: learn where a memory-BIO stack does its I/O */
+	if (!is_send(nr) && !is_recv(nr))
+		return 0;
+	tgid = id >> 32;
+	if (!bpf_map_lookup_elem(&traced_pids, &tgid))
+		return 0;
+	fd = (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs);
+	bpf_map_update_elem(&thread_sock_fd, &id, &fd, BPF_ANY);
+	if (is_send(nr)) {
+		ssl = bpf_map_lookup_elem(&write_pending, &id);
+		if (ssl) {
+			key.ssl = *ssl;
+			key.tgid = tgid;
+			bpf_map_update_elem(&ssl_fds, &key, &fd, BPF_ANY);
+			bpf_map_delete_elem(&write_pending, &id);
+		}
+	}
 	return 0;
 }
 

@@ -123,7 +123,7 @@ void Decoder::decodeExec(const uint8_t* p, size_t size) {
   ex.setFilename(bytes(filename));
   if (cutPath || cutCwd) ev.setPathTruncated(true);
   ++stats_.records;
-  if (onExec) onExec(r.h.pid);
+  if (onExec) onExec(r.h.pid, path);
 }
 
 void Decoder::decodeFork(const uint8_t* p, size_t size) {
@@ -344,6 +344,7 @@ void Decoder::decodeConnect(const uint8_t* p, size_t size) {
   f.setPort(r.port);
   f.setRet(r.ret);
   ++stats_.records;
+  if (onConnect) onConnect(r.h.pid, r.family, std::span<const uint8_t>(p + sizeof(r), addrLen), r.port, r.ret);
 }
 
 void Decoder::appendLost(uint64_t tNs, std::string_view probe, uint64_t count) {

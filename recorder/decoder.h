@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -33,11 +34,15 @@ class Decoder {
   Decoder(const Decoder&) = delete;
   Decoder& operator=(const Decoder&) = delete;
 
-  // Called after a process's exec / exit event was appended.
-  std::function<void(uint32_t pid)> onExec;
+  // Called after a process's exec / exit event was appended (exec: the image's path).
+  std::function<void(uint32_t pid, const std::string& path)> onExec;
   std::function<void(uint32_t pid)> onExit;
   // Set: masks secrets in an exec's argv before it is written (same lengths).
   std::function<void(std::vector<std::string>& argv)> redactArgv;
+  // Called after a connect event was appended (addr as in aa_rec_connect).
+  std::function<void(uint32_t pid, uint16_t family, std::span<const uint8_t> addr, uint16_t port,
+                     int64_t ret)>
+      onConnect;
 
   // Decodes one record; returns false when it was not a core record (unknown type).
   bool decode(const void* data, size_t size);

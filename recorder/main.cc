@@ -15,10 +15,10 @@ void usage(FILE* out) {
           "usage: aa-record [options] -- COMMAND [ARGS...]\n"
           "       aa-record [options] --pid PID\n"
           "       aa-record [options] --all\n"
-          "       aa-record --probe-report\n"
+          "       aa-record --probe-report [--tls-of PATH]...\n"
           "\n"
-          "Records a process tree (exec, fork, exit, file activity, connect, OpenSSL TLS\n"
-          "plaintext) with eBPF into a session file. Needs root.\n"
+          "Records a process tree (exec, fork, exit, file activity, connect, TLS plaintext\n"
+          "from OpenSSL and BoringSSL) with eBPF into a session file. Needs root.\n"
           "\n"
           "  -o, --output FILE      session file (default run.aas; mode 0600); an existing\n"
           "                         file is never replaced without --force\n"
@@ -46,6 +46,8 @@ void usage(FILE* out) {
           "                         kill them\n"
           "  -q, --quiet            no status line, no summary\n"
           "  --probe-report         print each hook and the attach mode it gets, then exit\n"
+          "  --tls-of PATH          with --probe-report: say, without recording or root,\n"
+          "                         which TLS stack PATH holds and how it would be hooked\n"
           "  -h, --help\n");
 }
 
@@ -113,6 +115,9 @@ int main(int argc, char** argv) {
     } else if (value("-o", &v) || value("--output", &v)) {
       if (v.empty()) return bad("--output: empty path");
       o.output = v;
+    } else if (value("--tls-of", &v)) {
+      if (v.empty()) return bad("--tls-of: empty path");
+      o.tlsOf.push_back(v);
     } else if (value("--pid", &v)) {
       uint64_t pid;
       if (!parseSize(v, &pid) || pid == 0 || pid > 0x7fffffff) return bad("--pid " + v + ": not a pid");
@@ -147,6 +152,7 @@ int main(int argc, char** argv) {
       return bad("unknown option " + std::string(a));
     }
   }
+  if (!o.tlsOf.empty() && !probeReport) return bad("--tls-of needs --probe-report");
   if (probeReport) return aa::printProbeReport(o);
   return aa::runRecorder(o);
 }

@@ -33,6 +33,7 @@
 #include "store/session_reader.h"
 #include "store/session_writer.h"
 #include "recorder/tls_capture.h"
+#include "recorder/tls_discovery.h"
 
 namespace aa {
 namespace {
@@ -363,7 +364,69 @@ class StatusLine {
 
 }  // namespace
 
+namespace {
+
+// argv[0] as execvp would find it (PATH search for a bare name).
+std::optional<std::string> findExecutable(const std::string& name) {
+  if (name.empty()) return std::nullopt;
+  if (name.find('/') != std::string::npos) return name;
+  const char* path = getenv("PATH");
+  std::string dirs = path && *path ? path : "/usr/local/bin:/usr/bin:/bin";
+  size_t at = 0;
+  while (at <= dirs.size()) {
+    size_t end = dirs.find(':', at);
+    if (end == std::string::npos) end = dirs.size();
+    const std::string dir = end > at ? dirs.substr(at, end - at) : ".";
+    const std::string candidate = dir + "/" + name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    at = end + 1;
+  }
+  return std::nullopt;
+}
+
+int printTlsOf(const std::vector<std::string>& paths) {
+  const DiscoveryCache cache(DiscoveryCache::defaultDir());
+  int rc = 0;
+  for (const std::string& path : paths) {
+    auto scan = scanTls(path, &cache);
+    if (!scan.ok()) {
+      printf("%s: cannot check: %s\n", path.c_str(), scan.status().message().c_str());
+      rc = 1;
+      continue;
+    }
+    const std::string buildId = scan->buildId.empty() ? "no build-id" : "build-id " + scan->buildId;
+    if (scan->hooks) {
+      const TlsHookSet& h = *scan->hooks;
+      std::string funcs;
+      for (size_t f = 0; f < kHookCount; ++f) {
+        if (!h.offsets[f]) continue;
+        char off[64];
+        snprintf(off, sizeof(off), "%s@0x%llx%s", kTlsHookNames[f],
+                 static_cast<unsigned long long>(*h.offsets[f]), f == kHookNew ? " (return)" : "");
+        funcs += (funcs.empty() ? "" : ", ") + std::string(off);
+      }
+      const std::string how = h.source == "cached" ? "from the discovery cache"
+                              : h.source == "discovered" ? "discovered" : "by " + h.source;
+      printf("%s: %s: hooked, offsets %s (%.1f ms, %s): %s\n", path.c_str(), h.stack.c_str(),
+             how.c_str(), scan->millis, buildId.c_str(), funcs.c_str());
+      if (!h.evidence.empty()) printf("  how: %s\n", h.evidence.c_str());
+    }
+    for (const std::string& p : scan->problems)
+      printf("%s: not hooked (%.1f ms): %s\n", path.c_str(), scan->millis, p.c_str());
+    if (!scan->hooks) {
+      if (scan->found.empty())
+        printf("%s: no TLS stack found (%s); the libraries it loads are checked when it runs\n",
+               path.c_str(), buildId.c_str());
+      rc = 1;
+    }
+  }
+  return rc;
+}
+
+}  // namespace
+
 int printProbeReport(const RecorderOptions& options) {
+  if (!options.tlsOf.empty()) return printTlsOf(options.tlsOf);
   if (Status s = checkBpfPrerequisites(); !s.ok()) {
     fail(s.message());
     return 1;
@@ -450,6 +513,10 @@ int runRecorder(const RecorderOptions& options) {
 
   SessionHeaderInfo header = makeHeader(options, core);
   std::unique_ptr<TlsCapture> tls = startTls(options, core, header);
+  // The command's own executable is examined (TLS discovery included) before it starts.
+  if (tls && !options.command.empty()) {
+    if (auto exe = findExecutable(options.command[0])) tls->prepare(*exe);
+  }
 
   std::unique_ptr<HeldChild> child;
   if (!options.command.empty()) {
@@ -489,8 +556,10 @@ int runRecorder(const RecorderOptions& options) {
   if (options.redact)
     decoder.redactArgv = [&](std::vector<std::string>& argv) { redactArgv(argv, options.redactRules); };
   if (tls) {
-    decoder.onExec = [&](uint32_t pid) { tls->onExec(pid); };
+    decoder.onExec = [&](uint32_t pid, const std::string& path) { tls->onExec(pid, path); };
     decoder.onExit = [&](uint32_t pid) { tls->onExit(pid); };
+    decoder.onConnect = [&](uint32_t pid, uint16_t family, std::span<const uint8_t> addr,
+                            uint16_t port, int64_t ret) { tls->onConnect(pid, family, addr, port, ret); };
   }
   std::unique_ptr<ring_buffer, RingBufferDeleter> ring(
       ring_buffer__new(core.eventsFd(), onRecord, &drain, nullptr));
@@ -682,8 +751,12 @@ int runRecorder(const RecorderOptions& options) {
   // The header was written before the recording began; the footer's report also has
   // the TLS hooks attached since (an executable like node, a dlopened libssl).
   footer.probes = core.report();
+  std::vector<std::string> blind;
   if (tls) {
     for (auto& p : tls->probeReport()) footer.probes.push_back(p);
+    // connections no TLS hook could see: in the session, and said at the stop
+    blind = tls->blindSpots();
+    for (const std::string& b : blind) footer.probes.push_back({"tls:not-decrypted", "none", false, b});
   } else {
     footer.probes.insert(footer.probes.end(), header.probes.begin() + ptrdiff_t(footer.probes.size()),
                          header.probes.end());
@@ -721,6 +794,7 @@ int runRecorder(const RecorderOptions& options) {
   if (runningAtStop && !writeFailed)
     fprintf(stderr, "aa-record: stopped with %u traced process%s still running (not recorded from here on)\n",
             runningAtStop, runningAtStop == 1 ? "" : "es");
+  for (const std::string& b : blind) fprintf(stderr, "aa-record: %s\n", b.c_str());
   if (!options.quiet) {
     ActAsUser as(*creds);   // reading back may write the index beside the session
     printSummary(options.output, monoNow() - startNs, loss);

@@ -33,6 +33,7 @@ struct RecorderOptions {
   // the traced processes; the default (leave) lets them run on, unrecorded, and says so.
   bool killOnWriteError = false;
   bool force = false;                 // --force: replace an existing output file
+  std::vector<std::string> tlsOf;     // --probe-report --tls-of PATH: files to check
   std::vector<std::string> recorded;  // options as "key=value", for the header
 };
 
@@ -44,6 +45,9 @@ int runRecorder(const RecorderOptions& options);
 
 // Loads and attaches every probe without tracing anything, prints one line per hook
 // (mode or failure) on stdout. Returns 0 when every hook attached.
+// With options.tlsOf: loads nothing (no root needed) and prints, per file, one line per
+// TLS stack found and how it would be hooked (exported symbols / discovered / cached).
+// Returns 0 when every file has a stack that would be hooked.
 int printProbeReport(const RecorderOptions& options);
 
 }  // namespace aa

@@ -3,17 +3,20 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <glob.h>
-#include <sys/mman.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -30,16 +33,24 @@
 
 #include "bpf/events.h"
 #include "bpf/tls.skel.h"
+#include "recorder/elf_image.h"
 #include "recorder/redact.h"
+#include "recorder/tls_discovery.h"
 
 namespace aa {
 namespace {
 
-// enum aa_tls_func order, then SSL_free (hooked at entry only)
-constexpr size_t kFreeSymbol = AA_TLS_FUNC_COUNT;
-constexpr size_t kSymbolCount = AA_TLS_FUNC_COUNT + 1;
-constexpr std::array<const char*, kSymbolCount> kFuncNames = {
-    "SSL_write", "SSL_write_ex", "SSL_read", "SSL_read_ex", "SSL_free"};
+// enum aa_tls_func order, then SSL_free (entry only) and SSL_new (return only)
+static_assert(size_t(kHookFree) == size_t(AA_TLS_FUNC_COUNT) && size_t(kHookCount) == size_t(AA_TLS_FUNC_COUNT) + 2);
+constexpr const std::array<const char*, kHookCount>& kFuncNames = kTlsHookNames;
+
+uint32_t cookieFunc(size_t hook) {
+  if (hook == kHookFree) return AA_TLS_FUNC_FREE;
+  if (hook == kHookNew) return AA_TLS_FUNC_NEW;
+  return uint32_t(hook);
+}
+bool hasEntry(size_t hook) { return hook != kHookNew; }
+bool hasReturn(size_t hook) { return hook != kHookFree; }
 // lostCounts() names; the recorder stores them as "tls:NAME"
 constexpr std::array<const char*, AA_TLS_LOSS_SLOTS> kLossProbeNames = {
     "SSL_write", "SSL_write_ex", "SSL_read", "SSL_read_ex", "mmap", "SSL_free"};
@@ -67,116 +78,6 @@ class Fd {
  private:
   int fd_;
 };
-
-// Owns a read-only mapping of a whole file.
-class Mapping {
- public:
-  Mapping(void* p, size_t n) : p_(p), n_(n) {}
-  ~Mapping() {
-    if (p_ != MAP_FAILED) ::munmap(p_, n_);
-  }
-  Mapping(const Mapping&) = delete;
-  Mapping& operator=(const Mapping&) = delete;
-  const uint8_t* data() const { return static_cast<const uint8_t*>(p_); }
-  size_t size() const { return n_; }
-  bool ok() const { return p_ != MAP_FAILED; }
-
- private:
-  void* p_;
-  size_t n_;
-};
-
-// File offsets of the SSL_* functions an ELF file defines (the uprobe offsets), found
-// in .dynsym, or in .symtab when .dynsym has none (a statically linked, unstripped
-// executable). Undefined symbols (a library that only imports SSL_*) do not count.
-struct SslSymbols {
-  std::array<std::optional<uint64_t>, kSymbolCount> offsets;
-  bool any() const {  // a data function: SSL_free alone is no reason to hook a file
-    for (size_t f = 0; f < AA_TLS_FUNC_COUNT; ++f)
-      if (offsets[f]) return true;
-    return false;
-  }
-};
-
-// Reads within a mapped ELF file, bounds-checked: a malformed file yields nothing.
-class ElfView {
- public:
-  explicit ElfView(const Mapping& m) : d_(m.data()), n_(m.size()) {}
-
-  bool valid() const {
-    if (n_ < sizeof(Elf64_Ehdr) || std::memcmp(d_, ELFMAG, SELFMAG) != 0) return false;
-    if (d_[EI_CLASS] != ELFCLASS64 || d_[EI_DATA] != ELFDATA2LSB) return false;
-    const auto* eh = ehdr();
-    return eh->e_shentsize == sizeof(Elf64_Shdr) && inRange(eh->e_shoff,
-                                                             uint64_t(eh->e_shnum) * sizeof(Elf64_Shdr));
-  }
-
-  SslSymbols find() const {
-    SslSymbols out;
-    for (uint32_t type : {uint32_t(SHT_DYNSYM), uint32_t(SHT_SYMTAB)}) {
-      scan(type, out);
-      if (out.any()) break;
-    }
-    return out;
-  }
-
- private:
-  const Elf64_Ehdr* ehdr() const { return reinterpret_cast<const Elf64_Ehdr*>(d_); }
-  bool inRange(uint64_t off, uint64_t len) const { return off <= n_ && len <= n_ - off; }
-  const Elf64_Shdr* shdr(uint32_t i) const {
-    return reinterpret_cast<const Elf64_Shdr*>(d_ + ehdr()->e_shoff) + i;
-  }
-
-  void scan(uint32_t type, SslSymbols& out) const {
-    const uint32_t shnum = ehdr()->e_shnum;
-    for (uint32_t i = 0; i < shnum; ++i) {
-      const Elf64_Shdr* sh = shdr(i);
-      if (sh->sh_type != type || sh->sh_entsize != sizeof(Elf64_Sym)) continue;
-      if (!inRange(sh->sh_offset, sh->sh_size) || sh->sh_link >= shnum) continue;
-      const Elf64_Shdr* strs = shdr(sh->sh_link);
-      if (!inRange(strs->sh_offset, strs->sh_size)) continue;
-      const char* str = reinterpret_cast<const char*>(d_ + strs->sh_offset);
-      const auto* syms = reinterpret_cast<const Elf64_Sym*>(d_ + sh->sh_offset);
-      const size_t count = sh->sh_size / sizeof(Elf64_Sym);
-      for (size_t k = 0; k < count; ++k) {
-        const Elf64_Sym& s = syms[k];
-        if (ELF64_ST_TYPE(s.st_info) != STT_FUNC || s.st_shndx == SHN_UNDEF ||
-            s.st_shndx >= shnum || s.st_name >= strs->sh_size || s.st_value == 0)
-          continue;
-        const char* name = str + s.st_name;
-        // names are short: bound the comparison by what is left of the table
-        const size_t room = strs->sh_size - s.st_name;
-        for (uint32_t f = 0; f < kSymbolCount; ++f) {
-          const size_t len = std::strlen(kFuncNames[f]);
-          if (room > len && std::memcmp(name, kFuncNames[f], len + 1) == 0) {
-            // address -> file offset through the section holding the code
-            const Elf64_Shdr* text = shdr(s.st_shndx);
-            if (s.st_value >= text->sh_addr && s.st_value - text->sh_addr < text->sh_size &&
-                inRange(text->sh_offset, s.st_value - text->sh_addr + 1))
-              out.offsets[f] = s.st_value - text->sh_addr + text->sh_offset;
-          }
-        }
-      }
-    }
-  }
-
-  const uint8_t* d_;
-  size_t n_;
-};
-
-StatusOr<SslSymbols> readSslSymbols(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return Status::error(path + ": " + errnoText(errno));
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return Status::error(path + ": " + errnoText(errno));
-  if (!S_ISREG(st.st_mode) || st.st_size < static_cast<off_t>(sizeof(Elf64_Ehdr)))
-    return SslSymbols{};
-  Mapping m(::mmap(nullptr, st.st_size, PROT_READ, MAP_PRIVATE, fd.get(), 0), st.st_size);
-  if (!m.ok()) return Status::error(path + ": mmap: " + errnoText(errno));
-  ElfView elf(m);
-  if (!elf.valid()) return SslSymbols{};
-  return elf.find();
-}
 
 struct FileId {
   uint64_t dev = 0;  // st_dev, userspace encoding
@@ -249,10 +150,26 @@ struct Conn {
   std::array<Stream, 2> streams;  // [0] write, [1] read
 };
 
+// What examine() concluded about one file.
+struct FileVerdict {
+  std::string path;                   // as the process sees it
+  int lib = -1;                       // index into libs when hooked
+  std::vector<std::string> found;     // TLS stacks seen in it
+  std::vector<std::string> problems;  // why a stack seen is not hooked
+};
+
+// A traced process: what it maps and whom it connects to (for blind spots).
+struct Proc {
+  std::string exe, comm;
+  std::set<FileId> files;                        // executable mappings examined
+  std::map<std::string, uint32_t> peers;         // "addr:port" -> TCP connects
+};
+
 struct Lib {
   std::string path;       // as seen by the process (or the system path at create())
   std::string openPath;   // the path the probes were attached through
   FileId id;
+  TlsHookSet hooks;       // what was found, and how
   std::vector<LinkPtr> links;                  // classic uprobes
   std::vector<std::unique_ptr<Fd>> multiLinks;  // uprobe_multi link fds
   std::vector<ProbeStatusInfo> report;
@@ -268,6 +185,9 @@ class TlsCapture::Impl {
   std::vector<ProbeStatusInfo> sysReport;
   std::vector<std::unique_ptr<Lib>> libs;   // index = cookie's library index
   std::set<FileId> examined;                // files looked at, OpenSSL or not
+  std::map<FileId, FileVerdict> verdicts;   // what examine() concluded per file
+  std::unordered_map<uint32_t, Proc> procs; // traced processes seen by scanProcess
+  DiscoveryCache cache{DiscoveryCache::defaultDir()};
   std::unordered_map<ConnKey, Conn, ConnKeyHash> conns;
   uint64_t nextConnId = 1;
   std::vector<uint8_t> scratch;
@@ -278,10 +198,10 @@ class TlsCapture::Impl {
   Status load(int tracedPidsMapFd, int ringBufMapFd);
   int linkMulti(bpf_program* prog, const std::string& path, const std::vector<uint64_t>& offsets,
                 const std::vector<uint64_t>& cookies, bool retprobe);
-  bool attachMulti(Lib& lib, uint64_t index, const SslSymbols& syms);
+  bool attachMulti(Lib& lib, uint64_t index);
   void attachSyscallHooks();
   void scanProcess(uint32_t pid);
-  void examine(const std::string& displayPath, const std::string& openPath);
+  std::optional<FileId> examine(const std::string& displayPath, const std::string& openPath);
   void markSeen(uint64_t kernelDev, uint64_t ino);
   void decodeData(const aa_rec_tls_data& rec, const uint8_t* data, SessionWriter& writer);
   Conn& conn(uint32_t pid, uint64_t ssl);
@@ -386,17 +306,17 @@ void TlsCapture::Impl::markSeen(uint64_t kernelDev, uint64_t ino) {
 
 // Hooks every function of one file with two uprobe_multi links (entries, returns).
 // False when the kernel refused them: the caller falls back to classic uprobes.
-bool TlsCapture::Impl::attachMulti(Lib& lib, uint64_t index, const SslSymbols& syms) {
+bool TlsCapture::Impl::attachMulti(Lib& lib, uint64_t index) {
+  const auto& offs = lib.hooks.offsets;
   std::vector<uint64_t> offsets[2], cookies[2];
-  for (uint32_t f = 0; f < kSymbolCount; ++f) {
-    if (!syms.offsets[f]) continue;
-    const bool free = f == kFreeSymbol;
-    const uint64_t cookie = AA_TLS_COOKIE(index, free ? AA_TLS_FUNC_FREE : f);
-    offsets[0].push_back(*syms.offsets[f]);
-    cookies[0].push_back(cookie);
-    if (free) continue;
-    offsets[1].push_back(*syms.offsets[f]);
-    cookies[1].push_back(cookie);
+  for (size_t f = 0; f < kHookCount; ++f) {
+    if (!offs[f]) continue;
+    const uint64_t cookie = AA_TLS_COOKIE(index, cookieFunc(f));
+    for (int ret = 0; ret < 2; ++ret) {
+      if (!(ret ? hasReturn(f) : hasEntry(f))) continue;
+      offsets[ret].push_back(*offs[f]);
+      cookies[ret].push_back(cookie);
+    }
   }
   std::vector<std::unique_ptr<Fd>> fds;
   for (int ret = 0; ret < 2; ++ret) {
@@ -407,58 +327,78 @@ bool TlsCapture::Impl::attachMulti(Lib& lib, uint64_t index, const SslSymbols& s
     fds.push_back(std::make_unique<Fd>(fd));
   }
   for (auto& fd : fds) lib.multiLinks.push_back(std::move(fd));
-  for (uint32_t f = 0; f < kSymbolCount; ++f) {
+  const bool bySymbols = lib.hooks.source == "exported symbols";
+  for (size_t f = 0; f < kHookCount; ++f) {
+    // SSL_new is only ever a stand-in for SSL_free; discovery looks for what the stack
+    // calls (BoringSSL's SSL_write/SSL_read), so a function it did not look for is no
+    // failure
+    if (!offs[f] && (f == kHookNew || (!bySymbols && f != kHookWrite && f != kHookRead))) continue;
     ProbeStatusInfo info{std::string(kFuncNames[f]) + "@" + lib.path, "uprobe_multi", false, ""};
-    info.ok = syms.offsets[f].has_value();
-    if (!info.ok) info.error = "symbol not defined";
+    info.ok = offs[f].has_value();
+    if (!info.ok) info.error = bySymbols ? "symbol not defined" : "not found";
     lib.report.push_back(info);
   }
   return true;
 }
 
-// Looks at one file; when it defines SSL_* functions, attaches entry and return probes
-// to each, once per file (uprobes bind to the inode: every process mapping it is hooked).
-void TlsCapture::Impl::examine(const std::string& displayPath, const std::string& openPath) {
+// Looks at one file; when it holds a TLS stack we can hook (OpenSSL's API by symbols,
+// BoringSSL by discovery), attaches entry and return probes to each function, once per
+// file (uprobes bind to the inode: every process mapping it is hooked).
+std::optional<FileId> TlsCapture::Impl::examine(const std::string& displayPath,
+                                                const std::string& openPath) {
   struct stat st {};
-  if (::stat(openPath.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
+  if (::stat(openPath.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
   FileId id{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
-  if (!examined.insert(id).second) return;
+  if (!examined.insert(id).second) return id;
   // the kernel's s_dev encoding: the mmap hook stops reporting this file
   markSeen((uint64_t(major(st.st_dev)) << 20) | minor(st.st_dev), st.st_ino);
 
-  auto syms = readSslSymbols(openPath);
-  if (!syms.ok()) {
-    sysReport.push_back({"tls:" + displayPath, "uprobe", false, syms.status().message()});
-    return;
+  FileVerdict& verdict = verdicts[id];
+  verdict.path = displayPath;
+  auto scan = scanTls(openPath, &cache);
+  if (!scan.ok()) {
+    sysReport.push_back({"tls:" + displayPath, "uprobe", false, scan.status().message()});
+    verdict.problems.push_back(scan.status().message());
+    return id;
   }
-  if (!syms->any()) return;
+  verdict.found = scan->found;
+  verdict.problems = scan->problems;
+  for (const std::string& p : scan->problems) sysReport.push_back({"tls:" + displayPath, "none", false, p});
+  if (!scan->hooks || !scan->hooks->any()) return id;
 
   auto lib = std::make_unique<Lib>();
   lib->path = displayPath;
   lib->openPath = openPath;
   lib->id = id;
+  lib->hooks = std::move(*scan->hooks);
   const uint64_t index = libs.size();
-  if (multi && attachMulti(*lib, index, *syms)) {
+  verdict.lib = int(index);
+  // one line per hooked file saying how its offsets were found
+  char ms[32];
+  snprintf(ms, sizeof(ms), "%.0f ms", scan->millis);
+  lib->report.push_back({"tls:" + lib->hooks.stack + "@" + displayPath, lib->hooks.source, true,
+                         lib->hooks.source == "exported symbols" ? "" : std::string(ms)});
+  if (multi && attachMulti(*lib, index)) {
     libs.push_back(std::move(lib));
-    return;
+    return id;
   }
-  for (uint32_t f = 0; f < kSymbolCount; ++f) {
+  const bool bySymbols = lib->hooks.source == "exported symbols";
+  for (size_t f = 0; f < kHookCount; ++f) {
+    const auto& off = lib->hooks.offsets[f];
+    if (!off && (f == kHookNew || (!bySymbols && f != kHookWrite && f != kHookRead))) continue;
     ProbeStatusInfo info{std::string(kFuncNames[f]) + "@" + displayPath, "uprobe", false, ""};
-    if (!syms->offsets[f]) {
-      info.error = "symbol not defined";
+    if (!off) {
+      info.error = bySymbols ? "symbol not defined" : "not found";
       lib->report.push_back(info);
       continue;
     }
-    const bool free = f == kFreeSymbol;
-    bpf_program* entry = skel->progs.tls_entry;
-    bpf_program* ret = skel->progs.tls_return;
-    const uint64_t cookie = AA_TLS_COOKIE(index, free ? AA_TLS_FUNC_FREE : f);
+    const uint64_t cookie = AA_TLS_COOKIE(index, cookieFunc(f));
     std::string error;
-    for (auto [prog, retprobe] : {std::pair{entry, false}, std::pair{ret, true}}) {
-      if (free && retprobe) break;
+    for (bool retprobe : {false, true}) {
+      if (!(retprobe ? hasReturn(f) : hasEntry(f))) continue;
       LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = cookie, .retprobe = retprobe);
-      bpf_link* l = bpf_program__attach_uprobe_opts(prog, -1, openPath.c_str(),
-                                                    *syms->offsets[f], &opts);
+      bpf_link* l = bpf_program__attach_uprobe_opts(retprobe ? skel->progs.tls_return : skel->progs.tls_entry,
+                                                    -1, openPath.c_str(), *off, &opts);
       if (!l) {
         error = std::string(retprobe ? "uretprobe: " : "uprobe: ") + errnoText(errno);
         break;
@@ -466,16 +406,26 @@ void TlsCapture::Impl::examine(const std::string& displayPath, const std::string
       lib->links.emplace_back(l);
     }
     info.ok = error.empty();
-    info.mode = free ? "uprobe" : "uprobe+uretprobe";
+    info.mode = hasEntry(f) && hasReturn(f) ? "uprobe+uretprobe" : hasEntry(f) ? "uprobe" : "uretprobe";
     info.error = error;
     lib->report.push_back(info);
   }
   libs.push_back(std::move(lib));
+  return id;
 }
 
 void TlsCapture::Impl::scanProcess(uint32_t pid) {
-  const std::string root = "/proc/" + std::to_string(pid) + "/root";
-  for (const MappedFile& m : executableMappings(pid)) examine(m.path, root + m.path);
+  const std::string proc = "/proc/" + std::to_string(pid);
+  const std::string root = proc + "/root";
+  Proc& p = procs[pid];
+  char exe[4096];
+  const ssize_t n = ::readlink((proc + "/exe").c_str(), exe, sizeof(exe) - 1);
+  if (n > 0) p.exe.assign(exe, size_t(n));
+  std::ifstream comm(proc + "/comm");
+  std::string name;
+  if (std::getline(comm, name) && !name.empty()) p.comm = name;
+  for (const MappedFile& m : executableMappings(pid))
+    if (auto id = examine(m.path, root + m.path)) p.files.insert(*id);
 }
 
 Conn& TlsCapture::Impl::conn(uint32_t pid, uint64_t ssl) {
@@ -594,7 +544,81 @@ StatusOr<std::unique_ptr<TlsCapture>> TlsCapture::create(int tracedPidsMapFd, in
   return std::unique_ptr<TlsCapture>(new TlsCapture(std::move(impl)));
 }
 
-void TlsCapture::onExec(uint32_t pid) { impl_->scanProcess(pid); }
+void TlsCapture::onExec(uint32_t pid, const std::string& path) {
+  impl_->scanProcess(pid);
+  Proc& p = impl_->procs[pid];
+  if (!path.empty()) {
+    // a short-lived process may be gone before /proc/PID was read
+    if (p.exe.empty()) p.exe = path;
+    if (p.comm.empty()) p.comm = path.substr(path.rfind('/') + 1, 15);
+    // the image itself, when its mappings could not be read
+    if (p.files.empty())
+      if (auto id = impl_->examine(path, path)) p.files.insert(*id);
+  }
+}
+
+void TlsCapture::prepare(const std::string& path) {
+  std::unique_ptr<char, decltype(&free)> real(::realpath(path.c_str(), nullptr), &free);
+  if (real) impl_->examine(real.get(), real.get());
+}
+
+void TlsCapture::onConnect(uint32_t pid, uint16_t family, std::span<const uint8_t> addr,
+                           uint16_t port, int64_t ret) {
+  // a refused or failed connect moved no bytes; EINPROGRESS is a non-blocking start
+  if (ret != 0 && ret != -EINPROGRESS) return;
+  char text[INET6_ADDRSTRLEN] = "?";
+  if (family == AF_INET && addr.size() == 4) {
+    inet_ntop(AF_INET, addr.data(), text, sizeof(text));
+  } else if (family == AF_INET6 && addr.size() == 16) {
+    inet_ntop(AF_INET6, addr.data(), text, sizeof(text));
+  } else {
+    return;  // not TCP/IP (AF_UNIX, AF_NETLINK, ...)
+  }
+  if (port == 0 || port == 53) return;  // UDP "connects" of resolvers, not TLS
+  const std::string peer = family == AF_INET6 ? "[" + std::string(text) + "]:" + std::to_string(port)
+                                              : std::string(text) + ":" + std::to_string(port);
+  auto& p = impl_->procs[pid];
+  if (p.exe.empty()) impl_->scanProcess(pid);  // adopted or not exec'd since the start
+  ++impl_->procs[pid].peers[peer];
+}
+
+std::vector<std::string> TlsCapture::blindSpots() const {
+  std::vector<std::string> out;
+  std::vector<uint32_t> pids;
+  for (const auto& [pid, p] : impl_->procs)
+    if (!p.peers.empty()) pids.push_back(pid);
+  std::sort(pids.begin(), pids.end());
+  for (uint32_t pid : pids) {
+    const Proc& p = impl_->procs.at(pid);
+    bool hooked = false;
+    std::vector<std::string> problems;
+    for (const FileId& f : p.files) {
+      auto v = impl_->verdicts.find(f);
+      if (v == impl_->verdicts.end()) continue;
+      hooked |= v->second.lib >= 0;
+      for (const auto& pr : v->second.problems) problems.push_back(pr);
+    }
+    if (hooked) continue;
+    uint32_t n = 0;
+    std::string peers;
+    for (const auto& [peer, count] : p.peers) {
+      n += count;
+      peers += (peers.empty() ? "" : ", ") + peer;
+    }
+    std::string line = "pid " + std::to_string(pid) + " (" + p.comm + "): " + std::to_string(n) +
+                       (n == 1 ? " TCP connection to " : " TCP connections to ") + peers +
+                       " not decrypted: ";
+    if (problems.empty()) {
+      line += "no supported TLS library found in " + (p.exe.empty() ? std::string("its files") : p.exe);
+    } else {
+      std::string joined;
+      for (const auto& pr : problems) joined += (joined.empty() ? "" : "; ") + pr;
+      line += joined;
+    }
+    out.push_back(line);
+  }
+  return out;
+}
 
 void TlsCapture::onExit(uint32_t pid) {
   std::erase_if(impl_->conns, [pid](const auto& kv) { return kv.first.pid == pid; });
@@ -629,11 +653,13 @@ bool TlsCapture::decode(const void* rec, size_t size, SessionWriter& writer) {
 }
 
 StatusOr<std::array<uint64_t, 5>> tlsSymbolOffsets(const std::string& path) {
-  static_assert(kSymbolCount == 5);
-  auto syms = readSslSymbols(path);
-  if (!syms.ok()) return syms.status();
+  auto image = ElfImage::open(path);
+  if (!image.ok()) return image.status();
+  static constexpr std::string_view kNames[] = {"SSL_write", "SSL_write_ex", "SSL_read",
+                                                "SSL_read_ex", "SSL_free"};
+  auto offs = image->functionOffsets(kNames);
   std::array<uint64_t, 5> out{};
-  for (size_t f = 0; f < kSymbolCount; ++f) out[f] = syms->offsets[f].value_or(0);
+  for (size_t f = 0; f < out.size(); ++f) out[f] = offs[f].value_or(0);
   return out;
 }
 

@@ -1,5 +1,7 @@
-// TlsCapture: OpenSSL plaintext capture. Maps from uprobes on SSL_write, SSL_write_ex,
-// SSL_read and SSL_read_ex (bpf/tls.bpf.c) to schema `tls` events.
+// TlsCapture: TLS plaintext capture. Maps from uprobes on SSL_write, SSL_write_ex,
+// SSL_read and SSL_read_ex (bpf/tls.bpf.c) to schema `tls` events. Where the functions
+// are is decided per file by recorder/tls_discovery.h: OpenSSL's exported symbols, or
+// BoringSSL found without symbols (Bun, so Claude Code), cached by build-id.
 //
 // It owns the TLS BPF object, which reuses the recorder core's `traced_pids` hash and
 // `events` ring buffer, so scoping is the core's (by tgid, never by comm) and TLS
@@ -23,6 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -52,9 +55,23 @@ class TlsCapture {
   TlsCapture& operator=(const TlsCapture&) = delete;
 
   // A traced process exec'd (or was adopted by --pid): find OpenSSL in it and attach.
-  void onExec(uint32_t pid);
+  // `path`: the exec'd image as the exec event names it (for messages when the process
+  // is gone before /proc/PID is read).
+  void onExec(uint32_t pid, const std::string& path = {});
+  // Examines an executable before anything runs it (the command aa-record is about to
+  // start): its TLS functions are hooked before its first call, even when discovery
+  // takes longer than the program needs to get there.
+  void prepare(const std::string& path);
   // A traced process exited: forget its connections (ids are never reused).
   void onExit(uint32_t pid);
+  // A traced process connected a socket (the core's connect event; addr in network
+  // order, 4 or 16 bytes): TCP peers are counted for blindSpots().
+  void onConnect(uint32_t pid, uint16_t family, std::span<const uint8_t> addr, uint16_t port,
+                 int64_t ret);
+  // One line per traced process that connected to TCP peers while no TLS hook covered
+  // any file it maps, e.g. "pid 4242 (codex): 2 TCP connections to 127.0.0.1:8443 not
+  // decrypted: aws-lc (rustls) is not supported yet".
+  std::vector<std::string> blindSpots() const;
   // Decodes one ring-buffer record. Returns true if it was a TLS record
   // (aa_rec_header.type in [100, 200)), whether or not it produced events.
   bool decode(const void* rec, size_t size, SessionWriter& writer);

@@ -131,13 +131,26 @@ int runInfoCommand(int argc, char** argv) {
   if (!reader->indexNote().empty()) index += " (rebuilt from the log now: " + reader->indexNote() + ")";
   else index += reader->indexRebuilt() ? " (rebuilt from the log now)" : " (up to date)";
   line("index:", index);
-  size_t failed = 0;
-  for (const auto& p : h.probes) failed += !p.ok;
-  if (!h.probes.empty())
-    line("probes:", std::to_string(h.probes.size() - failed) + " attached, " +
+  // The footer's report is the complete one (TLS hooks attached during the run, the
+  // connections nothing could decrypt); the header's is what a killed recorder left.
+  const auto& probes = footer && !footer->probes.empty() ? footer->probes : h.probes;
+  size_t failed = 0, notDecrypted = 0;
+  for (const auto& p : probes) {
+    if (p.name == "tls:not-decrypted") ++notDecrypted;
+    else failed += !p.ok;
+  }
+  if (!probes.empty())
+    line("probes:", std::to_string(probes.size() - failed - notDecrypted) + " attached, " +
                         std::to_string(failed) + " failed");
-  for (const auto& p : h.probes)
-    if (!p.ok) o += "  failed " + p.name + ": " + p.error + "\n";
+  for (const auto& p : probes) {
+    if (p.name.rfind("tls:", 0) == 0 && p.name.find('@') != std::string::npos && p.ok &&
+        p.name.rfind("SSL_", 0) != 0)
+      o += "  tls hooks " + p.name.substr(4) + ": " + p.mode + (p.error.empty() ? "" : " (" + p.error + ")") + "\n";
+  }
+  for (const auto& p : probes)
+    if (!p.ok && p.name != "tls:not-decrypted") o += "  failed " + p.name + ": " + p.error + "\n";
+  for (const auto& p : probes)
+    if (p.name == "tls:not-decrypted") o += "  not decrypted: " + p.error + "\n";
   if (!cli::writeStdout(o)) return cli::fail("stdout: write failed");
   // As --help says: 1 for a damaged file, after describing what could be read.
   return cli::damageExit(*reader);

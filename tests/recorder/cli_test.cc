@@ -60,3 +60,36 @@ TEST(AaRecordCli, HelpExitsZero) {
 }
 
 }  // namespace
+
+// --probe-report --tls-of needs no root: it loads nothing.
+Result runOut(const std::string& args) {
+  std::string cmd = std::string(AA_RECORD_PATH) + " " + args + " 2>&1";
+  Result r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.err.append(buf.data(), n);
+  int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+TEST(AaRecordCli, TlsOfNeedsProbeReport) {
+  expectUsageError("--tls-of /bin/sh", "--tls-of needs --probe-report");
+  expectUsageError("--probe-report --tls-of=", "--tls-of: empty path");
+}
+
+TEST(AaRecordCli, TlsOfSaysHowEachFileWouldBeHooked) {
+  const char* libssl = "/usr/lib/x86_64-linux-gnu/libssl.so.3";
+  Result r = runOut(std::string("--probe-report --tls-of ") + libssl + " --tls-of /bin/sh --tls-of /nonexistent");
+  EXPECT_EQ(r.status, 1) << r.err;  // /bin/sh has nothing to hook
+  if (FILE* f = fopen(libssl, "r")) {
+    fclose(f);
+    EXPECT_NE(r.err.find(std::string(libssl) + ": OpenSSL: hooked, offsets by exported symbols"),
+              std::string::npos) << r.err;
+  }
+  EXPECT_NE(r.err.find("/bin/sh: no TLS stack found"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("/nonexistent: cannot check: /nonexistent: No such file or directory"),
+            std::string::npos) << r.err;
+}

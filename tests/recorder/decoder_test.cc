@@ -76,7 +76,7 @@ TEST_F(DecoderTest, ExecPathsArgvAndTruncation) {
   e.ppid = 1;
   e.uid = 1000;
   uint32_t execed = 0;
-  decoder_->onExec = [&](uint32_t pid) { execed = pid; };
+  decoder_->onExec = [&](uint32_t pid, const std::string&) { execed = pid; };
   feed(rec(e, AA_REC_EXEC, 42, path + cwd + argv));
   auto evs = finish();
   ASSERT_EQ(evs.size(), 1u);

@@ -1,5 +1,6 @@
-# TLS capture tests (owned with recorder/tls_capture.* and recorder/redact.*).
-# Included by tests/recorder/CMakeLists.txt, which exists only when aa-record is built.
+# TLS capture tests (owned with recorder/tls_capture.*, recorder/tls_discovery.* and
+# recorder/redact.*). Included by tests/recorder/CMakeLists.txt, which exists only when
+# aa-record is built.
 
 # Redaction: plain unit tests, no root.
 add_executable(tls_redact_test
@@ -8,6 +9,17 @@ add_executable(tls_redact_test
 target_include_directories(tls_redact_test PRIVATE ${CMAKE_SOURCE_DIR})
 target_link_libraries(tls_redact_test PRIVATE GTest::gtest GTest::gtest_main)
 gtest_discover_tests(tls_redact_test)
+
+# Discovery (ELF, .eh_frame, x86-64 code search, cache): no root, no BPF, no libbpf.
+add_executable(tls_discovery_test ${CMAKE_CURRENT_LIST_DIR}/tls_discovery_test.cc
+  ${CMAKE_SOURCE_DIR}/recorder/elf_image.cc
+  ${CMAKE_SOURCE_DIR}/recorder/eh_frame.cc
+  ${CMAKE_SOURCE_DIR}/recorder/code_scan.cc
+  ${CMAKE_SOURCE_DIR}/recorder/tls_discovery.cc)
+target_include_directories(tls_discovery_test PRIVATE ${CMAKE_SOURCE_DIR})
+target_link_libraries(tls_discovery_test PRIVATE GTest::gtest GTest::gtest_main)
+target_compile_definitions(tls_discovery_test PRIVATE AA_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+gtest_discover_tests(tls_discovery_test DISCOVERY_TIMEOUT 30 PROPERTIES TIMEOUT 300)
 
 # Capture: loads BPF and runs aa-record (skips without root).
 add_executable(tls_capture_test ${CMAKE_CURRENT_LIST_DIR}/tls_capture_test.cc)
@@ -45,3 +57,14 @@ target_compile_definitions(tls_elf_test PRIVATE
   AA_TEST_TLS_STATIC="$<TARGET_FILE:aa_test_tls_static>")
 add_dependencies(tls_capture_test aa_test_tls_static)
 add_dependencies(tls_elf_test aa_test_tls_static)
+
+# Real agents end to end (root, network namespace, the pinned agents of
+# fixtures/agents/install.sh; exit 77 = skipped with the reason printed).
+add_test(NAME claude_code_e2e
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/claude_code_e2e.sh
+                 $<TARGET_FILE:aa-record> $<TARGET_FILE:aa-session>)
+set_tests_properties(claude_code_e2e PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900)
+add_test(NAME tls_blind_spot_e2e
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/tls_blind_spot_e2e.sh
+                 $<TARGET_FILE:aa-record> $<TARGET_FILE:aa-session>)
+set_tests_properties(tls_blind_spot_e2e PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)

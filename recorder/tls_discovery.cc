@@ -1,0 +1,431 @@
+#include "recorder/tls_discovery.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "recorder/code_scan.h"
+#include "recorder/eh_frame.h"
+
+namespace aa {
+
+const std::array<const char*, kHookCount> kTlsHookNames = {
+    "SSL_write", "SSL_write_ex", "SSL_read", "SSL_read_ex", "SSL_free", "SSL_new"};
+
+namespace {
+
+// include/openssl/err.h and ssl.h (BoringSSL): values are ABI and do not change.
+constexpr uint32_t kErrLibSsl = 16;
+constexpr uint32_t kShouldNotHaveBeenCalled = 66;  // ERR_R_SHOULD_NOT_HAVE_BEEN_CALLED
+constexpr uint32_t kBadLength = 111;               // SSL_R_BAD_LENGTH
+constexpr uint32_t kNullSslCtx = 185;              // SSL_R_NULL_SSL_CTX
+constexpr uint32_t kProtocolIsShutdown = 194;      // SSL_R_PROTOCOL_IS_SHUTDOWN
+constexpr uint32_t kHandshakeFailure = 215;        // SSL_R_SSL_HANDSHAKE_FAILURE
+constexpr uint32_t kUninitialized = 226;           // SSL_R_UNINITIALIZED
+
+std::string hex(uint64_t v) {
+  char b[32];
+  snprintf(b, sizeof(b), "0x%llx", static_cast<unsigned long long>(v));
+  return b;
+}
+
+bool containsString(const ElfImage& image, std::string_view needle) {
+  for (const auto& s : image.sections()) {
+    if (!(s.flags & SHF_ALLOC) || (s.flags & (SHF_EXECINSTR | SHF_WRITE)) || s.type != SHT_PROGBITS)
+      continue;
+    auto b = image.sectionBytes(s);
+    if (memmem(b.data(), b.size(), needle.data(), needle.size())) return true;
+  }
+  return false;
+}
+
+std::string reasonsText(const std::set<uint32_t>& r) {
+  std::string out;
+  for (uint32_t v : r) out += (out.empty() ? "" : ",") + std::to_string(v);
+  return out;
+}
+
+}  // namespace
+
+StatusOr<std::optional<TlsHookSet>> discoverBoringSsl(const ElfImage& image) {
+  const std::vector<uint64_t> files = findStringsEndingWith(image, "ssl/ssl_lib.cc");
+  if (files.empty()) return std::optional<TlsHookSet>();
+  const std::string what = "BoringSSL in " + image.path();
+  if (!image.isX86_64()) return Status::error(what + ": discovery supports x86-64 code only");
+
+  const FunctionTable fdes = functionTable(image);
+  std::map<uint64_t, std::set<uint32_t>> reasons;  // function start -> reasons reported
+  std::map<uint64_t, std::string> how;             // function start -> how it was found
+  size_t sites = 0, unplaced = 0;
+  for (const ErrorSite& s : findErrorSites(image, files)) {
+    if (s.library != 0 && s.library != kErrLibSsl) continue;
+    ++sites;
+    auto start = functionStartOf(image, fdes, s.addr);
+    if (!start) {
+      ++unplaced;
+      continue;
+    }
+    reasons[start->addr].insert(s.reason);
+    how[start->addr] = start->how;
+  }
+  if (reasons.empty())
+    return Status::error(what + ": no error-reporting call sites of ssl_lib.cc found (" +
+                         std::to_string(sites) + " sites, " + std::to_string(unplaced) +
+                         " outside a known function)");
+
+  auto has = [&](uint64_t f, uint32_t r) {
+    auto it = reasons.find(f);
+    return it != reasons.end() && it->second.count(r) > 0;
+  };
+  auto unique = [&](auto pred, const char* name, uint64_t* out) -> Status {
+    std::vector<uint64_t> c;
+    for (auto& [f, r] : reasons)
+      if (pred(f)) c.push_back(f);
+    if (c.size() == 1) {
+      *out = c[0];
+      return {};
+    }
+    std::string list;
+    for (uint64_t f : c) list += " " + hex(f);
+    return Status::error(what + ": " + std::to_string(c.size()) + " candidates for " + name +
+                         (list.empty() ? "" : " (" + list.substr(1) + ")"));
+  };
+
+  uint64_t write = 0, impl = 0, sslNew = 0;
+  AA_RETURN_IF_ERROR(unique(
+      [&](uint64_t f) {
+        return has(f, kUninitialized) && has(f, kHandshakeFailure) &&
+               (has(f, kBadLength) || has(f, kProtocolIsShutdown));
+      },
+      "SSL_write", &write));
+  bool implInlined = false;
+  Status implStatus = unique(
+      [&](uint64_t f) {
+        return f != write && has(f, kUninitialized) && has(f, kHandshakeFailure) &&
+               !has(f, kBadLength) && !has(f, kProtocolIsShutdown) &&
+               !has(f, kShouldNotHaveBeenCalled);
+      },
+      "ssl_read_impl", &impl);
+  if (!implStatus.ok()) {
+    // ssl_read_impl inlined into SSL_peek/SSL_read: that function reports all three
+    AA_RETURN_IF_ERROR(unique(
+        [&](uint64_t f) {
+          return f != write && has(f, kUninitialized) && has(f, kHandshakeFailure) &&
+                 has(f, kShouldNotHaveBeenCalled) && !has(f, kBadLength) &&
+                 !has(f, kProtocolIsShutdown);
+        },
+        "SSL_read (ssl_read_impl inlined)", &impl));
+    implInlined = true;
+  }
+  const bool haveNew = unique([&](uint64_t f) { return has(f, kNullSslCtx); }, "SSL_new", &sslNew).ok();
+
+  uint64_t read = impl;
+  if (!implInlined) {
+    // ssl_read_impl is static: its callers are ssl_lib.cc functions, which report
+    // errors too, so only their code is searched (all code if that finds none).
+    std::vector<FunctionRange> near;
+    for (auto& [f, r] : reasons) {
+      if (!near.empty() && f <= near.back().end) near.back().end = f + 0x4000;
+      else near.push_back({f, f + 0x4000});
+    }
+    std::vector<uint64_t> t{impl};
+    std::vector<DirectCall> implCalls;
+    for (const auto& range : near) {
+      DirectCallScan scan;
+      scan.within = range;
+      for (auto& c : findDirectCalls(image, t, scan)) implCalls.push_back(c);
+    }
+    auto candidates = [&]() {
+      std::set<uint64_t> cands;
+      for (const DirectCall& c : implCalls) {
+        auto start = functionStartOf(image, fdes, c.site);
+        if (!start || start->addr == impl) continue;
+        // a caller without error sites of its own (SSL_peek before 2019) counts too
+        auto it = reasons.find(start->addr);
+        const std::set<uint32_t> none;
+        const auto& r = it == reasons.end() ? none : it->second;
+        if (std::all_of(r.begin(), r.end(), [](uint32_t v) { return v == kShouldNotHaveBeenCalled; })) {
+          cands.insert(start->addr);
+          how.try_emplace(start->addr, start->how);
+        }
+      }
+      return cands;
+    };
+    std::set<uint64_t> cands = candidates();
+    if (cands.empty()) {
+      implCalls = findDirectCalls(image, t, DirectCallScan{});
+      cands = candidates();
+    }
+    if (cands.size() != 1)
+      return Status::error(what + ": " + std::to_string(cands.size()) +
+                           " candidates for SSL_read among the callers of ssl_read_impl at " +
+                           hex(impl));
+    read = *cands.begin();
+  }
+
+  // Each hooked function must be called directly from somewhere: a function start
+  // and not a block inside one. The search stops at the first caller of each.
+  std::vector<uint64_t> hooked{write, read};
+  if (haveNew) hooked.push_back(sslNew);
+  DirectCallScan verify;
+  verify.withJumps = true;
+  verify.firstOfEach = true;
+  const std::vector<DirectCall> calls = findDirectCalls(image, hooked, verify);
+  auto firstCaller = [&](uint64_t target) -> uint64_t {
+    for (const auto& c : calls)
+      if (c.target == target) return c.site;
+    return 0;
+  };
+  auto callers = [&](uint64_t target) {
+    size_t n = 0;
+    for (const auto& c : calls) n += c.target == target;
+    return n;
+  };
+
+  TlsHookSet out;
+  out.stack = "BoringSSL";
+  out.source = "discovered";
+  std::string evidence;
+  auto place = [&](size_t hook, uint64_t f) -> Status {
+    const size_t n = callers(f);
+    if (n == 0)
+      return Status::error(what + ": " + kTlsHookNames[hook] + " candidate at " + hex(f) +
+                           " is not the target of any direct call: not a verified function start");
+    if (how[f] != "eh_frame" && !hasPrologue(image, f))
+      return Status::error(what + ": " + kTlsHookNames[hook] + " candidate at " + hex(f) +
+                           " does not start with a prologue");
+    auto off = image.offsetOf(f);
+    if (!off) return Status::error(what + ": " + hex(f) + " is not backed by the file");
+    out.offsets[hook] = *off;
+    evidence += std::string(evidence.empty() ? "" : "; ") + kTlsHookNames[hook] + "@" + hex(f) +
+                " reasons {" + reasonsText(reasons[f]) + "} " + how[f] + ", " +
+                "called from " + hex(firstCaller(f));
+    return {};
+  };
+  AA_RETURN_IF_ERROR(place(kHookWrite, write));
+  AA_RETURN_IF_ERROR(place(kHookRead, read));
+  if (haveNew) {
+    // optional: without it, connections are told apart by SSL* address only
+    Status s = place(kHookNew, sslNew);
+    if (!s.ok()) out.offsets[kHookNew].reset();
+  }
+  out.evidence = std::to_string(sites) + " ssl_lib.cc error sites in " +
+                 std::to_string(reasons.size()) + " functions; " + evidence;
+  return std::optional<TlsHookSet>(std::move(out));
+}
+
+// ---- cache ----
+
+std::string DiscoveryCache::defaultDir() {
+  if (const char* d = getenv("AA_RECORD_CACHE_DIR"); d && *d) return d;
+  if (::geteuid() == 0) {
+    if (const char* su = getenv("SUDO_UID"); su && *su) {
+      if (const passwd* pw = ::getpwuid(static_cast<uid_t>(strtoul(su, nullptr, 10))))
+        return std::string(pw->pw_dir) + "/.cache/aa-record";
+    }
+  }
+  if (const char* x = getenv("XDG_CACHE_HOME"); x && *x == '/') return std::string(x) + "/aa-record";
+  if (const char* h = getenv("HOME"); h && *h) return std::string(h) + "/.cache/aa-record";
+  if (const passwd* pw = ::getpwuid(::geteuid())) return std::string(pw->pw_dir) + "/.cache/aa-record";
+  return "";
+}
+
+namespace {
+constexpr const char* kCacheMagic = "aa-record tls-discovery 1";
+
+std::string cachePath(const std::string& dir, const ElfImage::Identity& id) {
+  return dir + "/tls-" + id.buildId;
+}
+
+// Under sudo, files in the invoking user's cache belong to that user.
+void giveToInvoker(const std::string& path) {
+  if (::geteuid() != 0) return;
+  const char* su = getenv("SUDO_UID");
+  const char* sg = getenv("SUDO_GID");
+  if (!su || !*su || getenv("AA_RECORD_CACHE_DIR")) return;
+  if (::chown(path.c_str(), static_cast<uid_t>(strtoul(su, nullptr, 10)),
+              sg ? static_cast<gid_t>(strtoul(sg, nullptr, 10)) : gid_t(-1)) != 0) {
+    // best effort: the entry is usable by root either way
+  }
+}
+}  // namespace
+
+std::optional<TlsHookSet> DiscoveryCache::load(const ElfImage::Identity& id) const {
+  if (dir_.empty() || id.buildId.empty()) return std::nullopt;
+  std::ifstream in(cachePath(dir_, id));
+  if (!in) return std::nullopt;
+  std::string line;
+  if (!std::getline(in, line) || line != kCacheMagic) return std::nullopt;
+  TlsHookSet h;
+  bool idOk = false, sizeOk = false, mtimeOk = false;
+  while (std::getline(in, line)) {
+    std::istringstream ls(line);
+    std::string key;
+    ls >> key;
+    if (key == "build-id") {
+      std::string v;
+      ls >> v;
+      idOk = v == id.buildId;
+    } else if (key == "size") {
+      uint64_t v = 0;
+      ls >> v;
+      sizeOk = v == id.size;
+    } else if (key == "mtime-ns") {
+      int64_t v = 0;
+      ls >> v;
+      mtimeOk = v == id.mtimeNs;
+    } else if (key == "stack") {
+      std::getline(ls >> std::ws, h.stack);
+    } else if (key == "evidence") {
+      std::getline(ls >> std::ws, h.evidence);
+    } else if (key == "hook") {
+      std::string name;
+      uint64_t off = 0;
+      if (!(ls >> name >> off)) return std::nullopt;
+      auto it = std::find_if(kTlsHookNames.begin(), kTlsHookNames.end(),
+                             [&](const char* n) { return name == n; });
+      if (it == kTlsHookNames.end() || off == 0 || off >= id.size) return std::nullopt;
+      h.offsets[it - kTlsHookNames.begin()] = off;
+    }
+  }
+  if (!idOk || !sizeOk || !mtimeOk || h.stack.empty() || !h.any()) return std::nullopt;
+  h.source = "cached";
+  return h;
+}
+
+Status DiscoveryCache::store(const ElfImage::Identity& id, const TlsHookSet& h) const {
+  if (dir_.empty()) return Status::error("TLS discovery cache: no cache directory (HOME unset)");
+  if (id.buildId.empty()) return {};  // nothing to key it by
+  // create the directory chain (~/.cache may not exist yet)
+  for (size_t i = 1; i <= dir_.size(); ++i) {
+    if (i < dir_.size() && dir_[i] != '/') continue;
+    const std::string part = dir_.substr(0, i);
+    if (::mkdir(part.c_str(), 0755) == 0) giveToInvoker(part);
+    else if (errno != EEXIST)
+      return Status::error("TLS discovery cache " + part + ": " + std::strerror(errno));
+  }
+  const std::string path = cachePath(dir_, id);
+  const std::string tmp = path + ".tmp" + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << kCacheMagic << "\n"
+        << "build-id " << id.buildId << "\n"
+        << "size " << id.size << "\n"
+        << "mtime-ns " << id.mtimeNs << "\n"
+        << "stack " << h.stack << "\n"
+        << "evidence " << h.evidence << "\n";
+    for (size_t f = 0; f < kHookCount; ++f)
+      if (h.offsets[f]) out << "hook " << kTlsHookNames[f] << " " << *h.offsets[f] << "\n";
+    if (!out.flush()) {
+      ::unlink(tmp.c_str());
+      return Status::error("TLS discovery cache " + tmp + ": write failed");
+    }
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return Status::error("TLS discovery cache " + path + ": " + std::strerror(err));
+  }
+  giveToInvoker(path);
+  return {};
+}
+
+// ---- one file ----
+
+StatusOr<TlsScan> scanTls(const std::string& path, const DiscoveryCache* cache) {
+  const auto t0 = std::chrono::steady_clock::now();
+  TlsScan scan;
+  auto finish = [&]() -> StatusOr<TlsScan> {
+    scan.millis = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    return std::move(scan);
+  };
+  auto opened = ElfImage::open(path);
+  if (!opened.ok()) return opened.status();
+  const ElfImage& image = *opened;
+  if (!image.isElf()) return finish();
+  scan.buildId = image.identity().buildId;
+
+  // 1. exported (or unstripped static) OpenSSL API
+  static constexpr std::string_view kNames[] = {"SSL_write", "SSL_write_ex", "SSL_read",
+                                                "SSL_read_ex", "SSL_free"};
+  auto syms = image.functionOffsets(kNames);
+  TlsHookSet bySyms;
+  bySyms.stack = "OpenSSL";
+  bySyms.source = "exported symbols";
+  for (size_t f = 0; f < std::size(kNames); ++f) bySyms.offsets[f] = syms[f];
+  if (bySyms.any()) {
+    scan.found.push_back("OpenSSL API (symbols)");
+    scan.hooks = std::move(bySyms);
+    return finish();
+  }
+
+  const std::string base = path.substr(path.rfind('/') + 1);
+  if (base.starts_with("libgnutls")) {
+    scan.found.push_back("GnuTLS");
+    scan.problems.push_back("GnuTLS is not supported yet");
+    return finish();
+  }
+  if (base.starts_with("libnss3") || base.starts_with("libssl3.so")) {
+    scan.found.push_back("NSS");
+    scan.problems.push_back("NSS is not supported yet");
+    return finish();
+  }
+  // Only code that can hold a TLS stack is searched further.
+  bool exec = false;
+  for (const auto& g : image.segments()) exec |= (g.flags & PF_X) != 0;
+  if (!exec) return finish();
+
+  // 2. BoringSSL linked in: the cache (keyed by build-id, checked against size and
+  // mtime) spares the search; else discovery
+  if (cache) {
+    if (auto cached = cache->load(image.identity())) {
+      scan.found.push_back(cached->stack);
+      scan.hooks = std::move(cached);
+      return finish();
+    }
+  }
+  if (!findStringsEndingWith(image, "ssl/ssl_lib.cc").empty()) {
+    scan.found.push_back("BoringSSL");
+    auto d = discoverBoringSsl(image);
+    if (!d.ok()) {
+      scan.problems.push_back(d.status().message());
+    } else if (*d) {
+      if (cache) {
+        Status st = cache->store(image.identity(), **d);
+        if (!st.ok()) scan.problems.push_back(st.message());
+      }
+      scan.hooks = std::move(**d);
+    }
+  }
+  // 3. stacks seen but not hooked yet
+  if (containsString(image, "aws-lc/crypto/")) {
+    scan.found.push_back("aws-lc");
+    scan.problems.push_back(std::string("aws-lc") +
+                            (containsString(image, "rustls") ? " (rustls)" : "") +
+                            " is not supported yet");
+  }
+  if (!scan.hooks && !findStringsEndingWith(image, "ssl/ssl_lib.c").empty()) {
+    scan.found.push_back("OpenSSL (static, no symbols)");
+    scan.problems.push_back("OpenSSL linked statically without symbols is not supported yet");
+  }
+  if (image.section(".gopclntab") || containsString(image, "crypto/tls.(*Conn).Write")) {
+    scan.found.push_back("Go crypto/tls");
+    scan.problems.push_back("Go crypto/tls is not supported yet");
+  }
+  return finish();
+}
+
+}  // namespace aa

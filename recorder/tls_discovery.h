@@ -1,0 +1,105 @@
+// TLS discovery: where to put the TLS uprobes in one executable or library. Maps from
+// an ELF file to the file offsets of the functions the BPF side hooks (bpf/tls.bpf.c)
+// and to a description of every TLS stack seen in it, hookable or not.
+//
+//  - OpenSSL (and anything exporting its API): SSL_write/_ex, SSL_read/_ex, SSL_free
+//    from .dynsym/.symtab ("exported symbols").
+//  - BoringSSL linked in without symbols (Bun, so Claude Code): found from facts that
+//    survive releases ("discovered"), never from prologue bytes of one build:
+//      the __FILE__ string ".../ssl/ssl_lib.cc" that OPENSSL_PUT_ERROR passes to
+//      ERR_put_error(ERR_LIB_SSL, 0, reason, file, line), the reason codes at each call
+//      site (include/openssl/ssl.h; stable, they are ABI), and the call graph:
+//        SSL_write     the one function reporting SSL_R_UNINITIALIZED and
+//                      SSL_R_SSL_HANDSHAKE_FAILURE and SSL_R_BAD_LENGTH (or, before
+//                      2024, SSL_R_PROTOCOL_IS_SHUTDOWN);
+//        ssl_read_impl the one other function reporting UNINITIALIZED and
+//                      HANDSHAKE_FAILURE and none of BAD_LENGTH, PROTOCOL_IS_SHUTDOWN,
+//                      ERR_R_SHOULD_NOT_HAVE_BEEN_CALLED;
+//        SSL_read      the caller of ssl_read_impl reporting nothing from ssl_lib.cc but
+//                      ERR_R_SHOULD_NOT_HAVE_BEEN_CALLED (SSL_peek inlined into it, or
+//                      SSL_peek itself when it is not: same bytes either way);
+//        SSL_new       the one function reporting SSL_R_NULL_SSL_CTX; hooked at return,
+//                      its result ends any earlier connection at that address (what
+//                      SSL_free does for OpenSSL: SSL_free itself reports no error).
+//    Each function start is checked (an .eh_frame FDE, or int3 padding + prologue) and
+//    must be the target of a direct call.
+//  - Stacks seen but not hookable yet (aws-lc/rustls, GnuTLS, NSS, Go crypto/tls, a
+//    stripped static OpenSSL) are named, so a recording says what it could not decrypt.
+//
+// Results of discovery are cached by GNU build-id in the invoking user's cache
+// directory (DiscoveryCache); an entry is used only when build-id, size and mtime all
+// match the file.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "recorder/elf_image.h"
+#include "store/status.h"
+
+namespace aa {
+
+// Hooked functions, in the order of enum aa_tls_func (bpf/events.h), then SSL_free
+// (entry) and SSL_new (return).
+enum TlsHookIndex : size_t {
+  kHookWrite = 0,
+  kHookWriteEx = 1,
+  kHookRead = 2,
+  kHookReadEx = 3,
+  kHookFree = 4,
+  kHookNew = 5,
+  kHookCount = 6,
+};
+extern const std::array<const char*, kHookCount> kTlsHookNames;
+
+struct TlsHookSet {
+  std::string stack;   // "OpenSSL" (by symbols) or "BoringSSL"
+  std::string source;  // "exported symbols", "discovered", "cached"
+  std::array<std::optional<uint64_t>, kHookCount> offsets;  // file offsets
+  std::string evidence;  // how the offsets were found (one line)
+  bool any() const {     // a data function: SSL_free/SSL_new alone are no reason to hook
+    for (size_t f = 0; f < kHookFree; ++f)
+      if (offsets[f]) return true;
+    return false;
+  }
+};
+
+struct TlsScan {
+  std::optional<TlsHookSet> hooks;   // what will be hooked, if anything
+  std::vector<std::string> found;    // every TLS stack seen, e.g. "BoringSSL", "aws-lc"
+  std::vector<std::string> problems; // one line each: a stack seen but not hookable, why
+  std::string buildId;
+  double millis = 0;                 // time spent in scanTls (open + discovery)
+};
+
+// Stores and finds discovery results by build-id. Entries are small text files
+// `<dir>/tls-<build-id>`; a damaged or foreign entry is ignored (and replaced).
+class DiscoveryCache {
+ public:
+  explicit DiscoveryCache(std::string dir) : dir_(std::move(dir)) {}
+  // $AA_RECORD_CACHE_DIR, else the cache of the user who invoked aa-record (under sudo:
+  // SUDO_UID's home; XDG_CACHE_HOME honoured for the current user) + "/aa-record".
+  static std::string defaultDir();
+  const std::string& dir() const { return dir_; }
+  std::optional<TlsHookSet> load(const ElfImage::Identity& id) const;
+  // Errors are returned for the caller to report (a read-only home is no reason to
+  // fail a recording).
+  Status store(const ElfImage::Identity& id, const TlsHookSet& hooks) const;
+
+ private:
+  std::string dir_;
+};
+
+// BoringSSL in an image without symbols: the rules above. Error: the image holds
+// BoringSSL's ssl_lib.cc but a rule did not single out a function (the message says
+// which). nullopt: no BoringSSL here.
+StatusOr<std::optional<TlsHookSet>> discoverBoringSsl(const ElfImage& image);
+
+// Everything above for one file. `cache` may be null (no caching). Errors: the file
+// cannot be read.
+StatusOr<TlsScan> scanTls(const std::string& path, const DiscoveryCache* cache);
+
+}  // namespace aa

@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# End to end, as root: each pinned Claude Code (fixtures/agents/install.sh) runs
+# non-interactively under aa-record against a loopback mock of the Anthropic API
+# (fixtures/agents/mock_anthropic.py, TLS with a test CA), inside a network namespace
+# that has only loopback. Asserts from the session: the prompt in tls.write, the answer
+# in tls.read (with the socket fd), every request body the mock received and every
+# response it sent byte for byte in the gapless streams, both LLM calls in `aa-session llm --json` (model,
+# prompt, answer, the Bash tool call), the tool's exec and the file's file.close with
+# its bytes.
+#
+# usage: claude_code_e2e.sh AA_RECORD AA_SESSION [CLAUDE_EXECUTABLE...]
+# Exit 77 (skip) without root, unshare, or an installed Claude Code.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../.." && pwd)
+skip() { echo "SKIP: $*"; exit 77; }
+
+record=${1:?usage: $0 AA_RECORD AA_SESSION [CLAUDE...]}
+session=${2:?usage: $0 AA_RECORD AA_SESSION [CLAUDE...]}
+shift 2
+record=$(realpath "$record")
+session=$(realpath "$session")
+[ "$(id -u)" -eq 0 ] || skip "needs root (BPF uprobes)"
+for tool in unshare ip python3 openssl; do
+  command -v "$tool" >/dev/null || skip "needs $tool"
+done
+
+if [ -z "${AA_E2E_IN_NETNS:-}" ]; then
+  # every agent tries other hosts at start: only loopback exists in here
+  AA_E2E_IN_NETNS=1 exec unshare --net -- "$0" "$record" "$session" "$@"
+fi
+ip link set lo up
+
+exes=("$@")
+if ((${#exes[@]} == 0)); then
+  agents=$("$src/fixtures/agents/install.sh" --print-dir)
+  shopt -s nullglob
+  exes=("$agents"/@anthropic-ai+claude-code@*/node_modules/@anthropic-ai/claude-code-linux-x64/claude)
+  shopt -u nullglob
+fi
+((${#exes[@]})) || skip "Claude Code not installed: run fixtures/agents/install.sh"
+
+failures=0
+for exe in "${exes[@]}"; do
+  tmp=$(mktemp -d /tmp/aa-claude-e2e.XXXXXX)
+  mkdir -p "$tmp/certs" "$tmp/work" "$tmp/home" "$tmp/wire"
+  out="$tmp/work/out.txt"
+  python3 "$src/fixtures/agents/mock_anthropic.py" --cert-dir "$tmp/certs" --file "$out" \
+    --log "$tmp/mock.log" --save-dir "$tmp/wire" > "$tmp/port" 2> "$tmp/mock.err" &
+  mock=$!
+  for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
+  read -r port ca < "$tmp/port" || { echo "FAIL: mock did not start: $(cat "$tmp/mock.err")"; exit 1; }
+
+  prompt="Please write the file for run $RANDOM$RANDOM"
+  set +e
+  (
+    cd "$tmp/work"
+    env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME="$tmp/home" \
+      IS_SANDBOX=1 ANTHROPIC_BASE_URL="https://127.0.0.1:$port" ANTHROPIC_API_KEY=sk-ant-e2e-key \
+      NODE_EXTRA_CA_CERTS="$ca" CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_TELEMETRY=1 \
+      DISABLE_AUTOUPDATER=1 \
+      timeout 180 "$record" -q -o "$tmp/run.aas" -- "$exe" -p "$prompt" --dangerously-skip-permissions \
+      > "$tmp/claude.out" 2> "$tmp/claude.err"
+  )
+  rc=$?
+  set -e
+  kill "$mock" 2>/dev/null || true
+  wait "$mock" 2>/dev/null || true
+
+  "$session" events --json "$tmp/run.aas" > "$tmp/events.json"
+  "$session" llm --json "$tmp/run.aas" > "$tmp/llm.json"
+  if python3 - "$exe" "$prompt" "$out" "$tmp" "$rc" <<'PY'
+import base64, glob, json, sys
+exe, prompt, out, tmp, rc = sys.argv[1:6]
+FINAL = "FINAL-ANSWER: the file is written."
+problems = []
+def check(ok, what):
+    if not ok:
+        problems.append(what)
+events = [json.loads(l) for l in open(f"{tmp}/events.json")]
+calls = [json.loads(l) for l in open(f"{tmp}/llm.json")]
+check(rc == "0", f"aa-record/claude exited {rc}: {open(tmp + '/claude.err').read()[-400:]}")
+check(open(f"{tmp}/claude.out").read().strip() == FINAL, "claude printed the final answer")
+writes = [e for e in events if e["kind"] == "tls.write"]
+reads = [e for e in events if e["kind"] == "tls.read"]
+check(any(prompt in e.get("data", "") for e in writes), "the prompt is in a tls.write")
+check(all(e.get("lib") == exe and e.get("func") == "SSL_write" for e in writes) and writes,
+      "tls.write events come from the discovered SSL_write in the executable")
+check(any(FINAL.split(":")[0] in e.get("data", "") for e in reads), "the answer is in a tls.read")
+check(all(e.get("fd", -1) >= 0 for e in reads) and reads, "tls.read events carry the socket fd")
+# byte for byte: each connection's streams, rebuilt from the events' offsets, must be
+# gapless and hold every body the mock received and every response body it sent
+def streams(kind):
+    by = {}
+    for e in events:
+        if e["kind"] == kind:
+            data = base64.b64decode(e["data_b64"]) if "data_b64" in e else e["data"].encode()
+            by.setdefault(e["conn"], []).append((e["offset"], data))
+    out = {}
+    for conn, parts in by.items():
+        parts.sort()
+        buf = b""
+        for off, data in parts:
+            check(off == len(buf), f"conn {conn} {kind}: no gap or overlap at offset {len(buf)}")
+            buf += data
+        out[conn] = buf
+    return out
+wstreams, rstreams = streams("tls.write"), streams("tls.read")
+wire_in = sorted(glob.glob(f"{tmp}/wire/*.request"))
+wire_out = sorted(glob.glob(f"{tmp}/wire/*.response"))
+check(len(wire_in) >= 2, f"the mock saw the requests (got {len(wire_in)})")
+for p in wire_in:
+    body = open(p, "rb").read()
+    check(any(body in s for s in wstreams.values()), f"request body {p} ({len(body)} bytes) is in a tls.write stream exactly")
+for p in wire_out:
+    body = open(p, "rb").read()
+    check(any(body in s for s in rstreams.values()), f"response {p} ({len(body)} bytes) is in a tls.read stream exactly")
+tool = [c for c in calls if c.get("tool_calls")]
+final = [c for c in calls if c.get("response_text") == FINAL]
+check(len(tool) == 1, f"one LLM call with a tool call (got {len(tool)})")
+check(len(final) == 1, f"one LLM call with the final answer (got {len(final)})")
+if tool:
+    c = tool[0]
+    check(c.get("model", "").startswith("claude"), "the model is named")
+    check(prompt in json.dumps(c.get("request")), "the prompt is in the LLM call's request")
+    tc = c["tool_calls"][0]
+    check(tc.get("name") == "Bash" and out in tc.get("input", {}).get("command", ""),
+          "the tool call is Bash writing the file")
+    check(c.get("response_text") == "I will write the file now.", "the tool call's text")
+execs = [e for e in events if e["kind"] == "exec" and out in " ".join(e.get("argv", []))]
+check(execs, "the tool's command is an exec")
+closes = [e for e in events if e["kind"] == "file.close" and e.get("path") == out]
+check(any(e.get("bytes_written") == 16 for e in closes), "the file's file.close with its 16 bytes")
+check(open(out).read() == "agent-wrote-this", "the file holds what the tool wrote")
+nin = sum(len(open(p, "rb").read()) for p in wire_in)
+nout = sum(len(open(p, "rb").read()) for p in wire_out)
+print(f"  {len(wire_in)} request bodies ({nin} bytes) and {len(wire_out)} responses ({nout} bytes) found byte for byte")
+for p in problems:
+    print("FAIL:", p)
+sys.exit(1 if problems else 0)
+PY
+  then
+    echo "ok: $exe ($(wc -l < "$tmp/llm.json") LLM calls, $(grep -c '"tls\.' "$tmp/events.json") TLS events)"
+    rm -rf "$tmp"
+  else
+    echo "FAIL: $exe (kept $tmp)"
+    failures=$((failures + 1))
+  fi
+done
+# bun itself (BoringSSL linked in, as in every `bun build --compile` agent): with an
+# empty discovery cache, the very first request, made ~10 ms after start, is captured,
+# because aa-record examines the command's executable before starting it.
+agents=$("$src/fixtures/agents/install.sh" --print-dir)
+bun=$(ls "$agents"/bun@*/node_modules/@oven/bun-linux-x64/bin/bun 2>/dev/null | head -1 || true)
+if [ -n "$bun" ] && ((${#@} == 0)); then
+  tmp=$(mktemp -d /tmp/aa-bun-e2e.XXXXXX)
+  python3 "$src/fixtures/tls/server.py" > "$tmp/port" 2> /dev/null &
+  server=$!
+  for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
+  read -r port _ < "$tmp/port"
+  AA_RECORD_CACHE_DIR="$tmp/cache" NODE_TLS_REJECT_UNAUTHORIZED=0 \
+    "$record" -q -o "$tmp/bun.aas" -- "$bun" "$src/bench/recorder/tls_fetch_loop.js" "https://127.0.0.1:$port/hello" 0 > /dev/null
+  kill "$server" 2>/dev/null || true
+  "$session" events --kind tls.write --json "$tmp/bun.aas" > "$tmp/w.json"
+  if grep -q 'GET /hello HTTP/1.1' "$tmp/w.json" && [ "$(wc -l < "$tmp/w.json")" -eq 1 ]; then
+    echo "ok: $bun: the first request is captured with an empty discovery cache"
+    rm -rf "$tmp"
+  else
+    echo "FAIL: $bun: first request not captured (kept $tmp)"
+    failures=$((failures + 1))
+  fi
+fi
+exit $((failures > 0))
