@@ -130,9 +130,8 @@ void TextRedactor::reset(bool formAtStart) {
   q_ = formAtStart ? Q::kKey : Q::kIdle;
   qKey_.clear();
   qLong_ = qSecret_ = false;
-  j_ = J::kOut;
-  jBuf_.clear();
-  jLong_ = false;
+  outer_ = Json();
+  inner_ = Json();
 }
 
 bool TextRedactor::feedQuery(uint8_t& c) {
@@ -174,69 +173,86 @@ bool TextRedactor::feedQuery(uint8_t& c) {
   return false;
 }
 
-bool TextRedactor::feedJson(uint8_t& c) {
-  switch (j_) {
+bool TextRedactor::stepJson(Json& s, uint8_t c) const {
+  switch (s.j) {
     case J::kOut:
       if (c == '"') {
-        j_ = J::kString;
-        jBuf_.clear();
-        jLong_ = false;
+        s.j = J::kString;
+        s.buf.clear();
+        s.longKey = false;
       }
       return false;
     case J::kString:
       if (c == '\\') {
-        j_ = J::kEscape;
+        s.j = J::kEscape;
       } else if (c == '"') {
-        j_ = J::kAfterString;
-      } else if (jBuf_.size() < kMaxKey) {
-        jBuf_.push_back(static_cast<char>(c));
+        s.j = J::kAfterString;
+      } else if (s.buf.size() < kMaxKey) {
+        s.buf.push_back(static_cast<char>(c));
       } else {
-        jLong_ = true;
+        s.longKey = true;
       }
       return false;
     case J::kEscape:
-      if (jBuf_.size() < kMaxKey) jBuf_.push_back(static_cast<char>(c));
-      j_ = J::kString;
+      if (s.buf.size() < kMaxKey) s.buf.push_back(static_cast<char>(c));
+      s.j = J::kString;
       return false;
     case J::kAfterString:
       if (isJsonSpace(c)) return false;
       if (c == ':') {
         // the string was a key: its value is masked when it is a string
-        j_ = J::kColon;
-        qSecretJson_ = !jLong_ && rules().secretKey(jBuf_);
+        s.j = J::kColon;
+        s.secretKey = !s.longKey && rules().secretKey(s.buf);
         return false;
       }
-      j_ = J::kOut;
-      return feedJson(c);
+      s.j = J::kOut;
+      return stepJson(s, c);
     case J::kColon:
       if (isJsonSpace(c)) return false;
       if (c == '"') {
-        if (qSecretJson_) {
-          j_ = J::kSecret;
+        if (s.secretKey) {
+          s.j = J::kSecret;
         } else {
-          j_ = J::kString;
-          jBuf_.clear();
-          jLong_ = false;
+          s.j = J::kString;
+          s.buf.clear();
+          s.longKey = false;
         }
         return false;
       }
-      j_ = J::kOut;
+      s.j = J::kOut;
       return false;
     case J::kSecret:
       if (c == '\\') {
-        j_ = J::kSecretEscape;
+        s.j = J::kSecretEscape;
         return true;
       }
       if (c == '"') {
-        j_ = J::kOut;
+        s.j = J::kOut;
         return false;
       }
       return true;
     case J::kSecretEscape:
-      j_ = J::kSecret;
+      s.j = J::kSecret;
       return true;
   }
   return false;
+}
+
+// A JSON string can hold JSON itself (a tool call's "arguments"): its unescaped
+// characters go through a second scanner, one level deep.
+bool TextRedactor::feedJson(uint8_t c) {
+  const J before = outer_.j;
+  bool mask = stepJson(outer_, c);
+  const bool inString = before == J::kString || before == J::kEscape;
+  if (outer_.j == J::kString && !inString) {
+    inner_ = Json();   // a string starts
+  } else if (before == J::kString && c != '\\' && c != '"') {
+    mask = stepJson(inner_, c) || mask;
+  } else if (before == J::kEscape) {
+    uint8_t u = c == 'n' ? '\n' : c == 't' ? '\t' : c == 'r' ? '\r' : c;
+    mask = stepJson(inner_, u) || mask;
+  }
+  return mask;
 }
 
 bool TextRedactor::feed(uint8_t& c) {
@@ -935,6 +951,7 @@ void Http2Redactor::frameByte(uint8_t& b, size_t& masked) {
           st_ = St::kFrameHeader;
         } else {
           st_ = (flags_ & kPadded) ? St::kDataPadLength : St::kData;
+          body_ = nullptr;   // looked up at the first payload byte
         }
       } else if (type_ == kContinuation) {
         enterBlock();
@@ -1004,13 +1021,16 @@ void Http2Redactor::frameByte(uint8_t& b, size_t& masked) {
 }
 
 void Http2Redactor::dataByte(uint8_t& b, size_t& masked) {
-  auto it = bodies_.find(streamId_);
-  if (it == bodies_.end()) {
-    if (bodies_.size() >= 1024) bodies_.clear();   // streams that never ended
-    it = bodies_.emplace(streamId_, TextRedactor(rules_)).first;
-    it->second.reset(true);
+  if (!body_) {
+    auto it = bodies_.find(streamId_);
+    if (it == bodies_.end()) {
+      if (bodies_.size() >= 1024) bodies_.clear();   // streams that never ended
+      it = bodies_.emplace(streamId_, TextRedactor(rules_)).first;
+      it->second.reset(true);
+    }
+    body_ = &it->second;   // stable until erased, which ends the frame
   }
-  if (it->second.feed(b)) ++masked;
+  if (body_->feed(b)) ++masked;
 }
 
 size_t Http2Redactor::process(uint8_t* data, size_t size) {
