@@ -79,7 +79,19 @@ bool RedactRules::secretHeader(std::string_view name) const {
 }
 
 bool RedactRules::secretKey(std::string_view key) const {
-  const std::string n = normalizeKey(key);
+  // normalized on the stack (called for every key of every JSON body)
+  char buf[128];
+  size_t len = 0;
+  std::string heap;
+  for (char c : key) {
+    if (c == '-' || c == '_' || c == '.') continue;
+    if (len == sizeof buf) {
+      heap = normalizeKey(key);
+      break;
+    }
+    buf[len++] = static_cast<char>(lower(static_cast<uint8_t>(c)));
+  }
+  const std::string_view n = heap.empty() ? std::string_view(buf, len) : std::string_view(heap);
   if (n.empty()) return false;
   for (const auto& e : keys_)
     if (n == e) return true;
@@ -129,7 +141,7 @@ bool isJsonSpace(uint8_t c) { return c == ' ' || c == '\t' || c == '\r' || c == 
 void TextRedactor::reset(bool formAtStart) {
   q_ = formAtStart ? Q::kKey : Q::kIdle;
   qKey_.clear();
-  qLong_ = qSecret_ = false;
+  qSecret_ = false;
   outer_ = Json();
   inner_ = Json();
 }
@@ -140,19 +152,16 @@ bool TextRedactor::feedQuery(uint8_t& c) {
       if (c == '?') {
         q_ = Q::kKey;
         qKey_.clear();
-        qLong_ = false;
       }
       return false;
     case Q::kKey:
       if (c == '=') {
-        qSecret_ = !qLong_ && rules().secretKey(qKey_);
+        qSecret_ = !qKey_.overflow && rules().secretKey(qKey_.view());
         q_ = Q::kValue;
       } else if (c == '&' || c == '?') {
         qKey_.clear();
-        qLong_ = false;
       } else if (isKeyChar(c)) {
-        if (qKey_.size() < kMaxKey) qKey_.push_back(static_cast<char>(c));
-        else qLong_ = true;
+        qKey_.push(c);
       } else {
         q_ = Q::kIdle;
       }
@@ -161,7 +170,6 @@ bool TextRedactor::feedQuery(uint8_t& c) {
       if (c == '&') {
         q_ = Q::kKey;
         qKey_.clear();
-        qLong_ = false;
         return false;
       }
       if (endsValue(c)) {
@@ -179,7 +187,6 @@ bool TextRedactor::stepJson(Json& s, uint8_t c) const {
       if (c == '"') {
         s.j = J::kString;
         s.buf.clear();
-        s.longKey = false;
       }
       return false;
     case J::kString:
@@ -187,14 +194,12 @@ bool TextRedactor::stepJson(Json& s, uint8_t c) const {
         s.j = J::kEscape;
       } else if (c == '"') {
         s.j = J::kAfterString;
-      } else if (s.buf.size() < kMaxKey) {
-        s.buf.push_back(static_cast<char>(c));
       } else {
-        s.longKey = true;
+        s.buf.push(c);
       }
       return false;
     case J::kEscape:
-      if (s.buf.size() < kMaxKey) s.buf.push_back(static_cast<char>(c));
+      s.buf.push(c);
       s.j = J::kString;
       return false;
     case J::kAfterString:
@@ -202,7 +207,7 @@ bool TextRedactor::stepJson(Json& s, uint8_t c) const {
       if (c == ':') {
         // the string was a key: its value is masked when it is a string
         s.j = J::kColon;
-        s.secretKey = !s.longKey && rules().secretKey(s.buf);
+        s.secretKey = !s.buf.overflow && rules().secretKey(s.buf.view());
         return false;
       }
       s.j = J::kOut;
@@ -215,7 +220,6 @@ bool TextRedactor::stepJson(Json& s, uint8_t c) const {
         } else {
           s.j = J::kString;
           s.buf.clear();
-          s.longKey = false;
         }
         return false;
       }
@@ -255,10 +259,16 @@ bool TextRedactor::feedJson(uint8_t c) {
   return mask;
 }
 
-bool TextRedactor::feed(uint8_t& c) {
+bool TextRedactor::feedSlow(uint8_t& c) {
   uint8_t original = c;
-  bool a = feedQuery(original);
-  bool b = feedJson(original);
+  bool a = (q_ == Q::kIdle && c != '?') ? false : feedQuery(original);
+  bool b;
+  if (outer_.j == J::kString && inner_.j == J::kOut && c != '"' && c != '\\') {
+    outer_.buf.push(c);   // inside a string, nothing nested: the common case
+    b = false;
+  } else {
+    b = feedJson(original);
+  }
   if (!a && !b) return false;
   c = kRedactByte;
   return true;
@@ -506,6 +516,24 @@ size_t HttpRedactor::process(uint8_t* data, size_t size) {
   size_t masked = 0;
   size_t i = 0;
   for (; i < size && !http2_; ++i, ++seen_) {
+    // In a body, runs of bytes that change no state but a string's first characters
+    // are skipped at once (a download, a long prompt).
+    if (mode_ == Mode::kBody && httpMatch_ == 0 && (!prefaceLive_ || seen_ >= kH2Preface.size()) &&
+        text_.canSkip()) {
+      static const auto kStop = [] {
+        std::array<bool, 256> t{};
+        for (uint8_t b : {'\n', 'H', '?', '"', '\\'}) t[b] = true;
+        return t;
+      }();
+      size_t j = i;
+      while (j < size && !kStop[data[j]]) ++j;
+      if (j > i) {
+        text_.absorb(data + i, j - i);
+        seen_ += j - i;
+        i = j;
+        if (i == size) break;
+      }
+    }
     uint8_t c = data[i];
     // HTTP/2: a frame header first (length < 64 KiB: first octet 0), or the preface
     if (seen_ == 0 && c == 0) {

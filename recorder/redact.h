@@ -93,27 +93,60 @@ class TextRedactor {
   // argument) rather than only after a '?'.
   void reset(bool formAtStart);
   // Feeds one byte, masking it in place when it is part of a secret value; true then.
-  bool feed(uint8_t& c);
+  bool feed(uint8_t& c) {
+    // Most bytes of most text: outside any query, outside or inside a JSON string
+    // with nothing nested in it.
+    if (q_ == Q::kIdle && c != '?' && c != '"' && c != '\\') {
+      if (outer_.j == J::kOut) return false;
+      if (outer_.j == J::kString && inner_.j == J::kOut) {
+        outer_.buf.push(c);
+        return false;
+      }
+    }
+    return feedSlow(c);
+  }
   size_t process(uint8_t* data, size_t size);
+  // Whether bytes other than '?', '"', '\\' change nothing now but the current
+  // string's first characters; absorb() takes such a run.
+  bool canSkip() const {
+    return q_ == Q::kIdle &&
+           (outer_.j == J::kOut || (outer_.j == J::kString && inner_.j == J::kOut));
+  }
+  void absorb(const uint8_t* data, size_t size) {
+    if (outer_.j != J::kString) return;
+    for (size_t k = 0; k < size && !outer_.buf.overflow; ++k) outer_.buf.push(data[k]);
+  }
 
  private:
   const RedactRules& rules() const { return rules_ ? *rules_ : RedactRules::builtin(); }
   bool feedQuery(uint8_t& c);
+  static constexpr size_t kMaxKey = 64;
+  // A key being read: no allocation on the per-byte path.
+  struct KeyBuf {
+    char d[kMaxKey];
+    uint8_t n = 0;
+    bool overflow = false;
+    void clear() { n = 0; overflow = false; }
+    void push(uint8_t c) {
+      if (n < kMaxKey) d[n++] = static_cast<char>(c);
+      else overflow = true;
+    }
+    std::string_view view() const { return {d, n}; }
+  };
   enum class J : uint8_t { kOut, kString, kEscape, kAfterString, kColon, kSecret, kSecretEscape };
   struct Json {
     J j = J::kOut;
-    bool longKey = false;
     bool secretKey = false;    // the key before the current ':' is secret
-    std::string buf;           // the current string (a key when a ':' follows)
+    KeyBuf buf;                // the current string (a key when a ':' follows)
   };
   bool stepJson(Json& s, uint8_t c) const;
   bool feedJson(uint8_t c);
-  static constexpr size_t kMaxKey = 64;
+  bool feedSlow(uint8_t& c);
 
   const RedactRules* rules_;
   enum class Q : uint8_t { kIdle, kKey, kValue } q_ = Q::kIdle;
-  bool qSecret_ = false, qLong_ = false;
-  std::string qKey_;
+  bool qSecret_ = false;
+  KeyBuf qKey_;
   Json outer_, inner_;
 };
 
