@@ -141,8 +141,8 @@ class Output {
   bool created_ = false;
 };
 
-// The writer is destroyed as the user too: SQLite removes the index's -wal and -shm
-// by path when it closes.
+// The writer is destroyed as the user too (its last index writes, the removal of the
+// index's -wal and -shm), like every other file operation on the session.
 struct WriterHolder {
   std::unique_ptr<SessionWriter> writer;
   const Credentials* creds = nullptr;

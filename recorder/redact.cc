@@ -79,7 +79,19 @@ bool RedactRules::secretHeader(std::string_view name) const {
 }
 
 bool RedactRules::secretKey(std::string_view key) const {
-  const std::string n = normalizeKey(key);
+  // normalized on the stack (called for every key of every JSON body)
+  char buf[128];
+  size_t len = 0;
+  std::string heap;
+  for (char c : key) {
+    if (c == '-' || c == '_' || c == '.') continue;
+    if (len == sizeof buf) {
+      heap = normalizeKey(key);
+      break;
+    }
+    buf[len++] = static_cast<char>(lower(static_cast<uint8_t>(c)));
+  }
+  const std::string_view n = heap.empty() ? std::string_view(buf, len) : std::string_view(heap);
   if (n.empty()) return false;
   for (const auto& e : keys_)
     if (n == e) return true;
@@ -129,10 +141,9 @@ bool isJsonSpace(uint8_t c) { return c == ' ' || c == '\t' || c == '\r' || c == 
 void TextRedactor::reset(bool formAtStart) {
   q_ = formAtStart ? Q::kKey : Q::kIdle;
   qKey_.clear();
-  qLong_ = qSecret_ = false;
-  j_ = J::kOut;
-  jBuf_.clear();
-  jLong_ = false;
+  qSecret_ = false;
+  outer_ = Json();
+  inner_ = Json();
 }
 
 bool TextRedactor::feedQuery(uint8_t& c) {
@@ -141,19 +152,16 @@ bool TextRedactor::feedQuery(uint8_t& c) {
       if (c == '?') {
         q_ = Q::kKey;
         qKey_.clear();
-        qLong_ = false;
       }
       return false;
     case Q::kKey:
       if (c == '=') {
-        qSecret_ = !qLong_ && rules().secretKey(qKey_);
+        qSecret_ = !qKey_.overflow && rules().secretKey(qKey_.view());
         q_ = Q::kValue;
       } else if (c == '&' || c == '?') {
         qKey_.clear();
-        qLong_ = false;
       } else if (isKeyChar(c)) {
-        if (qKey_.size() < kMaxKey) qKey_.push_back(static_cast<char>(c));
-        else qLong_ = true;
+        qKey_.push(c);
       } else {
         q_ = Q::kIdle;
       }
@@ -162,7 +170,6 @@ bool TextRedactor::feedQuery(uint8_t& c) {
       if (c == '&') {
         q_ = Q::kKey;
         qKey_.clear();
-        qLong_ = false;
         return false;
       }
       if (endsValue(c)) {
@@ -174,75 +181,94 @@ bool TextRedactor::feedQuery(uint8_t& c) {
   return false;
 }
 
-bool TextRedactor::feedJson(uint8_t& c) {
-  switch (j_) {
+bool TextRedactor::stepJson(Json& s, uint8_t c) const {
+  switch (s.j) {
     case J::kOut:
       if (c == '"') {
-        j_ = J::kString;
-        jBuf_.clear();
-        jLong_ = false;
+        s.j = J::kString;
+        s.buf.clear();
       }
       return false;
     case J::kString:
       if (c == '\\') {
-        j_ = J::kEscape;
+        s.j = J::kEscape;
       } else if (c == '"') {
-        j_ = J::kAfterString;
-      } else if (jBuf_.size() < kMaxKey) {
-        jBuf_.push_back(static_cast<char>(c));
+        s.j = J::kAfterString;
       } else {
-        jLong_ = true;
+        s.buf.push(c);
       }
       return false;
     case J::kEscape:
-      if (jBuf_.size() < kMaxKey) jBuf_.push_back(static_cast<char>(c));
-      j_ = J::kString;
+      s.buf.push(c);
+      s.j = J::kString;
       return false;
     case J::kAfterString:
       if (isJsonSpace(c)) return false;
       if (c == ':') {
         // the string was a key: its value is masked when it is a string
-        j_ = J::kColon;
-        qSecretJson_ = !jLong_ && rules().secretKey(jBuf_);
+        s.j = J::kColon;
+        s.secretKey = !s.buf.overflow && rules().secretKey(s.buf.view());
         return false;
       }
-      j_ = J::kOut;
-      return feedJson(c);
+      s.j = J::kOut;
+      return stepJson(s, c);
     case J::kColon:
       if (isJsonSpace(c)) return false;
       if (c == '"') {
-        if (qSecretJson_) {
-          j_ = J::kSecret;
+        if (s.secretKey) {
+          s.j = J::kSecret;
         } else {
-          j_ = J::kString;
-          jBuf_.clear();
-          jLong_ = false;
+          s.j = J::kString;
+          s.buf.clear();
         }
         return false;
       }
-      j_ = J::kOut;
+      s.j = J::kOut;
       return false;
     case J::kSecret:
       if (c == '\\') {
-        j_ = J::kSecretEscape;
+        s.j = J::kSecretEscape;
         return true;
       }
       if (c == '"') {
-        j_ = J::kOut;
+        s.j = J::kOut;
         return false;
       }
       return true;
     case J::kSecretEscape:
-      j_ = J::kSecret;
+      s.j = J::kSecret;
       return true;
   }
   return false;
 }
 
-bool TextRedactor::feed(uint8_t& c) {
+// A JSON string can hold JSON itself (a tool call's "arguments"): its unescaped
+// characters go through a second scanner, one level deep.
+bool TextRedactor::feedJson(uint8_t c) {
+  const J before = outer_.j;
+  bool mask = stepJson(outer_, c);
+  const bool inString = before == J::kString || before == J::kEscape;
+  if (outer_.j == J::kString && !inString) {
+    inner_ = Json();   // a string starts
+  } else if (before == J::kString && c != '\\' && c != '"') {
+    mask = stepJson(inner_, c) || mask;
+  } else if (before == J::kEscape) {
+    uint8_t u = c == 'n' ? '\n' : c == 't' ? '\t' : c == 'r' ? '\r' : c;
+    mask = stepJson(inner_, u) || mask;
+  }
+  return mask;
+}
+
+bool TextRedactor::feedSlow(uint8_t& c) {
   uint8_t original = c;
-  bool a = feedQuery(original);
-  bool b = feedJson(original);
+  bool a = (q_ == Q::kIdle && c != '?') ? false : feedQuery(original);
+  bool b;
+  if (outer_.j == J::kString && inner_.j == J::kOut && c != '"' && c != '\\') {
+    outer_.buf.push(c);   // inside a string, nothing nested: the common case
+    b = false;
+  } else {
+    b = feedJson(original);
+  }
   if (!a && !b) return false;
   c = kRedactByte;
   return true;
@@ -490,6 +516,24 @@ size_t HttpRedactor::process(uint8_t* data, size_t size) {
   size_t masked = 0;
   size_t i = 0;
   for (; i < size && !http2_; ++i, ++seen_) {
+    // In a body, runs of bytes that change no state but a string's first characters
+    // are skipped at once (a download, a long prompt).
+    if (mode_ == Mode::kBody && httpMatch_ == 0 && (!prefaceLive_ || seen_ >= kH2Preface.size()) &&
+        text_.canSkip()) {
+      static const auto kStop = [] {
+        std::array<bool, 256> t{};
+        for (uint8_t b : {'\n', 'H', '?', '"', '\\'}) t[b] = true;
+        return t;
+      }();
+      size_t j = i;
+      while (j < size && !kStop[data[j]]) ++j;
+      if (j > i) {
+        text_.absorb(data + i, j - i);
+        seen_ += j - i;
+        i = j;
+        if (i == size) break;
+      }
+    }
     uint8_t c = data[i];
     // HTTP/2: a frame header first (length < 64 KiB: first octet 0), or the preface
     if (seen_ == 0 && c == 0) {
@@ -935,6 +979,7 @@ void Http2Redactor::frameByte(uint8_t& b, size_t& masked) {
           st_ = St::kFrameHeader;
         } else {
           st_ = (flags_ & kPadded) ? St::kDataPadLength : St::kData;
+          body_ = nullptr;   // looked up at the first payload byte
         }
       } else if (type_ == kContinuation) {
         enterBlock();
@@ -1004,13 +1049,16 @@ void Http2Redactor::frameByte(uint8_t& b, size_t& masked) {
 }
 
 void Http2Redactor::dataByte(uint8_t& b, size_t& masked) {
-  auto it = bodies_.find(streamId_);
-  if (it == bodies_.end()) {
-    if (bodies_.size() >= 1024) bodies_.clear();   // streams that never ended
-    it = bodies_.emplace(streamId_, TextRedactor(rules_)).first;
-    it->second.reset(true);
+  if (!body_) {
+    auto it = bodies_.find(streamId_);
+    if (it == bodies_.end()) {
+      if (bodies_.size() >= 1024) bodies_.clear();   // streams that never ended
+      it = bodies_.emplace(streamId_, TextRedactor(rules_)).first;
+      it->second.reset(true);
+    }
+    body_ = &it->second;   // stable until erased, which ends the frame
   }
-  if (it->second.feed(b)) ++masked;
+  if (body_->feed(b)) ++masked;
 }
 
 size_t Http2Redactor::process(uint8_t* data, size_t size) {

@@ -30,12 +30,13 @@
 // track) is treated as secret.
 // Beyond headers (TextRedactor, on header lines and bodies alike): the value of every
 // secret URL query parameter ("?key=...", "&access_token=..."), form field at the
-// start of a body ("client_secret=...&..."), and JSON string field ("api_key": "...").
+// start of a body ("client_secret=...&..."), and JSON string field ("api_key": "..."),
+// also inside a JSON string that holds JSON (a tool call's "arguments"), one level.
 // On HTTP/2, DATA frames get the same, per stream; a literal :path (or any literal
 // header value) its query; a Huffman-coded :path with a secret parameter is masked
 // whole. A header written "Name : value" (a space before the colon) counts as one.
-// Not covered: compressed bodies (gzip, zstd), secrets inside JSON strings that are
-// themselves escaped JSON, and anything whose name or key is not on the list.
+// Not covered: compressed bodies (gzip, zstd), JSON escaped twice over, and anything
+// whose name or key is not on the list.
 #pragma once
 
 #include <cstddef>
@@ -92,24 +93,61 @@ class TextRedactor {
   // argument) rather than only after a '?'.
   void reset(bool formAtStart);
   // Feeds one byte, masking it in place when it is part of a secret value; true then.
-  bool feed(uint8_t& c);
+  bool feed(uint8_t& c) {
+    // Most bytes of most text: outside any query, outside or inside a JSON string
+    // with nothing nested in it.
+    if (q_ == Q::kIdle && c != '?' && c != '"' && c != '\\') {
+      if (outer_.j == J::kOut) return false;
+      if (outer_.j == J::kString && inner_.j == J::kOut) {
+        outer_.buf.push(c);
+        return false;
+      }
+    }
+    return feedSlow(c);
+  }
   size_t process(uint8_t* data, size_t size);
+  // Whether bytes other than '?', '"', '\\' change nothing now but the current
+  // string's first characters; absorb() takes such a run.
+  bool canSkip() const {
+    return q_ == Q::kIdle &&
+           (outer_.j == J::kOut || (outer_.j == J::kString && inner_.j == J::kOut));
+  }
+  void absorb(const uint8_t* data, size_t size) {
+    if (outer_.j != J::kString) return;
+    for (size_t k = 0; k < size && !outer_.buf.overflow; ++k) outer_.buf.push(data[k]);
+  }
 
  private:
   const RedactRules& rules() const { return rules_ ? *rules_ : RedactRules::builtin(); }
   bool feedQuery(uint8_t& c);
-  bool feedJson(uint8_t& c);
   static constexpr size_t kMaxKey = 64;
+  // A key being read: no allocation on the per-byte path.
+  struct KeyBuf {
+    char d[kMaxKey];
+    uint8_t n = 0;
+    bool overflow = false;
+    void clear() { n = 0; overflow = false; }
+    void push(uint8_t c) {
+      if (n < kMaxKey) d[n++] = static_cast<char>(c);
+      else overflow = true;
+    }
+    std::string_view view() const { return {d, n}; }
+  };
+  enum class J : uint8_t { kOut, kString, kEscape, kAfterString, kColon, kSecret, kSecretEscape };
+  struct Json {
+    J j = J::kOut;
+    bool secretKey = false;    // the key before the current ':' is secret
+    KeyBuf buf;                // the current string (a key when a ':' follows)
+  };
+  bool stepJson(Json& s, uint8_t c) const;
+  bool feedJson(uint8_t c);
+  bool feedSlow(uint8_t& c);
 
   const RedactRules* rules_;
   enum class Q : uint8_t { kIdle, kKey, kValue } q_ = Q::kIdle;
-  bool qSecret_ = false, qLong_ = false;
-  std::string qKey_;
-  enum class J : uint8_t { kOut, kString, kEscape, kAfterString, kColon, kSecret, kSecretEscape };
-  J j_ = J::kOut;
-  bool jLong_ = false;
-  bool qSecretJson_ = false;     // the key before the current ':' is secret
-  std::string jBuf_;
+  bool qSecret_ = false;
+  KeyBuf qKey_;
+  Json outer_, inner_;
 };
 
 // Masks secrets in a command line in place, same lengths: values of -H/--header
@@ -154,6 +192,7 @@ class Http2Redactor {
   // DATA payloads: one text scanner per stream (bodies of streams interleave)
   std::unordered_map<uint32_t, TextRedactor> bodies_;
   uint32_t streamId_ = 0;
+  TextRedactor* body_ = nullptr;   // bodies_[streamId_] during a DATA frame
   bool dataEnd_ = false;       // the current DATA frame ends its stream
   TextRedactor query_;         // a literal, non-secret header value's URL query
   bool pathDefer_ = false;     // a Huffman :path waits for its decoded text

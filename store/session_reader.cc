@@ -582,6 +582,15 @@ Status SessionReader::Impl::open(const std::string& path, const ReaderOptions& o
 
   std::string indexPath = path + "-index";
   if (!options.useIndex || live) return rebuildInto(":memory:", options);
+  // SQLite would open a FIFO planted as the index (or its -wal, -shm) and wait on it
+  // forever: anything there but a regular file (or nothing) is left alone, and this
+  // reader keeps its index in memory.
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    struct stat ist{};
+    if (lstat((indexPath + suffix).c_str(), &ist) == 0 && !S_ISREG(ist.st_mode) &&
+        !(S_ISLNK(ist.st_mode) && suffix[0] == '\0'))
+      return rebuildInto(":memory:", options);
+  }
 
   if (!options.rebuildIndex && ::access(indexPath.c_str(), F_OK) == 0) {
     auto db = sql::Db::open(indexPath, false);

@@ -46,6 +46,8 @@ TEST(AaRecordCli, BadOptionsAreOneLineExit2) {
   expectUsageError("--pid abc", "--pid abc");
   expectUsageError("--duration -1 -- true", "--duration -1");
   expectUsageError("--max-tls-bytes lots -- true", "--max-tls-bytes lots");
+  expectUsageError("--redact-header= -- true", "--redact-header");
+  expectUsageError("--redact-key= -- true", "--redact-key");
 }
 
 TEST(AaRecordCli, ExactlyOneTarget) {

@@ -72,6 +72,19 @@ TEST(Redact, JsonBodyFields) {
   expectSplitInvariant(in);
 }
 
+TEST(Redact, JsonInsideAJsonString) {
+  // tool-call arguments are JSON encoded as a string
+  const std::string in =
+      "{\"type\": \"function\", \"arguments\": \"{\\\"api_key\\\": \\\"SECRETN\\\", "
+      "\\\"q\\\": \\\"weather\\\"}\"}";
+  HttpRedactor r;
+  std::string body = "POST / HTTP/1.1\r\n\r\n" + in;
+  r.process(reinterpret_cast<uint8_t*>(body.data()), body.size());
+  EXPECT_EQ(body.find("SECRETN"), std::string::npos) << body;
+  EXPECT_NE(body.find("weather"), std::string::npos) << body;
+  EXPECT_NE(body.find("\"type\": \"function\""), std::string::npos) << body;
+}
+
 TEST(Redact, FormBody) {
   const std::string in =
       "POST /oauth/token HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"

@@ -307,6 +307,29 @@ TEST_F(SafeFiles, ReaderRefusesFifoWithOneLineAndDoesNotBlock) {
   EXPECT_EQ(rc, 0);
 }
 
+TEST_F(SafeFiles, FifoPlantedAsTheIndexDoesNotHangTheReader) {
+  const std::string out = path("s.aas");
+  {
+    auto w = SessionWriter::create(out, header());
+    ASSERT_TRUE(w.ok()) << w.status().message();
+    appendOne(**w, 1);
+    ASSERT_TRUE((*w)->close().ok());
+  }
+  for (const char* suffix : {"-index", "-index-wal", "-index-shm"}) {
+    for (const char* s : {"-index", "-index-wal", "-index-shm"}) unlink((out + s).c_str());
+    ASSERT_EQ(mkfifo((out + suffix).c_str(), 0644), 0);
+    int rc = runWithTimeout([&] {
+      auto r = SessionReader::open(out);
+      return r.ok() && (*r)->eventCount() == 1 ? 0 : 1;
+    });
+    EXPECT_NE(rc, -1) << "a FIFO as " << suffix << " made the reader block";
+    EXPECT_EQ(rc, 0) << suffix;
+    struct stat st{};
+    EXPECT_EQ(lstat((out + suffix).c_str(), &st), 0);
+    EXPECT_TRUE(S_ISFIFO(st.st_mode)) << "the planted " << suffix << " was replaced";
+  }
+}
+
 TEST_F(SafeFiles, ReaderRefusesDevicesAndDirectories) {
   auto dev = SessionReader::open("/dev/null");
   ASSERT_FALSE(dev.ok());
