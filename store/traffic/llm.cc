@@ -3,6 +3,7 @@
 #include <map>
 
 #include "store/traffic/json.h"
+#include "store/traffic/json_seq.h"
 #include "store/traffic/sse.h"
 
 namespace aa::traffic {
@@ -32,6 +33,7 @@ std::string errorMessage(const Json& body) {
   if (e.isObject()) {
     std::string m = strOf(e.get("message"));
     std::string t = strOf(e.get("type"));
+    if (t.empty()) t = strOf(e.get("status"));   // Google: "RESOURCE_EXHAUSTED"
     if (t.empty()) t = strOf(e.get("code"));
     if (!t.empty() && !m.empty()) return t + ": " + m;
     return m.empty() ? t : m;
@@ -260,6 +262,41 @@ bool chatStream(const std::vector<SseEvent>& events, const HttpMessage& resp, Ll
 
 // ---- OpenAI responses ---------------------------------------------------------------
 
+// Output items that are calls of a tool: function_call, custom_tool_call (Codex's
+// apply_patch), local_shell_call, web_search_call, mcp_call, ... — every "*_call".
+bool isResponsesToolItem(std::string_view type) {
+  return type.size() > 5 && type.substr(type.size() - 5) == "_call";
+}
+
+// A tool call item: function calls carry "arguments" (JSON text), custom tools "input"
+// (free text), built-in tools an "action" object; built-in tools have no name, so the
+// item type without "_call" names them.
+LlmToolCall responsesToolCall(const Json& item) {
+  LlmToolCall t;
+  t.id = strOf(item.get("call_id"));
+  if (t.id.empty()) t.id = strOf(item.get("id"));
+  t.name = strOf(item.get("name"));
+  std::string type = strOf(item.get("type"));
+  if (t.name.empty() && type != "function_call" && type != "custom_tool_call") {
+    t.name = type.substr(0, type.size() - 5);
+  }
+  if (item.get("arguments").isString()) t.arguments = item.get("arguments").str();
+  else if (item.get("input").isString()) t.arguments = item.get("input").str();
+  else if (item.find("action")) t.arguments = item.get("action").dump();
+  return t;
+}
+
+// Reasoning item text: its summary parts, else its reasoning_text content (the
+// encrypted_content Codex sends back is opaque and not shown).
+std::string responsesReasoningText(const Json& item) {
+  std::string out;
+  for (const auto& s : item.get("summary").items()) out += strOf(s.get("text"));
+  if (out.empty()) {
+    for (const auto& part : item.get("content").items()) out += strOf(part.get("text"));
+  }
+  return out;
+}
+
 void responsesOutput(const Json& output, LlmCall& c) {
   for (const auto& item : output.items()) {
     std::string type = strOf(item.get("type"));
@@ -267,12 +304,10 @@ void responsesOutput(const Json& output, LlmCall& c) {
       for (const auto& part : item.get("content").items()) {
         if (strOf(part.get("type")) == "output_text") c.responseText += strOf(part.get("text"));
       }
-    } else if (type == "function_call" || type == "custom_tool_call") {
-      std::string args = item.get("arguments").isString() ? item.get("arguments").str()
-                                                          : strOf(item.get("input"));
-      c.toolCalls.push_back({strOf(item.get("call_id")), strOf(item.get("name")), args});
+    } else if (isResponsesToolItem(type)) {
+      c.toolCalls.push_back(responsesToolCall(item));
     } else if (type == "reasoning") {
-      for (const auto& s : item.get("summary").items()) c.thinking += strOf(s.get("text"));
+      c.thinking += responsesReasoningText(item);
     }
   }
 }
@@ -300,6 +335,7 @@ void responsesResponse(const Json& body, LlmCall& c) {
 bool responsesStream(const std::vector<SseEvent>& events, const HttpMessage& resp, LlmCall& c) {
   std::map<int64_t, size_t> toolByOutput;   // output_index -> tool call
   std::map<int64_t, bool> toolArgsFinal;
+  bool sawReasoningDelta = false;
   bool ended = false;
   for (const auto& ev : events) {
     std::string err;
@@ -333,27 +369,41 @@ bool responsesStream(const std::vector<SseEvent>& events, const HttpMessage& res
     } else if (type == "response.reasoning_summary_text.delta" ||
                type == "response.reasoning_text.delta") {
       c.thinking += strOf(j->get("delta"));
+      sawReasoningDelta = true;
       firstToken();
     } else if (type == "response.output_item.added" || type == "response.output_item.done") {
       const Json& item = j->get("item");
       std::string it = strOf(item.get("type"));
-      if (it == "function_call" || it == "custom_tool_call") {
+      if (isResponsesToolItem(it)) {
         LlmToolCall& t = toolAt(oi);
-        if (item.get("call_id").isString()) t.id = item.get("call_id").str();
-        if (item.get("name").isString()) t.name = item.get("name").str();
+        LlmToolCall whole = responsesToolCall(item);
+        if (!whole.id.empty()) t.id = whole.id;
+        if (!whole.name.empty()) t.name = whole.name;
         // The done item holds the whole arguments: they replace the assembled deltas.
-        if (type == "response.output_item.done" && item.get("arguments").isString()) {
-          t.arguments = item.get("arguments").str();
-          toolArgsFinal[oi] = true;
+        // (Built-in tools have no deltas: their action comes with the item.)
+        if ((type == "response.output_item.done" || !toolArgsFinal[oi]) &&
+            !whole.arguments.empty() &&
+            (type == "response.output_item.done" || item.find("action"))) {
+          t.arguments = whole.arguments;
+          toolArgsFinal[oi] = type == "response.output_item.done";
         }
+        if (type == "response.output_item.done" && it != "function_call" &&
+            it != "custom_tool_call") {
+          firstToken();
+        }
+      } else if (it == "reasoning" && type == "response.output_item.done" &&
+                 !sawReasoningDelta) {
+        c.thinking += responsesReasoningText(item);
       }
     } else if (type == "response.function_call_arguments.delta" ||
                type == "response.custom_tool_call_input.delta") {
       if (!toolArgsFinal[oi]) toolAt(oi).arguments += strOf(j->get("delta"));
       firstToken();
-    } else if (type == "response.function_call_arguments.done") {
-      if (j->get("arguments").isString()) {
-        toolAt(oi).arguments = j->get("arguments").str();
+    } else if (type == "response.function_call_arguments.done" ||
+               type == "response.custom_tool_call_input.done") {
+      const Json& whole = j->get(type == "response.function_call_arguments.done" ? "arguments" : "input");
+      if (whole.isString()) {
+        toolAt(oi).arguments = whole.str();
         toolArgsFinal[oi] = true;
       }
     } else if (type == "response.completed" || type == "response.incomplete" ||
@@ -369,42 +419,300 @@ bool responsesStream(const std::vector<SseEvent>& events, const HttpMessage& res
   return ended;
 }
 
+// ---- Google Gemini (generateContent) ------------------------------------------------
+//
+// The REST API accepts camelCase and snake_case field names; both are read.
+
+const Json& either(const Json& j, std::string_view camel, std::string_view snake) {
+  const Json* v = j.find(camel);
+  return v ? *v : j.get(snake);
+}
+
+void geminiUsage(const Json& u, LlmUsage& usage) {
+  if (!u.isObject()) return;
+  // Every streamed chunk carries the counts so far: later values replace earlier ones.
+  auto prompt = intOf(either(u, "promptTokenCount", "prompt_token_count"));
+  auto cand = intOf(either(u, "candidatesTokenCount", "candidates_token_count"));
+  auto thoughts = intOf(either(u, "thoughtsTokenCount", "thoughts_token_count"));
+  auto total = intOf(either(u, "totalTokenCount", "total_token_count"));
+  auto cached = intOf(either(u, "cachedContentTokenCount", "cached_content_token_count"));
+  if (prompt) usage.inputTokens = prompt;
+  // Output counts thinking too, as the other APIs' output counts do.
+  if (cand || thoughts) usage.outputTokens = cand.value_or(0) + thoughts.value_or(0);
+  if (total) usage.totalTokens = total;
+  else if (usage.inputTokens && usage.outputTokens) usage.totalTokens = *usage.inputTokens + *usage.outputTokens;
+  if (cached) usage.cacheReadTokens = cached;
+}
+
+// One GenerateContentResponse (a whole response or a streamed chunk). Returns true when
+// it ends the answer (a finish reason, a blocked prompt or an error). `token`: it
+// carried text or a function call.
+bool geminiChunk(const Json& in, LlmCall& c, bool& token) {
+  // Code Assist (Gemini CLI with a Google login) wraps each response: {"response":{..}}.
+  const Json& j = in.get("response").isObject() ? in.get("response") : in;
+  token = false;
+  if (j.find("error") || in.find("error")) {
+    c.error = errorMessage(j.find("error") ? j : in);
+    return true;
+  }
+  if (c.responseId.empty()) c.responseId = strOf(either(j, "responseId", "response_id"));
+  if (c.responseModel.empty()) c.responseModel = strOf(either(j, "modelVersion", "model_version"));
+  geminiUsage(either(j, "usageMetadata", "usage_metadata"), c.usage);
+  const Json& cands = j.get("candidates");
+  bool finished = false;
+  for (const auto& cand : cands.items()) {
+    if (intOf(cand.get("index")).value_or(0) != 0) {
+      addProblem(c, "only the first of several candidates shown");
+      continue;
+    }
+    for (const auto& part : cand.get("content").get("parts").items()) {
+      if (part.get("text").isString()) {
+        (part.get("thought").asBool() ? c.thinking : c.responseText) += part.get("text").str();
+        token = true;
+      }
+      const Json& fc = either(part, "functionCall", "function_call");
+      if (fc.isObject()) {
+        c.toolCalls.push_back({strOf(fc.get("id")), strOf(fc.get("name")),
+                               fc.find("args") ? fc.get("args").dump() : std::string("{}")});
+        token = true;
+      }
+    }
+    std::string fr = strOf(either(cand, "finishReason", "finish_reason"));
+    if (!fr.empty()) {
+      c.stopReason = fr;
+      finished = true;
+    }
+  }
+  const Json& fb = either(j, "promptFeedback", "prompt_feedback");
+  std::string blocked = strOf(either(fb, "blockReason", "block_reason"));
+  if (!blocked.empty()) {
+    c.stopReason = "blocked: " + blocked;
+    finished = true;
+  }
+  return finished;
+}
+
+// A streamed answer as pieces (SSE events or JSON array elements). True when ended.
+template <typename Piece>
+bool geminiPieces(const std::vector<Piece>& pieces, const HttpMessage& resp, LlmCall& c,
+                  std::string (*dataOf)(const Piece&)) {
+  bool ended = false;
+  for (const auto& pc : pieces) {
+    std::string err;
+    auto j = parseJson(dataOf(pc), &err);
+    if (!j) {
+      if (pc.complete) addProblem(c, "stream chunk not JSON (" + err + ")");
+      continue;
+    }
+    bool token = false;
+    if (geminiChunk(*j, c, token) && pc.complete) ended = true;
+    if (token && c.tFirstTokenNs == 0) c.tFirstTokenNs = resp.timeAtBody(pc.endPos);
+  }
+  return ended;
+}
+
+std::string sseData(const SseEvent& e) { return e.data; }
+std::string pieceText(const JsonPiece& p) { return p.text; }
+
+// The response of a Gemini call, streamed or not. A stream without its end (a finish
+// reason, or the array's closing bracket) makes the call incomplete.
+void geminiResponse(const HttpMessage& resp, bool sse, LlmCall& c) {
+  std::string_view body = resp.body;
+  size_t p = body.find_first_not_of(" \t\r\n");
+  if (sse) {
+    c.stream = true;
+    if (!geminiPieces(splitSse(body), resp, c, sseData)) {
+      c.incomplete = true;
+      addProblem(c, "stream has no finishReason");
+    }
+  } else if (p != std::string_view::npos && body[p] == '[') {
+    // streamGenerateContent without ?alt=sse: a JSON array, one element per chunk.
+    c.stream = true;
+    bool closed = false;
+    auto pieces = splitJsonArray(body, &closed);
+    bool ended = geminiPieces(pieces, resp, c, pieceText);
+    if (!closed || !ended) {
+      c.incomplete = true;
+      addProblem(c, !closed ? "stream array not closed" : "stream has no finishReason");
+    }
+  } else if (p != std::string_view::npos) {
+    std::string err;
+    auto j = parseJson(body, &err);
+    if (!j) {
+      if (resp.complete) addProblem(c, "response body is not JSON (" + err + ")");
+      if (resp.status >= 400) c.error = std::string(body.substr(0, 500));
+      return;
+    }
+    bool token = false;
+    geminiChunk(*j, c, token);
+    c.tFirstTokenNs = resp.timeAtBody(1);
+  }
+}
+
+// ---- Ollama native API (/api/chat, /api/generate) ------------------------------------
+
+// One object of the NDJSON stream (or the whole non-streamed answer). True when it ends
+// the answer ("done": true, or an error).
+bool ollamaChunk(const Json& j, LlmCall& c, bool& token) {
+  token = false;
+  if (j.find("error")) {
+    c.error = errorMessage(j);
+    return true;
+  }
+  if (c.responseModel.empty()) c.responseModel = strOf(j.get("model"));
+  const Json& m = j.get("message");
+  std::string text = strOf(m.get("content")) + strOf(j.get("response"));
+  std::string thinking = strOf(m.get("thinking")) + strOf(j.get("thinking"));
+  c.responseText += text;
+  c.thinking += thinking;
+  token = !text.empty() || !thinking.empty();
+  for (const auto& tc : m.get("tool_calls").items()) {
+    const Json& f = tc.get("function");
+    const Json& args = f.get("arguments");
+    c.toolCalls.push_back({strOf(tc.get("id")), strOf(f.get("name")),
+                           args.isString() ? args.str() : args.dump()});
+    token = true;
+  }
+  if (!j.get("done").asBool()) return false;
+  c.stopReason = strOf(j.get("done_reason"));
+  if (c.stopReason.empty()) c.stopReason = "stop";
+  if (auto v = intOf(j.get("prompt_eval_count"))) c.usage.inputTokens = v;
+  if (auto v = intOf(j.get("eval_count"))) c.usage.outputTokens = v;
+  if (c.usage.inputTokens && c.usage.outputTokens) {
+    c.usage.totalTokens = *c.usage.inputTokens + *c.usage.outputTokens;
+  }
+  return true;
+}
+
+void ollamaResponse(const HttpMessage& resp, LlmCall& c) {
+  std::string err;
+  auto whole = parseJson(resp.body);
+  if (whole && whole->isObject() && resp.contentType() != "application/x-ndjson") {
+    bool token = false;
+    ollamaChunk(*whole, c, token);
+    c.tFirstTokenNs = resp.timeAtBody(1);
+    return;
+  }
+  c.stream = true;
+  bool ended = false;
+  for (const auto& pc : splitNdjson(resp.body)) {
+    auto j = parseJson(pc.text, &err);
+    if (!j) {
+      if (pc.complete) addProblem(c, "stream line not JSON (" + err + ")");
+      continue;
+    }
+    bool token = false;
+    if (ollamaChunk(*j, c, token) && pc.complete) ended = true;
+    if (token && c.tFirstTokenNs == 0) c.tFirstTokenNs = resp.timeAtBody(pc.endPos);
+  }
+  if (!ended) {
+    c.incomplete = true;
+    addProblem(c, resp.body.empty() && resp.status >= 400 ? "empty error body" : "stream has no \"done\": true");
+  }
+}
+
+// ---- which API a request is ----------------------------------------------------------
+
+struct Route {
+  std::string provider, api, model;
+  bool codeAssist = false;   // Gemini CLI's Code Assist wrapper: {"model", "request": {..}}
+};
+
+// Gemini paths: .../models/MODEL:METHOD (Google AI /v1beta, Vertex
+// /v1/projects/P/locations/L/publishers/google/models/MODEL) and Code Assist's
+// /v1internal:METHOD. Returns false when the path is not one; `notCall` when it is a
+// Gemini method that is no model call (countTokens, embedContent, ...).
+bool geminiRoute(std::string_view path, Route& r, bool& notCall) {
+  size_t slash = path.rfind('/');
+  std::string_view last = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  size_t colon = last.find(':');
+  if (colon == std::string_view::npos) return false;
+  std::string_view method = last.substr(colon + 1);
+  std::string_view name = last.substr(0, colon);
+  std::string_view dir = slash == std::string_view::npos ? std::string_view() : path.substr(0, slash);
+  bool models = dir.ends_with("/models") || dir.ends_with("/tunedModels");
+  bool internal = name == "v1internal";
+  if (!models && !internal) return false;
+  if (method != "generateContent" && method != "streamGenerateContent") {
+    notCall = method == "countTokens" || method == "embedContent" || method == "batchEmbedContents" ||
+              method == "loadCodeAssist" || method == "onboardUser" || method == "predict";
+    return notCall;
+  }
+  r.provider = "google";
+  r.api = std::string(method);
+  r.codeAssist = internal && !models;
+  if (models) r.model = std::string(name);
+  return true;
+}
+
 }  // namespace
 
 std::optional<LlmCall> recognizeLlmCall(const HttpExchange& x, size_t index) {
   if (!x.request || x.request->method != "POST") return std::nullopt;
   const HttpMessage& req = *x.request;
   std::string path = req.target;
+  std::string query;
   size_t q = path.find('?');
-  if (q != std::string::npos) path.resize(q);
+  if (q != std::string::npos) {
+    query = path.substr(q + 1);
+    path.resize(q);
+  }
   while (path.size() > 1 && path.back() == '/') path.pop_back();
 
-  std::string api;
-  if (endsWith(path, "/chat/completions")) {
-    api = "chat.completions";
+  // Token counting and model listing are API calls, not model calls.
+  if (endsWith(path, "/count_tokens") || endsWith(path, "/countTokens")) return std::nullopt;
+
+  Route route;
+  bool notCall = false;
+  if (geminiRoute(path, route, notCall)) {
+    if (notCall) return std::nullopt;
+  } else if (endsWith(path, "/chat/completions")) {
+    route = {"openai", "chat.completions", ""};
   } else if (endsWith(path, "/responses")) {
-    api = "responses";
+    route = {"openai", "responses", ""};
   } else if (endsWith(path, "/messages")) {
-    api = "messages";
+    route = {"anthropic", "messages", ""};
+  } else if (endsWith(path, "/api/chat")) {
+    route = {"ollama", "chat", ""};
+  } else if (endsWith(path, "/api/generate")) {
+    route = {"ollama", "generate", ""};
   }
+  const std::string& api = route.api;
   auto reqJson = parseJson(req.body);
-  bool shapeMessages = reqJson && reqJson->isObject() && reqJson->get("messages").isArray();
-  if (api.empty()) {
-    // Unknown path: only an unmistakable body shape makes it a call.
-    if (!shapeMessages || !reqJson->get("model").isString()) return std::nullopt;
-    api = req.header("anthropic-version") ? "messages" : "chat.completions";
-  }
   if (reqJson && !reqJson->isObject()) return std::nullopt;
-  if (reqJson && api == "responses" && !reqJson->find("input") && !reqJson->find("model")) {
-    return std::nullopt;
+  const Json* rj = reqJson ? &*reqJson : nullptr;
+  bool shapeMessages = rj && rj->get("messages").isArray();
+  if (api.empty()) {
+    // Unknown path: only an unmistakable body shape makes it a call (OpenAI-compatible
+    // servers and proxies on their own paths).
+    if (!shapeMessages || !rj->get("model").isString()) return std::nullopt;
+    route = req.header("anthropic-version") ? Route{"anthropic", "messages", ""}
+                                            : Route{"openai", "chat.completions", ""};
   }
-  if (reqJson && api != "responses" && !shapeMessages) return std::nullopt;
+  if (rj) {
+    if (route.provider == "google") {
+      const Json& g = route.codeAssist ? rj->get("request") : *rj;
+      if (!g.get("contents").isArray() && !g.get("contents").isObject()) return std::nullopt;
+    } else if (route.provider == "ollama") {
+      bool ok = rj->get("model").isString() &&
+                (api == "chat" ? shapeMessages : rj->get("prompt").isString());
+      if (!ok && shapeMessages && rj->get("model").isString()) {
+        route = {"openai", "chat.completions", ""};   // an OpenAI-shaped body on that path
+      } else if (!ok) {
+        return std::nullopt;
+      }
+    } else if (api == "responses") {
+      if (!rj->find("input") && !rj->find("model")) return std::nullopt;
+    } else if (!shapeMessages) {
+      return std::nullopt;
+    }
+  }
   if (!reqJson && req.complete) return std::nullopt;   // a whole body that is not JSON
 
   LlmCall c;
   c.exchange = index;
-  c.api = api;
-  c.provider = api == "messages" ? "anthropic" : "openai";
+  c.api = route.api;
+  c.provider = route.provider;
   c.host = x.host();
   c.path = req.target;
   c.pid = x.pid;
@@ -417,21 +725,42 @@ std::optional<LlmCall> recognizeLlmCall(const HttpExchange& x, size_t index) {
     c.incomplete = true;
     addProblem(c, "request incomplete" + (req.problem.empty() ? "" : ": " + req.problem));
   }
+  if (route.provider == "google") {
+    c.model = route.model;
+    c.stream = api == "streamGenerateContent";
+  }
   if (reqJson) {
     const Json& r = *reqJson;
-    c.model = strOf(r.get("model"));
-    c.stream = r.get("stream").asBool();
-    if (api == "responses") {
-      c.requestMessages = dumpIfPresent(r.get("input"));
-      c.system = dumpIfPresent(r.get("instructions"));
-      c.maxTokens = intOf(r.get("max_output_tokens"));
-    } else {
-      c.requestMessages = dumpIfPresent(r.get("messages"));
+    if (route.provider == "google") {
+      const Json& g = route.codeAssist ? r.get("request") : r;
+      if (route.codeAssist) c.model = strOf(r.get("model"));
+      c.requestMessages = dumpIfPresent(g.get("contents"));
+      c.system = dumpIfPresent(either(g, "systemInstruction", "system_instruction"));
+      c.tools = dumpIfPresent(g.get("tools"));
+      c.maxTokens = intOf(either(either(g, "generationConfig", "generation_config"),
+                                 "maxOutputTokens", "max_output_tokens"));
+    } else if (route.provider == "ollama") {
+      c.model = strOf(r.get("model"));
+      c.stream = r.find("stream") ? r.get("stream").asBool() : true;   // Ollama streams by default
+      c.requestMessages = dumpIfPresent(api == "chat" ? r.get("messages") : r.get("prompt"));
       c.system = dumpIfPresent(r.get("system"));
-      c.maxTokens = intOf(r.get("max_tokens"));
-      if (!c.maxTokens) c.maxTokens = intOf(r.get("max_completion_tokens"));
+      c.tools = dumpIfPresent(r.get("tools"));
+      c.maxTokens = intOf(r.get("options").get("num_predict"));
+    } else {
+      c.model = strOf(r.get("model"));
+      c.stream = r.get("stream").asBool();
+      if (api == "responses") {
+        c.requestMessages = dumpIfPresent(r.get("input"));
+        c.system = dumpIfPresent(r.get("instructions"));
+        c.maxTokens = intOf(r.get("max_output_tokens"));
+      } else {
+        c.requestMessages = dumpIfPresent(r.get("messages"));
+        c.system = dumpIfPresent(r.get("system"));
+        c.maxTokens = intOf(r.get("max_tokens"));
+        if (!c.maxTokens) c.maxTokens = intOf(r.get("max_completion_tokens"));
+      }
+      c.tools = dumpIfPresent(r.get("tools"));
     }
-    c.tools = dumpIfPresent(r.get("tools"));
   } else {
     addProblem(c, "request body is not whole JSON");
   }
@@ -452,9 +781,19 @@ std::optional<LlmCall> recognizeLlmCall(const HttpExchange& x, size_t index) {
   } else if (!resp.problem.empty()) {
     addProblem(c, resp.problem);
   }
+  if (resp.contentEncoding.size() && !resp.decoded) {
+    // The body is as transferred (an unknown coding, or damaged): do not read it as JSON.
+    if (resp.status >= 400 && c.error.empty()) c.error = "HTTP " + std::to_string(resp.status);
+    if (c.model.empty()) c.model = c.responseModel;
+    return c;
+  }
   bool sse = resp.contentType() == "text/event-stream";
-  if (sse) c.stream = true;
-  if (sse) {
+  if (route.provider == "google") {
+    geminiResponse(resp, sse, c);
+  } else if (route.provider == "ollama") {
+    if (!resp.body.empty()) ollamaResponse(resp, c);
+  } else if (sse) {
+    c.stream = true;
     auto events = splitSse(resp.body);
     bool ended = false;
     if (api == "messages") ended = anthropicStream(events, resp, c);
@@ -484,10 +823,93 @@ std::optional<LlmCall> recognizeLlmCall(const HttpExchange& x, size_t index) {
   return c;
 }
 
+std::vector<LlmCall> recognizeWebSocketCalls(const HttpExchange& x, size_t index) {
+  std::vector<LlmCall> out;
+  if (x.websocket.empty()) return out;
+  // Responses over WebSocket: the client sends {"type":"response.create", ...the
+  // /responses body...} (or with the body under "response"); the server answers with
+  // the events the SSE stream would carry, one per text message, up to
+  // response.completed. One call per response.create.
+  struct Pending {
+    LlmCall call;
+    HttpMessage events;            // server messages as one body, marks at message ends
+    std::vector<SseEvent> pieces;
+  };
+  std::vector<Pending> calls;
+  auto finish = [&](Pending& p) {
+    LlmCall& c = p.call;
+    bool ended = responsesStream(p.pieces, p.events, c);
+    if (!ended) {
+      c.incomplete = true;
+      addProblem(c, "no response.completed before the next request or the end");
+    }
+    if (c.model.empty()) c.model = c.responseModel;
+    out.push_back(std::move(c));
+  };
+  std::optional<Pending> cur;
+  for (const WsMessage& m : x.websocket) {
+    if (m.opcode != 1) continue;
+    if (m.fromClient) {
+      auto j = parseJson(m.data);
+      if (!j || strOf(j->get("type")) != "response.create") continue;
+      if (cur) finish(*cur);
+      cur.emplace();
+      LlmCall& c = cur->call;
+      const Json& r = j->get("response").isObject() ? j->get("response") : *j;
+      c.exchange = index;
+      c.provider = "openai";
+      c.api = "responses";
+      c.host = x.host();
+      c.path = x.path();
+      c.stream = true;
+      c.model = strOf(r.get("model"));
+      c.requestMessages = dumpIfPresent(r.get("input"));
+      c.system = dumpIfPresent(r.get("instructions"));
+      c.tools = dumpIfPresent(r.get("tools"));
+      c.maxTokens = intOf(r.get("max_output_tokens"));
+      c.status = x.status();
+      c.pid = m.pid ? m.pid : x.pid;
+      c.comm = m.pid ? m.comm : x.comm;
+      c.conn = x.conn;
+      c.tStartNs = m.tStartNs;
+      c.tEndNs = m.tEndNs;
+      c.requestBytes = m.wireBytes;
+      if (!m.complete) {
+        c.incomplete = true;
+        addProblem(c, "request incomplete: " + m.problem);
+      }
+      continue;
+    }
+    if (!cur) continue;
+    LlmCall& c = cur->call;
+    if (c.tFirstByteNs == 0) c.tFirstByteNs = m.tStartNs;
+    c.tEndNs = std::max(c.tEndNs, m.tEndNs);
+    c.responseBytes += m.wireBytes;
+    cur->events.body += m.data;
+    cur->events.bodyMarks.push_back({cur->events.body.size(), m.tEndNs});
+    cur->events.tEndNs = m.tEndNs;
+    SseEvent ev;
+    ev.data = m.data;
+    ev.endPos = cur->events.body.size();
+    ev.complete = m.complete;
+    if (!m.complete) {
+      c.incomplete = true;
+      addProblem(c, "response message incomplete: " + m.problem);
+    }
+    cur->pieces.push_back(std::move(ev));
+  }
+  if (cur) finish(*cur);
+  return out;
+}
+
 std::vector<LlmCall> recognizeLlmCalls(const std::vector<HttpExchange>& exchanges) {
   std::vector<LlmCall> out;
   for (size_t i = 0; i < exchanges.size(); ++i) {
-    if (auto c = recognizeLlmCall(exchanges[i], i)) out.push_back(std::move(*c));
+    if (!exchanges[i].websocket.empty()) {
+      for (auto& c : recognizeWebSocketCalls(exchanges[i], i)) out.push_back(std::move(c));
+    } else if (auto c = recognizeLlmCall(exchanges[i], i)) {
+      out.push_back(std::move(*c));
+    }
   }
   return out;
 }

@@ -149,6 +149,33 @@ std::string exchangeJson(const HttpExchange& x, size_t index, const RenderOption
   key(out, "response");
   if (x.response) message(out, *x.response, o);
   else out += "null";
+  if (!x.websocket.empty()) {
+    key(out, "websocket");
+    out += '[';
+    for (size_t i = 0; i < x.websocket.size(); ++i) {
+      const WsMessage& m = x.websocket[i];
+      if (i) out += ',';
+      out += '{';
+      fStr(out, "from", m.fromClient ? "client" : "server");
+      fStr(out, "type", m.opcodeName());
+      bool cut = m.data.size() > o.maxBodyBytes;
+      std::string_view data = std::string_view(m.data).substr(0, o.maxBodyBytes);
+      fStr(out, "data", data);
+      fB(out, "data_utf8", isValidUtf8(data));
+      fU(out, "data_size", m.data.size());
+      if (cut) fB(out, "data_cut", true);
+      fU(out, "wire_bytes", m.wireBytes);
+      fB(out, "compressed", m.compressed);
+      fU(out, "frames", m.frames);
+      fU(out, "t_start_ns", rel(m.tStartNs, o));
+      fU(out, "t_end_ns", rel(m.tEndNs, o));
+      fU(out, "stream_offset", m.startOffset);
+      fB(out, "complete", m.complete);
+      fStr(out, "problem", m.problem);
+      out += '}';
+    }
+    out += ']';
+  }
   out += '}';
   return out;
 }
@@ -165,6 +192,18 @@ std::string exchangeLine(const HttpExchange& x, size_t index, const RenderOption
   out += " (" + humanBytes(x.request ? x.request->wireBodyBytes : 0) + " / " +
          humanBytes(x.response ? x.response->wireBodyBytes : 0) + ", " +
          ms(x.tEndNs() - x.tStartNs()) + ")";
+  if (!x.websocket.empty()) {
+    size_t client = 0;
+    for (const auto& m : x.websocket) client += m.fromClient;
+    out += " websocket " + std::to_string(client) + "/" + std::to_string(x.websocket.size() - client) +
+           " messages";
+    for (const auto& m : x.websocket) {
+      if (!m.complete) {
+        out += " (cut: " + excerpt(m.problem, 120) + ")";
+        break;
+      }
+    }
+  }
   if (!x.complete()) {
     std::string why = x.request && !x.request->complete ? x.request->problem
                       : x.response && !x.response->complete ? x.response->problem
