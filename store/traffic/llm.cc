@@ -516,7 +516,7 @@ std::string pieceText(const JsonPiece& p) { return p.text; }
 
 // The response of a Gemini call, streamed or not. A stream without its end (a finish
 // reason, or the array's closing bracket) makes the call incomplete.
-void geminiResponse(const HttpMessage& resp, bool sse, LlmCall& c) {
+bool geminiResponse(const HttpMessage& resp, bool sse, LlmCall& c) {
   std::string_view body = resp.body;
   size_t p = body.find_first_not_of(" \t\r\n");
   if (sse) {
@@ -524,7 +524,9 @@ void geminiResponse(const HttpMessage& resp, bool sse, LlmCall& c) {
     if (!geminiPieces(splitSse(body), resp, c, sseData)) {
       c.incomplete = true;
       addProblem(c, "stream has no finishReason");
+      return false;
     }
+    return true;
   } else if (p != std::string_view::npos && body[p] == '[') {
     // streamGenerateContent without ?alt=sse: a JSON array, one element per chunk.
     c.stream = true;
@@ -534,19 +536,23 @@ void geminiResponse(const HttpMessage& resp, bool sse, LlmCall& c) {
     if (!closed || !ended) {
       c.incomplete = true;
       addProblem(c, !closed ? "stream array not closed" : "stream has no finishReason");
+      return false;
     }
+    return true;
   } else if (p != std::string_view::npos) {
     std::string err;
     auto j = parseJson(body, &err);
     if (!j) {
       if (resp.complete) addProblem(c, "response body is not JSON (" + err + ")");
       if (resp.status >= 400) c.error = std::string(body.substr(0, 500));
-      return;
+      return false;
     }
     bool token = false;
     geminiChunk(*j, c, token);
     c.tFirstTokenNs = resp.timeAtBody(1);
+    return true;
   }
+  return false;
 }
 
 // ---- Ollama native API (/api/chat, /api/generate) ------------------------------------
@@ -584,14 +590,14 @@ bool ollamaChunk(const Json& j, LlmCall& c, bool& token) {
   return true;
 }
 
-void ollamaResponse(const HttpMessage& resp, LlmCall& c) {
+bool ollamaResponse(const HttpMessage& resp, LlmCall& c) {
   std::string err;
   auto whole = parseJson(resp.body);
   if (whole && whole->isObject() && resp.contentType() != "application/x-ndjson") {
     bool token = false;
     ollamaChunk(*whole, c, token);
     c.tFirstTokenNs = resp.timeAtBody(1);
-    return;
+    return true;
   }
   c.stream = true;
   bool ended = false;
@@ -609,6 +615,7 @@ void ollamaResponse(const HttpMessage& resp, LlmCall& c) {
     c.incomplete = true;
     addProblem(c, resp.body.empty() && resp.status >= 400 ? "empty error body" : "stream has no \"done\": true");
   }
+  return ended;
 }
 
 // ---- which API a request is ----------------------------------------------------------
@@ -775,23 +782,33 @@ std::optional<LlmCall> recognizeLlmCall(const HttpExchange& x, size_t index) {
   c.status = resp.status;
   c.tFirstByteNs = resp.tHeadersNs;
   c.responseBytes = resp.wireBodyBytes;
-  if (!resp.complete) {
-    c.incomplete = true;
-    addProblem(c, "response incomplete" + (resp.problem.empty() ? "" : ": " + resp.problem));
-  } else if (!resp.problem.empty()) {
-    addProblem(c, resp.problem);
-  }
+  // A response cut after the answer's own end (the stream's end event, a whole JSON
+  // body) still holds the whole answer: clients stop reading there (the openai SDK
+  // closes the connection at [DONE], before the last chunk). Said, not counted as cut.
+  auto noteCut = [&](bool answerEnded) {
+    if (resp.complete) {
+      if (!resp.problem.empty()) addProblem(c, resp.problem);
+    } else if (answerEnded) {
+      addProblem(c, "response framing cut after the answer's end" +
+                        (resp.problem.empty() ? "" : ": " + resp.problem));
+    } else {
+      c.incomplete = true;
+      addProblem(c, "response incomplete" + (resp.problem.empty() ? "" : ": " + resp.problem));
+    }
+  };
   if (resp.contentEncoding.size() && !resp.decoded) {
+    noteCut(false);
     // The body is as transferred (an unknown coding, or damaged): do not read it as JSON.
     if (resp.status >= 400 && c.error.empty()) c.error = "HTTP " + std::to_string(resp.status);
     if (c.model.empty()) c.model = c.responseModel;
     return c;
   }
   bool sse = resp.contentType() == "text/event-stream";
+  bool answerEnded = false;
   if (route.provider == "google") {
-    geminiResponse(resp, sse, c);
+    answerEnded = geminiResponse(resp, sse, c);
   } else if (route.provider == "ollama") {
-    if (!resp.body.empty()) ollamaResponse(resp, c);
+    if (!resp.body.empty()) answerEnded = ollamaResponse(resp, c);
   } else if (sse) {
     c.stream = true;
     auto events = splitSse(resp.body);
@@ -799,6 +816,7 @@ std::optional<LlmCall> recognizeLlmCall(const HttpExchange& x, size_t index) {
     if (api == "messages") ended = anthropicStream(events, resp, c);
     else if (api == "chat.completions") ended = chatStream(events, resp, c);
     else ended = responsesStream(events, resp, c);
+    answerEnded = ended;
     if (!ended) {
       c.incomplete = true;
       addProblem(c, api == "messages"           ? "stream has no message_stop"
@@ -816,8 +834,10 @@ std::optional<LlmCall> recognizeLlmCall(const HttpExchange& x, size_t index) {
       else if (api == "chat.completions") chatResponse(*body, c);
       else responsesResponse(*body, c);
       c.tFirstTokenNs = resp.timeAtBody(1);
+      answerEnded = true;
     }
   }
+  noteCut(answerEnded);
   if (resp.status >= 400 && c.error.empty()) c.error = "HTTP " + std::to_string(resp.status);
   if (c.model.empty()) c.model = c.responseModel;
   return c;

@@ -131,7 +131,9 @@ TEST(Http2, StreamWithoutEndIsIncomplete) {
   EXPECT_NE(xs[0].response->problem.find("stream ends"), std::string::npos) << xs[0].response->problem;
   auto call = recognizeLlmCall(xs[0]);
   ASSERT_TRUE(call);
-  EXPECT_TRUE(call->incomplete);
+  // The SSE stream reached message_stop: the answer is whole, the cut framing is said.
+  EXPECT_FALSE(call->incomplete);
+  EXPECT_NE(call->problem.find("response framing cut after the answer's end"), std::string::npos) << call->problem;
 }
 
 TEST(Http2, ResetStreamIsIncomplete) {
