@@ -10,8 +10,8 @@ packages=(
   libcapnp-dev capnproto liburing-dev libsqlite3-dev libzstd-dev
   qt6-base-dev qt6-charts-dev libgl-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev libclang-rt-14-dev
-  libnghttp2-dev libssl-dev
-  curl openssl python3 nodejs xvfb
+  libnghttp2-dev libssl-dev libbrotli-dev
+  curl openssl python3 nodejs zstd xvfb
   # the peers and tools the benchmarks (bench/) measure against
   strace linux-perf bpftrace time
 )
