@@ -871,7 +871,14 @@ std::vector<LlmCall> recognizeWebSocketCalls(const HttpExchange& x, size_t index
     if (m.opcode != 1) continue;
     if (m.fromClient) {
       auto j = parseJson(m.data);
-      if (!j || strOf(j->get("type")) != "response.create") continue;
+      std::string type = j ? strOf(j->get("type")) : std::string();
+      // response.append (older Codex) adds input to the conversation and starts the
+      // next response with the settings of the last response.create; other client
+      // messages (response.processed, ...) are not requests.
+      if (type != "response.create" && type != "response.append") continue;
+      std::string lastModel = cur ? cur->call.model : std::string();
+      std::string lastSystem = cur ? cur->call.system : std::string();
+      std::string lastTools = cur ? cur->call.tools : std::string();
       if (cur) finish(*cur);
       cur.emplace();
       LlmCall& c = cur->call;
@@ -887,6 +894,11 @@ std::vector<LlmCall> recognizeWebSocketCalls(const HttpExchange& x, size_t index
       c.system = dumpIfPresent(r.get("instructions"));
       c.tools = dumpIfPresent(r.get("tools"));
       c.maxTokens = intOf(r.get("max_output_tokens"));
+      if (type == "response.append") {
+        c.model = lastModel;
+        c.system = lastSystem;
+        c.tools = lastTools;
+      }
       c.status = x.status();
       c.pid = m.pid ? m.pid : x.pid;
       c.comm = m.pid ? m.comm : x.comm;

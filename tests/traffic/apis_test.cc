@@ -432,5 +432,18 @@ TEST(Encodings, ZstdFramesInSequenceAndUnknownCodings) {
   EXPECT_NE(c->problem.find("not decoded"), std::string::npos) << c->problem;
 }
 
+TEST(Encodings, CompressedRequestBodies) {
+  // Codex's HTTP client may send its request bodies zstd-compressed.
+  std::string body = zstdOf(kCodexRequest);
+  std::string req = "POST /v1/responses HTTP/1.1\r\nHost: api.openai.com\r\nContent-Type: application/json\r\n"
+                    "Content-Encoding: zstd\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  auto c = recognizeLlmCall(exchangeOf(req, chunkedResponse(codexSseBody(), "text/event-stream", 200)));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->model, "gpt-5-codex");
+  EXPECT_EQ(c->system, R"("You are Codex.")");
+  EXPECT_EQ(c->requestBytes, body.size());
+  EXPECT_FALSE(c->incomplete) << c->problem;
+}
+
 }  // namespace
 }  // namespace aa::traffic

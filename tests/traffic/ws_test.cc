@@ -286,3 +286,32 @@ TEST(WebSocket, NotFramesIsSaid) {
 
 }  // namespace
 }  // namespace aa::traffic
+
+namespace aa::traffic {
+namespace {
+
+TEST(WebSocket, AppendStartsTheNextResponseAndProcessedIsNoRequest) {
+  std::string client = wsFrame(1, create("gpt-5-codex", "First"), true) +
+                       wsFrame(1, R"({"type":"response.processed","response_id":"resp_2"})", true);
+  std::string client2 = wsFrame(1, R"({"type":"response.append","input":[{"type":"message","role":"user","content":"More"}]})", true);
+  std::string server1, server2;
+  for (const auto& e : secondAnswer()) server1 += wsFrame(1, e, false);
+  for (const auto& e : secondAnswer()) server2 += wsFrame(1, e, false);
+  std::vector<TlsRecord> c = {rec(Direction::kWrite, 0, kUpgrade, 0),
+                              rec(Direction::kWrite, kUpgrade.size(), client, 20),
+                              rec(Direction::kWrite, kUpgrade.size() + client.size(), client2, 200)};
+  std::vector<TlsRecord> s = {rec(Direction::kRead, 0, kSwitch, 10),
+                              rec(Direction::kRead, kSwitch.size(), server1, 100),
+                              rec(Direction::kRead, kSwitch.size() + server1.size(), server2, 300)};
+  auto calls = recognizeLlmCalls(parse(c, s));
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[1].model, "gpt-5-codex");   // carried over from response.create
+  EXPECT_EQ(calls[1].system, R"("Be Codex.")");
+  EXPECT_EQ(calls[1].requestMessages, R"([{"type":"message","role":"user","content":"More"}])");
+  EXPECT_EQ(calls[1].responseText, "Second answer");
+  EXPECT_FALSE(calls[0].incomplete) << calls[0].problem;
+  EXPECT_FALSE(calls[1].incomplete) << calls[1].problem;
+}
+
+}  // namespace
+}  // namespace aa::traffic
