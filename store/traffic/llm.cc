@@ -335,6 +335,7 @@ void responsesResponse(const Json& body, LlmCall& c) {
 bool responsesStream(const std::vector<SseEvent>& events, const HttpMessage& resp, LlmCall& c) {
   std::map<int64_t, size_t> toolByOutput;   // output_index -> tool call
   std::map<int64_t, bool> toolArgsFinal;
+  std::map<int64_t, bool> textDeltaAt;      // output_index -> text deltas seen
   bool sawReasoningDelta = false;
   bool ended = false;
   for (const auto& ev : events) {
@@ -365,6 +366,7 @@ bool responsesStream(const std::vector<SseEvent>& events, const HttpMessage& res
       c.responseModel = strOf(r.get("model"));
     } else if (type == "response.output_text.delta") {
       c.responseText += strOf(j->get("delta"));
+      textDeltaAt[oi] = true;
       firstToken();
     } else if (type == "response.reasoning_summary_text.delta" ||
                type == "response.reasoning_text.delta") {
@@ -394,6 +396,13 @@ bool responsesStream(const std::vector<SseEvent>& events, const HttpMessage& res
       } else if (it == "reasoning" && type == "response.output_item.done" &&
                  !sawReasoningDelta) {
         c.thinking += responsesReasoningText(item);
+      } else if (it == "message" && type == "response.output_item.done" && !textDeltaAt[oi]) {
+        // A server that sends the finished message without text deltas.
+        size_t before = c.responseText.size();
+        for (const auto& part : item.get("content").items()) {
+          if (strOf(part.get("type")) == "output_text") c.responseText += strOf(part.get("text"));
+        }
+        if (c.responseText.size() > before) firstToken();
       }
     } else if (type == "response.function_call_arguments.delta" ||
                type == "response.custom_tool_call_input.delta") {

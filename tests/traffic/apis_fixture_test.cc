@@ -256,5 +256,32 @@ TEST(ApisFixture, EncodingsGeminiArrayOllamaCompatible) {
   checkGolden("raw", l);
 }
 
+// The traffic cache in the index keeps everything the new parsers derive (WebSocket
+// messages included): a second open renders the same from the cache.
+TEST(ApisFixture, CacheRoundTrip) {
+  for (const char* name : {"ws", "raw", "h2", "gemini-cli"}) {
+    fs::path src = kDir / (std::string(name) + ".aas");
+    ASSERT_TRUE(fs::exists(src)) << src;
+    std::string path = ::testing::TempDir() + "/apis_cache_" + name + "_" + std::to_string(getpid()) + ".aas";
+    fs::copy_file(src, path, fs::copy_options::overwrite_existing);
+    std::string first, second;
+    for (int pass = 0; pass < 2; ++pass) {
+      auto r = SessionReader::open(path);
+      ASSERT_TRUE(r.ok()) << r.status().message();
+      auto t = loadTraffic(*r.value());
+      ASSERT_TRUE(t.ok()) << t.status().message();
+      EXPECT_EQ(t->fromCache, pass == 1) << name;
+      RenderOptions o;
+      o.originNs = r.value()->header().startMonoNs;
+      std::string& out = pass ? second : first;
+      for (size_t i = 0; i < t->exchanges.size(); ++i) out += exchangeJson(t->exchanges[i], i, o) + "\n";
+      for (size_t i = 0; i < t->calls.size(); ++i) out += callJson(t->calls[i], i, o) + "\n";
+    }
+    EXPECT_EQ(first, second) << name;
+    unlink(path.c_str());
+    unlink((path + "-index").c_str());
+  }
+}
+
 }  // namespace
 }  // namespace aa::traffic

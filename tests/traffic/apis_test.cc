@@ -376,6 +376,26 @@ TEST(Codex, ResponsesStreamWithReasoningAndToolKinds) {
   EXPECT_EQ(items[5].text, "*** Begin Patch");
 }
 
+TEST(Codex, MessageWithoutTextDeltas) {
+  // Some compatible servers send the finished message item only.
+  std::string body = sseOf({
+      {"response.created", R"({"type":"response.created","response":{"id":"r1","model":"m"}})"},
+      {"response.output_item.done", R"({"type":"response.output_item.done","output_index":0,"item":{"type":"message","role":"assistant","content":[{"type":"output_text","text":"Whole answer"}]}})"},
+      {"response.completed", R"({"type":"response.completed","response":{"id":"r1","model":"m","status":"completed"}})"},
+  });
+  auto c = recognizeLlmCall(exchangeOf(httpRequest("/v1/responses", kResponsesRequest), response(body, "text/event-stream")));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->responseText, "Whole answer");
+  EXPECT_GT(c->tFirstTokenNs, 0u);
+  // With deltas, the done item does not add the text again.
+  c = recognizeLlmCall(exchangeOf(httpRequest("/v1/responses", kCodexRequest), response(codexSseBody(), "text/event-stream")));
+  ASSERT_TRUE(c);
+  auto d = recognizeLlmCall(exchangeOf(httpRequest("/v1/responses", kResponsesRequest),
+                                       response(responsesStreamBody(), "text/event-stream")));
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->responseText, "Bonjour");
+}
+
 // ---- brotli and zstd ----------------------------------------------------------------
 
 TEST(Encodings, BrotliAndZstdBodiesDecoded) {
