@@ -56,7 +56,9 @@ class Inflater {
       z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(piece.data()));
       z_.avail_in = static_cast<uInt>(piece.size());
       char buf[16384];
-      while (z_.avail_in > 0) {
+      // Until the input is used up and inflate left room in the buffer (a full buffer
+      // may mean more output is pending).
+      while (z_.avail_in > 0 || z_.avail_out == 0) {
         z_.next_out = reinterpret_cast<Bytef*>(buf);
         z_.avail_out = sizeof buf;
         int rc = inflate(&z_, Z_SYNC_FLUSH);

@@ -271,6 +271,26 @@ TEST(WebSocket, NoContextTakeoverResetsTheWindow) {
   }
 }
 
+TEST(WebSocket, LargeCompressedMessagesInflateWhole) {
+  // Highly compressible: a few hundred compressed bytes inflate to far more than one
+  // inflate buffer, in one frame and across fragments.
+  std::string big;
+  for (int i = 0; i < 20000; ++i) big += "line " + std::to_string(i % 7) + "\n";
+  WsDeflater z;
+  std::string a = z.compress(big), b = z.compress(big + "again");
+  std::string frames = wsFrame(1, a, false, true, true) + wsFrame(1, b.substr(0, 3), false, false, true) +
+                       wsFrame(0, b.substr(3), false, true);
+  std::vector<TlsRecord> client = {rec(Direction::kWrite, 0, kUpgrade, 0)};
+  std::vector<TlsRecord> server = {rec(Direction::kRead, 0, kSwitch + frames, 10)};
+  auto xs = parse(client, server);
+  ASSERT_EQ(xs.size(), 1u);
+  ASSERT_EQ(xs[0].websocket.size(), 2u);
+  EXPECT_EQ(xs[0].websocket[0].data, big);
+  EXPECT_EQ(xs[0].websocket[1].data, big + "again");
+  EXPECT_EQ(xs[0].websocket[1].frames, 2u);
+  EXPECT_LT(xs[0].websocket[0].wireBytes, big.size() / 20);
+}
+
 TEST(WebSocket, NotFramesIsSaid) {
   std::vector<TlsRecord> client = {rec(Direction::kWrite, 0, kUpgrade, 0)};
   std::vector<TlsRecord> server = {rec(Direction::kRead, 0, kSwitch + wsFrame(1, "ok", false) + "\x8F\x01x", 10)};
