@@ -686,6 +686,10 @@ std::optional<LlmCall> recognizeLlmCall(const HttpExchange& x, size_t index) {
     route = {"openai", "chat.completions", ""};
   } else if (endsWith(path, "/responses")) {
     route = {"openai", "responses", ""};
+  } else if (endsWith(path, "/responses/compact")) {
+    // Codex's remote compaction: a Responses-shaped request whose answer is the
+    // compacted conversation (output items, mostly encrypted).
+    route = {"openai", "responses.compact", ""};
   } else if (endsWith(path, "/messages")) {
     route = {"anthropic", "messages", ""};
   } else if (endsWith(path, "/api/chat")) {
@@ -717,7 +721,7 @@ std::optional<LlmCall> recognizeLlmCall(const HttpExchange& x, size_t index) {
       } else if (!ok) {
         return std::nullopt;
       }
-    } else if (api == "responses") {
+    } else if (api == "responses" || api == "responses.compact") {
       if (!rj->find("input") && !rj->find("model")) return std::nullopt;
     } else if (!shapeMessages) {
       return std::nullopt;
@@ -765,7 +769,7 @@ std::optional<LlmCall> recognizeLlmCall(const HttpExchange& x, size_t index) {
     } else {
       c.model = strOf(r.get("model"));
       c.stream = r.get("stream").asBool();
-      if (api == "responses") {
+      if (api == "responses" || api == "responses.compact") {
         c.requestMessages = dumpIfPresent(r.get("input"));
         c.system = dumpIfPresent(r.get("instructions"));
         c.maxTokens = intOf(r.get("max_output_tokens"));

@@ -4,6 +4,7 @@
 //                                 {"model", "messages": [...]} body (compatible servers)
 //   openai     responses          POST .../responses, and "response.create" messages
 //                                 of a WebSocket (Responses over WebSocket)
+//   openai     responses.compact  POST .../responses/compact (Codex's compaction)
 //   google     generateContent, streamGenerateContent
 //                                 POST .../models/MODEL:METHOD (Google AI, Vertex AI;
 //                                 SSE with ?alt=sse, else a streamed JSON array) and

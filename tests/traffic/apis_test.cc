@@ -376,6 +376,22 @@ TEST(Codex, ResponsesStreamWithReasoningAndToolKinds) {
   EXPECT_EQ(items[5].text, "*** Begin Patch");
 }
 
+TEST(Codex, RemoteCompactionIsACall) {
+  std::string body = R"({"id":"resp_k","object":"response","model":"gpt-5-codex","status":"completed",)"
+                     R"("output":[{"type":"compaction","id":"cmp_1","encrypted_content":"gAAAA"}],)"
+                     R"("usage":{"input_tokens":5000,"output_tokens":300,"total_tokens":5300}})";
+  auto c = recognizeLlmCall(exchangeOf(httpRequest("/v1/responses/compact", kCodexRequest), response(body, "application/json")));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->api, "responses.compact");
+  EXPECT_EQ(c->model, "gpt-5-codex");
+  EXPECT_EQ(c->system, R"("You are Codex.")");
+  EXPECT_EQ(c->responseText, "");
+  EXPECT_TRUE(c->toolCalls.empty());
+  EXPECT_EQ(c->usage.totalTokens, 5300);
+  EXPECT_EQ(c->stopReason, "completed");
+  EXPECT_FALSE(c->incomplete) << c->problem;
+}
+
 TEST(Codex, MessageWithoutTextDeltas) {
   // Some compatible servers send the finished message item only.
   std::string body = sseOf({
