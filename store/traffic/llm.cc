@@ -735,6 +735,7 @@ std::optional<LlmCall> recognizeLlmCall(const HttpExchange& x, size_t index) {
   c.provider = route.provider;
   c.host = x.host();
   c.path = req.target;
+  c.transport = x.protocol;
   c.pid = x.pid;
   c.comm = x.comm;
   c.conn = x.conn;
@@ -901,6 +902,7 @@ std::vector<LlmCall> recognizeWebSocketCalls(const HttpExchange& x, size_t index
       c.api = "responses";
       c.host = x.host();
       c.path = x.path();
+      c.transport = "websocket";
       c.stream = true;
       c.model = strOf(r.get("model"));
       c.requestMessages = dumpIfPresent(r.get("input"));

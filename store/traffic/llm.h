@@ -49,6 +49,7 @@ struct LlmCall {
   std::string model;          // requested model (the response's when the request lacks it)
   std::string responseModel;  // model named in the response
   std::string host, path;
+  std::string transport;      // "http/1.1", "http/1.0", "h2", "websocket"
   bool stream = false;
 
   // The request as sent, compact JSON text: "[...]" for messages (the /responses

@@ -268,7 +268,7 @@ std::string encodeCall(const LlmCall& c) {
   for (const std::string* s : {&c.provider, &c.api, &c.model, &c.responseModel, &c.host, &c.path,
                                &c.requestMessages, &c.system, &c.tools, &c.responseId,
                                &c.responseText, &c.thinking, &c.stopReason, &c.error, &c.problem,
-                               &c.comm}) {
+                               &c.comm, &c.transport}) {
     e.s(*s);
   }
   e.b(c.stream);
@@ -299,7 +299,7 @@ bool decodeCall(std::string_view data, LlmCall& c) {
   c.exchange = d.u();
   for (std::string* s : {&c.provider, &c.api, &c.model, &c.responseModel, &c.host, &c.path,
                          &c.requestMessages, &c.system, &c.tools, &c.responseId, &c.responseText,
-                         &c.thinking, &c.stopReason, &c.error, &c.problem, &c.comm}) {
+                         &c.thinking, &c.stopReason, &c.error, &c.problem, &c.comm, &c.transport}) {
     *s = d.s();
   }
   c.stream = d.b();

@@ -224,6 +224,7 @@ std::string callJson(const LlmCall& c, size_t index, const RenderOptions& o) {
   fStr(out, "response_model", c.responseModel);
   fStr(out, "host", c.host);
   fStr(out, "path", c.path);
+  fStr(out, "transport", c.transport);
   fB(out, "stream", c.stream);
   fRaw(out, "request", c.requestMessages);
   fRaw(out, "system", c.system);
@@ -280,7 +281,8 @@ std::string callJson(const LlmCall& c, size_t index, const RenderOptions& o) {
 std::string callLine(const LlmCall& c, size_t index, const RenderOptions& o) {
   std::string out = humanTime(rel(c.tStartNs, o)) + " #" + std::to_string(index) + " pid " +
                     std::to_string(c.pid) + " " + excerpt(c.comm, 16) + " " + c.provider + " " +
-                    excerpt(c.model, 80) + (c.stream ? " stream" : "") + " -> " +
+                    excerpt(c.model, 80) + (c.transport == "websocket" ? " websocket" : "") +
+                    (c.stream ? " stream" : "") + " -> " +
                     (c.status ? std::to_string(c.status) : std::string("(no response)"));
   out += " " + ms(c.latencyNs());
   if (c.tFirstTokenNs) out += " ttft " + ms(c.timeToFirstTokenNs());
@@ -332,6 +334,7 @@ std::string chromeTraceEvents(const std::vector<HttpExchange>& exchanges,
     key(out, "args");
     out += '{';
     fStr(out, "api", c.api);
+    fStr(out, "transport", c.transport);
     fI(out, "status", c.status);
     fB(out, "stream", c.stream);
     fOpt(out, "input_tokens", c.usage.inputTokens);
