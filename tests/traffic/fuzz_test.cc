@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -71,7 +72,8 @@ std::vector<std::string> seeds() {
   };
 }
 
-// Seeds cut from the recorded fixture (tests/traffic/fuzz_corpus, one per connection).
+// Seeds cut from the recorded fixture (tests/traffic/fuzz_corpus/connN, one per
+// connection) and the built-in seeds above (seed-N; AA_WRITE_FUZZ_SEEDS=DIR writes them).
 void addCorpus(std::vector<std::string>& out) {
   std::error_code ec;
   for (const auto& f : std::filesystem::directory_iterator(AA_TRAFFIC_CORPUS_DIR, ec)) {
@@ -86,6 +88,13 @@ TEST(TrafficFuzz, RandomAndMutatedInputsNeverCrashOrHang) {
   std::mt19937_64 rng(20261125);
   auto start = std::chrono::steady_clock::now();
   auto seedInputs = seeds();
+  if (const char* dir = std::getenv("AA_WRITE_FUZZ_SEEDS")) {
+    // The built-in seeds as libFuzzer corpus files (tests/traffic/fuzz_corpus/seed-N).
+    auto built = seeds();
+    for (size_t i = 0; i < built.size(); ++i) {
+      std::ofstream(std::string(dir) + "/seed-" + std::to_string(i), std::ios::binary) << built[i];
+    }
+  }
   addCorpus(seedInputs);
   EXPECT_GT(seedInputs.size(), 5u) << "fuzz_corpus missing";
   // Every seed whole first: they parse as recorded.
