@@ -146,11 +146,13 @@ std::vector<WsMessage> parseWebSocketStream(const ByteStream& s, uint64_t from, 
   // says whether it starts a message; the payload bytes that arrived are kept.
   auto cutFrame = [&](std::string_view f, uint64_t offset) {
     uint8_t op = uint8_t(f[0]) & 0x0F;
-    if (op >= 8) return;   // a cut control frame says nothing worth keeping
-    if (op != 0 || !inMessage) {
+    // A cut control frame says nothing worth keeping; neither do bytes that cannot
+    // start or continue a message here.
+    if (op >= 3 || (op == 0 && !inMessage) || (op != 0 && inMessage)) return;
+    if (op != 0) {
       cur = WsMessage();
       start(cur, offset);
-      cur.opcode = op == 0 ? 1 : op;
+      cur.opcode = op;
       cur.compressed = deflate.enabled && (uint8_t(f[0]) & 0x40);
       wire.clear();
       inMessage = true;
