@@ -649,6 +649,14 @@ bool geminiRoute(std::string_view path, Route& r, bool& notCall) {
   bool models = dir.ends_with("/models") || dir.ends_with("/tunedModels");
   bool internal = name == "v1internal";
   if (!models && !internal) return false;
+  if ((method == "rawPredict" || method == "streamRawPredict") && models &&
+      dir.find("/publishers/anthropic/") != std::string_view::npos) {
+    // Claude on Vertex AI: the Messages API body, its model in the path.
+    r.provider = "anthropic";
+    r.api = "messages";
+    r.model = std::string(name);
+    return true;
+  }
   if (method != "generateContent" && method != "streamGenerateContent") {
     notCall = method == "countTokens" || method == "embedContent" || method == "batchEmbedContents" ||
               method == "loadCodeAssist" || method == "onboardUser" || method == "predict";
@@ -750,6 +758,7 @@ std::optional<LlmCall> recognizeLlmCall(const HttpExchange& x, size_t index) {
     c.model = route.model;
     c.stream = api == "streamGenerateContent";
   }
+  std::string pathModel = route.provider == "anthropic" ? route.model : std::string();
   if (reqJson) {
     const Json& r = *reqJson;
     if (route.provider == "google") {
@@ -769,6 +778,7 @@ std::optional<LlmCall> recognizeLlmCall(const HttpExchange& x, size_t index) {
       c.maxTokens = intOf(r.get("options").get("num_predict"));
     } else {
       c.model = strOf(r.get("model"));
+      if (c.model.empty()) c.model = pathModel;   // Vertex AI: the model is in the path
       c.stream = r.get("stream").asBool();
       if (api == "responses" || api == "responses.compact") {
         c.requestMessages = dumpIfPresent(r.get("input"));

@@ -256,6 +256,21 @@ TEST(Gemini, ConversationItems) {
   EXPECT_EQ(items[6].name, "write_file");
 }
 
+TEST(Gemini, ClaudeOnVertexIsTheMessagesApi) {
+  // Claude Code on Vertex AI: the Anthropic body without "model", the model in the path.
+  std::string req = R"({"anthropic_version":"vertex-2023-10-16","max_tokens":1024,"stream":true,)"
+                    R"("messages":[{"role":"user","content":"Read /tmp/a.txt"}]})";
+  auto c = recognizeLlmCall(exchangeOf(
+      httpRequest("/v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-sonnet-4-5@20250929:streamRawPredict", req),
+      response(anthropicStreamBody(), "text/event-stream")));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->provider, "anthropic");
+  EXPECT_EQ(c->api, "messages");
+  EXPECT_EQ(c->model, "claude-sonnet-4-5@20250929");
+  EXPECT_EQ(c->responseText, "Hello, w\xC3\xB6rld");
+  EXPECT_FALSE(c->incomplete) << c->problem;
+}
+
 // ---- what is not a model call ---------------------------------------------------------
 
 TEST(NotCalls, CountTokensModelListsEmbeddings) {
