@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "store/traffic/event_stream.h"
 #include "store/traffic/json.h"
 #include "store/traffic/json_seq.h"
 #include "store/traffic/sse.h"
@@ -632,7 +633,77 @@ bool ollamaResponse(const HttpMessage& resp, LlmCall& c) {
 struct Route {
   std::string provider, api, model;
   bool codeAssist = false;   // Gemini CLI's Code Assist wrapper: {"model", "request": {..}}
+  bool bedrock = false;      // Amazon Bedrock InvokeModel: streams in the AWS event stream
 };
+
+// %XX escapes decoded (Bedrock model ids: "anthropic.claude-...-v1%3A0").
+std::string urlDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto hex = [](char ch) {
+      return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+                                              : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+    };
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// Amazon Bedrock: POST /model/MODEL/invoke and /model/MODEL/invoke-with-response-stream
+// (Claude Code with CLAUDE_CODE_USE_BEDROCK); the body of an Anthropic model is the
+// Messages API's.
+bool bedrockRoute(std::string_view path, Route& r) {
+  size_t m = path.rfind("/model/");
+  if (m == std::string_view::npos) return false;
+  std::string_view rest = path.substr(m + 7);
+  size_t slash = rest.find('/');
+  if (slash == std::string_view::npos || slash == 0) return false;
+  std::string_view op = rest.substr(slash + 1);
+  if (op != "invoke" && op != "invoke-with-response-stream") return false;
+  r.provider = "anthropic";
+  r.api = "messages";
+  r.model = urlDecode(rest.substr(0, slash));
+  r.bedrock = true;
+  return true;
+}
+
+// A Bedrock stream: each "chunk" event carries one Messages API event, base64 encoded;
+// an exception message ends the stream with its error. True when the stream ended.
+bool bedrockStream(const HttpMessage& resp, LlmCall& c) {
+  std::string problem;
+  std::vector<SseEvent> events;
+  bool failed = false;
+  for (const AwsEvent& ev : splitAwsEventStream(resp.body, &problem)) {
+    if (!ev.complete) continue;   // the cut last message: the response says it is cut
+    if (ev.header(":message-type") == "exception" || ev.header(":message-type") == "error") {
+      auto j = parseJson(ev.payload);
+      std::string type = ev.header(":exception-type");
+      if (type.empty()) type = ev.header(":error-code");
+      std::string msg = j ? strOf(j->get("message")) : std::string();
+      if (msg.empty()) msg = ev.header(":error-message");
+      c.error = type.empty() ? msg : msg.empty() ? type : type + ": " + msg;
+      failed = true;
+      continue;
+    }
+    if (ev.header(":event-type") != "chunk") continue;
+    auto j = parseJson(ev.payload);
+    SseEvent sse;
+    if (!j || !decodeBase64(strOf(j->get("bytes")), sse.data)) {
+      addProblem(c, "event stream chunk without base64 \"bytes\"");
+      continue;
+    }
+    sse.endPos = ev.endPos;
+    events.push_back(std::move(sse));
+  }
+  if (!problem.empty()) addProblem(c, problem);
+  bool ended = anthropicStream(events, resp, c);
+  return (ended || failed) && problem.empty();
+}
 
 // Gemini paths: .../models/MODEL:METHOD (Google AI /v1beta, Vertex
 // /v1/projects/P/locations/L/publishers/google/models/MODEL) and Code Assist's
@@ -700,6 +771,8 @@ std::optional<LlmCall> recognizeLlmCall(const HttpExchange& x, size_t index) {
     route = {"openai", "responses.compact", ""};
   } else if (endsWith(path, "/messages")) {
     route = {"anthropic", "messages", ""};
+  } else if (bedrockRoute(path, route)) {
+    // route filled in
   } else if (endsWith(path, "/api/chat")) {
     route = {"ollama", "chat", ""};
   } else if (endsWith(path, "/api/generate")) {
@@ -833,6 +906,13 @@ std::optional<LlmCall> recognizeLlmCall(const HttpExchange& x, size_t index) {
     answerEnded = geminiResponse(resp, sse, c);
   } else if (route.provider == "ollama") {
     if (!resp.body.empty()) answerEnded = ollamaResponse(resp, c);
+  } else if (route.bedrock && resp.contentType() == "application/vnd.amazon.eventstream") {
+    c.stream = true;
+    answerEnded = bedrockStream(resp, c);
+    if (!answerEnded) {
+      c.incomplete = true;
+      addProblem(c, "stream has no message_stop");
+    }
   } else if (sse) {
     c.stream = true;
     auto events = splitSse(resp.body);
@@ -862,6 +942,14 @@ std::optional<LlmCall> recognizeLlmCall(const HttpExchange& x, size_t index) {
     }
   }
   noteCut(answerEnded);
+  if (resp.status >= 400 && c.error.empty()) {
+    // {"message": ...} error bodies (Bedrock names the type in x-amzn-ErrorType).
+    auto body = parseJson(resp.body);
+    std::string msg = body ? strOf(body->get("message")) : std::string();
+    std::string type = resp.headerOr("x-amzn-errortype");
+    type = type.substr(0, type.find(':'));
+    if (!msg.empty()) c.error = type.empty() ? msg : type + ": " + msg;
+  }
   if (resp.status >= 400 && c.error.empty()) c.error = "HTTP " + std::to_string(resp.status);
   if (c.model.empty()) c.model = c.responseModel;
   return c;

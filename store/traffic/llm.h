@@ -1,5 +1,7 @@
 // LLM API calls recognised in HTTP exchanges:
-//   anthropic  messages           POST .../v1/messages (query strings allowed)
+//   anthropic  messages           POST .../v1/messages (query strings allowed); Claude
+//                                 on Vertex AI (:rawPredict, :streamRawPredict) and on
+//                                 Amazon Bedrock (/model/M/invoke[-with-response-stream])
 //   openai     chat.completions   POST .../chat/completions, or any path with a
 //                                 {"model", "messages": [...]} body (compatible servers)
 //   openai     responses          POST .../responses, and "response.create" messages

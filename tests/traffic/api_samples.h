@@ -148,6 +148,66 @@ class WsDeflater {
 };
 
 // "" when built without libbrotlienc (the br tests then fail saying so).
+// One AWS event stream message with string headers (Bedrock's response stream).
+inline std::string awsEventMessage(const std::vector<std::pair<std::string, std::string>>& headers,
+                                   std::string_view payload) {
+  std::string h;
+  for (const auto& [n, v] : headers) {
+    h += char(n.size());
+    h += n;
+    h += char(7);
+    h += char(v.size() >> 8);
+    h += char(v.size());
+    h += v;
+  }
+  auto be = [](uint32_t v) {
+    return std::string{char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
+  };
+  auto crc = [](std::string_view d) {
+    return static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(d.data()), static_cast<uInt>(d.size())));
+  };
+  uint32_t total = static_cast<uint32_t>(16 + h.size() + payload.size());
+  std::string m = be(total) + be(static_cast<uint32_t>(h.size()));
+  m += be(crc(m));
+  m += h;
+  m.append(payload);
+  m += be(crc(m));
+  return m;
+}
+
+inline std::string base64Of(std::string_view in) {
+  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
+    for (int s = 18; s >= 0; s -= 6) out += k[(v >> s) & 63];
+  }
+  if (i + 1 == in.size()) {
+    uint32_t v = uint8_t(in[i]) << 16;
+    out += k[(v >> 18) & 63];
+    out += k[(v >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == in.size()) {
+    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
+    out += k[(v >> 18) & 63];
+    out += k[(v >> 12) & 63];
+    out += k[(v >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+// Bedrock's InvokeModelWithResponseStream answer carrying the given Messages API events.
+inline std::string bedrockStreamBody(const std::vector<std::string>& events) {
+  std::string out;
+  for (const auto& e : events) {
+    out += awsEventMessage({{":event-type", "chunk"}, {":content-type", "application/json"}, {":message-type", "event"}},
+                           R"({"bytes":")" + base64Of(e) + R"(","p":"abcd"})");
+  }
+  return out;
+}
+
 inline std::string brotliOf(std::string_view in) {
 #ifdef AA_TEST_HAVE_BROTLIENC
   std::string out(BrotliEncoderMaxCompressedSize(in.size()) + 16, '\0');

@@ -5,6 +5,8 @@
 
 #include "store/traffic/body_decoder.h"
 #include "store/traffic/conversation.h"
+#include "store/traffic/event_stream.h"
+#include "store/traffic/sse.h"
 #include "store/traffic/json.h"
 #include "store/traffic/json_seq.h"
 #include "store/traffic/llm.h"
@@ -269,6 +271,78 @@ TEST(Gemini, ClaudeOnVertexIsTheMessagesApi) {
   EXPECT_EQ(c->model, "claude-sonnet-4-5@20250929");
   EXPECT_EQ(c->responseText, "Hello, w\xC3\xB6rld");
   EXPECT_FALSE(c->incomplete) << c->problem;
+}
+
+// ---- Amazon Bedrock (Claude Code with CLAUDE_CODE_USE_BEDROCK) -------------------------
+
+std::vector<std::string> anthropicEvents() {
+  std::vector<std::string> out;
+  for (const auto& e : splitSse(anthropicStreamBody())) out.push_back(e.data);
+  return out;
+}
+
+const std::string kBedrockRequest =
+    R"({"anthropic_version":"bedrock-2023-05-31","max_tokens":1024,"system":"You are terse.",)"
+    R"("messages":[{"role":"user","content":"Read /tmp/a.txt"}],"tools":[{"name":"read_file","input_schema":{"type":"object"}}]})";
+
+TEST(Bedrock, InvokeWithResponseStream) {
+  std::string req = httpRequest("/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/invoke-with-response-stream",
+                                kBedrockRequest);
+  std::string resp = response(bedrockStreamBody(anthropicEvents()), "application/vnd.amazon.eventstream");
+  auto c = recognizeLlmCall(exchangeOf(req, resp, std::vector<size_t>(resp.size() / 64 + 1, 64)));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->provider, "anthropic");
+  EXPECT_EQ(c->api, "messages");
+  EXPECT_EQ(c->model, "us.anthropic.claude-sonnet-4-5-20250929-v1:0");
+  EXPECT_TRUE(c->stream);
+  EXPECT_EQ(c->responseText, "Hello, w\xC3\xB6rld");
+  ASSERT_EQ(c->toolCalls.size(), 1u);
+  EXPECT_EQ(c->toolCalls[0].arguments, R"({"path": "/tmp/a.txt"})");
+  EXPECT_EQ(c->stopReason, "tool_use");
+  EXPECT_EQ(c->usage.outputTokens, 42);
+  EXPECT_FALSE(c->incomplete) << c->problem;
+  EXPECT_GT(c->tFirstTokenNs, c->tFirstByteNs);
+  checkSplitsAndCuts(req, resp);
+}
+
+TEST(Bedrock, ExceptionsDamageAndPlainInvoke) {
+  std::string req = httpRequest("/model/anthropic.claude-3-haiku-20240307-v1:0/invoke-with-response-stream", kBedrockRequest);
+  auto ev = anthropicEvents();
+  std::string body = bedrockStreamBody({ev[0], ev[1], ev[3]}) +
+                     awsEventMessage({{":exception-type", "throttlingException"}, {":content-type", "application/json"},
+                                      {":message-type", "exception"}},
+                                     R"({"message":"Too many requests"})");
+  auto c = recognizeLlmCall(exchangeOf(req, response(body, "application/vnd.amazon.eventstream")));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->error, "throttlingException: Too many requests");
+  EXPECT_EQ(c->responseText, "Hello");
+  EXPECT_FALSE(c->incomplete) << c->problem;
+  // A damaged message: the stream stops there, said, and the call is incomplete.
+  std::string bad = bedrockStreamBody(ev);
+  bad[bad.size() / 2] ^= 0x20;
+  c = recognizeLlmCall(exchangeOf(req, response(bad, "application/vnd.amazon.eventstream")));
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->incomplete);
+  EXPECT_NE(c->problem.find("CRC mismatch"), std::string::npos) << c->problem;
+  // InvokeModel: the plain Messages API answer; errors as {"message"} bodies.
+  c = recognizeLlmCall(exchangeOf(httpRequest("/model/anthropic.claude-3-haiku-20240307-v1%3A0/invoke", kBedrockRequest),
+                                  response(kAnthropicPlainResponse, "application/json")));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->model, "anthropic.claude-3-haiku-20240307-v1:0");
+  EXPECT_EQ(c->responseText, "The answer is 4.");
+  c = recognizeLlmCall(exchangeOf(httpRequest("/model/anthropic.claude-3-haiku-20240307-v1%3A0/invoke", kBedrockRequest),
+                                  response(R"({"message":"Model access denied"})", "application/json",
+                                           "x-amzn-ErrorType: AccessDeniedException:http://internal.amazon.com/\r\n", 403)));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->error, "AccessDeniedException: Model access denied");
+  // Other model families on Bedrock have other bodies: not Messages API calls.
+  EXPECT_FALSE(recognizeLlmCall(exchangeOf(httpRequest("/model/amazon.titan-text-express-v1/invoke",
+                                                       R"({"inputText":"hi"})"),
+                                           response(R"({"results":[]})", "application/json"))));
+  std::string decoded;
+  EXPECT_TRUE(decodeBase64(base64Of("any bytes\x01\xff"), decoded));
+  EXPECT_EQ(decoded, "any bytes\x01\xff");
+  EXPECT_FALSE(decodeBase64("not*base64", decoded));
 }
 
 // ---- what is not a model call ---------------------------------------------------------

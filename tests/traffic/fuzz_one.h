@@ -1,5 +1,5 @@
 // One fuzz input through every traffic parser: JSON, SSE, streamed JSON (arrays,
-// NDJSON), content decoding (gzip, deflate, br, zstd), WebSocket framing, and the bytes
+// NDJSON), the AWS event stream, content decoding (gzip, deflate, br, zstd), WebSocket framing, and the bytes
 // as both directions of a connection (HTTP/1, HTTP/2 with a preface, or WebSocket after
 // an upgrade), cut into records with gaps chosen by the input itself. Shared by the libFuzzer target
 // and the deterministic ctest run.
@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "store/traffic/conversation.h"
+#include "store/traffic/event_stream.h"
 #include "store/traffic/json.h"
 #include "store/traffic/json_seq.h"
 #include "store/traffic/llm.h"
@@ -32,6 +33,8 @@ inline void fuzzOne(const uint8_t* data, size_t size) {
   bool closed = false;
   (void)splitJsonArray(in, &closed);
   (void)splitNdjson(in);
+  (void)splitAwsEventStream(in);
+  (void)decodeBase64(in, out);
   {
     // The input as the frames of either side of an upgraded connection.
     ByteStream s;

@@ -69,6 +69,13 @@ std::vector<std::string> seeds() {
       std::string("\x00\x40\x09\x00", 4) + "HTTP/1.1 200 OK\r\nContent-Encoding: zstd\r\nContent-Length: 40\r\n\r\n" +
           zstdOf(kChatPlainResponse),
       wsSeed(),
+      std::string("\x00\x40\x0f\x00", 4) +
+          httpRequest("/model/anthropic.claude-3-haiku-20240307-v1%3A0/invoke-with-response-stream",
+                      kAnthropicRequest) +
+          "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.amazon.eventstream\r\nTransfer-Encoding: chunked\r\n\r\n" +
+          chunked(bedrockStreamBody({R"({"type":"message_start","message":{"model":"m"}})",
+                                     R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"hi"}})",
+                                     R"({"type":"message_stop"})"}), 90),
   };
 }
 
