@@ -10,13 +10,17 @@ packages=(
   libcapnp-dev capnproto liburing-dev libsqlite3-dev libzstd-dev
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev libclang-rt-14-dev
-  libnghttp2-dev libssl-dev
-  curl openssl python3 nodejs xvfb sudo
+  libnghttp2-dev libssl-dev libbrotli-dev
+  curl openssl python3 nodejs zstd xvfb sudo
   # the peers and tools the benchmarks (bench/) measure against
   strace linux-perf bpftrace time
   # the fresh-root CI check (tests/fresh-root.sh) and network namespaces for agents
   debootstrap iproute2 util-linux
 )
+# npm installs the pinned agent CLIs the tests record (fixtures/agents/install.sh).
+# Debian's npm package goes with Debian's nodejs; a node that brings its own npm
+# (nodesource's conflicts with Debian's npm) is kept as it is.
+command -v npm >/dev/null || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,9 +1,13 @@
 // Incremental content decoding of a message body as its bytes arrive, keeping a
 // BodyMark after every captured piece so streamed bodies can be timed. Internal to
 // the traffic library (used by the HTTP/1 and HTTP/2 parsers).
+//
+// Codings: gzip / x-gzip / deflate (zlib), br (libbrotlidec, when built with it), zstd
+// (libzstd). Anything else, stacked codings included, is kept as transferred and noted.
 #pragma once
 
 #include <zlib.h>
+#include <zstd.h>
 
 #include <string>
 #include <string_view>
@@ -34,12 +38,22 @@ class BodyDecoder {
   void note(const std::string& what);
 
   HttpMessage& msg_;
-  enum class Mode { kIdentity, kZlib, kOpaque } mode_ = Mode::kIdentity;
+  void decodeZlib(std::string_view bytes);
+  void decodeBrotli(std::string_view bytes);
+  void decodeZstd(std::string_view bytes);
+  bool append(const char* data, size_t n);   // false (and failed_) past kMaxDecodedBody
+
+  enum class Mode { kIdentity, kZlib, kBrotli, kZstd, kOpaque } mode_ = Mode::kIdentity;
   bool gzip_ = false;
   bool started_ = false;
   bool ended_ = false;
   bool failed_ = false;
   z_stream z_{};
+  void* brotli_ = nullptr;          // BrotliDecoderState*
+  ZSTD_DStream* zstd_ = nullptr;
+  bool zstdInFrame_ = false;        // inside a zstd frame (not at a frame boundary)
 };
+
+bool brotliSupported();   // "br" bodies decoded (built with libbrotlidec)
 
 }  // namespace aa::traffic

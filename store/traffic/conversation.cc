@@ -47,9 +47,55 @@ void addBlock(std::vector<ConversationItem>& out, const std::string& role, const
   }
 }
 
+// Tool arguments: JSON text (OpenAI) or an object (Ollama, Gemini).
+std::string argsText(const Json& a) { return a.isString() ? a.str() : a.isNull() ? "" : a.dump(); }
+
+// One Gemini part (contents[].parts[], systemInstruction.parts[]).
+void addGeminiPart(std::vector<ConversationItem>& out, const std::string& role, const Json& p) {
+  const Json* fc = p.find("functionCall");
+  if (!fc) fc = p.find("function_call");
+  const Json* fr = p.find("functionResponse");
+  if (!fr) fr = p.find("function_response");
+  if (p.get("text").isString()) {
+    add(out, role, p.get("thought").asBool() ? Kind::kThinking : Kind::kText, p.get("text").str());
+  } else if (fc) {
+    add(out, role, Kind::kToolCall, argsText(fc->get("args")), strOf(fc->get("name")), strOf(fc->get("id")));
+  } else if (fr) {
+    // Gemini pairs results with calls by name (and id, when the call had one).
+    std::string id = strOf(fr->get("id"));
+    add(out, "tool", Kind::kToolResult, argsText(fr->get("response")), strOf(fr->get("name")),
+        id.empty() ? strOf(fr->get("name")) : id);
+  } else if (p.find("inlineData") || p.find("inline_data") || p.find("fileData") || p.find("file_data")) {
+    add(out, role, Kind::kImage, "");
+  } else {
+    add(out, role, Kind::kOther, p.dump());
+  }
+}
+
 void addMessage(std::vector<ConversationItem>& out, const Json& m) {
   std::string role = strOf(m.get("role"));
   std::string type = strOf(m.get("type"));
+  if (m.get("parts").isArray()) {   // Gemini content: role "user" / "model" (or absent)
+    std::string r = role == "model" ? "assistant" : role.empty() ? "user" : role;
+    for (const auto& p : m.get("parts").items()) addGeminiPart(out, r, p);
+    return;
+  }
+  if (type == "reasoning") {   // /responses reasoning item sent back
+    std::string text;
+    for (const auto& s : m.get("summary").items()) text += strOf(s.get("text"));
+    add(out, "assistant", Kind::kThinking, text);
+    return;
+  }
+  if (type.size() > 5 && type.ends_with("_call") && type != "function_call" && type != "custom_tool_call") {
+    // Built-in tools of /responses (local_shell_call, web_search_call, ...).
+    add(out, "assistant", Kind::kToolCall, argsText(m.get("action")), type.substr(0, type.size() - 5),
+        strOf(m.get("call_id")));
+    return;
+  }
+  if (type.size() > 12 && type.ends_with("_call_output")) {
+    add(out, "tool", Kind::kToolResult, flatText(m.get("output")), {}, strOf(m.get("call_id")));
+    return;
+  }
   // /responses input items that are not messages.
   if (type == "function_call" || type == "custom_tool_call") {
     std::string args = m.get("arguments").isString() ? m.get("arguments").str() : strOf(m.get("input"));
@@ -65,8 +111,9 @@ void addMessage(std::vector<ConversationItem>& out, const Json& m) {
     return;
   }
   const Json& content = m.get("content");
-  if (role == "tool") {   // OpenAI chat tool result
-    add(out, "tool", Kind::kToolResult, flatText(content), {}, strOf(m.get("tool_call_id")));
+  if (role == "tool") {   // OpenAI chat tool result (Ollama: tool_name instead of an id)
+    add(out, "tool", Kind::kToolResult, flatText(content), strOf(m.get("tool_name")),
+        strOf(m.get("tool_call_id")));
     return;
   }
   if (content.isString()) {
@@ -74,9 +121,9 @@ void addMessage(std::vector<ConversationItem>& out, const Json& m) {
   } else {
     for (const auto& b : content.items()) addBlock(out, role, b);
   }
-  for (const auto& tc : m.get("tool_calls").items()) {   // OpenAI chat assistant turn
+  for (const auto& tc : m.get("tool_calls").items()) {   // OpenAI chat / Ollama assistant turn
     const Json& f = tc.get("function");
-    add(out, role, Kind::kToolCall, strOf(f.get("arguments")), strOf(f.get("name")), strOf(tc.get("id")));
+    add(out, role, Kind::kToolCall, argsText(f.get("arguments")), strOf(f.get("name")), strOf(tc.get("id")));
   }
 }
 
@@ -98,13 +145,22 @@ std::vector<ConversationItem> conversationOf(const LlmCall& call) {
   std::vector<ConversationItem> out;
   if (!call.system.empty()) {
     auto sys = parseJson(call.system);
-    add(out, "system", Kind::kText, sys ? flatText(*sys) : call.system);
+    if (sys && sys->get("parts").isArray()) {   // Gemini systemInstruction
+      std::string text;
+      for (const auto& p : sys->get("parts").items()) {
+        if (!text.empty()) text += '\n';
+        text += strOf(p.get("text"));
+      }
+      add(out, "system", Kind::kText, text);
+    } else {
+      add(out, "system", Kind::kText, sys ? flatText(*sys) : call.system);
+    }
   }
   if (!call.requestMessages.empty()) {
     auto msgs = parseJson(call.requestMessages);
     if (!msgs) {
       add(out, "", Kind::kOther, call.requestMessages);
-    } else if (msgs->isString()) {   // /responses "input" given as one string
+    } else if (msgs->isString()) {   // /responses "input" or Ollama's "prompt" as one string
       add(out, "user", Kind::kText, msgs->str());
     } else {
       for (const auto& m : msgs->items()) addMessage(out, m);

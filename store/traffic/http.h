@@ -2,8 +2,9 @@
 //
 // HTTP/1.x (http1.cc): start line, headers, bodies delimited by Content-Length, chunked
 // transfer coding or the end of the stream; keep-alive and pipelining (many messages
-// per connection); gzip/deflate bodies decoded with zlib. HTTP/2 (http2.cc): frames,
-// HPACK via libnghttp2 when built with it, streams paired by id.
+// per connection); gzip/deflate/br/zstd bodies decoded. HTTP/2 (http2.cc): frames,
+// HPACK via libnghttp2 when built with it, streams paired by id. WebSocket (ws.cc):
+// the messages of a connection after its 101 upgrade.
 //
 // Nothing is invented: a message cut by a gap or by the end of the capture is returned
 // with complete = false and `problem` saying where and why; bytes that cannot be parsed
@@ -67,6 +68,27 @@ struct HttpMessage {
   std::string contentType() const;   // lower case media type without parameters
 };
 
+// One WebSocket message (RFC 6455) after a 101 Switching Protocols: the frames of one
+// message joined (fragmentation undone), unmasked, and inflated when sent with
+// permessage-deflate (RFC 7692). Control frames (close, ping, pong) are messages too.
+struct WsMessage {
+  bool fromClient = false;    // sent by the client (the side that asked for the upgrade)
+  uint8_t opcode = 0;         // 1 text, 2 binary, 8 close, 9 ping, 10 pong
+  std::string data;           // payload, unmasked and decompressed
+  uint64_t wireBytes = 0;     // payload bytes as framed (compressed size)
+  bool compressed = false;    // permessage-deflate (RSV1 on the first frame)
+  uint32_t frames = 0;
+  uint64_t startOffset = 0;   // stream offset of the first frame
+  uint64_t tStartNs = 0;      // capture time of the first frame's first byte
+  uint64_t tEndNs = 0;        // capture time of the last byte of the last frame
+  uint32_t pid = 0;
+  std::string comm;
+  bool complete = false;      // the final frame arrived whole (and inflated cleanly)
+  std::string problem;
+
+  const char* opcodeName() const;   // "text", "binary", "close", "ping", "pong", "opcode N"
+};
+
 struct HttpExchange {
   uint64_t conn = 0;
   std::string protocol;        // "http/1.1", "http/1.0", "h2"
@@ -77,6 +99,9 @@ struct HttpExchange {
   bool serverSide = false;     // the traced process answered the request
   std::optional<HttpMessage> request;
   std::optional<HttpMessage> response;
+  // After a 101 to "Upgrade: websocket": the messages of both directions, by capture
+  // time of their last frame.
+  std::vector<WsMessage> websocket;
 
   std::string method() const { return request ? request->method : std::string(); }
   std::string host() const;    // Host header or :authority
@@ -116,7 +141,16 @@ std::vector<HttpExchange> parseHttp2Connection(const ByteStream* write, const By
                                                HttpParseStats* stats = nullptr);
 bool http2Supported();   // HPACK decoding built in (libnghttp2)
 
-// Decodes a whole body with a content coding ("gzip", "x-gzip", "deflate"). Returns
+// The WebSocket messages one direction carries from stream offset `from` on (just after
+// the upgrade's header section). `fromClient`: client frames (masked). `deflate`: the
+// 101 response's Sec-WebSocket-Extensions ("" when none); permessage-deflate and its
+// no_context_takeover parameters are honoured. A gap ends the direction: the message it
+// cuts is returned incomplete with the reason.
+std::vector<WsMessage> parseWebSocketStream(const ByteStream& stream, uint64_t from, bool fromClient,
+                                            std::string_view extensions,
+                                            HttpParseStats* stats = nullptr);
+
+// Decodes a whole body with a content coding ("gzip", "x-gzip", "deflate", "br", "zstd"). Returns
 // false with `error` set when the coding is unknown or the data is damaged; `out` then
 // holds what could be decoded. Output is capped at kMaxDecodedBody.
 constexpr uint64_t kMaxDecodedBody = 256ull << 20;

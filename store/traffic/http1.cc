@@ -364,6 +364,11 @@ uint64_t HttpExchange::tStartNs() const {
 }
 
 uint64_t HttpExchange::tEndNs() const {
+  if (!websocket.empty()) {
+    uint64_t t = response ? std::max(response->tEndNs, response->tStartNs) : 0;
+    for (const auto& m : websocket) t = std::max(t, m.tEndNs);
+    return t;
+  }
   if (response) return std::max(response->tEndNs, response->tStartNs);
   return request ? std::max(request->tEndNs, request->tStartNs) : 0;
 }
@@ -388,9 +393,38 @@ bool looksLikeHttp2Preface(std::string_view head) {
   return n >= 4 && head.substr(0, n) == kPreface.substr(0, n);
 }
 
+namespace {
+
+bool containsWord(std::string v, std::string_view word) {
+  for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return v.find(word) != std::string::npos;
+}
+
+// A request asking to switch the connection to WebSocket (RFC 6455 section 4.1).
+bool isWebSocketUpgrade(const HttpMessage& m) {
+  const std::string* u = m.header("upgrade");
+  return m.isRequest && u && containsWord(*u, "websocket");
+}
+
+std::vector<HttpMessage> parseStream(const ByteStream& stream,
+                                     const std::vector<std::string>& requestMethods,
+                                     HttpParseStats* stats, bool stopAtUpgrade);
+
+}  // namespace
+
 std::vector<HttpMessage> parseHttp1Stream(const ByteStream& stream,
                                           const std::vector<std::string>& requestMethods,
                                           HttpParseStats* stats) {
+  return parseStream(stream, requestMethods, stats, false);
+}
+
+namespace {
+
+// `stopAtUpgrade`: stop after a whole WebSocket upgrade request: the client sends
+// frames, not HTTP, once the server agrees.
+std::vector<HttpMessage> parseStream(const ByteStream& stream,
+                                     const std::vector<std::string>& requestMethods,
+                                     HttpParseStats* stats, bool stopAtUpgrade) {
   std::vector<HttpMessage> out;
   HttpParseStats local;
   HttpParseStats& st = stats ? *stats : local;
@@ -428,6 +462,7 @@ std::vector<HttpMessage> parseHttp1Stream(const ByteStream& stream,
       bool finalResponse = !msg.isRequest && (msg.status >= 200 || msg.status == 101 || msg.status < 100);
       if (finalResponse) ++responsesSeen;
       if (!msg.isRequest && msg.status == 101) upgraded = true;   // not HTTP/1 after this
+      if (stopAtUpgrade && o == Outcome::kDone && isWebSocketUpgrade(msg)) upgraded = true;
       ++st.messages;
       if (o == Outcome::kCut) {
         msg.complete = false;
@@ -462,8 +497,12 @@ std::vector<HttpMessage> parseHttp1Stream(const ByteStream& stream,
   return out;
 }
 
+}  // namespace
+
 std::vector<HttpExchange> parseHttp1Connection(const ByteStream* write, const ByteStream* read,
                                                HttpParseStats* stats) {
+  HttpParseStats local;
+  if (!stats) stats = &local;
   auto startsWithStatus = [](const ByteStream* s) {
     return s && !s->segments.empty() && s->segments.front().data.compare(0, 5, "HTTP/") == 0;
   };
@@ -479,14 +518,31 @@ std::vector<HttpExchange> parseHttp1Connection(const ByteStream* write, const By
   const ByteStream* reqStream = serverSide ? read : write;
   const ByteStream* respStream = serverSide ? write : read;
 
-  std::vector<HttpMessage> reqs;
-  if (reqStream) reqs = parseHttp1Stream(*reqStream, {}, stats);
-  std::vector<std::string> methods;
-  for (const auto& r : reqs) {
-    if (r.isRequest) methods.push_back(r.method);
+  std::vector<HttpMessage> reqs, resps;
+  auto parseBoth = [&](bool stopAtUpgrade, HttpParseStats* st) {
+    reqs.clear();
+    resps.clear();
+    if (reqStream) reqs = parseStream(*reqStream, {}, st, stopAtUpgrade);
+    std::vector<std::string> methods;
+    for (const auto& r : reqs) {
+      if (r.isRequest) methods.push_back(r.method);
+    }
+    if (respStream) resps = parseStream(*respStream, methods, st, false);
+  };
+  // Requests end at a WebSocket upgrade, unless the server refused it (no 101): then
+  // the client may go on with HTTP, and the requests are parsed again to the end.
+  HttpParseStats first;
+  parseBoth(true, &first);
+  bool refused = !reqs.empty() && isWebSocketUpgrade(reqs.back()) &&
+                 std::none_of(resps.begin(), resps.end(),
+                              [](const HttpMessage& m) { return !m.isRequest && m.status == 101; });
+  if (refused) {
+    parseBoth(false, stats);
+  } else {
+    stats->unparsedBytes += first.unparsedBytes;
+    stats->messages += first.messages;
+    stats->incompleteMessages += first.incompleteMessages;
   }
-  std::vector<HttpMessage> resps;
-  if (respStream) resps = parseHttp1Stream(*respStream, methods, stats);
 
   uint64_t conn = write ? write->conn : read->conn;
   int32_t fd = write && write->fd >= 0 ? write->fd : (read ? read->fd : -1);
@@ -517,6 +573,25 @@ std::vector<HttpExchange> parseHttp1Connection(const ByteStream* write, const By
     if (r) x.response = std::move(*r);
     out.push_back(std::move(x));
   };
+  // After a 101 to a WebSocket upgrade, both directions carry frames.
+  auto upgradeWs = [&](HttpExchange& x) {
+    if (!x.request || !x.response || x.response->status != 101 || !isWebSocketUpgrade(*x.request) ||
+        !x.request->complete || !x.response->complete) {
+      return;
+    }
+    std::string ext = x.response->headerOr("sec-websocket-extensions");
+    std::vector<WsMessage> msgs;
+    if (reqStream) msgs = parseWebSocketStream(*reqStream, x.request->endOffset, true, ext, stats);
+    if (respStream) {
+      for (auto& m : parseWebSocketStream(*respStream, x.response->endOffset, false, ext, stats)) {
+        msgs.push_back(std::move(m));
+      }
+    }
+    std::stable_sort(msgs.begin(), msgs.end(), [](const WsMessage& a, const WsMessage& b) {
+      return a.tEndNs != b.tEndNs ? a.tEndNs < b.tEndNs : a.tStartNs < b.tStartNs;
+    });
+    x.websocket = std::move(msgs);
+  };
   // In order, except that a response captured before the next request began cannot
   // answer it: its own request was lost in a gap, so it stands alone.
   size_t qi = 0, fi = 0;
@@ -533,6 +608,7 @@ std::vector<HttpExchange> parseHttp1Connection(const ByteStream* write, const By
       emit(nullptr, &finals[fi++]);
     }
   }
+  for (auto& x : out) upgradeWs(x);
   return out;
 }
 

@@ -2,7 +2,9 @@
 
 #include <map>
 
+#include "store/traffic/event_stream.h"
 #include "store/traffic/json.h"
+#include "store/traffic/json_seq.h"
 #include "store/traffic/sse.h"
 
 namespace aa::traffic {
@@ -32,6 +34,7 @@ std::string errorMessage(const Json& body) {
   if (e.isObject()) {
     std::string m = strOf(e.get("message"));
     std::string t = strOf(e.get("type"));
+    if (t.empty()) t = strOf(e.get("status"));   // Google: "RESOURCE_EXHAUSTED"
     if (t.empty()) t = strOf(e.get("code"));
     if (!t.empty() && !m.empty()) return t + ": " + m;
     return m.empty() ? t : m;
@@ -260,6 +263,41 @@ bool chatStream(const std::vector<SseEvent>& events, const HttpMessage& resp, Ll
 
 // ---- OpenAI responses ---------------------------------------------------------------
 
+// Output items that are calls of a tool: function_call, custom_tool_call (Codex's
+// apply_patch), local_shell_call, web_search_call, mcp_call, ... — every "*_call".
+bool isResponsesToolItem(std::string_view type) {
+  return type.size() > 5 && type.substr(type.size() - 5) == "_call";
+}
+
+// A tool call item: function calls carry "arguments" (JSON text), custom tools "input"
+// (free text), built-in tools an "action" object; built-in tools have no name, so the
+// item type without "_call" names them.
+LlmToolCall responsesToolCall(const Json& item) {
+  LlmToolCall t;
+  t.id = strOf(item.get("call_id"));
+  if (t.id.empty()) t.id = strOf(item.get("id"));
+  t.name = strOf(item.get("name"));
+  std::string type = strOf(item.get("type"));
+  if (t.name.empty() && type != "function_call" && type != "custom_tool_call") {
+    t.name = type.substr(0, type.size() - 5);
+  }
+  if (item.get("arguments").isString()) t.arguments = item.get("arguments").str();
+  else if (item.get("input").isString()) t.arguments = item.get("input").str();
+  else if (item.find("action")) t.arguments = item.get("action").dump();
+  return t;
+}
+
+// Reasoning item text: its summary parts, else its reasoning_text content (the
+// encrypted_content Codex sends back is opaque and not shown).
+std::string responsesReasoningText(const Json& item) {
+  std::string out;
+  for (const auto& s : item.get("summary").items()) out += strOf(s.get("text"));
+  if (out.empty()) {
+    for (const auto& part : item.get("content").items()) out += strOf(part.get("text"));
+  }
+  return out;
+}
+
 void responsesOutput(const Json& output, LlmCall& c) {
   for (const auto& item : output.items()) {
     std::string type = strOf(item.get("type"));
@@ -267,12 +305,10 @@ void responsesOutput(const Json& output, LlmCall& c) {
       for (const auto& part : item.get("content").items()) {
         if (strOf(part.get("type")) == "output_text") c.responseText += strOf(part.get("text"));
       }
-    } else if (type == "function_call" || type == "custom_tool_call") {
-      std::string args = item.get("arguments").isString() ? item.get("arguments").str()
-                                                          : strOf(item.get("input"));
-      c.toolCalls.push_back({strOf(item.get("call_id")), strOf(item.get("name")), args});
+    } else if (isResponsesToolItem(type)) {
+      c.toolCalls.push_back(responsesToolCall(item));
     } else if (type == "reasoning") {
-      for (const auto& s : item.get("summary").items()) c.thinking += strOf(s.get("text"));
+      c.thinking += responsesReasoningText(item);
     }
   }
 }
@@ -300,6 +336,8 @@ void responsesResponse(const Json& body, LlmCall& c) {
 bool responsesStream(const std::vector<SseEvent>& events, const HttpMessage& resp, LlmCall& c) {
   std::map<int64_t, size_t> toolByOutput;   // output_index -> tool call
   std::map<int64_t, bool> toolArgsFinal;
+  std::map<int64_t, bool> textDeltaAt;      // output_index -> text deltas seen
+  bool sawReasoningDelta = false;
   bool ended = false;
   for (const auto& ev : events) {
     std::string err;
@@ -329,31 +367,53 @@ bool responsesStream(const std::vector<SseEvent>& events, const HttpMessage& res
       c.responseModel = strOf(r.get("model"));
     } else if (type == "response.output_text.delta") {
       c.responseText += strOf(j->get("delta"));
+      textDeltaAt[oi] = true;
       firstToken();
     } else if (type == "response.reasoning_summary_text.delta" ||
                type == "response.reasoning_text.delta") {
       c.thinking += strOf(j->get("delta"));
+      sawReasoningDelta = true;
       firstToken();
     } else if (type == "response.output_item.added" || type == "response.output_item.done") {
       const Json& item = j->get("item");
       std::string it = strOf(item.get("type"));
-      if (it == "function_call" || it == "custom_tool_call") {
+      if (isResponsesToolItem(it)) {
         LlmToolCall& t = toolAt(oi);
-        if (item.get("call_id").isString()) t.id = item.get("call_id").str();
-        if (item.get("name").isString()) t.name = item.get("name").str();
+        LlmToolCall whole = responsesToolCall(item);
+        if (!whole.id.empty()) t.id = whole.id;
+        if (!whole.name.empty()) t.name = whole.name;
         // The done item holds the whole arguments: they replace the assembled deltas.
-        if (type == "response.output_item.done" && item.get("arguments").isString()) {
-          t.arguments = item.get("arguments").str();
-          toolArgsFinal[oi] = true;
+        // (Built-in tools have no deltas: their action comes with the item.)
+        if ((type == "response.output_item.done" || !toolArgsFinal[oi]) &&
+            !whole.arguments.empty() &&
+            (type == "response.output_item.done" || item.find("action"))) {
+          t.arguments = whole.arguments;
+          toolArgsFinal[oi] = type == "response.output_item.done";
         }
+        if (type == "response.output_item.done" && it != "function_call" &&
+            it != "custom_tool_call") {
+          firstToken();
+        }
+      } else if (it == "reasoning" && type == "response.output_item.done" &&
+                 !sawReasoningDelta) {
+        c.thinking += responsesReasoningText(item);
+      } else if (it == "message" && type == "response.output_item.done" && !textDeltaAt[oi]) {
+        // A server that sends the finished message without text deltas.
+        size_t before = c.responseText.size();
+        for (const auto& part : item.get("content").items()) {
+          if (strOf(part.get("type")) == "output_text") c.responseText += strOf(part.get("text"));
+        }
+        if (c.responseText.size() > before) firstToken();
       }
     } else if (type == "response.function_call_arguments.delta" ||
                type == "response.custom_tool_call_input.delta") {
       if (!toolArgsFinal[oi]) toolAt(oi).arguments += strOf(j->get("delta"));
       firstToken();
-    } else if (type == "response.function_call_arguments.done") {
-      if (j->get("arguments").isString()) {
-        toolAt(oi).arguments = j->get("arguments").str();
+    } else if (type == "response.function_call_arguments.done" ||
+               type == "response.custom_tool_call_input.done") {
+      const Json& whole = j->get(type == "response.function_call_arguments.done" ? "arguments" : "input");
+      if (whole.isString()) {
+        toolAt(oi).arguments = whole.str();
         toolArgsFinal[oi] = true;
       }
     } else if (type == "response.completed" || type == "response.incomplete" ||
@@ -369,44 +429,394 @@ bool responsesStream(const std::vector<SseEvent>& events, const HttpMessage& res
   return ended;
 }
 
+// ---- Google Gemini (generateContent) ------------------------------------------------
+//
+// The REST API accepts camelCase and snake_case field names; both are read.
+
+const Json& either(const Json& j, std::string_view camel, std::string_view snake) {
+  const Json* v = j.find(camel);
+  return v ? *v : j.get(snake);
+}
+
+void geminiUsage(const Json& u, LlmUsage& usage) {
+  if (!u.isObject()) return;
+  // Every streamed chunk carries the counts so far: later values replace earlier ones.
+  auto prompt = intOf(either(u, "promptTokenCount", "prompt_token_count"));
+  auto cand = intOf(either(u, "candidatesTokenCount", "candidates_token_count"));
+  auto thoughts = intOf(either(u, "thoughtsTokenCount", "thoughts_token_count"));
+  auto total = intOf(either(u, "totalTokenCount", "total_token_count"));
+  auto cached = intOf(either(u, "cachedContentTokenCount", "cached_content_token_count"));
+  if (prompt) usage.inputTokens = prompt;
+  // Output counts thinking too, as the other APIs' output counts do.
+  if (cand || thoughts) usage.outputTokens = cand.value_or(0) + thoughts.value_or(0);
+  if (total) usage.totalTokens = total;
+  else if (usage.inputTokens && usage.outputTokens) usage.totalTokens = *usage.inputTokens + *usage.outputTokens;
+  if (cached) usage.cacheReadTokens = cached;
+}
+
+// One GenerateContentResponse (a whole response or a streamed chunk). Returns true when
+// it ends the answer (a finish reason, a blocked prompt or an error). `token`: it
+// carried text or a function call.
+bool geminiChunk(const Json& in, LlmCall& c, bool& token) {
+  // Code Assist (Gemini CLI with a Google login) wraps each response: {"response":{..}}.
+  const Json& j = in.get("response").isObject() ? in.get("response") : in;
+  token = false;
+  if (j.find("error") || in.find("error")) {
+    c.error = errorMessage(j.find("error") ? j : in);
+    return true;
+  }
+  if (c.responseId.empty()) c.responseId = strOf(either(j, "responseId", "response_id"));
+  if (c.responseModel.empty()) c.responseModel = strOf(either(j, "modelVersion", "model_version"));
+  geminiUsage(either(j, "usageMetadata", "usage_metadata"), c.usage);
+  const Json& cands = j.get("candidates");
+  bool finished = false;
+  for (const auto& cand : cands.items()) {
+    if (intOf(cand.get("index")).value_or(0) != 0) {
+      addProblem(c, "only the first of several candidates shown");
+      continue;
+    }
+    for (const auto& part : cand.get("content").get("parts").items()) {
+      if (part.get("text").isString()) {
+        (part.get("thought").asBool() ? c.thinking : c.responseText) += part.get("text").str();
+        token = true;
+      }
+      const Json& fc = either(part, "functionCall", "function_call");
+      if (fc.isObject()) {
+        c.toolCalls.push_back({strOf(fc.get("id")), strOf(fc.get("name")),
+                               fc.find("args") ? fc.get("args").dump() : std::string("{}")});
+        token = true;
+      }
+    }
+    std::string fr = strOf(either(cand, "finishReason", "finish_reason"));
+    if (!fr.empty()) {
+      c.stopReason = fr;
+      finished = true;
+    }
+  }
+  const Json& fb = either(j, "promptFeedback", "prompt_feedback");
+  std::string blocked = strOf(either(fb, "blockReason", "block_reason"));
+  if (!blocked.empty()) {
+    c.stopReason = "blocked: " + blocked;
+    finished = true;
+  }
+  return finished;
+}
+
+// A streamed answer as pieces (SSE events or JSON array elements). True when ended.
+template <typename Piece>
+bool geminiPieces(const std::vector<Piece>& pieces, const HttpMessage& resp, LlmCall& c,
+                  std::string (*dataOf)(const Piece&)) {
+  bool ended = false;
+  for (const auto& pc : pieces) {
+    std::string err;
+    auto j = parseJson(dataOf(pc), &err);
+    if (!j) {
+      if (pc.complete) addProblem(c, "stream chunk not JSON (" + err + ")");
+      continue;
+    }
+    bool token = false;
+    if (geminiChunk(*j, c, token) && pc.complete) ended = true;
+    if (token && c.tFirstTokenNs == 0) c.tFirstTokenNs = resp.timeAtBody(pc.endPos);
+  }
+  return ended;
+}
+
+std::string sseData(const SseEvent& e) { return e.data; }
+std::string pieceText(const JsonPiece& p) { return p.text; }
+
+// The response of a Gemini call, streamed or not. A stream without its end (a finish
+// reason, or the array's closing bracket) makes the call incomplete.
+bool geminiResponse(const HttpMessage& resp, bool sse, LlmCall& c) {
+  std::string_view body = resp.body;
+  size_t p = body.find_first_not_of(" \t\r\n");
+  if (sse) {
+    c.stream = true;
+    if (!geminiPieces(splitSse(body), resp, c, sseData)) {
+      c.incomplete = true;
+      addProblem(c, "stream has no finishReason");
+      return false;
+    }
+    return true;
+  } else if (p != std::string_view::npos && body[p] == '[') {
+    // streamGenerateContent without ?alt=sse: a JSON array, one element per chunk.
+    c.stream = true;
+    bool closed = false;
+    auto pieces = splitJsonArray(body, &closed);
+    bool ended = geminiPieces(pieces, resp, c, pieceText);
+    if (!closed || !ended) {
+      c.incomplete = true;
+      addProblem(c, !closed ? "stream array not closed" : "stream has no finishReason");
+      return false;
+    }
+    return true;
+  } else if (p != std::string_view::npos) {
+    std::string err;
+    auto j = parseJson(body, &err);
+    if (!j) {
+      if (resp.complete) addProblem(c, "response body is not JSON (" + err + ")");
+      if (resp.status >= 400) c.error = std::string(body.substr(0, 500));
+      return false;
+    }
+    bool token = false;
+    geminiChunk(*j, c, token);
+    c.tFirstTokenNs = resp.timeAtBody(1);
+    return true;
+  }
+  return false;
+}
+
+// ---- Ollama native API (/api/chat, /api/generate) ------------------------------------
+
+// One object of the NDJSON stream (or the whole non-streamed answer). True when it ends
+// the answer ("done": true, or an error).
+bool ollamaChunk(const Json& j, LlmCall& c, bool& token) {
+  token = false;
+  if (j.find("error")) {
+    c.error = errorMessage(j);
+    return true;
+  }
+  if (c.responseModel.empty()) c.responseModel = strOf(j.get("model"));
+  const Json& m = j.get("message");
+  std::string text = strOf(m.get("content")) + strOf(j.get("response"));
+  std::string thinking = strOf(m.get("thinking")) + strOf(j.get("thinking"));
+  c.responseText += text;
+  c.thinking += thinking;
+  token = !text.empty() || !thinking.empty();
+  for (const auto& tc : m.get("tool_calls").items()) {
+    const Json& f = tc.get("function");
+    const Json& args = f.get("arguments");
+    c.toolCalls.push_back({strOf(tc.get("id")), strOf(f.get("name")),
+                           args.isString() ? args.str() : args.dump()});
+    token = true;
+  }
+  if (!j.get("done").asBool()) return false;
+  c.stopReason = strOf(j.get("done_reason"));
+  if (c.stopReason.empty()) c.stopReason = "stop";
+  if (auto v = intOf(j.get("prompt_eval_count"))) c.usage.inputTokens = v;
+  if (auto v = intOf(j.get("eval_count"))) c.usage.outputTokens = v;
+  if (c.usage.inputTokens && c.usage.outputTokens) {
+    c.usage.totalTokens = *c.usage.inputTokens + *c.usage.outputTokens;
+  }
+  return true;
+}
+
+bool ollamaResponse(const HttpMessage& resp, LlmCall& c) {
+  std::string err;
+  auto whole = parseJson(resp.body);
+  if (whole && whole->isObject() && resp.contentType() != "application/x-ndjson") {
+    bool token = false;
+    ollamaChunk(*whole, c, token);
+    c.tFirstTokenNs = resp.timeAtBody(1);
+    return true;
+  }
+  c.stream = true;
+  bool ended = false;
+  for (const auto& pc : splitNdjson(resp.body)) {
+    auto j = parseJson(pc.text, &err);
+    if (!j) {
+      if (pc.complete) addProblem(c, "stream line not JSON (" + err + ")");
+      continue;
+    }
+    bool token = false;
+    if (ollamaChunk(*j, c, token) && pc.complete) ended = true;
+    if (token && c.tFirstTokenNs == 0) c.tFirstTokenNs = resp.timeAtBody(pc.endPos);
+  }
+  if (!ended) {
+    c.incomplete = true;
+    addProblem(c, resp.body.empty() && resp.status >= 400 ? "empty error body" : "stream has no \"done\": true");
+  }
+  return ended;
+}
+
+// ---- which API a request is ----------------------------------------------------------
+
+struct Route {
+  std::string provider, api, model;
+  bool codeAssist = false;   // Gemini CLI's Code Assist wrapper: {"model", "request": {..}}
+  bool bedrock = false;      // Amazon Bedrock InvokeModel: streams in the AWS event stream
+};
+
+// %XX escapes decoded (Bedrock model ids: "anthropic.claude-...-v1%3A0").
+std::string urlDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto hex = [](char ch) {
+      return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+                                              : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+    };
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// Amazon Bedrock: POST /model/MODEL/invoke and /model/MODEL/invoke-with-response-stream
+// (Claude Code with CLAUDE_CODE_USE_BEDROCK); the body of an Anthropic model is the
+// Messages API's.
+bool bedrockRoute(std::string_view path, Route& r) {
+  size_t m = path.rfind("/model/");
+  if (m == std::string_view::npos) return false;
+  std::string_view rest = path.substr(m + 7);
+  size_t slash = rest.find('/');
+  if (slash == std::string_view::npos || slash == 0) return false;
+  std::string_view op = rest.substr(slash + 1);
+  if (op != "invoke" && op != "invoke-with-response-stream") return false;
+  r.provider = "anthropic";
+  r.api = "messages";
+  r.model = urlDecode(rest.substr(0, slash));
+  r.bedrock = true;
+  return true;
+}
+
+// A Bedrock stream: each "chunk" event carries one Messages API event, base64 encoded;
+// an exception message ends the stream with its error. True when the stream ended.
+bool bedrockStream(const HttpMessage& resp, LlmCall& c) {
+  std::string problem;
+  std::vector<SseEvent> events;
+  bool failed = false;
+  for (const AwsEvent& ev : splitAwsEventStream(resp.body, &problem)) {
+    if (!ev.complete) continue;   // the cut last message: the response says it is cut
+    if (ev.header(":message-type") == "exception" || ev.header(":message-type") == "error") {
+      auto j = parseJson(ev.payload);
+      std::string type = ev.header(":exception-type");
+      if (type.empty()) type = ev.header(":error-code");
+      std::string msg = j ? strOf(j->get("message")) : std::string();
+      if (msg.empty()) msg = ev.header(":error-message");
+      c.error = type.empty() ? msg : msg.empty() ? type : type + ": " + msg;
+      failed = true;
+      continue;
+    }
+    if (ev.header(":event-type") != "chunk") continue;
+    auto j = parseJson(ev.payload);
+    SseEvent sse;
+    if (!j || !decodeBase64(strOf(j->get("bytes")), sse.data)) {
+      addProblem(c, "event stream chunk without base64 \"bytes\"");
+      continue;
+    }
+    sse.endPos = ev.endPos;
+    events.push_back(std::move(sse));
+  }
+  if (!problem.empty()) addProblem(c, problem);
+  bool ended = anthropicStream(events, resp, c);
+  return (ended || failed) && problem.empty();
+}
+
+// Gemini paths: .../models/MODEL:METHOD (Google AI /v1beta, Vertex
+// /v1/projects/P/locations/L/publishers/google/models/MODEL) and Code Assist's
+// /v1internal:METHOD. Returns false when the path is not one; `notCall` when it is a
+// Gemini method that is no model call (countTokens, embedContent, ...).
+bool geminiRoute(std::string_view path, Route& r, bool& notCall) {
+  size_t slash = path.rfind('/');
+  std::string_view last = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  size_t colon = last.find(':');
+  if (colon == std::string_view::npos) return false;
+  std::string_view method = last.substr(colon + 1);
+  std::string_view name = last.substr(0, colon);
+  std::string_view dir = slash == std::string_view::npos ? std::string_view() : path.substr(0, slash);
+  bool models = dir.ends_with("/models") || dir.ends_with("/tunedModels");
+  bool internal = name == "v1internal";
+  if (!models && !internal) return false;
+  if ((method == "rawPredict" || method == "streamRawPredict") && models &&
+      dir.find("/publishers/anthropic/") != std::string_view::npos) {
+    // Claude on Vertex AI: the Messages API body, its model in the path.
+    r.provider = "anthropic";
+    r.api = "messages";
+    r.model = std::string(name);
+    return true;
+  }
+  if (method != "generateContent" && method != "streamGenerateContent") {
+    notCall = method == "countTokens" || method == "embedContent" || method == "batchEmbedContents" ||
+              method == "loadCodeAssist" || method == "onboardUser" || method == "predict";
+    return notCall;
+  }
+  r.provider = "google";
+  r.api = std::string(method);
+  r.codeAssist = internal && !models;
+  if (models) r.model = std::string(name);
+  return true;
+}
+
 }  // namespace
 
 std::optional<LlmCall> recognizeLlmCall(const HttpExchange& x, size_t index) {
   if (!x.request || x.request->method != "POST") return std::nullopt;
   const HttpMessage& req = *x.request;
   std::string path = req.target;
+  std::string query;
   size_t q = path.find('?');
-  if (q != std::string::npos) path.resize(q);
+  if (q != std::string::npos) {
+    query = path.substr(q + 1);
+    path.resize(q);
+  }
   while (path.size() > 1 && path.back() == '/') path.pop_back();
 
-  std::string api;
-  if (endsWith(path, "/chat/completions")) {
-    api = "chat.completions";
+  // Token counting and model listing are API calls, not model calls.
+  if (endsWith(path, "/count_tokens") || endsWith(path, "/countTokens")) return std::nullopt;
+
+  Route route;
+  bool notCall = false;
+  if (geminiRoute(path, route, notCall)) {
+    if (notCall) return std::nullopt;
+  } else if (endsWith(path, "/chat/completions")) {
+    route = {"openai", "chat.completions", ""};
   } else if (endsWith(path, "/responses")) {
-    api = "responses";
+    route = {"openai", "responses", ""};
+  } else if (endsWith(path, "/responses/compact")) {
+    // Codex's remote compaction: a Responses-shaped request whose answer is the
+    // compacted conversation (output items, mostly encrypted).
+    route = {"openai", "responses.compact", ""};
   } else if (endsWith(path, "/messages")) {
-    api = "messages";
+    route = {"anthropic", "messages", ""};
+  } else if (bedrockRoute(path, route)) {
+    // route filled in
+  } else if (endsWith(path, "/api/chat")) {
+    route = {"ollama", "chat", ""};
+  } else if (endsWith(path, "/api/generate")) {
+    route = {"ollama", "generate", ""};
   }
+  const std::string& api = route.api;
   auto reqJson = parseJson(req.body);
-  bool shapeMessages = reqJson && reqJson->isObject() && reqJson->get("messages").isArray();
-  if (api.empty()) {
-    // Unknown path: only an unmistakable body shape makes it a call.
-    if (!shapeMessages || !reqJson->get("model").isString()) return std::nullopt;
-    api = req.header("anthropic-version") ? "messages" : "chat.completions";
-  }
   if (reqJson && !reqJson->isObject()) return std::nullopt;
-  if (reqJson && api == "responses" && !reqJson->find("input") && !reqJson->find("model")) {
-    return std::nullopt;
+  const Json* rj = reqJson ? &*reqJson : nullptr;
+  bool shapeMessages = rj && rj->get("messages").isArray();
+  if (api.empty()) {
+    // Unknown path: only an unmistakable body shape makes it a call (OpenAI-compatible
+    // servers and proxies on their own paths).
+    if (!shapeMessages || !rj->get("model").isString()) return std::nullopt;
+    route = req.header("anthropic-version") ? Route{"anthropic", "messages", ""}
+                                            : Route{"openai", "chat.completions", ""};
   }
-  if (reqJson && api != "responses" && !shapeMessages) return std::nullopt;
+  if (rj) {
+    if (route.provider == "google") {
+      const Json& g = route.codeAssist ? rj->get("request") : *rj;
+      if (!g.get("contents").isArray() && !g.get("contents").isObject()) return std::nullopt;
+    } else if (route.provider == "ollama") {
+      bool ok = rj->get("model").isString() &&
+                (api == "chat" ? shapeMessages : rj->get("prompt").isString());
+      if (!ok && shapeMessages && rj->get("model").isString()) {
+        route = {"openai", "chat.completions", ""};   // an OpenAI-shaped body on that path
+      } else if (!ok) {
+        return std::nullopt;
+      }
+    } else if (api == "responses" || api == "responses.compact") {
+      if (!rj->find("input") && !rj->find("model")) return std::nullopt;
+    } else if (!shapeMessages) {
+      return std::nullopt;
+    }
+  }
   if (!reqJson && req.complete) return std::nullopt;   // a whole body that is not JSON
 
   LlmCall c;
   c.exchange = index;
-  c.api = api;
-  c.provider = api == "messages" ? "anthropic" : "openai";
+  c.api = route.api;
+  c.provider = route.provider;
   c.host = x.host();
   c.path = req.target;
+  c.transport = x.protocol;
   c.pid = x.pid;
   c.comm = x.comm;
   c.conn = x.conn;
@@ -417,21 +827,44 @@ std::optional<LlmCall> recognizeLlmCall(const HttpExchange& x, size_t index) {
     c.incomplete = true;
     addProblem(c, "request incomplete" + (req.problem.empty() ? "" : ": " + req.problem));
   }
+  if (route.provider == "google") {
+    c.model = route.model;
+    c.stream = api == "streamGenerateContent";
+  }
+  std::string pathModel = route.provider == "anthropic" ? route.model : std::string();
   if (reqJson) {
     const Json& r = *reqJson;
-    c.model = strOf(r.get("model"));
-    c.stream = r.get("stream").asBool();
-    if (api == "responses") {
-      c.requestMessages = dumpIfPresent(r.get("input"));
-      c.system = dumpIfPresent(r.get("instructions"));
-      c.maxTokens = intOf(r.get("max_output_tokens"));
-    } else {
-      c.requestMessages = dumpIfPresent(r.get("messages"));
+    if (route.provider == "google") {
+      const Json& g = route.codeAssist ? r.get("request") : r;
+      if (route.codeAssist) c.model = strOf(r.get("model"));
+      c.requestMessages = dumpIfPresent(g.get("contents"));
+      c.system = dumpIfPresent(either(g, "systemInstruction", "system_instruction"));
+      c.tools = dumpIfPresent(g.get("tools"));
+      c.maxTokens = intOf(either(either(g, "generationConfig", "generation_config"),
+                                 "maxOutputTokens", "max_output_tokens"));
+    } else if (route.provider == "ollama") {
+      c.model = strOf(r.get("model"));
+      c.stream = r.find("stream") ? r.get("stream").asBool() : true;   // Ollama streams by default
+      c.requestMessages = dumpIfPresent(api == "chat" ? r.get("messages") : r.get("prompt"));
       c.system = dumpIfPresent(r.get("system"));
-      c.maxTokens = intOf(r.get("max_tokens"));
-      if (!c.maxTokens) c.maxTokens = intOf(r.get("max_completion_tokens"));
+      c.tools = dumpIfPresent(r.get("tools"));
+      c.maxTokens = intOf(r.get("options").get("num_predict"));
+    } else {
+      c.model = strOf(r.get("model"));
+      if (c.model.empty()) c.model = pathModel;   // Vertex AI: the model is in the path
+      c.stream = r.get("stream").asBool();
+      if (api == "responses" || api == "responses.compact") {
+        c.requestMessages = dumpIfPresent(r.get("input"));
+        c.system = dumpIfPresent(r.get("instructions"));
+        c.maxTokens = intOf(r.get("max_output_tokens"));
+      } else {
+        c.requestMessages = dumpIfPresent(r.get("messages"));
+        c.system = dumpIfPresent(r.get("system"));
+        c.maxTokens = intOf(r.get("max_tokens"));
+        if (!c.maxTokens) c.maxTokens = intOf(r.get("max_completion_tokens"));
+      }
+      c.tools = dumpIfPresent(r.get("tools"));
     }
-    c.tools = dumpIfPresent(r.get("tools"));
   } else {
     addProblem(c, "request body is not whole JSON");
   }
@@ -446,20 +879,48 @@ std::optional<LlmCall> recognizeLlmCall(const HttpExchange& x, size_t index) {
   c.status = resp.status;
   c.tFirstByteNs = resp.tHeadersNs;
   c.responseBytes = resp.wireBodyBytes;
-  if (!resp.complete) {
-    c.incomplete = true;
-    addProblem(c, "response incomplete" + (resp.problem.empty() ? "" : ": " + resp.problem));
-  } else if (!resp.problem.empty()) {
-    addProblem(c, resp.problem);
+  // A response cut after the answer's own end (the stream's end event, a whole JSON
+  // body) still holds the whole answer: clients stop reading there (the openai SDK
+  // closes the connection at [DONE], before the last chunk). Said, not counted as cut.
+  auto noteCut = [&](bool answerEnded) {
+    if (resp.complete) {
+      if (!resp.problem.empty()) addProblem(c, resp.problem);
+    } else if (answerEnded) {
+      addProblem(c, "response framing cut after the answer's end" +
+                        (resp.problem.empty() ? "" : ": " + resp.problem));
+    } else {
+      c.incomplete = true;
+      addProblem(c, "response incomplete" + (resp.problem.empty() ? "" : ": " + resp.problem));
+    }
+  };
+  if (resp.contentEncoding.size() && !resp.decoded) {
+    noteCut(false);
+    // The body is as transferred (an unknown coding, or damaged): do not read it as JSON.
+    if (resp.status >= 400 && c.error.empty()) c.error = "HTTP " + std::to_string(resp.status);
+    if (c.model.empty()) c.model = c.responseModel;
+    return c;
   }
   bool sse = resp.contentType() == "text/event-stream";
-  if (sse) c.stream = true;
-  if (sse) {
+  bool answerEnded = false;
+  if (route.provider == "google") {
+    answerEnded = geminiResponse(resp, sse, c);
+  } else if (route.provider == "ollama") {
+    if (!resp.body.empty()) answerEnded = ollamaResponse(resp, c);
+  } else if (route.bedrock && resp.contentType() == "application/vnd.amazon.eventstream") {
+    c.stream = true;
+    answerEnded = bedrockStream(resp, c);
+    if (!answerEnded) {
+      c.incomplete = true;
+      addProblem(c, "stream has no message_stop");
+    }
+  } else if (sse) {
+    c.stream = true;
     auto events = splitSse(resp.body);
     bool ended = false;
     if (api == "messages") ended = anthropicStream(events, resp, c);
     else if (api == "chat.completions") ended = chatStream(events, resp, c);
     else ended = responsesStream(events, resp, c);
+    answerEnded = ended;
     if (!ended) {
       c.incomplete = true;
       addProblem(c, api == "messages"           ? "stream has no message_stop"
@@ -477,17 +938,123 @@ std::optional<LlmCall> recognizeLlmCall(const HttpExchange& x, size_t index) {
       else if (api == "chat.completions") chatResponse(*body, c);
       else responsesResponse(*body, c);
       c.tFirstTokenNs = resp.timeAtBody(1);
+      answerEnded = true;
     }
+  }
+  noteCut(answerEnded);
+  if (resp.status >= 400 && c.error.empty()) {
+    // {"message": ...} error bodies (Bedrock names the type in x-amzn-ErrorType).
+    auto body = parseJson(resp.body);
+    std::string msg = body ? strOf(body->get("message")) : std::string();
+    std::string type = resp.headerOr("x-amzn-errortype");
+    type = type.substr(0, type.find(':'));
+    if (!msg.empty()) c.error = type.empty() ? msg : type + ": " + msg;
   }
   if (resp.status >= 400 && c.error.empty()) c.error = "HTTP " + std::to_string(resp.status);
   if (c.model.empty()) c.model = c.responseModel;
   return c;
 }
 
+std::vector<LlmCall> recognizeWebSocketCalls(const HttpExchange& x, size_t index) {
+  std::vector<LlmCall> out;
+  if (x.websocket.empty()) return out;
+  // Responses over WebSocket: the client sends {"type":"response.create", ...the
+  // /responses body...} (or with the body under "response"); the server answers with
+  // the events the SSE stream would carry, one per text message, up to
+  // response.completed. One call per response.create.
+  struct Pending {
+    LlmCall call;
+    HttpMessage events;            // server messages as one body, marks at message ends
+    std::vector<SseEvent> pieces;
+  };
+  std::vector<Pending> calls;
+  auto finish = [&](Pending& p) {
+    LlmCall& c = p.call;
+    bool ended = responsesStream(p.pieces, p.events, c);
+    if (!ended) {
+      c.incomplete = true;
+      addProblem(c, "no response.completed before the next request or the end");
+    }
+    if (c.model.empty()) c.model = c.responseModel;
+    out.push_back(std::move(c));
+  };
+  std::optional<Pending> cur;
+  for (const WsMessage& m : x.websocket) {
+    if (m.opcode != 1) continue;
+    if (m.fromClient) {
+      auto j = parseJson(m.data);
+      std::string type = j ? strOf(j->get("type")) : std::string();
+      // response.append (older Codex) adds input to the conversation and starts the
+      // next response with the settings of the last response.create; other client
+      // messages (response.processed, ...) are not requests.
+      if (type != "response.create" && type != "response.append") continue;
+      std::string lastModel = cur ? cur->call.model : std::string();
+      std::string lastSystem = cur ? cur->call.system : std::string();
+      std::string lastTools = cur ? cur->call.tools : std::string();
+      if (cur) finish(*cur);
+      cur.emplace();
+      LlmCall& c = cur->call;
+      const Json& r = j->get("response").isObject() ? j->get("response") : *j;
+      c.exchange = index;
+      c.provider = "openai";
+      c.api = "responses";
+      c.host = x.host();
+      c.path = x.path();
+      c.transport = "websocket";
+      c.stream = true;
+      c.model = strOf(r.get("model"));
+      c.requestMessages = dumpIfPresent(r.get("input"));
+      c.system = dumpIfPresent(r.get("instructions"));
+      c.tools = dumpIfPresent(r.get("tools"));
+      c.maxTokens = intOf(r.get("max_output_tokens"));
+      if (type == "response.append") {
+        c.model = lastModel;
+        c.system = lastSystem;
+        c.tools = lastTools;
+      }
+      c.status = x.status();
+      c.pid = m.pid ? m.pid : x.pid;
+      c.comm = m.pid ? m.comm : x.comm;
+      c.conn = x.conn;
+      c.tStartNs = m.tStartNs;
+      c.tEndNs = m.tEndNs;
+      c.requestBytes = m.wireBytes;
+      if (!m.complete) {
+        c.incomplete = true;
+        addProblem(c, "request incomplete: " + m.problem);
+      }
+      continue;
+    }
+    if (!cur) continue;
+    LlmCall& c = cur->call;
+    if (c.tFirstByteNs == 0) c.tFirstByteNs = m.tStartNs;
+    c.tEndNs = std::max(c.tEndNs, m.tEndNs);
+    c.responseBytes += m.wireBytes;
+    cur->events.body += m.data;
+    cur->events.bodyMarks.push_back({cur->events.body.size(), m.tEndNs});
+    cur->events.tEndNs = m.tEndNs;
+    SseEvent ev;
+    ev.data = m.data;
+    ev.endPos = cur->events.body.size();
+    ev.complete = m.complete;
+    if (!m.complete) {
+      c.incomplete = true;
+      addProblem(c, "response message incomplete: " + m.problem);
+    }
+    cur->pieces.push_back(std::move(ev));
+  }
+  if (cur) finish(*cur);
+  return out;
+}
+
 std::vector<LlmCall> recognizeLlmCalls(const std::vector<HttpExchange>& exchanges) {
   std::vector<LlmCall> out;
   for (size_t i = 0; i < exchanges.size(); ++i) {
-    if (auto c = recognizeLlmCall(exchanges[i], i)) out.push_back(std::move(*c));
+    if (!exchanges[i].websocket.empty()) {
+      for (auto& c : recognizeWebSocketCalls(exchanges[i], i)) out.push_back(std::move(c));
+    } else if (auto c = recognizeLlmCall(exchanges[i], i)) {
+      out.push_back(std::move(*c));
+    }
   }
   return out;
 }

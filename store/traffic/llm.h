@@ -1,10 +1,22 @@
-// LLM API calls recognised in HTTP exchanges: the Anthropic Messages API
-// (POST .../v1/messages) and OpenAI-style APIs (POST .../chat/completions and
-// .../responses), streamed (server-sent events) or not.
+// LLM API calls recognised in HTTP exchanges:
+//   anthropic  messages           POST .../v1/messages (query strings allowed); Claude
+//                                 on Vertex AI (:rawPredict, :streamRawPredict) and on
+//                                 Amazon Bedrock (/model/M/invoke[-with-response-stream])
+//   openai     chat.completions   POST .../chat/completions, or any path with a
+//                                 {"model", "messages": [...]} body (compatible servers)
+//   openai     responses          POST .../responses, and "response.create" messages
+//                                 of a WebSocket (Responses over WebSocket)
+//   openai     responses.compact  POST .../responses/compact (Codex's compaction)
+//   google     generateContent, streamGenerateContent
+//                                 POST .../models/MODEL:METHOD (Google AI, Vertex AI;
+//                                 SSE with ?alt=sse, else a streamed JSON array) and
+//                                 Code Assist's /v1internal:METHOD
+//   ollama     chat, generate     POST .../api/chat, .../api/generate (NDJSON streams)
+// streamed or not. Token counting (count_tokens, :countTokens), embeddings and model
+// lists are not calls.
 //
-// Recognition is by path and body shape: a JSON request with "model" and "messages"
-// (or "input" for /responses). The answer is assembled from the stream's deltas exactly
-// as received; a cut stream gives a call marked incomplete with what had arrived.
+// The answer is assembled from the stream's deltas exactly as received; a cut stream
+// gives a call marked incomplete with what had arrived.
 #pragma once
 
 #include <cstdint>
@@ -33,15 +45,18 @@ struct LlmUsage {
 
 struct LlmCall {
   size_t exchange = 0;        // index into the exchange list it came from
-  std::string provider;       // "anthropic" or "openai"
-  std::string api;            // "messages", "chat.completions", "responses"
+  std::string provider;       // "anthropic", "openai", "google", "ollama"
+  std::string api;            // "messages", "chat.completions", "responses",
+                              // "generateContent", "streamGenerateContent", "chat", "generate"
   std::string model;          // requested model (the response's when the request lacks it)
   std::string responseModel;  // model named in the response
   std::string host, path;
+  std::string transport;      // "http/1.1", "http/1.0", "h2", "websocket"
   bool stream = false;
 
-  // The request as sent, compact JSON text: "[...]" for messages (or the /responses
-  // "input", which may be a string); "" when absent.
+  // The request as sent, compact JSON text: "[...]" for messages (the /responses
+  // "input", which may be a string; Gemini's "contents"; Ollama's "prompt" string for
+  // generate); "" when absent.
   std::string requestMessages;
   std::string system;         // system prompt / instructions as JSON text
   std::string tools;          // tool definitions as JSON text
@@ -77,7 +92,11 @@ struct LlmCall {
 // The call carried by `x`, or nullopt when it is not a recognised LLM API call.
 std::optional<LlmCall> recognizeLlmCall(const HttpExchange& x, size_t index = 0);
 
-// Every call among `exchanges`, in order.
+// The calls carried by the WebSocket messages of `x` (Responses over WebSocket: one
+// per "response.create" the client sent).
+std::vector<LlmCall> recognizeWebSocketCalls(const HttpExchange& x, size_t index = 0);
+
+// Every call among `exchanges`, in order (several per WebSocket exchange).
 std::vector<LlmCall> recognizeLlmCalls(const std::vector<HttpExchange>& exchanges);
 
 }  // namespace aa::traffic

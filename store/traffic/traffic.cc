@@ -92,7 +92,7 @@ class Dec {
   bool ok_ = true;
 };
 
-constexpr uint64_t kCodecMagic = 0x7472'6166'0001ull;   // "traf" + codec version 1
+constexpr uint64_t kCodecMagic = 0x7472'6166'0002ull;   // "traf" + codec version 2
 
 void encMessage(Enc& e, const HttpMessage& m) {
   e.b(m.isRequest);
@@ -208,6 +208,22 @@ std::string encodeExchange(const HttpExchange& x) {
   if (x.request) encMessage(e, *x.request);
   e.b(x.response.has_value());
   if (x.response) encMessage(e, *x.response);
+  e.u(x.websocket.size());
+  for (const auto& m : x.websocket) {
+    e.b(m.fromClient);
+    e.u(m.opcode);
+    e.s(m.data);
+    e.u(m.wireBytes);
+    e.b(m.compressed);
+    e.u(m.frames);
+    e.u(m.startOffset);
+    e.u(m.tStartNs);
+    e.u(m.tEndNs);
+    e.u(m.pid);
+    e.s(m.comm);
+    e.b(m.complete);
+    e.s(m.problem);
+  }
   return e.take();
 }
 
@@ -224,6 +240,24 @@ bool decodeExchange(std::string_view data, HttpExchange& x) {
   x.serverSide = d.b();
   if (d.b()) decMessage(d, x.request.emplace());
   if (d.b()) decMessage(d, x.response.emplace());
+  uint64_t nw = d.count();
+  for (uint64_t k = 0; k < nw && d.ok(); ++k) {
+    WsMessage m;
+    m.fromClient = d.b();
+    m.opcode = static_cast<uint8_t>(d.u());
+    m.data = d.s();
+    m.wireBytes = d.u();
+    m.compressed = d.b();
+    m.frames = static_cast<uint32_t>(d.u());
+    m.startOffset = d.u();
+    m.tStartNs = d.u();
+    m.tEndNs = d.u();
+    m.pid = static_cast<uint32_t>(d.u());
+    m.comm = d.s();
+    m.complete = d.b();
+    m.problem = d.s();
+    x.websocket.push_back(std::move(m));
+  }
   return d.ok();
 }
 
@@ -234,7 +268,7 @@ std::string encodeCall(const LlmCall& c) {
   for (const std::string* s : {&c.provider, &c.api, &c.model, &c.responseModel, &c.host, &c.path,
                                &c.requestMessages, &c.system, &c.tools, &c.responseId,
                                &c.responseText, &c.thinking, &c.stopReason, &c.error, &c.problem,
-                               &c.comm}) {
+                               &c.comm, &c.transport}) {
     e.s(*s);
   }
   e.b(c.stream);
@@ -265,7 +299,7 @@ bool decodeCall(std::string_view data, LlmCall& c) {
   c.exchange = d.u();
   for (std::string* s : {&c.provider, &c.api, &c.model, &c.responseModel, &c.host, &c.path,
                          &c.requestMessages, &c.system, &c.tools, &c.responseId, &c.responseText,
-                         &c.thinking, &c.stopReason, &c.error, &c.problem, &c.comm}) {
+                         &c.thinking, &c.stopReason, &c.error, &c.problem, &c.comm, &c.transport}) {
     *s = d.s();
   }
   c.stream = d.b();

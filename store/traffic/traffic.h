@@ -23,7 +23,7 @@ namespace aa::traffic {
 
 // Bump when parsing changes what is derived: cached results of older versions are
 // rebuilt.
-constexpr int kTrafficCacheVersion = 2;
+constexpr int kTrafficCacheVersion = 3;
 
 struct TrafficStats {
   uint64_t records = 0;          // TLS events read

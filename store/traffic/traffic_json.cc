@@ -149,6 +149,33 @@ std::string exchangeJson(const HttpExchange& x, size_t index, const RenderOption
   key(out, "response");
   if (x.response) message(out, *x.response, o);
   else out += "null";
+  if (!x.websocket.empty()) {
+    key(out, "websocket");
+    out += '[';
+    for (size_t i = 0; i < x.websocket.size(); ++i) {
+      const WsMessage& m = x.websocket[i];
+      if (i) out += ',';
+      out += '{';
+      fStr(out, "from", m.fromClient ? "client" : "server");
+      fStr(out, "type", m.opcodeName());
+      bool cut = m.data.size() > o.maxBodyBytes;
+      std::string_view data = std::string_view(m.data).substr(0, o.maxBodyBytes);
+      fStr(out, "data", data);
+      fB(out, "data_utf8", isValidUtf8(data));
+      fU(out, "data_size", m.data.size());
+      if (cut) fB(out, "data_cut", true);
+      fU(out, "wire_bytes", m.wireBytes);
+      fB(out, "compressed", m.compressed);
+      fU(out, "frames", m.frames);
+      fU(out, "t_start_ns", rel(m.tStartNs, o));
+      fU(out, "t_end_ns", rel(m.tEndNs, o));
+      fU(out, "stream_offset", m.startOffset);
+      fB(out, "complete", m.complete);
+      fStr(out, "problem", m.problem);
+      out += '}';
+    }
+    out += ']';
+  }
   out += '}';
   return out;
 }
@@ -165,6 +192,18 @@ std::string exchangeLine(const HttpExchange& x, size_t index, const RenderOption
   out += " (" + humanBytes(x.request ? x.request->wireBodyBytes : 0) + " / " +
          humanBytes(x.response ? x.response->wireBodyBytes : 0) + ", " +
          ms(x.tEndNs() - x.tStartNs()) + ")";
+  if (!x.websocket.empty()) {
+    size_t client = 0;
+    for (const auto& m : x.websocket) client += m.fromClient;
+    out += " websocket " + std::to_string(client) + "/" + std::to_string(x.websocket.size() - client) +
+           " messages";
+    for (const auto& m : x.websocket) {
+      if (!m.complete) {
+        out += " (cut: " + excerpt(m.problem, 120) + ")";
+        break;
+      }
+    }
+  }
   if (!x.complete()) {
     std::string why = x.request && !x.request->complete ? x.request->problem
                       : x.response && !x.response->complete ? x.response->problem
@@ -185,6 +224,7 @@ std::string callJson(const LlmCall& c, size_t index, const RenderOptions& o) {
   fStr(out, "response_model", c.responseModel);
   fStr(out, "host", c.host);
   fStr(out, "path", c.path);
+  fStr(out, "transport", c.transport);
   fB(out, "stream", c.stream);
   fRaw(out, "request", c.requestMessages);
   fRaw(out, "system", c.system);
@@ -241,7 +281,8 @@ std::string callJson(const LlmCall& c, size_t index, const RenderOptions& o) {
 std::string callLine(const LlmCall& c, size_t index, const RenderOptions& o) {
   std::string out = humanTime(rel(c.tStartNs, o)) + " #" + std::to_string(index) + " pid " +
                     std::to_string(c.pid) + " " + excerpt(c.comm, 16) + " " + c.provider + " " +
-                    excerpt(c.model, 80) + (c.stream ? " stream" : "") + " -> " +
+                    excerpt(c.model, 80) + (c.transport == "websocket" ? " websocket" : "") +
+                    (c.stream ? " stream" : "") + " -> " +
                     (c.status ? std::to_string(c.status) : std::string("(no response)"));
   out += " " + ms(c.latencyNs());
   if (c.tFirstTokenNs) out += " ttft " + ms(c.timeToFirstTokenNs());
@@ -293,6 +334,7 @@ std::string chromeTraceEvents(const std::vector<HttpExchange>& exchanges,
     key(out, "args");
     out += '{';
     fStr(out, "api", c.api);
+    fStr(out, "transport", c.transport);
     fI(out, "status", c.status);
     fB(out, "stream", c.stream);
     fOpt(out, "input_tokens", c.usage.inputTokens);

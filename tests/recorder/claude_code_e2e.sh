@@ -109,9 +109,21 @@ wstreams, rstreams = streams("tls.write"), streams("tls.read")
 wire_in = sorted(glob.glob(f"{tmp}/wire/*.request"))
 wire_out = sorted(glob.glob(f"{tmp}/wire/*.response"))
 check(len(wire_in) >= 2, f"the mock saw the requests (got {len(wire_in)})")
+# Redaction (on, as by default) masks secret-looking values in place, same length (the
+# metadata's session_id, for one): a request body must be in a stream byte for byte but
+# for masked bytes ('*' where the agent sent something else).
+def holds_masked(stream, body):
+    start = stream.find(body[:64])
+    while start >= 0:
+        got = stream[start:start + len(body)]
+        if len(got) == len(body) and all(g == b or g == 0x2A for g, b in zip(got, body)):
+            return True
+        start = stream.find(body[:64], start + 1)
+    return False
 for p in wire_in:
     body = open(p, "rb").read()
-    check(any(body in s for s in wstreams.values()), f"request body {p} ({len(body)} bytes) is in a tls.write stream exactly")
+    check(any(holds_masked(s, body) for s in wstreams.values()),
+          f"request body {p} ({len(body)} bytes) is in a tls.write stream (but for redaction masks)")
 for p in wire_out:
     body = open(p, "rb").read()
     check(any(body in s for s in rstreams.values()), f"response {p} ({len(body)} bytes) is in a tls.read stream exactly")

@@ -1,6 +1,7 @@
-// One fuzz input through every traffic parser: JSON, SSE, content decoding, and the
-// bytes as both directions of a connection (HTTP/1 or, with a preface, HTTP/2), cut
-// into records with gaps chosen by the input itself. Shared by the libFuzzer target
+// One fuzz input through every traffic parser: JSON, SSE, streamed JSON (arrays,
+// NDJSON), the AWS event stream, content decoding (gzip, deflate, br, zstd), WebSocket framing, and the bytes
+// as both directions of a connection (HTTP/1, HTTP/2 with a preface, or WebSocket after
+// an upgrade), cut into records with gaps chosen by the input itself. Shared by the libFuzzer target
 // and the deterministic ctest run.
 #pragma once
 
@@ -10,7 +11,9 @@
 #include <string_view>
 
 #include "store/traffic/conversation.h"
+#include "store/traffic/event_stream.h"
 #include "store/traffic/json.h"
+#include "store/traffic/json_seq.h"
 #include "store/traffic/llm.h"
 #include "store/traffic/sse.h"
 #include "store/traffic/traffic.h"
@@ -25,6 +28,23 @@ inline void fuzzOne(const uint8_t* data, size_t size) {
   std::string out;
   (void)decodeContent("gzip", in, out);
   (void)decodeContent("deflate", in, out);
+  (void)decodeContent("br", in, out);
+  (void)decodeContent("zstd", in, out);
+  bool closed = false;
+  (void)splitJsonArray(in, &closed);
+  (void)splitNdjson(in);
+  (void)splitAwsEventStream(in);
+  (void)decodeBase64(in, out);
+  {
+    // The input as the frames of either side of an upgraded connection.
+    ByteStream s;
+    s.segments.push_back({0, std::string(in)});
+    s.marks.push_back({0, 1000, 1, "fuzz"});
+    for (bool client : {false, true}) {
+      (void)parseWebSocketStream(s, 0, client, "permessage-deflate; client_no_context_takeover");
+      (void)parseWebSocketStream(s, size / 3, client, "");
+    }
+  }
   if (size < 4) return;
 
   // Header: split point, piece size, gap pattern, protocol.
@@ -34,7 +54,14 @@ inline void fuzzOne(const uint8_t* data, size_t size) {
   uint8_t gapMask = data[3];
   std::string_view body = in.substr(4);
   std::string w(body.substr(0, split)), r(body.substr(split));
-  if (flags & 1) w = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + w;
+  if (flags & 1) {
+    w = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + w;
+  } else if (flags & 8) {
+    // WebSocket after a 101 (bit 4: with permessage-deflate); the rest are frames.
+    w = "GET /v1/responses HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n" + w;
+    r = std::string("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n") +
+        ((flags & 16) ? "Sec-WebSocket-Extensions: permessage-deflate\r\n" : "") + "\r\n" + r;
+  }
 
   std::vector<TlsRecord> recs;
   auto cut = [&](const std::string& s, Direction dir) {

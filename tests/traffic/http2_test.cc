@@ -1,10 +1,12 @@
 // HTTP/2: frames built here, header blocks encoded with libnghttp2's HPACK deflater.
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <nghttp2/nghttp2.h>
 
 #include "store/traffic/http.h"
 #include "store/traffic/llm.h"
-#include "tests/traffic/llm_samples.h"
+#include "tests/traffic/api_samples.h"
 
 namespace aa::traffic {
 namespace {
@@ -131,7 +133,9 @@ TEST(Http2, StreamWithoutEndIsIncomplete) {
   EXPECT_NE(xs[0].response->problem.find("stream ends"), std::string::npos) << xs[0].response->problem;
   auto call = recognizeLlmCall(xs[0]);
   ASSERT_TRUE(call);
-  EXPECT_TRUE(call->incomplete);
+  // The SSE stream reached message_stop: the answer is whole, the cut framing is said.
+  EXPECT_FALSE(call->incomplete);
+  EXPECT_NE(call->problem.find("response framing cut after the answer's end"), std::string::npos) << call->problem;
 }
 
 TEST(Http2, ResetStreamIsIncomplete) {
@@ -163,6 +167,82 @@ TEST(Http2, GapStopsTheDirectionAndMarksOpenStreams) {
   EXPECT_NE(xs[0].response->problem.find("gap"), std::string::npos) << xs[0].response->problem;
   // Only bytes before the gap made it into the body.
   EXPECT_EQ(anthropicStreamBody().find(xs[0].response->body), 0u);
+}
+
+// Streams as SDKs interleave them: a Gemini SSE stream, a zstd chat answer and a
+// Responses stream, their DATA frames round-robin, one with trailers; parsed whole at
+// every split point of the server direction and cut at every byte.
+struct Interleaved {
+  Conn c;
+  std::string zbody;
+};
+
+Interleaved interleaved() {
+  Interleaved w;
+  Conn& c = w.c;
+  auto request = [&](uint32_t id, const std::string& path, const std::string& body) {
+    c.client += frame(HEADERS, END_HEADERS, id,
+                      c.clientHpack.encode({{":method", "POST"}, {":scheme", "https"}, {":authority", "api.test"},
+                                            {":path", path}, {"content-type", "application/json"}}));
+    c.client += frame(DATA, END_STREAM, id, body);
+  };
+  request(1, "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse", kGeminiRequest);
+  request(3, "/v1/chat/completions", kChatRequest);
+  request(5, "/v1/responses", kCodexRequest);
+  c.server += frame(HEADERS, END_HEADERS, 1, c.serverHpack.encode({{":status", "200"}, {"content-type", "text/event-stream"}}));
+  c.server += frame(HEADERS, END_HEADERS, 3,
+                    c.serverHpack.encode({{":status", "200"}, {"content-type", "text/event-stream"}, {"content-encoding", "zstd"}}));
+  c.server += frame(HEADERS, END_HEADERS, 5, c.serverHpack.encode({{":status", "200"}, {"content-type", "text/event-stream"}}));
+  std::string b1 = geminiSseBody(), b5 = codexSseBody();
+  w.zbody = zstdOf(chatStreamBody());
+  std::string b3 = w.zbody;
+  for (size_t p = 0; p < std::max({b1.size(), b3.size(), b5.size()}); p += 150) {
+    if (p < b1.size()) c.server += frame(DATA, p + 150 >= b1.size() ? END_STREAM : 0, 1, b1.substr(p, 150));
+    if (p < b3.size()) c.server += frame(DATA, 0, 3, b3.substr(p, 150));
+    if (p < b5.size()) c.server += frame(DATA, p + 150 >= b5.size() ? END_STREAM : 0, 5, b5.substr(p, 150));
+  }
+  // Trailers end stream 3.
+  c.server += frame(HEADERS, END_HEADERS | END_STREAM, 3, c.serverHpack.encode({{"x-request-cost", "7"}}));
+  return w;
+}
+
+std::string callsOf(const std::vector<HttpExchange>& xs) {
+  std::string out;
+  for (const auto& c : recognizeLlmCalls(xs)) {
+    out += c.provider + " " + c.responseText + " " + c.thinking + " " + std::to_string(c.toolCalls.size()) + " " +
+           c.stopReason + (c.incomplete ? " incomplete" : " whole") + "\n";
+  }
+  return out;
+}
+
+TEST(Http2, InterleavedStreamsTrailersAndEverySplit) {
+  if (!http2Supported()) GTEST_SKIP() << "built without libnghttp2";
+  Interleaved w = interleaved();
+  auto xs = parse(w.c.client, w.c.server);
+  ASSERT_EQ(xs.size(), 3u);
+  for (const auto& x : xs) EXPECT_TRUE(x.complete()) << x.streamId << ": " << x.response->problem;
+  const HttpExchange& chat = xs[0].streamId == 3 ? xs[0] : xs[1].streamId == 3 ? xs[1] : xs[2];
+  EXPECT_EQ(chat.response->body, chatStreamBody());
+  EXPECT_EQ(chat.response->wireBodyBytes, w.zbody.size());
+  EXPECT_EQ(chat.response->headerOr("x-request-cost"), "7");
+  std::string want = callsOf(xs);
+  EXPECT_EQ(want,
+            "google The file says h\xC3\xA9llo. Let me see. 1 STOP whole\n"
+            "openai Let me check.  1 tool_calls whole\n"
+            "openai  **Planning** the fix 2 completed whole\n");
+  for (size_t split = 1; split < w.c.server.size(); split += 7) {
+    ASSERT_EQ(callsOf(parse(w.c.client, w.c.server, {split})), want) << split;
+  }
+  for (size_t cut = 9; cut < w.c.server.size(); cut += 5) {
+    std::string got = callsOf(parse(w.c.client, w.c.server.substr(0, cut)));
+    // Cut: all three are still there, and none invents an end: whole only when just
+    // the framing after every answer's end (here: the trailers) is missing.
+    EXPECT_EQ(std::count(got.begin(), got.end(), '\n'), 3) << cut;
+    if (got.find("incomplete") == std::string::npos) {
+      EXPECT_EQ(got, want) << cut;
+      EXPECT_GT(cut, w.c.server.size() - 30) << cut;
+    }
+  }
 }
 
 }  // namespace
