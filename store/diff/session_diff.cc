@@ -379,6 +379,21 @@ StatusOr<RunSummary> summarizeRun(const SessionReader& reader, const DiffOptions
     run.calls.push_back(c);
     run.callIndex.push_back(i);
   }
+  // Tool-call ids are made up by the model, differently each run, and sent back in the
+  // requests that follow: there they become "tool-id:C.T" (call C's tool call T).
+  for (size_t i = 0; i < run.calls.size(); ++i)
+    for (size_t k = 0; k < run.calls[i].toolCalls.size(); ++k) {
+      const std::string& id = run.calls[i].toolCalls[k].id;
+      if (id.size() < 4) continue;
+      std::string quoted = "\"" + id + "\"";
+      std::string placeholder = "\"tool-id:" + std::to_string(i) + "." + std::to_string(k) + "\"";
+      for (size_t j = i + 1; j < run.calls.size(); ++j) {
+        std::string& m = run.calls[j].requestMessages;
+        for (size_t at = m.find(quoted); at != std::string::npos;
+             at = m.find(quoted, at + placeholder.size()))
+          m.replace(at, quoted.size(), placeholder);
+      }
+    }
   return run;
 }
 

@@ -10,7 +10,8 @@
 // What always differs between two runs is left out (kDefaultIgnoreDoc lists it): pids,
 // times, fds and connection ids are never compared; random parts of temporary names
 // (mktemp's XXXXXX, Python's tmpXXXXXXXX) and /proc/PID become fixed placeholders; LLM
-// response ids, tool-call ids and token counts are not compared. DiffOptions.ignore
+// response ids and token counts are not compared, and the tool-call ids a model made up
+// become "tool-id:C.T" (call C's tool call T) in the requests that send them back. DiffOptions.ignore
 // adds more, by area: "exec:GLOB", "file:GLOB", "peer:GLOB", "llm:FIELD".
 #pragma once
 
