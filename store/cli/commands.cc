@@ -27,6 +27,11 @@ std::span<const Command> commandTable() {
        "what the agent did differently in run B: execs, files, peers, LLM calls "
        "(docs/REPLAY.md)",
        runDiffCommand},
+      {"serve",
+       "[--port N] [--tls] [--ca-dir DIR] [--speed X] [--until-done] [--report FILE] "
+       "[--env-file FILE] [--exact] [-v] FILE",
+       "answer an agent with the LLM responses FILE recorded (loopback mock; docs/REPLAY.md)",
+       runServeCommand},
   };
   return kCommands;
 }
