@@ -219,10 +219,30 @@ MatchResult ReplayPlan::match(const IncomingRequest& in) {
         if (!candidate) candidate = &e;
       }
     }
-    // No conversation starts like this one: compare with the next call not yet served
-    // (of the same API when there is one).
-    for (auto& e : llm_)
-      if (!candidate && !e.served && e.call.api == call->api) candidate = &e;
+    // No conversation starts like this one: compare with the most similar of the calls
+    // each conversation expects next (most of model, system, tools and messages equal;
+    // the earliest on a tie), of the same API when there is one, else any unserved call.
+    if (!candidate) {
+      int best = -1;
+      for (const auto& [k, list] : conversations_) {
+        Entry* head = nullptr;
+        for (size_t idx : list)
+          if (!llm_[idx].served) {
+            head = &llm_[idx];
+            break;
+          }
+        if (!head || head->call.api != call->api) continue;
+        const bool on = options_.normaliseNames;
+        int score = int(head->call.model == call->model) +
+                    int(norm(head->call.system, on) == norm(call->system, on)) +
+                    int(norm(head->call.tools, on) == norm(call->tools, on)) +
+                    int(norm(head->call.requestMessages, on) == norm(call->requestMessages, on));
+        if (score > best || (score == best && head < candidate)) {
+          best = score;
+          candidate = head;
+        }
+      }
+    }
     for (auto& e : llm_)
       if (!candidate && !e.served) candidate = &e;
     if (candidate) {

@@ -6,8 +6,8 @@
 // its conversation whose request is the same (model, system, tools, messages, stream;
 // temp names normalised as `aa-session diff` does); when there is none, it is a
 // divergence: the report names the recorded call it was compared with (the next one of
-// its conversation, else the next unserved call), the first field that differs, and both
-// values. Other exchanges (downloads, ...) are answered by method and target, in order.
+// its conversation; for a conversation never recorded, the most similar of the calls the
+// conversations expect next), the first field that differs, and both values. Other exchanges (downloads, ...) are answered by method and target, in order.
 //
 // Thread-safe: connections of the mock server call match() concurrently.
 #pragma once

@@ -16,7 +16,9 @@ namespace {
 using testing::AgentRunKnobs;
 
 diff::RunSummary summaryOf(const std::string& path, const diff::DiffOptions& o = {}) {
-  auto r = SessionReader::open(path);
+  ReaderOptions ro;
+  ro.useIndex = false;   // fixtures stay untouched (no index, no traffic cache beside them)
+  auto r = SessionReader::open(path, ro);
   EXPECT_TRUE(r.ok()) << r.status().message();
   auto s = diff::summarizeRun(**r, o);
   EXPECT_TRUE(s.ok()) << s.status().message();
