@@ -23,7 +23,9 @@ std::span<const Command> commandTable() {
       {"http", "[OPTIONS] FILE", "HTTP exchanges reassembled from TLS traffic",
        runHttpCommand},
       {"llm", "[OPTIONS] FILE", "LLM API calls found in TLS traffic", runLlmCommand},
-      {"diff", "[--json] [--exit-code] [--ignore AREA:GLOB]... [--exact-names] A B",
+      {"diff",
+       "[--json] [--exit-code] [--ignore AREA:GLOB]... [--exact-names] [--no-default-ignores] "
+       "A B",
        "what the agent did differently in run B: execs, files, peers, LLM calls "
        "(docs/REPLAY.md)",
        runDiffCommand},

@@ -162,7 +162,17 @@ MatchResult ReplayPlan::divergent(Divergence d, const std::string& api) {
                 ", received " + gv;
   }
   std::string msg = "aa-session serve: " + d.message;
-  if (api == "messages") {
+  // Gemini (generateContent / streamGenerateContent): Google's error shape, whether or
+  // not store/traffic recognises the call.
+  const bool gemini = api == "gemini" || d.target.find(":generateContent") != std::string::npos ||
+                      d.target.find(":streamGenerateContent") != std::string::npos;
+  if (gemini) {
+    r.errorStatus = 400;
+    r.errorContentType = "application/json";
+    r.errorBody = R"({"error":{"code":400,"message":)";
+    traffic::appendJsonString(r.errorBody, msg);
+    r.errorBody += R"(,"status":"INVALID_ARGUMENT"}})";
+  } else if (api == "messages") {
     r.errorStatus = 400;
     r.errorContentType = "application/json";
     r.errorBody = R"({"type":"error","error":{"type":"invalid_request_error","message":)";

@@ -200,6 +200,18 @@ TEST(ServePlan, TempNamesAreNormalised) {
   EXPECT_EQ(m.divergence->field, "messages[0].content");
 }
 
+TEST(ServePlan, UnrecordedGeminiRequestGetsGooglesErrorShape) {
+  auto t = fixtureTraffic();
+  ReplayPlan plan(t);
+  auto m = plan.match({"POST", "/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse", {},
+                       R"({"contents":[{"role":"user","parts":[{"text":"hi"}]}]})"});
+  ASSERT_TRUE(m.divergence);
+  auto body = traffic::parseJson(m.errorBody);
+  ASSERT_TRUE(body) << m.errorBody;
+  EXPECT_EQ(body->get("error").get("status").str(), "INVALID_ARGUMENT");
+  EXPECT_EQ(m.errorStatus, 400);
+}
+
 // --- the server on loopback ---
 
 class Loopback {
@@ -312,6 +324,40 @@ TEST(ServeServer, PlainKeepAliveStreamsInRecordedPieces) {
   }
   ::close(fd);
   EXPECT_EQ(plan.served(), 3u);
+}
+
+TEST(ServeServer, UntilDoneStopsOnceEverythingWasServed) {
+  auto t = fixtureTraffic();
+  ReplayPlan plan(t);
+  serve::ServerOptions o;
+  o.untilDone = true;
+  int stop[2];
+  ASSERT_EQ(::pipe(stop), 0);
+  auto s = serve::MockServer::listen(plan, o, nullptr);
+  ASSERT_TRUE(s.ok());
+  std::atomic<bool> returned{false};
+  std::thread runner([&] {
+    EXPECT_TRUE((*s)->run(stop[0]).ok());
+    returned = true;
+  });
+  for (size_t i = 0; i < t.calls.size(); ++i) {
+    EXPECT_FALSE(returned) << "stopped before call " << i;
+    int fd = connectTo((*s)->port());
+    std::string req = wireRequest(t.exchanges[t.calls[i].exchange], true);
+    ASSERT_EQ(::send(fd, req.data(), req.size(), 0), ssize_t(req.size()));
+    Reply r = readReply([&](char* b, size_t n) { return int(::recv(fd, b, n, 0)); });
+    EXPECT_NE(r.status, 0) << i;
+    ::close(fd);
+  }
+  for (int i = 0; i < 500 && !returned; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(returned);
+  if (!returned) {
+    EXPECT_EQ(::write(stop[1], "x", 1), 1);
+  }
+  runner.join();
+  ::close(stop[0]);
+  ::close(stop[1]);
+  EXPECT_EQ(plan.served(), t.calls.size());
 }
 
 TEST(ServeServer, DivergenceGetsAnApiError) {
