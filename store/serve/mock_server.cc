@@ -108,7 +108,11 @@ class MockServer::Impl {
   uint16_t port = 0;
   SSL_CTX* ctx = nullptr;
   std::mutex mu;
-  std::list<std::thread> threads;
+  struct Worker {
+    std::thread thread;
+    std::atomic<bool> finished{false};
+  };
+  std::list<Worker> workers;   // finished ones are joined at the next accept
   std::list<int> liveFds;
   std::atomic<bool> done{false};
   int doneWake[2] = {-1, -1};
@@ -340,14 +344,26 @@ Status MockServer::run(int stopFd) {
       if (c < 0) continue;
       int one = 1;
       ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      for (auto w = s.workers.begin(); w != s.workers.end();) {
+        if (!w->finished) {
+          ++w;
+          continue;
+        }
+        w->thread.join();
+        w = s.workers.erase(w);
+      }
       std::lock_guard<std::mutex> lock(s.mu);
       s.liveFds.push_back(c);
       auto it = std::prev(s.liveFds.end());
-      s.threads.emplace_back([&s, c, it] {
+      Impl::Worker& w = s.workers.emplace_back();
+      w.thread = std::thread([&s, &w, c, it] {
         s.serveConnection(c);
-        std::lock_guard<std::mutex> l(s.mu);
-        s.liveFds.erase(it);   // before close: run() may shut down what is listed
+        {
+          std::lock_guard<std::mutex> l(s.mu);
+          s.liveFds.erase(it);   // before close: run() may shut down what is listed
+        }
         ::close(c);
+        w.finished = true;
       });
     }
   }
@@ -357,7 +373,7 @@ Status MockServer::run(int stopFd) {
     std::lock_guard<std::mutex> lock(s.mu);
     for (int fd : s.liveFds) ::shutdown(fd, SHUT_RDWR);
   }
-  for (auto& t : s.threads) t.join();
+  for (auto& w : s.workers) w.thread.join();
   return result;
 }
 

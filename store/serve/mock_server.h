@@ -2,7 +2,8 @@
 // 127.0.0.1 (plain or TLS with OpenSSL), reads requests (Content-Length or chunked
 // bodies, Expect: 100-continue, keep-alive, gzip/deflate request bodies), asks the
 // ReplayPlan for the answer and sends it back in the recorded pieces, optionally at the
-// recorded pace. One thread per connection; run() returns when stopFd becomes readable.
+// recorded pace. One thread per connection (finished ones joined as new ones come);
+// run() returns when stopFd becomes readable.
 #pragma once
 
 #include <atomic>
