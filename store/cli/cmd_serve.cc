@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <mutex>
 #include <string>
@@ -121,7 +122,10 @@ int runServeCommand(int argc, char** argv) {
 
   std::string caFile;
   if (so.tls) {
-    std::string dir = args->last("--ca-dir").value_or(defaultCaDir());
+    // Absolute: the printed paths are read by agents running in other directories.
+    std::error_code ec;
+    std::string dir =
+        std::filesystem::absolute(args->last("--ca-dir").value_or(defaultCaDir()), ec).string();
     auto ca = serve::ensureTestCa(dir);
     if (!ca.ok()) return cli::fail("--tls: " + ca.status().message());
     so.certFile = ca->serverCert;
