@@ -1,5 +1,7 @@
 #include "store/diff/session_diff.h"
 
+#include "store/diff/tool_effects.h"
+
 #include <fnmatch.h>
 
 #include <algorithm>
@@ -379,6 +381,15 @@ StatusOr<RunSummary> summarizeRun(const SessionReader& reader, const DiffOptions
     run.calls.push_back(c);
     run.callIndex.push_back(i);
   }
+  for (size_t i = 0; i < t->calls.size(); ++i) {
+    if (t->calls[i].toolCalls.empty()) continue;
+    if (t->calls[i].exchange < t->exchanges.size() && t->exchanges[t->calls[i].exchange].serverSide)
+      continue;
+    for (const auto& tc : toolCallEffects(reader, t->calls, i))
+      for (const auto& fx : tc.effects)
+        run.causes.emplace(fx.seq, "llm call " + std::to_string(i) + " tool " +
+                                       std::to_string(tc.toolCall) + " " + tc.name + " (" + fx.by + ")");
+  }
   // Tool-call ids are made up by the model, differently each run, and sent back in the
   // requests that follow: there they become "tool-id:C.T" (call C's tool call T).
   for (size_t i = 0; i < run.calls.size(); ++i)
@@ -483,11 +494,11 @@ SessionDiff diffRuns(const RunSummary& a, const RunSummary& b, const DiffOptions
     size_t k = 0;
     for (; k < restA.size() && k < restB.size(); ++k)
       d.differences.push_back({"exec", "changed", cmd, "status", restA[k]->status,
-                               restB[k]->status, {restA[k]->seq}, {restB[k]->seq}, {}, {}});
+                               restB[k]->status, {restA[k]->seq}, {restB[k]->seq}, {}, {}, "", ""});
     for (size_t i = k; i < restA.size(); ++i)
-      d.differences.push_back({"exec", "removed", cmd, "", restA[i]->status, "", {restA[i]->seq}, {}, {}, {}});
+      d.differences.push_back({"exec", "removed", cmd, "", restA[i]->status, "", {restA[i]->seq}, {}, {}, {}, "", ""});
     for (size_t i = k; i < restB.size(); ++i)
-      d.differences.push_back({"exec", "added", cmd, "", "", restB[i]->status, {}, {restB[i]->seq}, {}, {}});
+      d.differences.push_back({"exec", "added", cmd, "", "", restB[i]->status, {}, {restB[i]->seq}, {}, {}, "", ""});
   }
 
   // Files: one entry per path with what happened to it.
@@ -504,7 +515,7 @@ SessionDiff diffRuns(const RunSummary& a, const RunSummary& b, const DiffOptions
     if (inA && inB && da == db) continue;
     Difference x{"file", inA && inB ? "changed" : inA ? "removed" : "added", p, inA && inB ? "effects" : "",
                  da, db, inA ? ia->second.seqs : std::vector<uint64_t>{},
-                 inB ? ib->second.seqs : std::vector<uint64_t>{}, {}, {}};
+                 inB ? ib->second.seqs : std::vector<uint64_t>{}, {}, {}, "", ""};
     d.differences.push_back(std::move(x));
   }
 
@@ -521,7 +532,18 @@ SessionDiff diffRuns(const RunSummary& a, const RunSummary& b, const DiffOptions
     auto n = [](const PeerRecord& r) { return std::to_string(r.connects) + (r.connects == 1 ? " connection" : " connections"); };
     d.differences.push_back({"peer", inA ? "removed" : "added", p, "", inA ? n(ia->second) : "",
                              inB ? n(ib->second) : "", inA ? ia->second.seqs : std::vector<uint64_t>{},
-                             inB ? ib->second.seqs : std::vector<uint64_t>{}, {}, {}});
+                             inB ? ib->second.seqs : std::vector<uint64_t>{}, {}, {}, "", ""});
+  }
+
+  // What each exec or file difference followed from, when a tool call explains it.
+  auto causeOf = [](const RunSummary& r, const std::vector<uint64_t>& seqs) -> std::string {
+    for (uint64_t q : seqs)
+      if (auto it = r.causes.find(q); it != r.causes.end()) return it->second;
+    return "";
+  };
+  for (auto& x : d.differences) {
+    x.causeA = causeOf(a, x.seqsA);
+    x.causeB = causeOf(b, x.seqsB);
   }
 
   // LLM calls: anchored where the requests are equal (longest common subsequence), the
@@ -554,7 +576,7 @@ SessionDiff diffRuns(const RunSummary& a, const RunSummary& b, const DiffOptions
       std::string va = llmField(ca, f, norm), vb = llmField(cb, f, norm);
       if (va == vb) continue;
       Difference x{"llm", "changed", "call " + std::to_string(a.callIndex[i]), f, cut(va, 240),
-                   cut(vb, 240), {ca.tStartNs}, {cb.tStartNs}, a.callIndex[i], b.callIndex[j]};
+                   cut(vb, 240), {ca.tStartNs}, {cb.tStartNs}, a.callIndex[i], b.callIndex[j], "", ""};
       if (isJsonField(f)) {
         auto jd = firstJsonTextDifference(va, vb, f);
         if (!jd) continue;   // the same JSON value
@@ -572,11 +594,11 @@ SessionDiff diffRuns(const RunSummary& a, const RunSummary& b, const DiffOptions
     for (size_t i = pi + k; i < ai; ++i)
       d.differences.push_back({"llm", "removed", "call " + std::to_string(a.callIndex[i]), "",
                                callPreview(a.calls[i]), "", {a.calls[i].tStartNs}, {},
-                               a.callIndex[i], {}});
+                               a.callIndex[i], {}, "", ""});
     for (size_t j = pj + k; j < aj; ++j)
       d.differences.push_back({"llm", "added", "call " + std::to_string(b.callIndex[j]), "", "",
                                callPreview(b.calls[j]), {}, {b.calls[j].tStartNs}, {},
-                               b.callIndex[j]});
+                               b.callIndex[j], "", ""});
     if (ai < n && aj < m) compare(ai, aj);   // equal requests: answers may still differ
     pi = ai + 1;
     pj = aj + 1;
@@ -609,6 +631,8 @@ std::string diffText(const SessionDiff& d) {
       if (x.change == "changed") line += ": " + printable(x.a) + " -> " + printable(x.b);
       else if (!(x.change == "added" ? x.b : x.a).empty())
         line += " (" + printable(x.change == "added" ? x.b : x.a) + ")";
+      const std::string& cause = x.change == "removed" ? x.causeA : x.causeB;
+      if (!cause.empty()) line += "  <- " + cause;
     }
     out += line + '\n';
     counts[x.area == "exec" ? 0 : x.area == "file" ? 1 : x.area == "peer" ? 2 : 3]++;
@@ -669,6 +693,10 @@ std::string diffJson(const SessionDiff& d, const RunSummary& a, const RunSummary
     } else {
       seqs("seqs_a", x.seqsA);
       seqs("seqs_b", x.seqsB);
+      o += ",\"cause_a\":";
+      appendJsonString(o, x.causeA);
+      o += ",\"cause_b\":";
+      appendJsonString(o, x.causeB);
     }
     o += '}';
   }

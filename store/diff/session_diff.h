@@ -68,6 +68,8 @@ struct RunSummary {
   std::map<std::string, PeerRecord> peers;       // by peer
   std::vector<traffic::LlmCall> calls;           // client-side calls, in start order
   std::vector<size_t> callIndex;                 // calls[i] is `aa-session llm` call callIndex[i]
+  // Cause and effect (tool_effects.h): event seq -> "llm call N tool T NAME (by)".
+  std::map<uint64_t, std::string> causes;
 };
 
 // The fields of an LLM call that are compared, in report order.
@@ -97,6 +99,7 @@ struct Difference {
   std::string a, b;      // the values in A and in B ("" when absent)
   std::vector<uint64_t> seqsA, seqsB;   // events of A and B (for llm: tStartNs of the call)
   std::optional<size_t> callA, callB;   // llm: indexes as `aa-session llm` numbers them
+  std::string causeA, causeB;           // exec/file: the tool call it followed from, if known
 };
 
 struct SessionDiff {

@@ -80,7 +80,11 @@ TEST(Diff, ExtraExecIsReportedOnce) {
   EXPECT_EQ(x.subject, "git status");
   EXPECT_EQ(x.b, "exit 128");
   EXPECT_EQ(x.seqsB.size(), 1u);
-  EXPECT_EQ(describe(d), "+ exec git status (exit 128)\n1 differences: exec 1, file 0, peer 0, llm 0\n");
+  // It followed the bash tool call of llm call 0 (the only tool call then: by time).
+  EXPECT_EQ(x.causeB, "llm call 0 tool 0 bash (time)");
+  EXPECT_EQ(describe(d),
+            "+ exec git status (exit 128)  <- llm call 0 tool 0 bash (time)\n"
+            "1 differences: exec 1, file 0, peer 0, llm 0\n");
 }
 
 TEST(Diff, DifferentToolCallIsReportedOnce) {
