@@ -17,6 +17,10 @@ packages=(
   # the fresh-root CI check (tests/fresh-root.sh) and network namespaces for agents
   debootstrap iproute2 util-linux
 )
+# npm installs the pinned SDKs of tests/replay/sdk_test.sh. A node from elsewhere
+# (nodesource) brings its own npm, and Debian's would conflict with it: only add it when
+# there is none.
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
