@@ -483,6 +483,8 @@ void SessionWriter::Impl::indexCompleted(bool force) {
     meta.logEnd = end;
     Status s = indexer_.persist(index_, meta);
     if (!s.ok()) abandonIndex(s);
+    // Flat memory over hours: the frame table is in the database now.
+    indexer_.forgetPersistedFrames();
     unpersistedFrames_ = 0;
     lastPersist_ = now;
   }
