@@ -270,6 +270,7 @@ Status SessionWriter::Impl::flush() {
   if (!error_.ok()) {
     // After a write error nothing more goes to the file: a frame written past a failed
     // one would leave a hole. The batch is dropped; close() ends the file.
+    list_ = capnp::Orphan<capnp::List<schema::Event>>();   // while its message lives
     capacity_ = std::min<uint32_t>(opt_.batchEvents, 1024);
     startBatch();
     return error_;
