@@ -563,6 +563,11 @@ Status SessionWriter::Impl::close(SessionFooterInfo footer) {
 }
 
 void SessionWriter::Impl::endAfterError(SessionFooterInfo& footer) {
+  // The index (and its WAL) would be a partial cache on a full disk: readers rebuild
+  // it. Removed first, so the room it took can hold the footer.
+  index_ = sql::Db();
+  opt_.writeIndex = false;
+  for (const char* suffix : {"", "-wal", "-shm"}) ::unlink((path_ + "-index" + suffix).c_str());
   // Whatever follows the whole frames (a partial frame, frames after a failed one)
   // goes: a reader then finds a file that ends cleanly, not damage.
   if (ftruncate(fd_, off_t(goodEnd_)) == 0) fileOffset_ = goodEnd_;
@@ -594,10 +599,6 @@ void SessionWriter::Impl::endAfterError(SessionFooterInfo& footer) {
       // A partial footer could not be taken back: readers report it as damage.
     }
   }
-  // The index (and its WAL) would be a partial cache on a full disk: readers rebuild it.
-  index_ = sql::Db();
-  opt_.writeIndex = false;
-  for (const char* suffix : {"", "-wal", "-shm"}) ::unlink((path_ + "-index" + suffix).c_str());
 }
 
 SessionWriter::SessionWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
