@@ -63,6 +63,7 @@ TEST(Index, MissingStaleAndForeignIndexesAreRebuilt) {
   ASSERT_TRUE(grown.ok());
   EXPECT_TRUE(grown.value()->indexRebuilt());
   EXPECT_FALSE(grown.value()->damage().ok()) << "trailing garbage is damage";
+  EXPECT_TRUE(grown.value()->footer().has_value()) << "the footer before the garbage still counts";
   EXPECT_EQ(grown.value()->eventCount(), 500u);
 
   removeSession(a);
