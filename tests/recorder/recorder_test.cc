@@ -185,6 +185,26 @@ TEST_F(RecorderTest, PathsInsideAChrootAreThoseTheProcessSees) {
     EXPECT_EQ(e.path.find(root.string()), std::string::npos) << "host path leaked: " << e.path;
 }
 
+// openat2(RESOLVE_IN_ROOT) resolves "/in-root.txt" with the dirfd as its root: the
+// event names the file that was opened (DIR/in-root.txt), not the host's /in-root.txt,
+// and a failed lookup is named under the dirfd too.
+TEST_F(RecorderTest, OpenInRootNamesTheFileUnderTheDirfd) {
+  const std::string d = dir_.string();
+  ASSERT_EQ(record({}, {kWorkload, "inroot", d}), 0);
+  auto evs = events();
+  const Ev* open = find(evs, Kind::kFileOpen, d + "/in-root.txt");
+  ASSERT_NE(open, nullptr);
+  EXPECT_GE(open->ret, 0);
+  const Ev* close = find(evs, Kind::kFileClose, d + "/in-root.txt");
+  ASSERT_NE(close, nullptr);
+  EXPECT_EQ(close->bytesWritten, 3u);
+  const Ev* failed = find(evs, Kind::kFileOpen, d + "/missing/x");
+  ASSERT_NE(failed, nullptr) << "the failed lookup, under the dirfd";
+  EXPECT_EQ(failed->ret, -ENOENT);
+  EXPECT_EQ(find(evs, Kind::kFileOpen, "/in-root.txt"), nullptr);
+  EXPECT_EQ(find(evs, Kind::kFileOpen, "/missing/x"), nullptr);
+}
+
 TEST_F(RecorderTest, FilesClosedByExecAndByExitGetSummaries) {
   const std::string d = dir_.string();
   ASSERT_EQ(record({}, {kWorkload, "implicit", d}), 0);
