@@ -9,7 +9,8 @@
 # command. Run as root. The root is made under $FRESH_ROOT_PARENT (default /var/tmp),
 # gets a clone of this checkout's HEAD at /src, and is deleted afterwards, also when a
 # step fails (FRESH_ROOT_KEEP=1 keeps it). Debian's packages come from the archive this
-# machine's apt is configured for; its apt settings are copied in.
+# machine's apt is configured for, and npm's from the registry as this machine reaches
+# it: apt settings, resolver, extra trusted CAs and npm's global settings are copied in.
 #
 # /proc, /sys and /dev are bind-mounted inside a private mount namespace (BPF needs
 # the kernel's BTF in /sys): the mounts vanish with the namespace, whatever happens,
@@ -74,6 +75,15 @@ for f in /etc/apt/apt.conf.d/*; do
 done
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 cp /etc/hosts "$root/etc/hosts"
+# The certificate authorities this machine trusts beyond Debian's (a proxy's, say), as
+# the root's ca-certificates will take them in, and npm's global settings (its cafile):
+# the npm registry is reached as this machine reaches it.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+  mkdir -p "$root/usr/local/share/ca-certificates" "$root/etc/ssl/certs"
+  cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+  [ -f /etc/ssl/certs/ca-certificates.crt ] && cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
+fi
+[ -f /etc/npmrc ] && cp /etc/npmrc "$root/etc/npmrc"
 
 # The checkout as CI sees it: a clone of HEAD, nothing untracked.
 git clone -q --no-hardlinks "$src" "$root/src"
