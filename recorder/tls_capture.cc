@@ -56,7 +56,9 @@ bool hasEntry(size_t hook) { return hook != kHookNew; }
 bool hasReturn(size_t hook) { return hook != kHookFree && hook != kHookAeadSeal; }
 // A hook absent from a file's set that is not worth a "not found" line: discovery
 // reports what it did not find as an error of its own.
-bool silentWhenAbsent(size_t hook, bool bySymbols) {
+bool silentWhenAbsent(size_t hook, const TlsHookSet& hooks) {
+  if (hooks.stack == "aws-lc") return hook != kHookAeadSeal && hook != kHookAeadOpen;
+  const bool bySymbols = hooks.source == "exported symbols";
   return hook == kHookNew || hook >= kHookAeadSeal || (!bySymbols && hook != kHookWrite && hook != kHookRead);
 }
 // lostCounts() names; the recorder stores them as "tls:NAME"
@@ -353,7 +355,7 @@ bool TlsCapture::Impl::attachMulti(Lib& lib, uint64_t index) {
     // SSL_new is only ever a stand-in for SSL_free; discovery looks for what the stack
     // calls (BoringSSL's SSL_write/SSL_read), so a function it did not look for is no
     // failure
-    if (!offs[f] && silentWhenAbsent(f, bySymbols)) continue;
+    if (!offs[f] && silentWhenAbsent(f, lib.hooks)) continue;
     ProbeStatusInfo info{std::string(kFuncNames[f]) + "@" + lib.path, "uprobe_multi", false, ""};
     info.ok = offs[f].has_value();
     if (!info.ok) info.error = bySymbols ? "symbol not defined" : "not found";
@@ -406,7 +408,7 @@ std::optional<FileId> TlsCapture::Impl::examine(const std::string& displayPath,
   const bool bySymbols = lib->hooks.source == "exported symbols";
   for (size_t f = 0; f < kHookCount; ++f) {
     const auto& off = lib->hooks.offsets[f];
-    if (!off && silentWhenAbsent(f, bySymbols)) continue;
+    if (!off && silentWhenAbsent(f, lib->hooks)) continue;
     ProbeStatusInfo info{std::string(kFuncNames[f]) + "@" + displayPath, "uprobe", false, ""};
     if (!off) {
       info.error = bySymbols ? "symbol not defined" : "not found";

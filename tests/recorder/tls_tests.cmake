@@ -68,3 +68,7 @@ add_test(NAME tls_blind_spot_e2e
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/tls_blind_spot_e2e.sh
                  $<TARGET_FILE:aa-record> $<TARGET_FILE:aa-session>)
 set_tests_properties(tls_blind_spot_e2e PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
+add_test(NAME codex_e2e
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/codex_e2e.sh
+                 $<TARGET_FILE:aa-record> $<TARGET_FILE:aa-session>)
+set_tests_properties(codex_e2e PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
