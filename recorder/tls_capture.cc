@@ -42,7 +42,8 @@ namespace {
 
 // enum aa_tls_func order, then SSL_free (entry only), SSL_new (return only), aws-lc's
 // EVP_AEAD_CTX_seal (entry only) and EVP_AEAD_CTX_open (entry and return)
-static_assert(size_t(kHookFree) == size_t(AA_TLS_FUNC_COUNT) && size_t(kHookCount) == size_t(AA_TLS_FUNC_COUNT) + 4);
+// and EVP_AEAD_CTX_init/_init_with_direction (entry only)
+static_assert(size_t(kHookFree) == size_t(AA_TLS_FUNC_COUNT) && size_t(kHookCount) == size_t(AA_TLS_FUNC_COUNT) + 6);
 constexpr const std::array<const char*, kHookCount>& kFuncNames = kTlsHookNames;
 
 uint32_t cookieFunc(size_t hook) {
@@ -50,10 +51,13 @@ uint32_t cookieFunc(size_t hook) {
   if (hook == kHookNew) return AA_TLS_FUNC_NEW;
   if (hook == kHookAeadSeal) return AA_TLS_AEAD_SEAL;
   if (hook == kHookAeadOpen) return AA_TLS_AEAD_OPEN;
+  if (hook == kHookAeadInit || hook == kHookAeadInit2) return AA_TLS_AEAD_INIT;
   return uint32_t(hook);
 }
 bool hasEntry(size_t hook) { return hook != kHookNew; }
-bool hasReturn(size_t hook) { return hook != kHookFree && hook != kHookAeadSeal; }
+bool hasReturn(size_t hook) {
+  return hook != kHookFree && hook != kHookAeadSeal && hook != kHookAeadInit && hook != kHookAeadInit2;
+}
 // A hook absent from a file's set that is not worth a "not found" line: discovery
 // reports what it did not find as an error of its own.
 bool silentWhenAbsent(size_t hook, const TlsHookSet& hooks) {

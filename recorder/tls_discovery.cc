@@ -24,7 +24,7 @@ namespace aa {
 
 const std::array<const char*, kHookCount> kTlsHookNames = {
     "SSL_write", "SSL_write_ex", "SSL_read", "SSL_read_ex", "SSL_free", "SSL_new",
-    "EVP_AEAD_CTX_seal", "EVP_AEAD_CTX_open"};
+    "EVP_AEAD_CTX_seal", "EVP_AEAD_CTX_open", "EVP_AEAD_CTX_init", "EVP_AEAD_CTX_init_with_direction"};
 
 namespace {
 
@@ -236,6 +236,7 @@ constexpr uint32_t kErrLibCipher = 30;
 constexpr uint32_t kBadDecrypt = 101;         // CIPHER_R_BAD_DECRYPT
 constexpr uint32_t kBufferTooSmall = 103;     // CIPHER_R_BUFFER_TOO_SMALL
 constexpr uint32_t kOutputAliasesInput = 115; // CIPHER_R_OUTPUT_ALIASES_INPUT
+constexpr uint32_t kNoDirectionSet = 120;     // CIPHER_R_NO_DIRECTION_SET
 }  // namespace
 
 StatusOr<std::optional<TlsHookSet>> discoverAwsLcAead(const ElfImage& image) {
@@ -265,8 +266,9 @@ StatusOr<std::optional<TlsHookSet>> discoverAwsLcAead(const ElfImage& image) {
     return list.empty() ? std::string() : " (" + list.substr(1) + ")";
   };
   // EVP_AEAD_CTX_open: the one function reporting BAD_DECRYPT and BUFFER_TOO_SMALL
-  std::vector<uint64_t> opens, seals;
+  std::vector<uint64_t> opens, seals, inits;
   for (auto& [f, r] : reasons) {
+    if (r.size() == 1 && r.count(kNoDirectionSet)) inits.push_back(f);
     if (r.count(kBadDecrypt) && r.count(kBufferTooSmall)) opens.push_back(f);
     if (r.size() == 1 && r.count(kOutputAliasesInput)) seals.push_back(f);
   }
@@ -330,6 +332,19 @@ StatusOr<std::optional<TlsHookSet>> discoverAwsLcAead(const ElfImage& image) {
   };
   AA_RETURN_IF_ERROR(place(kHookAeadSeal, seal, sealHow));
   AA_RETURN_IF_ERROR(place(kHookAeadOpen, opens[0], "reports 101 and 103"));
+  // optional: without them a context address reused by a later connection is told
+  // apart only by its socket. Their callers (connection setup) lie far from aead.c, so
+  // an .eh_frame start is required instead of a caller search over the whole code.
+  if (inits.size() <= 2) {
+    for (size_t k = 0; k < inits.size(); ++k) {
+      const size_t hook = k == 0 ? kHookAeadInit : kHookAeadInit2;
+      auto off = image.offsetOf(inits[k]);
+      if (how[inits[k]] != "eh_frame" || !off) continue;
+      out.offsets[hook] = *off;
+      evidence += std::string("; ") + kTlsHookNames[hook] + "@" + hex(inits[k]) + " reasons {" +
+                  reasonsText(reasons[inits[k]]) + "} eh_frame, reports 120 only";
+    }
+  }
   out.evidence = std::to_string(sites) + " aead.c error sites in " + std::to_string(reasons.size()) +
                  " functions; " + evidence;
   return std::optional<TlsHookSet>(std::move(out));

@@ -53,7 +53,9 @@ enum TlsHookIndex : size_t {
   kHookNew = 5,
   kHookAeadSeal = 6,  // EVP_AEAD_CTX_seal (entry): aws-lc under rustls
   kHookAeadOpen = 7,  // EVP_AEAD_CTX_open (entry and return)
-  kHookCount = 8,
+  kHookAeadInit = 8,  // EVP_AEAD_CTX_init (entry): a context (re)starts at its address
+  kHookAeadInit2 = 9, // EVP_AEAD_CTX_init_with_direction (entry): the same
+  kHookCount = 10,
 };
 extern const std::array<const char*, kHookCount> kTlsHookNames;
 
@@ -105,7 +107,9 @@ StatusOr<std::optional<TlsHookSet>> discoverBoringSsl(const ElfImage& image);
 // sites: EVP_AEAD_CTX_open is the one function reporting CIPHER_R_BAD_DECRYPT (101) and
 // CIPHER_R_BUFFER_TOO_SMALL (103); EVP_AEAD_CTX_seal one of the (at most two) reporting
 // only CIPHER_R_OUTPUT_ALIASES_INPUT (115): the one calling the other (seal_scatter), else
-// the first in the file. Both must be called (directly, or through a .got slot: Rust
+// the first in the file. EVP_AEAD_CTX_init and _init_with_direction (optional: they end
+// a connection at a reused context address) are the (one or two) functions reporting
+// only CIPHER_R_NO_DIRECTION_SET (120). Each must be called (directly, or through a .got slot: Rust
 // calls without a PLT). nullopt: no aead.c here.
 StatusOr<std::optional<TlsHookSet>> discoverAwsLcAead(const ElfImage& image);
 

@@ -639,6 +639,10 @@ TEST(RealAgentsTest, CodexAwsLcAeadIsDiscovered) {
       // the open ran 18 times
       EXPECT_EQ(*h.offsets[kHookAeadSeal], 0x12628450u);
       EXPECT_EQ(*h.offsets[kHookAeadOpen], 0x12628690u);
+      // the two reporting only NO_DIRECTION_SET; the second ran once per context
+      // (handshake and traffic keys of each direction)
+      EXPECT_EQ(h.offsets[kHookAeadInit], std::optional<uint64_t>(0x126282d0u));
+      EXPECT_EQ(h.offsets[kHookAeadInit2], std::optional<uint64_t>(0x12628390u));
     }
     EXPECT_LT(ms, 3000) << "well above the 1 s target even for a loaded machine";
     // scanTls hooks it (no cache) and names the stack
