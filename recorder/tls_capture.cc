@@ -33,6 +33,7 @@
 
 #include "bpf/events.h"
 #include "bpf/tls.skel.h"
+#include "recorder/aead_join.h"
 #include "recorder/elf_image.h"
 #include "recorder/redact.h"
 #include "recorder/tls_discovery.h"
@@ -205,17 +206,7 @@ class TlsCapture::Impl {
   DiscoveryCache cache{DiscoveryCache::defaultDir()};
   std::unordered_map<ConnKey, Conn, ConnKeyHash> conns;
   uint64_t nextConnId = 1;
-  // aws-lc AEAD contexts (rustls): one per direction and key, joined into a connection
-  // by the socket fd. Their connections are keyed (pid, synthetic key): bit 63 set, so
-  // never a user-space address.
-  struct FdConn {
-    uint64_t key = 0;
-    std::array<bool, 2> dir{};  // a context of this direction joined already
-  };
-  std::unordered_map<ConnKey, uint64_t, ConnKeyHash> aeadConns;  // (pid, ctx) -> key
-  std::map<std::pair<uint32_t, int32_t>, FdConn> aeadFds;         // (pid, fd) -> its connection
-  uint64_t nextAeadKey = 1;
-  uint64_t aeadKey(uint32_t pid, uint64_t ctx, int32_t fd, int dir);
+  AeadJoin aeadJoin;  // aws-lc AEAD contexts (rustls) -> connections (recorder/aead_join.h)
   void aeadFd(uint32_t pid, uint64_t ctx, int32_t fd);
   std::vector<uint8_t> scratch;
 
@@ -468,7 +459,8 @@ void TlsCapture::Impl::decodeData(const aa_rec_tls_data& rec, const uint8_t* dat
   const bool aead = func == AA_TLS_AEAD_SEAL || func == AA_TLS_AEAD_OPEN;
   if (func >= AA_TLS_FUNC_COUNT && !aead) return;
   const bool read = aead ? func == AA_TLS_AEAD_OPEN : isReadFunc(func);
-  Conn& c = conn(rec.hdr.pid, aead ? aeadKey(rec.hdr.pid, rec.ssl, rec.fd, read ? 1 : 0) : rec.ssl);
+  Conn& c = conn(rec.hdr.pid, aead ? aeadJoin.key(rec.hdr.pid, rec.ssl, rec.fd, read ? AeadJoin::kRead : AeadJoin::kWrite)
+                                   : rec.ssl);
   if (rec.fd >= 0) c.fd = rec.fd;
   Stream& s = c.streams[read ? 1 : 0];
 
@@ -529,47 +521,11 @@ void TlsCapture::Impl::decodeData(const aa_rec_tls_data& rec, const uint8_t* dat
   t.setFunc(aead ? kFuncNames[read ? kHookAeadOpen : kHookAeadSeal] : kFuncNames[func]);
 }
 
-// A context seen before keeps its connection. A new one joins the connection on its
-// socket when that has no context of this direction yet (the first write context and
-// the first read context of a TLS connection that carry data), else starts one.
-uint64_t TlsCapture::Impl::aeadKey(uint32_t pid, uint64_t ctx, int32_t fd, int dir) {
-  if (auto it = aeadConns.find(ConnKey{pid, ctx}); it != aeadConns.end()) {
-    if (fd >= 0) aeadFd(pid, ctx, fd);
-    return it->second;
-  }
-  uint64_t key = 0;
-  if (fd >= 0) {
-    auto f = aeadFds.find({pid, fd});
-    if (f != aeadFds.end() && !f->second.dir[dir]) {
-      key = f->second.key;
-      f->second.dir[dir] = true;
-    }
-  }
-  if (!key) {
-    key = (uint64_t(1) << 63) | nextAeadKey++;
-    if (fd >= 0) {
-      FdConn fc;
-      fc.key = key;
-      fc.dir[dir] = true;
-      aeadFds[{pid, fd}] = fc;
-    }
-  }
-  aeadConns[ConnKey{pid, ctx}] = key;
-  return key;
-}
-
-// The socket of a write context, learned after its first records (the thread's write
-// after the seal): its connection is now the one on that fd.
+// The socket of a write context, learned after its first records: its connection's
+// later events carry it.
 void TlsCapture::Impl::aeadFd(uint32_t pid, uint64_t ctx, int32_t fd) {
-  auto it = aeadConns.find(ConnKey{pid, ctx});
-  if (it == aeadConns.end() || fd < 0) return;
-  const uint64_t key = it->second;
-  auto& f = aeadFds[{pid, fd}];
-  if (f.key != key) {
-    f = FdConn{};
-    f.key = key;
-    f.dir[0] = true;
-  }
+  const uint64_t key = aeadJoin.writeFd(pid, ctx, fd);
+  if (!key) return;
   if (auto c = conns.find(ConnKey{pid, key}); c != conns.end()) c->second.fd = fd;
 }
 
@@ -694,8 +650,7 @@ std::vector<std::string> TlsCapture::blindSpots() const {
 
 void TlsCapture::onExit(uint32_t pid) {
   std::erase_if(impl_->conns, [pid](const auto& kv) { return kv.first.pid == pid; });
-  std::erase_if(impl_->aeadConns, [pid](const auto& kv) { return kv.first.pid == pid; });
-  std::erase_if(impl_->aeadFds, [pid](const auto& kv) { return kv.first.first == pid; });
+  impl_->aeadJoin.forgetProcess(pid);
 }
 
 bool TlsCapture::decode(const void* rec, size_t size, SessionWriter& writer) {
@@ -722,7 +677,7 @@ bool TlsCapture::decode(const void* rec, size_t size, SessionWriter& writer) {
     if (size < sizeof(f)) return true;
     std::memcpy(&f, rec, sizeof(f));
     impl_->conns.erase(ConnKey{f.hdr.pid, f.ssl});
-    impl_->aeadConns.erase(ConnKey{f.hdr.pid, f.ssl});  // an AEAD context begins
+    impl_->aeadJoin.reset(f.hdr.pid, f.ssl);  // an AEAD context begins
   } else if (hdr.type == AA_REC_TLS_FD) {
     aa_rec_tls_fd f;
     if (size < sizeof(f)) return true;
