@@ -7,7 +7,8 @@
 # tls.write (from the discovered EVP_AEAD_CTX_seal), the SSE answer in tls.read (from
 # EVP_AEAD_CTX_open, with the socket fd), both directions in one connection with gapless
 # offsets, no TLS handshake bytes in the streams, the exchange in `aa-session http` and
-# the call in `aa-session llm --json` (provider, model, prompt, answer).
+# both calls in `aa-session llm --json` (provider, model, prompt, answer; the first asks
+# for a tool, the second carries its output back).
 #
 # usage: codex_e2e.sh AA_RECORD AA_SESSION [CODEX_EXECUTABLE...]
 # Exit 77 (skip) without root, unshare, node, openssl or an installed Codex.
@@ -76,7 +77,10 @@ wire_api = "responses"
 [features]
 plugins = false
 EOF
-  prompt="say hello for run $RANDOM$RANDOM"
+  # "tool" makes the mock's first answer a call of Codex's first tool; Codex sends the
+  # result back in a second request (on a connection of its own: it closes each after
+  # response.completed)
+  prompt="please use a tool for run $RANDOM$RANDOM"
   set +e
   (
     cd "$tmp/work"
@@ -138,15 +142,21 @@ for c in posts:
     check(b"\x17" not in ws[c][-1:] and b"\x16\x03" not in ws[c], f"conn {c}: no record framing in the plaintext")
 http = open(f"{tmp}/http.txt").read()
 check("POST" in http and "/v1/responses -> 200" in http, "aa-session http shows POST /v1/responses -> 200")
+check(len(posts) == 2, f"two requests, each on its own connection (got {len(posts)})")
 resp = [c for c in calls if c.get("api") == "responses"]
-check(len(resp) >= 1, f"aa-session llm shows the Responses call (got {len(calls)} calls)")
-if resp:
-    c = resp[0]
+check(len(resp) == 2, f"aa-session llm shows both Responses calls (got {len(calls)} calls)")
+for c in resp:
     check(c.get("provider") == "openai", "the provider is openai")
     check(c.get("model") == "gpt-5-mock", "the model is named")
     check(prompt in json.dumps(c.get("request")), "the prompt is in the LLM call's request")
     check(c.get("response_text") == answer, f"the answer is the call's response text (got {c.get('response_text')!r})")
     check(c.get("stop_reason") == "completed", "the call completed")
+if len(resp) == 2:
+    first, second = sorted(resp, key=lambda c: c["t_start_ns"])
+    check([t.get("name") for t in first.get("tool_calls") or []] == ["exec_command"],
+          f"the first call asks for Codex's exec_command tool (got {first.get('tool_calls')})")
+    check("call_fx" in json.dumps(second.get("request")), "the second request carries the tool's output")
+    check(not second.get("tool_calls"), "the second answer is text only")
 nw = sum(len(s) for s in ws.values())
 nr = sum(len(s) for s in rs.values())
 print(f"  {len(writes)} tls.write ({nw} bytes), {len(reads)} tls.read ({nr} bytes), {len(calls)} LLM calls")
