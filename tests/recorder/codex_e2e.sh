@@ -140,6 +140,8 @@ for c in posts:
     check(c in rs and rs[c].startswith(b"HTTP/1.1 200 OK\r\n"), f"conn {c}: the answer is read on the same connection")
     check(c in rs and b"event: response.completed" in rs[c], f"conn {c}: the SSE stream is read through response.completed")
     check(b"\x17" not in ws[c][-1:] and b"\x16\x03" not in ws[c], f"conn {c}: no record framing in the plaintext")
+check(all(b"sk-mock-e2e-key" not in s for s in ws.values()) and any(b"authorization: ****" in s for s in ws.values()),
+      "the API key is redacted in place (redaction is on by default)")
 http = open(f"{tmp}/http.txt").read()
 check("POST" in http and "/v1/responses -> 200" in http, "aa-session http shows POST /v1/responses -> 200")
 check(len(posts) == 2, f"two requests, each on its own connection (got {len(posts)})")
