@@ -16,6 +16,13 @@
  * it cannot be found (BoringSSL discovered without symbols, recorder/tls_discovery.h)
  * SSL_new's return does the same. BoringSSL's SSL_write/SSL_read have OpenSSL's
  * signatures, so the same programs serve them at discovered offsets.
+ *
+ * rustls over aws-lc (Codex) has no SSL-level API: aws-lc's EVP_AEAD_CTX_seal (entry)
+ * and EVP_AEAD_CTX_open (return) are hooked instead, one TLS record per call; only
+ * application data is sent, the TLS 1.3 inner content type stripped. The record's
+ * `ssl` is the AEAD context; the socket fd comes from the thread's last recv (open) or
+ * its next socket write after the seal (an AA_REC_TLS_FD record), and the recorder
+ * joins the contexts of both directions into one connection (recorder/aead_join.h).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
