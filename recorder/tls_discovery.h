@@ -23,8 +23,11 @@
 //                      SSL_free does for OpenSSL: SSL_free itself reports no error).
 //    Each function start is checked (an .eh_frame FDE, or int3 padding + prologue) and
 //    must be the target of a direct call.
-//  - Stacks seen but not hookable yet (aws-lc/rustls, GnuTLS, NSS, Go crypto/tls, a
-//    stripped static OpenSSL) are named, so a recording says what it could not decrypt.
+//  - aws-lc under rustls (Codex), where no SSL-level API exists: EVP_AEAD_CTX_seal/open
+//    (and _init) found from crypto/fipsmodule/cipher/aead.c's error sites, see
+//    discoverAwsLcAead below.
+//  - Stacks seen but not hookable yet (GnuTLS, NSS, Go crypto/tls, a stripped static
+//    OpenSSL) are named, so a recording says what it could not decrypt.
 //
 // Results of discovery are cached by GNU build-id in the invoking user's cache
 // directory (DiscoveryCache); an entry is used only when build-id, size and mtime all
