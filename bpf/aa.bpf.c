@@ -148,7 +148,9 @@ struct {
 #define NR_fchmodat2 452
 
 #define AT_REMOVEDIR 0x200
-#define NO_BASE -1000  /* put_path: a string never resolved (symlink targets) */
+#define AA_RESOLVE_IN_ROOT 0x10	/* include/uapi/linux/openat2.h */
+#define NO_BASE -1000
+#define FD_IN_ROOT -3	/* put_path fd with a string: walk dirfd even for an absolute one */  /* put_path: a string never resolved (symlink targets) */
 
 static __always_inline bool traced(__u32 tgid)
 {
@@ -328,7 +330,7 @@ static __noinline __u64 put_path(char *buf, __u32 off, const char *upath, int di
 		if (n <= 0)
 			return 0;
 		plen = n;
-		if (dirfd == NO_BASE || buf[off & (AA_REC_MAX - 1)] == '/')
+		if (dirfd == NO_BASE || (buf[off & (AA_REC_MAX - 1)] == '/' && fd != FD_IN_ROOT))
 			return plen;
 		off += plen;
 		if (dirfd == AA_AT_FDCWD) {
@@ -683,6 +685,7 @@ struct op_args {
 	int dfd2;
 	int fd;
 	__u16 op;
+	__u16 in_root;	/* AA_F_IN_ROOT for path1 */
 };
 
 static __always_inline void emit_file_op(struct op_args *a, struct file *opened)
@@ -705,6 +708,8 @@ static __always_inline void emit_file_op(struct op_args *a, struct file *opened)
 	r->path2_len = r->base2_len = 0;
 	r->pad = 0;
 	fill_header(&r->h, AA_REC_FILE_OP, 0);
+	if (a->in_root)
+		r->h.flags |= AA_F_IN_ROOT;
 
 	p = put_path(s->d, off, a->p1, a->dfd1, a->fd);
 	r->path1_len = p & 0xffff;
@@ -809,6 +814,18 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, long nr)
 		bpf_probe_read_user(&how, sizeof(how), (void *)BPF_CORE_READ(regs, dx));
 		a.flags = how.flags;
 		a.mode = how.mode;
+		/* RESOLVE_IN_ROOT: the string is resolved with dirfd as its root, so "/x"
+		 * names dirfd's x. Once opened, the file itself says where it is; a failed
+		 * open keeps the string with dirfd walked as its root (AA_F_IN_ROOT). */
+		if (how.resolve & AA_RESOLVE_IN_ROOT) {
+			if (ret >= 0) {
+				a.p1 = NULL;
+				a.fd = (int)ret;
+			} else {
+				a.fd = FD_IN_ROOT;
+				a.in_root = 1;
+			}
+		}
 		break;
 	}
 	case NR_rename:
@@ -926,7 +943,9 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, long nr)
 			return 0;
 		track_file(opened, tgid);
 	}
-	if (a.fd >= 0 && a.op != AA_OP_TRUNCATE && a.op != AA_OP_CHMOD)
+	/* an fd names the path only for ftruncate, fchmod and an open walked from the file
+	 * it opened (RESOLVE_IN_ROOT) */
+	if (a.fd >= 0 && a.op != AA_OP_TRUNCATE && a.op != AA_OP_CHMOD && a.p1)
 		a.fd = -1;
 	if (a.fd == -2) {
 		/* new cwd: reported as a base with an empty string */

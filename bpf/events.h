@@ -75,6 +75,8 @@ enum aa_probe {
 #define AA_F_TRUNCATED (1 << 0)       /* argv was cut at AA_ARGV_MAX */
 #define AA_F_PATH_TRUNCATED (1 << 1)  /* the first walked path was cut at its bound */
 #define AA_F_PATH2_TRUNCATED (1 << 2) /* the second walked path was cut at its bound */
+#define AA_F_IN_ROOT (1 << 3)         /* path1 is resolved with base1 as its root (openat2
+                                       * RESOLVE_IN_ROOT): "/x" names base1's x */
 
 /* exec: data = walked executable path, walked cwd, argv (NUL-separated, as in
  * /proc/PID/cmdline), then the file name given to execve (bprm->filename, NUL

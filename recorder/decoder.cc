@@ -1,5 +1,6 @@
 #include "recorder/decoder.h"
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -175,6 +176,8 @@ void Decoder::decodeFileOp(const uint8_t* p, size_t size) {
   // empty walk is the root directory for chdir; a regular file never walks empty, so
   // there it means the fd was bad and the path is unknown.
   std::string path1 = r.path1_len ? resolvePath(user1, base1) : base1;
+  if ((r.h.flags & AA_F_IN_ROOT) && r.path1_len && !base1.empty())
+    path1 = resolvePath(user1.substr(std::min(user1.find_first_not_of('/'), user1.size())), base1);
   if (r.op == AA_OP_CHDIR && r.path1_len == 0) path1 = base(walked1, cut1);
   std::string path2 = resolvePath(user2, base2);
 

@@ -281,6 +281,12 @@ Status Indexer::persist(sql::Db& db, const IndexMeta& meta) {
   return {};
 }
 
+void Indexer::forgetPersistedFrames() {
+  if (persistedFrames_ < 2) return;
+  frames_.erase(frames_.begin(), frames_.begin() + ptrdiff_t(persistedFrames_ - 1));
+  persistedFrames_ = 1;
+}
+
 std::optional<IndexMeta> readIndexMeta(sql::Db& db) {
   sql::Stmt st(db, "SELECT key, value FROM meta");
   if (!st.ok()) return std::nullopt;

@@ -43,6 +43,9 @@ class Indexer {
 
   // Writes what changed since the last call, and meta, in one transaction.
   Status persist(sql::Db& db, const IndexMeta& meta);
+  // Drops the frames already persisted but the last one (the writer needs only where
+  // the log ends): a recording's frame table lives in the database, not in memory.
+  void forgetPersistedFrames();
 
  private:
   struct Process {

@@ -376,6 +376,18 @@ void SessionReader::Impl::scan(Indexer& indexer, const ReaderOptions& options) {
     }
     return next;
   };
+  std::optional<std::pair<uint64_t, format::FrameHeader>> lastFooter;
+  auto readFooter = [&](uint64_t at, const format::FrameHeader& h) {
+    kj::Array<capnp::word> owned;
+    kj::ArrayPtr<const capnp::word> words;
+    if (auto why = payloadWords(at, h, owned, words)) {
+      noteDamage(at, "footer: " + *why);
+    } else {
+      auto f = decodeFooter(words);
+      if (f.ok()) footer_ = f.value();
+      else noteDamage(at, f.status().message());
+    }
+  };
   while (off < size_) {
     format::FrameHeader h;
     auto err = format::checkFrame(map_ + off, off, size_, &h);
@@ -396,22 +408,20 @@ void SessionReader::Impl::scan(Indexer& indexer, const ReaderOptions& options) {
       kj::ArrayPtr<const capnp::word> words;
       uint64_t end = off + h.frameLength();
       if (end < size_) {
-        // A footer with frames after it (a crafted file, or logs concatenated): what
-        // follows is kept; only a footer that ends the file is the session's.
-        noteDamage(off, "footer in mid-file, data after it");
+        // A footer with data after it (a crafted file, logs concatenated, garbage
+        // appended): frames that follow are kept; the footer is the session's only if
+        // no frame follows it.
+        noteDamage(off, "data after the footer at offset " + std::to_string(off));
+        lastFooter = std::make_pair(off, h);
         off = resync(end);
         continue;
       }
-      if (auto why = payloadWords(off, h, owned, words)) {
-        noteDamage(off, "footer: " + *why);
-      } else {
-        auto f = decodeFooter(words);
-        if (f.ok()) footer_ = f.value();
-        else noteDamage(off, f.status().message());
-      }
+      readFooter(off, h);
       off = end;
+      lastFooter.reset();
       break;
     }
+    lastFooter.reset();
     FrameInfo info;
     info.offset = off;
     info.length = h.frameLength();
@@ -442,6 +452,8 @@ void SessionReader::Impl::scan(Indexer& indexer, const ReaderOptions& options) {
       lastProgress = now;
     }
   }
+  // Only garbage after the last footer: it still ends the session.
+  if (lastFooter && !footer_) readFooter(lastFooter->first, lastFooter->second);
   frames_ = indexer.frames();
   std::lock_guard<std::mutex> lock(cacheMu_);
   cache_.clear();   // frame indexes were provisional during the scan
@@ -453,7 +465,7 @@ void SessionReader::Impl::findFooter() {
   uint64_t off = frames_.empty() ? dataStart_ : frames_.back().offset + frames_.back().length;
   format::FrameHeader h;
   if (off < size_ && !format::checkFrame(map_ + off, off, size_, &h) &&
-      h.type == format::kFrameFooter && off + h.frameLength() == size_) {
+      h.type == format::kFrameFooter) {   // no indexed frame follows it
     kj::Array<capnp::word> owned;
     kj::ArrayPtr<const capnp::word> words;
     if (payloadWords(off, h, owned, words)) return;

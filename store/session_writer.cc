@@ -323,6 +323,7 @@ Status SessionWriter::Impl::flush() {
   if (!error_.ok()) {
     // After a write error nothing more goes to the file: a frame written past a failed
     // one would leave a hole. The batch is dropped; close() ends the file.
+    list_ = capnp::Orphan<capnp::List<schema::Event>>();   // while its message lives
     capacity_ = std::min<uint32_t>(opt_.batchEvents, 1024);
     startBatch();
     return error_;
@@ -536,6 +537,8 @@ void SessionWriter::Impl::indexCompleted(bool force) {
     meta.logEnd = end;
     Status s = indexer_.persist(index_, meta);
     if (!s.ok()) abandonIndex(s);
+    // Flat memory over hours: the frame table is in the database now.
+    indexer_.forgetPersistedFrames();
     unpersistedFrames_ = 0;
     lastPersist_ = now;
   }
@@ -614,6 +617,11 @@ Status SessionWriter::Impl::close(SessionFooterInfo footer) {
 }
 
 void SessionWriter::Impl::endAfterError(SessionFooterInfo& footer) {
+  // The index (and its WAL) would be a partial cache on a full disk: readers rebuild
+  // it. Removed first, so the room it took can hold the footer.
+  index_ = sql::Db();
+  opt_.writeIndex = false;
+  for (const char* suffix : {"", "-wal", "-shm"}) ::unlink((path_ + "-index" + suffix).c_str());
   // Whatever follows the whole frames (a partial frame, frames after a failed one)
   // goes: a reader then finds a file that ends cleanly, not damage.
   if (ftruncate(fd_, off_t(goodEnd_)) == 0) fileOffset_ = goodEnd_;
@@ -645,10 +653,6 @@ void SessionWriter::Impl::endAfterError(SessionFooterInfo& footer) {
       // A partial footer could not be taken back: readers report it as damage.
     }
   }
-  // The index (and its WAL) would be a partial cache on a full disk: readers rebuild it.
-  index_ = sql::Db();
-  opt_.writeIndex = false;
-  for (const char* suffix : {"", "-wal", "-shm"}) ::unlink((path_ + "-index" + suffix).c_str());
 }
 
 SessionWriter::SessionWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -17,9 +17,9 @@ packages=(
   # the fresh-root CI check (tests/fresh-root.sh) and network namespaces for agents
   debootstrap iproute2 util-linux
 )
-# npm installs the pinned agent CLIs the tests record (fixtures/agents/install.sh).
-# Debian's npm package goes with Debian's nodejs; a node that brings its own npm
-# (nodesource's conflicts with Debian's npm) is kept as it is.
+# npm installs the pinned agent CLIs and SDKs the tests record (fixtures/agents/install.sh,
+# tests/replay/sdk_test.sh). Debian's npm package goes with Debian's nodejs; a node that
+# brings its own npm (nodesource's conflicts with Debian's npm) is kept as it is.
 command -v npm >/dev/null || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do

@@ -1,6 +1,9 @@
 // aa-session http [--json] [--pid P] [--max-body N] [--no-cache] [--stats] FILE
 // aa-session llm  [--json] [--pid P] [--then N] [--no-cache] [--stats] FILE
 //
+// --json: calls with tool calls also get "tool_effects", each tool call with the events
+// that followed from it (by command text, path, process lineage and time;
+// store/diff/tool_effects.h).
 // --then N: after each call, up to N actions of the calling process tree until its next
 // call (execs, written files, renames, deletes, connects): "then" in JSON, indented
 // lines in text.
@@ -12,6 +15,7 @@
 
 #include "store/cli/cli_common.h"
 #include "store/cli/commands.h"
+#include "store/diff/tool_effects.h"
 #include "store/traffic/actions.h"
 #include "store/traffic/json.h"
 #include "store/traffic/traffic.h"
@@ -90,6 +94,12 @@ int runTrafficCommand(int argc, char** argv, bool llm) {
       const auto& c = t->calls[i];
       if (pid && c.pid != *pid) continue;
       std::string line = json ? traffic::callJson(c, i, render) : traffic::callLine(c, i, render);
+      if (json && !c.toolCalls.empty()) {
+        // Cause and effect (store/diff/tool_effects.h): what each tool call led to.
+        line.pop_back();
+        line += ",\"tool_effects\":" +
+                diff::toolEffectsJson(diff::toolCallEffects(*reader, t->calls, i), *reader) + "}";
+      }
       if (then > 0) {
         auto acts = traffic::actionsAfterCall(*reader, t->calls, i, then);
         if (json) {

@@ -23,6 +23,17 @@ std::span<const Command> commandTable() {
       {"http", "[OPTIONS] FILE", "HTTP exchanges reassembled from TLS traffic",
        runHttpCommand},
       {"llm", "[OPTIONS] FILE", "LLM API calls found in TLS traffic", runLlmCommand},
+      {"diff",
+       "[--json] [--exit-code] [--ignore AREA:GLOB]... [--exact-names] [--no-default-ignores] "
+       "A B",
+       "what the agent did differently in run B: execs, files, peers, LLM calls "
+       "(docs/REPLAY.md)",
+       runDiffCommand},
+      {"serve",
+       "[--port N] [--tls] [--ca-dir DIR] [--speed X] [--until-done] [--report FILE] "
+       "[--env-file FILE] [--exact] [-v] FILE",
+       "answer an agent with the LLM responses FILE recorded (loopback mock; docs/REPLAY.md)",
+       runServeCommand},
   };
   return kCommands;
 }

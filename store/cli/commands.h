@@ -33,4 +33,8 @@ int runReplayCommand(int argc, char** argv);
 int runHttpCommand(int argc, char** argv);
 int runLlmCommand(int argc, char** argv);
 
+// Regression testing of agents (docs/REPLAY.md): cmd_diff.cc, cmd_serve.cc.
+int runDiffCommand(int argc, char** argv);
+int runServeCommand(int argc, char** argv);
+
 }  // namespace aa

@@ -69,64 +69,23 @@ for exe in "${exes[@]}"; do
 
   "$session" events --json "$tmp/run.aas" > "$tmp/events.json"
   "$session" llm --json "$tmp/run.aas" > "$tmp/llm.json"
-  if python3 - "$exe" "$prompt" "$out" "$tmp" "$rc" <<'PY'
-import base64, glob, json, sys
+  if AA_CHECKS_DIR="$here" python3 - "$exe" "$prompt" "$out" "$tmp" "$rc" <<'PY'
+import json, os, sys
+sys.path.insert(0, os.environ["AA_CHECKS_DIR"])
+from agent_checks import Run
 exe, prompt, out, tmp, rc = sys.argv[1:6]
 FINAL = "FINAL-ANSWER: the file is written."
-problems = []
-def check(ok, what):
-    if not ok:
-        problems.append(what)
-events = [json.loads(l) for l in open(f"{tmp}/events.json")]
-calls = [json.loads(l) for l in open(f"{tmp}/llm.json")]
+run = Run(tmp)
+check, events, calls = run.check, run.events, run.calls
+writes, reads = run.writes, run.reads
 check(rc == "0", f"aa-record/claude exited {rc}: {open(tmp + '/claude.err').read()[-400:]}")
 check(open(f"{tmp}/claude.out").read().strip() == FINAL, "claude printed the final answer")
-writes = [e for e in events if e["kind"] == "tls.write"]
-reads = [e for e in events if e["kind"] == "tls.read"]
 check(any(prompt in e.get("data", "") for e in writes), "the prompt is in a tls.write")
 check(all(e.get("lib") == exe and e.get("func") == "SSL_write" for e in writes) and writes,
       "tls.write events come from the discovered SSL_write in the executable")
 check(any(FINAL.split(":")[0] in e.get("data", "") for e in reads), "the answer is in a tls.read")
 check(all(e.get("fd", -1) >= 0 for e in reads) and reads, "tls.read events carry the socket fd")
-# byte for byte: each connection's streams, rebuilt from the events' offsets, must be
-# gapless and hold every body the mock received and every response body it sent
-def streams(kind):
-    by = {}
-    for e in events:
-        if e["kind"] == kind:
-            data = base64.b64decode(e["data_b64"]) if "data_b64" in e else e["data"].encode()
-            by.setdefault(e["conn"], []).append((e["offset"], data))
-    out = {}
-    for conn, parts in by.items():
-        parts.sort()
-        buf = b""
-        for off, data in parts:
-            check(off == len(buf), f"conn {conn} {kind}: no gap or overlap at offset {len(buf)}")
-            buf += data
-        out[conn] = buf
-    return out
-wstreams, rstreams = streams("tls.write"), streams("tls.read")
-wire_in = sorted(glob.glob(f"{tmp}/wire/*.request"))
-wire_out = sorted(glob.glob(f"{tmp}/wire/*.response"))
-check(len(wire_in) >= 2, f"the mock saw the requests (got {len(wire_in)})")
-# Redaction (on, as by default) masks secret-looking values in place, same length (the
-# metadata's session_id, for one): a request body must be in a stream byte for byte but
-# for masked bytes ('*' where the agent sent something else).
-def holds_masked(stream, body):
-    start = stream.find(body[:64])
-    while start >= 0:
-        got = stream[start:start + len(body)]
-        if len(got) == len(body) and all(g == b or g == 0x2A for g, b in zip(got, body)):
-            return True
-        start = stream.find(body[:64], start + 1)
-    return False
-for p in wire_in:
-    body = open(p, "rb").read()
-    check(any(holds_masked(s, body) for s in wstreams.values()),
-          f"request body {p} ({len(body)} bytes) is in a tls.write stream (but for redaction masks)")
-for p in wire_out:
-    body = open(p, "rb").read()
-    check(any(body in s for s in rstreams.values()), f"response {p} ({len(body)} bytes) is in a tls.read stream exactly")
+run.check_wire()
 tool = [c for c in calls if c.get("tool_calls")]
 final = [c for c in calls if c.get("response_text") == FINAL]
 check(len(tool) == 1, f"one LLM call with a tool call (got {len(tool)})")
@@ -139,17 +98,8 @@ if tool:
     check(tc.get("name") == "Bash" and out in tc.get("input", {}).get("command", ""),
           "the tool call is Bash writing the file")
     check(c.get("response_text") == "I will write the file now.", "the tool call's text")
-execs = [e for e in events if e["kind"] == "exec" and out in " ".join(e.get("argv", []))]
-check(execs, "the tool's command is an exec")
-closes = [e for e in events if e["kind"] == "file.close" and e.get("path") == out]
-check(any(e.get("bytes_written") == 16 for e in closes), "the file's file.close with its 16 bytes")
-check(open(out).read() == "agent-wrote-this", "the file holds what the tool wrote")
-nin = sum(len(open(p, "rb").read()) for p in wire_in)
-nout = sum(len(open(p, "rb").read()) for p in wire_out)
-print(f"  {len(wire_in)} request bodies ({nin} bytes) and {len(wire_out)} responses ({nout} bytes) found byte for byte")
-for p in problems:
-    print("FAIL:", p)
-sys.exit(1 if problems else 0)
+run.check_tool_effects(out, "agent-wrote-this")
+sys.exit(run.finish())
 PY
   then
     echo "ok: $exe ($(wc -l < "$tmp/llm.json") LLM calls, $(grep -c '"tls\.' "$tmp/events.json") TLS events)"

@@ -185,6 +185,26 @@ TEST_F(RecorderTest, PathsInsideAChrootAreThoseTheProcessSees) {
     EXPECT_EQ(e.path.find(root.string()), std::string::npos) << "host path leaked: " << e.path;
 }
 
+// openat2(RESOLVE_IN_ROOT) resolves "/in-root.txt" with the dirfd as its root: the
+// event names the file that was opened (DIR/in-root.txt), not the host's /in-root.txt,
+// and a failed lookup is named under the dirfd too.
+TEST_F(RecorderTest, OpenInRootNamesTheFileUnderTheDirfd) {
+  const std::string d = dir_.string();
+  ASSERT_EQ(record({}, {kWorkload, "inroot", d}), 0);
+  auto evs = events();
+  const Ev* open = find(evs, Kind::kFileOpen, d + "/in-root.txt");
+  ASSERT_NE(open, nullptr);
+  EXPECT_GE(open->ret, 0);
+  const Ev* close = find(evs, Kind::kFileClose, d + "/in-root.txt");
+  ASSERT_NE(close, nullptr);
+  EXPECT_EQ(close->bytesWritten, 3u);
+  const Ev* failed = find(evs, Kind::kFileOpen, d + "/missing/x");
+  ASSERT_NE(failed, nullptr) << "the failed lookup, under the dirfd";
+  EXPECT_EQ(failed->ret, -ENOENT);
+  EXPECT_EQ(find(evs, Kind::kFileOpen, "/in-root.txt"), nullptr);
+  EXPECT_EQ(find(evs, Kind::kFileOpen, "/missing/x"), nullptr);
+}
+
 TEST_F(RecorderTest, FilesClosedByExecAndByExitGetSummaries) {
   const std::string d = dir_.string();
   ASSERT_EQ(record({}, {kWorkload, "implicit", d}), 0);
@@ -998,4 +1018,55 @@ TEST_F(RecorderTest, EqualsStraceOnAScriptedWorkload) {
     EXPECT_FALSE(traced[k].empty()) << "the workload exercises " << k;
     EXPECT_EQ(rename(traced[k]), recorded[k]);
   }
+}
+
+TEST_F(RecorderTest, DiskFullGivesOneMessageAndAWholeFile) {
+  fs::path mnt = dir_ / "small";
+  fs::create_directories(mnt);
+  if (system(("mount -t tmpfs -o size=2m tmpfs " + mnt.string()).c_str()) != 0)
+    GTEST_SKIP() << "cannot mount a tmpfs";
+  const std::string out = (mnt / "x.aas").string();
+  const std::string err = (dir_ / "err.txt").string();
+  // Open/close of files with long random names: incompressible events, fast.
+  std::string py = "import os, random\n"
+                   "d = '" + dir_.string() + "/f'\n"
+                   "os.mkdir(d)\n"
+                   "for i in range(200000):\n"
+                   "    p = d + '/' + '%030x' % random.getrandbits(120) + 'x' * 150\n"
+                   "    os.close(os.open(p, os.O_CREAT | os.O_WRONLY, 0o600)); os.unlink(p)\n";
+  for (const char* mode : {"leave", "kill"}) {
+    SCOPED_TRACE(mode);
+    std::string cmd = std::string(AA_RECORD_PATH) + " -q --on-write-error=" + mode + " -o " + out +
+                      " -- python3 -c \"" + py + "\" 2> " + err;
+    int st = system(cmd.c_str());
+    EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 1) << st;
+    std::string text;
+    {
+      FILE* in = fopen(err.c_str(), "r");
+      ASSERT_NE(in, nullptr);
+      char buf[4096];
+      while (fgets(buf, sizeof buf, in)) text += buf;
+      fclose(in);
+    }
+    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1) << "one message:\n" << text;
+    EXPECT_NE(text.find("No space left on device"), std::string::npos) << text;
+    EXPECT_NE(text.find("footer written"), std::string::npos) << text;
+    EXPECT_NE(text.find(std::string(mode) == "kill" ? "killed" : "still running"), std::string::npos) << text;
+    for (const char* suffix : {"-index", "-index-wal", "-index-shm"})
+      EXPECT_FALSE(fs::exists(out + suffix)) << suffix;
+    auto reader = aa::SessionReader::open(out, {.useIndex = false});
+    ASSERT_TRUE(reader.ok()) << reader.status().message();
+    EXPECT_TRUE((*reader)->damage().ok()) << (*reader)->damage().message();
+    ASSERT_TRUE((*reader)->footer().has_value());
+    EXPECT_FALSE((*reader)->footer()->cleanStop);
+    EXPECT_EQ((*reader)->footer()->eventCount, (*reader)->eventCount());
+    EXPECT_GT((*reader)->eventCount(), 1000u);
+    reader->reset();
+    fs::remove(out);
+    // With "leave", the python loop runs on: wait for it (it ends by itself).
+    for (int i = 0; i < 600 && system("pgrep -f 'random[.]getrandbits' >/dev/null") == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    fs::remove_all(dir_ / "f");
+  }
+  system(("umount " + mnt.string()).c_str());
 }

@@ -71,6 +71,10 @@ add_test(NAME claude_code_e2e
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/claude_code_e2e.sh
                  $<TARGET_FILE:aa-record> $<TARGET_FILE:aa-session>)
 set_tests_properties(claude_code_e2e PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900)
+add_test(NAME gemini_cli_e2e
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/gemini_cli_e2e.sh
+                 $<TARGET_FILE:aa-record> $<TARGET_FILE:aa-session>)
+set_tests_properties(gemini_cli_e2e PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
 add_test(NAME tls_blind_spot_e2e
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/tls_blind_spot_e2e.sh
                  $<TARGET_FILE:aa-record> $<TARGET_FILE:aa-session>)

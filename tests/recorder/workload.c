@@ -17,11 +17,13 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -225,6 +227,28 @@ static int closerange(const char *dir)
 	return 0;
 }
 
+/* openat2 with RESOLVE_IN_ROOT: "/in-root.txt" names DIR/in-root.txt (DIR is the
+ * root for that lookup), and "/missing/x" fails. */
+static int inroot(const char *dir)
+{
+	struct open_how how = { .flags = O_CREAT | O_WRONLY | O_TRUNC, .mode = 0644,
+				.resolve = RESOLVE_IN_ROOT };
+	int dfd = open(dir, O_DIRECTORY | O_RDONLY), fd;
+
+	if (dfd < 0)
+		return 1;
+	fd = (int)syscall(SYS_openat2, dfd, "/in-root.txt", &how, sizeof(how));
+	if (fd < 0 || write(fd, "abc", 3) != 3)
+		return 1;
+	close(fd);
+	how.flags = O_RDONLY;
+	how.mode = 0;
+	if (syscall(SYS_openat2, dfd, "/missing/x", &how, sizeof(how)) >= 0)
+		return 1;
+	close(dfd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "files"))
@@ -239,9 +263,11 @@ int main(int argc, char **argv)
 		return closerange(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "implicit"))
 		return implicit(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "inroot"))
+		return inroot(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "spawn"))
 		return spawn(atol(argv[2]), argv[3]);
 	fprintf(stderr, "usage: aa_test_workload files DIR | writes FILE N | loop FILE SECONDS | "
-			"fileloop DIR N [RATE] | spawn N PROG | implicit DIR | closerange DIR\n");
+			"fileloop DIR N [RATE] | spawn N PROG | implicit DIR | closerange DIR | inroot DIR\n");
 	return 2;
 }

@@ -50,6 +50,12 @@ void fillUntilFull(SessionWriter& w, uint64_t maxEvents) {
     e.initFileOpen().setPath(test::bytes("/tmp/" + junk));
     if (i % 200 == 199) (void)w.flush();
   }
+  // The recorder goes on decoding what is in its ring after the error: appends and
+  // flushes must stay harmless (they once freed a batch twice).
+  for (int i = 0; i < 3000; ++i) {
+    gen.fill(w.append());
+    if (i % 500 == 0) (void)w.flush();
+  }
 }
 
 TEST_F(DiskFull, FileEndsAtTheLastWholeFrameWithAFooterAndNoIndexFiles) {

@@ -63,6 +63,7 @@ TEST(Index, MissingStaleAndForeignIndexesAreRebuilt) {
   ASSERT_TRUE(grown.ok());
   EXPECT_TRUE(grown.value()->indexRebuilt());
   EXPECT_FALSE(grown.value()->damage().ok()) << "trailing garbage is damage";
+  EXPECT_TRUE(grown.value()->footer().has_value()) << "the footer before the garbage still counts";
   EXPECT_EQ(grown.value()->eventCount(), 500u);
 
   removeSession(a);
@@ -223,6 +224,24 @@ TEST(Index, FramePidListsKeepNoSpareCapacity) {
   ASSERT_EQ(indexer.frames().size(), 1u);
   EXPECT_EQ(indexer.frames()[0].pids, (std::vector<uint32_t>{100, 101, 102}));
   EXPECT_LE(indexer.frames()[0].pids.capacity(), 3u);
+
+  // The writer keeps only the last persisted frame in memory.
+  auto db = sql::Db::open(":memory:", false);
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE(Indexer::createSchema(db.value()).ok());
+  for (uint64_t i = 1; i < 5; ++i) {
+    FrameInfo g;
+    g.offset = 1000 * i;
+    g.count = events.size();
+    indexer.addFrame(g, events.asReader());
+  }
+  ASSERT_TRUE(indexer.persist(db.value(), IndexMeta{}).ok());
+  indexer.forgetPersistedFrames();
+  ASSERT_EQ(indexer.frames().size(), 1u);
+  EXPECT_EQ(indexer.frames()[0].offset, 4000u);
+  auto frames = loadFrames(db.value());
+  ASSERT_TRUE(frames.ok());
+  EXPECT_EQ(frames.value().size(), 5u) << "all of them are in the database";
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 
 #include <fcntl.h>
 
+#include <capnp/message.h>
+
 #include "tests/viewer/llm_session.h"
 #include "tests/viewer/test_session.h"
 #include "viewer/models/chart_data.h"
@@ -562,3 +564,30 @@ TEST(LlmDocument, SessionWithoutTlsHasNoSpans) {
   EXPECT_TRUE(d.value()->traffic()->spans.empty());   // its /v1/messages body has no messages
   EXPECT_EQ(d.value()->traffic()->traffic.exchanges.size(), 1u);
 }
+
+namespace aa::view {
+namespace {
+
+// A path whose kernel walk was cut is shown as "…/tail", never as an absolute path;
+// a script's exec shows the file named in the execve beside the interpreter.
+TEST(EventFormat, TruncatedPathsAndScriptExecs) {
+  capnp::MallocMessageBuilder msg;
+  auto e = msg.initRoot<schema::Event>();
+  auto bytes = [](const char* s) {
+    return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(s), strlen(s));
+  };
+  e.initFileOpen().setPath(bytes("d69/d70/f"));
+  e.setPathTruncated(true);
+  EXPECT_EQ(eventSummary(e.asReader()), QStringLiteral("…/d69/d70/f"));
+  EXPECT_TRUE(eventDetailsHtml(e.asReader(), "t", "p").contains(QStringLiteral("path truncated")));
+  e.setPathTruncated(false);
+  e.initFileOpen().setPath(bytes("/etc/hosts"));
+  EXPECT_EQ(eventSummary(e.asReader()), QStringLiteral("/etc/hosts"));
+  auto x = e.initExec();
+  x.setPath(bytes("/usr/bin/dash"));
+  x.setFilename(bytes("/tmp/w/s.sh"));
+  EXPECT_TRUE(eventDetailsHtml(e.asReader(), "t", "p").contains(QStringLiteral("/tmp/w/s.sh")));
+}
+
+}  // namespace
+}  // namespace aa::view

@@ -1,0 +1,302 @@
+#include "store/diff/tool_effects.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "store/kind.h"
+#include "store/net_addr.h"
+#include "store/traffic/json.h"
+
+namespace aa::diff {
+namespace {
+
+std::string str(capnp::Data::Reader d) {
+  return std::string(reinterpret_cast<const char*>(d.begin()), d.size());
+}
+
+std::string baseName(const std::string& p) {
+  size_t s = p.rfind('/');
+  return s == std::string::npos ? p : p.substr(s + 1);
+}
+
+void collectStrings(const traffic::Json& j, std::vector<std::string>& out) {
+  if (j.isString()) {
+    if (j.str().size() >= 2) out.push_back(j.str());
+  } else if (j.isArray()) {
+    for (const auto& v : j.items()) collectStrings(v, out);
+  } else if (j.isObject()) {
+    for (const auto& [k, v] : j.members()) collectStrings(v, out);
+  }
+}
+
+bool isNameChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+}
+
+// `word` occurs in `s` with no name character right before or after it.
+bool containsWord(const std::string& s, const std::string& word) {
+  if (word.empty()) return false;
+  for (size_t at = s.find(word); at != std::string::npos; at = s.find(word, at + 1)) {
+    bool startOk = at == 0 || !isNameChar(s[at - 1]);
+    size_t e = at + word.size();
+    bool endOk = e == s.size() || !isNameChar(s[e]) || (s[e] == '.' && (e + 1 == s.size() || s[e + 1] == ' '));
+    if (startOk && endOk) return true;
+  }
+  return false;
+}
+
+int execScore(const std::vector<std::string>& strings, const std::vector<std::string>& argv) {
+  if (argv.empty()) return 0;
+  std::string base = baseName(argv[0]);
+  std::string joined = base;
+  for (size_t i = 1; i < argv.size(); ++i) joined += " " + argv[i];
+  int best = 0;
+  for (const auto& s : strings) {
+    for (size_t i = 1; i < argv.size(); ++i)
+      if (argv[i].size() >= 3 && argv[i] == s) best = std::max(best, 3);
+    if (s.find(joined) != std::string::npos) best = std::max(best, 3);
+    if (s.find(' ') != std::string::npos && joined.find(s) != std::string::npos) best = std::max(best, 2);
+    if (base.size() >= 2 && containsWord(s, base)) best = std::max(best, 1);
+  }
+  return best;
+}
+
+int pathScore(const std::vector<std::string>& strings, const std::string& path) {
+  if (path.empty()) return 0;
+  std::string base = baseName(path);
+  int best = 0;
+  for (const auto& s : strings) {
+    if (s.find(path) != std::string::npos) best = std::max(best, 2);
+    else if (base.size() >= 3 && containsWord(s, base)) best = std::max(best, 1);
+  }
+  return best;
+}
+
+std::string joinArgv(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& a : argv) out += (out.empty() ? "" : " ") + a;
+  return out;
+}
+
+}  // namespace
+
+std::vector<ToolCallEffects> toolCallEffects(const SessionReader& reader,
+                                             const std::vector<traffic::LlmCall>& calls,
+                                             size_t index, size_t max) {
+  std::vector<ToolCallEffects> out;
+  if (index >= calls.size() || calls[index].toolCalls.empty()) return out;
+  const traffic::LlmCall& c = calls[index];
+  for (size_t k = 0; k < c.toolCalls.size(); ++k)
+    out.push_back({k, c.toolCalls[k].id, c.toolCalls[k].name, {}});
+  std::vector<std::vector<std::string>> strings(c.toolCalls.size());
+  for (size_t k = 0; k < c.toolCalls.size(); ++k) {
+    if (auto j = traffic::parseJson(c.toolCalls[k].arguments)) collectStrings(*j, strings[k]);
+    else if (!c.toolCalls[k].arguments.empty()) strings[k].push_back(c.toolCalls[k].arguments);
+  }
+
+  // The agent: the caller's tree, or its parent's when the caller is a one-shot client.
+  std::map<uint32_t, ProcessRow> procs;
+  std::multimap<uint32_t, uint32_t> children;
+  for (auto& p : reader.processes()) {
+    children.emplace(p.ppid, p.pid);
+    procs[p.pid] = std::move(p);
+  }
+  const uint64_t callEndRel = reader.relNs(c.tEndNs);
+  uint32_t root = c.pid;
+  if (auto it = procs.find(c.pid); it != procs.end() && it->second.endNs &&
+                                   *it->second.endNs < callEndRel + 1'000'000'000ull &&
+                                   procs.count(it->second.ppid))
+    root = it->second.ppid;
+  std::set<uint32_t> tree;
+  std::vector<uint32_t> todo = {root};
+  while (!todo.empty()) {
+    uint32_t p = todo.back();
+    todo.pop_back();
+    if (!tree.insert(p).second) continue;
+    auto [b, e] = children.equal_range(p);
+    for (auto i = b; i != e; ++i) todo.push_back(i->second);
+  }
+  uint64_t windowEnd = UINT64_MAX;   // monotonic
+  for (size_t j = 0; j < calls.size(); ++j)
+    if (j != index && calls[j].tStartNs > c.tEndNs && tree.count(calls[j].pid))
+      windowEnd = std::min(windowEnd, calls[j].tStartNs);
+
+  EventQuery q;
+  q.fromNs = callEndRel;
+  if (windowEnd != UINT64_MAX) q.toNs = reader.relNs(windowEnd);
+  q.pids.assign(tree.begin(), tree.end());
+  std::map<uint32_t, size_t> pidTool;   // processes whose exec (or an ancestor's) was attributed
+  std::optional<size_t> lastTool;
+  constexpr uint32_t kOCreat = 0100, kOTrunc = 01000;
+  constexpr int64_t kEInProgress = -115;
+  const bool single = c.toolCalls.size() == 1;
+
+  Status st = reader.forEach(q, [&](schema::Event::Reader e) {
+    if (e.getTNs() < c.tEndNs || e.getTNs() >= windowEnd) return true;
+    const uint32_t pid = e.getPid();
+    ToolEffect fx;
+    fx.seq = e.getSeq();
+    fx.tNs = e.getTNs();
+    fx.pid = pid;
+    fx.kind = std::string(kindName(kindOf(e)));
+    std::vector<std::string> argv;
+    std::string path, path2;
+    switch (e.which()) {
+      case schema::Event::FORK: {
+        if (auto it = pidTool.find(pid); it != pidTool.end())
+          pidTool[e.getFork().getChildPid()] = it->second;
+        return true;
+      }
+      case schema::Event::EXEC: {
+        auto x = e.getExec();
+        for (auto a : x.getArgv()) argv.push_back(str(a));
+        if (argv.empty()) argv.push_back(str(x.getPath()));
+        fx.summary = "exec " + joinArgv(argv);
+        break;
+      }
+      case schema::Event::FILE_OPEN: {
+        auto x = e.getFileOpen();
+        if (x.getRet() < 0 || !(x.getFlags() & (kOCreat | kOTrunc))) return true;
+        path = str(x.getPath());
+        fx.summary = std::string(x.getFlags() & kOTrunc ? "create/truncate " : "create ") + path;
+        break;
+      }
+      case schema::Event::FILE_CLOSE: {
+        auto x = e.getFileClose();
+        if (!x.getBytesWritten()) return true;
+        path = str(x.getPath());
+        fx.summary = "write " + path + " (" + std::to_string(x.getBytesWritten()) + " bytes)";
+        break;
+      }
+      case schema::Event::FILE_WRITE: {
+        auto x = e.getFileWrite();
+        if (x.getRet() <= 0) return true;
+        path = str(x.getPath());
+        fx.summary = "write " + path + " (" + std::to_string(x.getRet()) + " bytes)";
+        break;
+      }
+      case schema::Event::FILE_RENAME: {
+        auto x = e.getFileRename();
+        if (x.getRet() != 0) return true;
+        path = str(x.getOldPath());
+        path2 = str(x.getNewPath());
+        fx.summary = "rename " + path + " -> " + path2;
+        break;
+      }
+      case schema::Event::FILE_UNLINK:
+        if (e.getFileUnlink().getRet() != 0) return true;
+        path = str(e.getFileUnlink().getPath());
+        fx.summary = "delete " + path;
+        break;
+      case schema::Event::FILE_MKDIR:
+        if (e.getFileMkdir().getRet() != 0) return true;
+        path = str(e.getFileMkdir().getPath());
+        fx.summary = "mkdir " + path;
+        break;
+      case schema::Event::FILE_RMDIR:
+        if (e.getFileRmdir().getRet() != 0) return true;
+        path = str(e.getFileRmdir().getPath());
+        fx.summary = "rmdir " + path;
+        break;
+      case schema::Event::FILE_TRUNCATE:
+        if (e.getFileTruncate().getRet() != 0) return true;
+        path = str(e.getFileTruncate().getPath());
+        fx.summary = "truncate " + path;
+        break;
+      case schema::Event::FILE_CHMOD:
+        if (e.getFileChmod().getRet() != 0) return true;
+        path = str(e.getFileChmod().getPath());
+        fx.summary = "chmod " + path;
+        break;
+      case schema::Event::SYMLINK:
+        if (e.getSymlink().getRet() != 0) return true;
+        path = str(e.getSymlink().getPath());
+        fx.summary = "symlink " + path;
+        break;
+      case schema::Event::LINK:
+        if (e.getLink().getRet() != 0) return true;
+        path = str(e.getLink().getNewPath());
+        fx.summary = "link " + path;
+        break;
+      case schema::Event::NET_CONNECT: {
+        auto x = e.getNetConnect();
+        if (x.getRet() != 0 && x.getRet() != kEInProgress) return true;
+        path = formatPeer(x.getFamily(),
+                          std::string_view(reinterpret_cast<const char*>(x.getAddr().begin()),
+                                           x.getAddr().size()),
+                          x.getPort());
+        fx.summary = "connect " + path;
+        break;
+      }
+      default:
+        return true;
+    }
+    std::optional<size_t> tool;
+    int best = 0;
+    for (size_t k = 0; k < strings.size(); ++k) {
+      int s = !argv.empty() ? execScore(strings[k], argv)
+                            : std::max(pathScore(strings[k], path), pathScore(strings[k], path2));
+      if (s > best) {
+        best = s;
+        tool = k;
+      }
+    }
+    auto inherited = pidTool.find(pid);
+    if (!argv.empty() && tool) {
+      fx.by = "command";
+      pidTool[pid] = *tool;
+    } else if (inherited != pidTool.end()) {
+      tool = inherited->second;
+      fx.by = "lineage";
+    } else if (tool) {
+      fx.by = "path";
+    } else if (lastTool) {
+      tool = lastTool;
+      fx.by = "time";
+    } else if (single) {
+      tool = 0;
+      fx.by = "time";
+    }
+    if (!tool) return true;
+    lastTool = tool;
+    if (out[*tool].effects.size() < max) out[*tool].effects.push_back(std::move(fx));
+    return true;
+  });
+  (void)st;   // a damaged tail: what was read is what there is
+  return out;
+}
+
+std::string toolEffectsJson(const std::vector<ToolCallEffects>& effects,
+                            const SessionReader& reader) {
+  using traffic::appendJsonString;
+  std::string o = "[";
+  for (size_t i = 0; i < effects.size(); ++i) {
+    const auto& t = effects[i];
+    if (i) o += ',';
+    o += "{\"tool_call\":" + std::to_string(t.toolCall) + ",\"id\":";
+    appendJsonString(o, t.id);
+    o += ",\"name\":";
+    appendJsonString(o, t.name);
+    o += ",\"seqs\":[";
+    for (size_t k = 0; k < t.effects.size(); ++k) o += (k ? "," : "") + std::to_string(t.effects[k].seq);
+    o += "],\"effects\":[";
+    for (size_t k = 0; k < t.effects.size(); ++k) {
+      const auto& f = t.effects[k];
+      if (k) o += ',';
+      o += "{\"seq\":" + std::to_string(f.seq) + ",\"t_ns\":" + std::to_string(reader.relNs(f.tNs)) +
+           ",\"pid\":" + std::to_string(f.pid) + ",\"kind\":";
+      appendJsonString(o, f.kind);
+      o += ",\"summary\":";
+      appendJsonString(o, f.summary);
+      o += ",\"by\":";
+      appendJsonString(o, f.by);
+      o += '}';
+    }
+    o += "]}";
+  }
+  o += ']';
+  return o;
+}
+
+}  // namespace aa::diff
