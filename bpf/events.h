@@ -210,6 +210,7 @@ enum aa_tls_rec_type {
 	/* AA_REC_TLS_DATA = 100 (above): struct aa_rec_tls_data */
 	AA_REC_TLS_MMAP = 101,	/* struct aa_rec_tls_mmap */
 	AA_REC_TLS_FREE = 102,	/* struct aa_rec_tls_free */
+	AA_REC_TLS_FD = 103,	/* struct aa_rec_tls_fd */
 };
 
 enum aa_tls_func {
@@ -232,7 +233,10 @@ enum aa_tls_loss_slot {
 	AA_TLS_LOSS_SSL_READ_EX = 3,
 	AA_TLS_LOSS_MMAP = 4,
 	AA_TLS_LOSS_FREE = 5,
-	AA_TLS_LOSS_SLOTS = 6,
+	AA_TLS_LOSS_AEAD_SEAL = 6,
+	AA_TLS_LOSS_AEAD_OPEN = 7,
+	AA_TLS_LOSS_FD = 8,
+	AA_TLS_LOSS_SLOTS = 9,
 };
 
 /* SSL_free, hooked like the functions above (entry only): its cookie's function part. */
@@ -241,6 +245,14 @@ enum aa_tls_loss_slot {
  * symbols): the SSL* it returns starts a new connection, reported as an
  * AA_REC_TLS_FREE of that address (whatever used it before has ended). */
 #define AA_TLS_FUNC_NEW 0xfe
+/* aws-lc's AEAD entry points (rustls over aws-lc-rs, recorder/tls_discovery.h): one TLS
+ * record per call. AA_REC_TLS_DATA with these funcs carries a record's application data
+ * (content type 0x17 only, the TLS 1.3 inner type byte and padding stripped); `ssl` is
+ * the AEAD context, one per direction and key: the recorder joins them into connections
+ * by socket fd. EVP_AEAD_CTX_init* (entry) starts a context: AA_REC_TLS_FREE of it. */
+#define AA_TLS_AEAD_SEAL 0xfd	/* EVP_AEAD_CTX_seal, at entry: the plaintext `in` */
+#define AA_TLS_AEAD_OPEN 0xfc	/* EVP_AEAD_CTX_open, at return: `out`, `*out_len` */
+#define AA_TLS_AEAD_INIT 0xfb	/* EVP_AEAD_CTX_init(_with_direction), at entry */
 
 /* The uprobe's bpf cookie: (library index << 8) | enum aa_tls_func. The library index
  * is the recorder's (recorder/tls_capture.cc), so a record names the file hooked. */
@@ -277,6 +289,15 @@ struct aa_rec_tls_mmap {
 struct aa_rec_tls_free {
 	struct aa_rec_header hdr;
 	__u64 ssl;
+};
+
+/* The socket fd of an AEAD write context learned after its records were sent (the
+ * send/write of a socket the thread makes after EVP_AEAD_CTX_seal). */
+struct aa_rec_tls_fd {
+	struct aa_rec_header hdr;
+	__u64 ssl;		/* the AEAD context */
+	__s32 fd;
+	__u32 pad;
 };
 
 #endif /* AA_BPF_EVENTS_H */

@@ -16,6 +16,13 @@
  * it cannot be found (BoringSSL discovered without symbols, recorder/tls_discovery.h)
  * SSL_new's return does the same. BoringSSL's SSL_write/SSL_read have OpenSSL's
  * signatures, so the same programs serve them at discovered offsets.
+ *
+ * rustls over aws-lc (Codex) has no SSL-level API: aws-lc's EVP_AEAD_CTX_seal (entry)
+ * and EVP_AEAD_CTX_open (return) are hooked instead, one TLS record per call; only
+ * application data is sent, the TLS 1.3 inner content type stripped. The record's
+ * `ssl` is the AEAD context; the socket fd comes from the thread's last recv (open) or
+ * its next socket write after the seal (an AA_REC_TLS_FD record), and the recorder
+ * joins the contexts of both directions into one connection (recorder/aead_join.h).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -50,6 +57,8 @@ struct tls_call {
 	__u64 len;		/* bytes asked for */
 	__s32 fd;		/* learned by sys_enter, -1 until then */
 	__u32 pad;
+	__u64 ad;		/* EVP_AEAD_CTX_open: the additional data (the record header) */
+	__u64 ad_len;
 };
 
 /* LRU: a call whose return probe never runs (the thread died inside it) must not
@@ -93,6 +102,15 @@ struct {
 	__type(key, __u64);	/* pid_tgid */
 	__type(value, __u64);	/* SSL* */
 } write_pending SEC(".maps");
+
+/* An AEAD write context (aws-lc under rustls) whose socket is not known yet: rustls
+ * seals records into a buffer that the thread writes (writev, send) right after. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);	/* pid_tgid */
+	__type(value, __u64);	/* EVP_AEAD_CTX* */
+} aead_write_pending SEC(".maps");
 
 /* Files (kernel dev, inode) the recorder has examined: their mappings are not
  * reported again. Filled by recorder/tls_capture.cc. */
@@ -197,6 +215,9 @@ static __always_inline int ssl_free(void *ssl)
 	return 0;
 }
 
+static __always_inline int aead_seal(struct pt_regs *ctx);
+static __always_inline int aead_open_enter(struct pt_regs *ctx);
+
 /* SSL_free(ssl), SSL_write/SSL_read(ssl, buf, int num) and
  * SSL_write_ex/SSL_read_ex(ssl, buf, size_t num, size_t *moved): the cookie says which. */
 static __always_inline int entry(struct pt_regs *ctx)
@@ -206,10 +227,14 @@ static __always_inline int entry(struct pt_regs *ctx)
 	const void *buf = (const void *)PT_REGS_PARM2(ctx);
 	int num;
 
-	if (func == AA_TLS_FUNC_FREE)
+	if (func == AA_TLS_FUNC_FREE || func == AA_TLS_AEAD_INIT)
 		return ssl_free(ssl);
 	if (func == AA_TLS_FUNC_NEW)
 		return 0;	/* return probe only */
+	if (func == AA_TLS_AEAD_SEAL)
+		return aead_seal(ctx);
+	if (func == AA_TLS_AEAD_OPEN)
+		return aead_open_enter(ctx);
 	if (func == AA_TLS_SSL_WRITE_EX || func == AA_TLS_SSL_READ_EX)
 		return call_enter(ssl, buf, PT_REGS_PARM3(ctx), (void *)PT_REGS_PARM4(ctx));
 	num = (int)PT_REGS_PARM3(ctx);
@@ -362,6 +387,161 @@ static __always_inline int call_exit(struct pt_regs *ctx, __u32 func)
 	return 0;
 }
 
+/* ---- aws-lc AEAD (rustls): one TLS record per call ---- */
+
+#define TLS_APPLICATION_DATA 0x17
+
+/* How many bytes of a record's plaintext are application data, 0 for anything else
+ * (handshake, alert, a record that cannot be read). The additional data says which
+ * TLS: 5 bytes (the record header) in TLS 1.3, where the plaintext ends with the inner
+ * content type and optional zero padding; 13 bytes in TLS 1.2 (seq, type, version,
+ * length), whose type is ad[8] and whose plaintext is all data. */
+static __always_inline __u64 aead_app_len(__u64 buf, __u64 len, __u64 ad, __u64 ad_len)
+{
+	__u8 type = 0;
+	int i;
+
+	if (ad_len == 13) {
+		if (bpf_probe_read_user(&type, 1, (const void *)(ad + 8)))
+			return 0;
+		return type == TLS_APPLICATION_DATA ? len : 0;
+	}
+	if (ad_len != 5)
+		return 0;
+	/* the last non-zero byte; padding longer than 32 bytes is not looked through */
+	for (i = 0; i < 32; i++) {
+		if (len == 0)
+			return 0;
+		if (bpf_probe_read_user(&type, 1, (const void *)(buf + len - 1)))
+			return 0;
+		len--;
+		if (type)
+			return type == TLS_APPLICATION_DATA ? len : 0;
+	}
+	return 0;
+}
+
+static __always_inline int aead_emit(struct tls_call *call, __u64 n, __u64 cookie, __u64 id, __u32 slot)
+{
+	struct emit_ctx e = {};
+
+	e.call = call;
+	e.n = n;
+	e.cookie = cookie;
+	e.pid_tgid = id;
+	e.slot = slot;
+	e.fd = call->fd;
+	bpf_get_current_comm(e.comm, sizeof(e.comm));
+	bpf_loop(AA_TLS_MAX_CHUNKS, emit_chunk, &e, 0);
+	return 0;
+}
+
+/* x86-64 SysV: the 7th and later arguments are on the stack, above the return address. */
+static __always_inline int stack_args(struct pt_regs *ctx, __u64 *a, __u32 size)
+{
+#if defined(__TARGET_ARCH_x86)
+	return bpf_probe_read_user(a, size, (const void *)(PT_REGS_SP(ctx) + 8));
+#else
+	return -1;
+#endif
+}
+
+/* int EVP_AEAD_CTX_seal(ctx, out, *out_len, max_out_len, nonce, nonce_len, in, in_len,
+ * ad, ad_len): the plaintext is read at entry (rustls seals in place). */
+static __always_inline int aead_seal(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	struct tls_call call = {};
+	struct ssl_key key = {};
+	__u64 a[4];	/* in, in_len, ad, ad_len */
+	__s32 *known_fd;
+	__u64 n;
+
+	if (!bpf_map_lookup_elem(&traced_pids, &tgid))
+		return 0;
+	if (stack_args(ctx, a, sizeof(a)))
+		return 0;
+	n = aead_app_len(a[0], a[1], a[2], a[3]);
+	if (n == 0)
+		return 0;
+	call.ssl = PT_REGS_PARM1(ctx);
+	call.buf = a[0];
+	call.len = n;
+	call.start_ns = bpf_ktime_get_ns();
+	call.fd = -1;
+	key.ssl = call.ssl;
+	key.tgid = tgid;
+	known_fd = bpf_map_lookup_elem(&ssl_fds, &key);
+	if (known_fd)
+		call.fd = *known_fd;
+	else
+		bpf_map_update_elem(&aead_write_pending, &id, &call.ssl, BPF_ANY);
+	return aead_emit(&call, n, bpf_get_attach_cookie(ctx), id, AA_TLS_LOSS_AEAD_SEAL);
+}
+
+/* int EVP_AEAD_CTX_open(ctx, out, *out_len, max_out_len, nonce, nonce_len, in, in_len,
+ * ad, ad_len): the plaintext is out[0, *out_len) at return. */
+static __always_inline int aead_open_enter(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	struct tls_call c = {};
+	__u64 a[4];
+
+	if (!bpf_map_lookup_elem(&traced_pids, &tgid))
+		return 0;
+	if (stack_args(ctx, a, sizeof(a)))
+		return 0;
+	c.ssl = PT_REGS_PARM1(ctx);
+	c.buf = PT_REGS_PARM2(ctx);
+	c.len_ptr = PT_REGS_PARM3(ctx);
+	c.len = PT_REGS_PARM4(ctx);
+	c.ad = a[2];
+	c.ad_len = a[3];
+	c.start_ns = bpf_ktime_get_ns();
+	c.fd = -1;
+	bpf_map_update_elem(&tls_calls, &id, &c, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int aead_open_exit(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct tls_call *c = bpf_map_lookup_elem(&tls_calls, &id);
+	struct tls_call call;
+	struct ssl_key key = {};
+	__s32 *known_fd;
+	__u64 n = 0;
+
+	if (!c)
+		return 0;
+	call = *c;
+	bpf_map_delete_elem(&tls_calls, &id);
+	if ((int)PT_REGS_RC(ctx) != 1 || !call.len_ptr)
+		return 0;
+	if (bpf_probe_read_user(&n, sizeof(n), (const void *)call.len_ptr))
+		return 0;
+	if (n > call.len)
+		n = call.len;
+	n = aead_app_len(call.buf, n, call.ad, call.ad_len);
+	if (n == 0)
+		return 0;
+	key.ssl = call.ssl;
+	key.tgid = id >> 32;
+	/* the recv that brought this record came before: the thread's last one */
+	known_fd = bpf_map_lookup_elem(&thread_sock_fd, &id);
+	if (known_fd) {
+		call.fd = *known_fd;
+		bpf_map_update_elem(&ssl_fds, &key, &call.fd, BPF_ANY);
+	} else {
+		known_fd = bpf_map_lookup_elem(&ssl_fds, &key);
+		if (known_fd)
+			call.fd = *known_fd;
+	}
+	return aead_emit(&call, n, bpf_get_attach_cookie(ctx), id, AA_TLS_LOSS_AEAD_OPEN);
+}
+
 static __always_inline int leave(struct pt_regs *ctx)
 {
 	__u32 func = bpf_get_attach_cookie(ctx) & 0xff;
@@ -369,6 +549,8 @@ static __always_inline int leave(struct pt_regs *ctx)
 	/* SSL *SSL_new(SSL_CTX *): the address returned is a new connection */
 	if (func == AA_TLS_FUNC_NEW)
 		return ssl_free((void *)PT_REGS_RC(ctx));
+	if (func == AA_TLS_AEAD_OPEN)
+		return aead_open_exit(ctx);
 	return call_exit(ctx, func);
 }
 
@@ -422,6 +604,63 @@ static __always_inline int is_recv(long nr)
 #endif
 }
 
+/* write, writev and the send family (rustls writes its records with writev) */
+static __always_inline int nr_is_write(long nr)
+{
+#if defined(__TARGET_ARCH_x86)
+	return nr == 1 || nr == 20 || nr == 44 || nr == 46;
+#elif defined(__TARGET_ARCH_arm64)
+	return nr == 64 || nr == 66 || nr == 206 || nr == 211;
+#else
+	return 0;
+#endif
+}
+
+#define AA_S_IFMT 0170000
+#define AA_S_IFSOCK 0140000
+
+/* The current task's fd is a socket (write/writev also serve files). */
+static __always_inline int is_socket_fd(__s32 fd)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct file **fds;
+	struct file *f = NULL;
+	unsigned int max;
+	umode_t mode;
+
+	if (fd < 0)
+		return 0;
+	fds = BPF_CORE_READ(t, files, fdt, fd);
+	max = BPF_CORE_READ(t, files, fdt, max_fds);
+	if ((unsigned int)fd >= max)
+		return 0;
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+		return 0;
+	mode = BPF_CORE_READ(f, f_inode, i_mode);
+	return (mode & AA_S_IFMT) == AA_S_IFSOCK;
+}
+
+static __always_inline void emit_fd(__u64 id, __u64 ssl, __s32 fd)
+{
+	struct aa_rec_tls_fd *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+
+	if (!rec) {
+		count_lost(AA_TLS_LOSS_FD);
+		return;
+	}
+	rec->hdr.ts_ns = bpf_ktime_get_ns();
+	rec->hdr.pid = id >> 32;
+	rec->hdr.tid = (__u32)id;
+	rec->hdr.type = AA_REC_TLS_FD;
+	rec->hdr.flags = 0;
+	rec->hdr.size = sizeof(*rec);
+	bpf_get_current_comm(rec->hdr.comm, sizeof(rec->hdr.comm));
+	rec->ssl = ssl;
+	rec->fd = fd;
+	rec->pad = 0;
+	bpf_ringbuf_submit(rec, wake_flags());
+}
+
 SEC("raw_tp/sys_enter")
 int tls_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -444,6 +683,18 @@ int tls_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 		if (c->fd < 0)
 			c->fd = (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs);
 		return 0;
+	}
+	/* rustls: the records just sealed go out in this thread's next socket write */
+	ssl = bpf_map_lookup_elem(&aead_write_pending, &id);
+	if (ssl && !is_recv(nr) && nr_is_write(nr)) {
+		fd = (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs);
+		if (is_socket_fd(fd)) {
+			key.ssl = *ssl;
+			key.tgid = id >> 32;
+			bpf_map_update_elem(&ssl_fds, &key, &fd, BPF_ANY);
+			bpf_map_delete_elem(&aead_write_pending, &id);
+			emit_fd(id, key.ssl, fd);
+		}
 	}
 	/* outside an SSL_* call: learn where a memory-BIO stack does its I/O */
 	if (!is_send(nr) && !is_recv(nr))

@@ -260,6 +260,23 @@ std::vector<DirectCall> findDirectCalls(const ElfImage& image, std::span<const u
   std::stable_sort(chunks.begin(), chunks.end(),
                    [&](const Chunk& a, const Chunk& b) { return distance(a) < distance(b); });
 
+  // .got slots whose stored value (the link-time address, as a static-pie keeps it
+  // for its RELATIVE relocation) is a target
+  std::vector<std::pair<uint64_t, uint64_t>> slots;  // slot vaddr -> target
+  if (how.throughGot) {
+    if (const auto* got = image.section(".got")) {
+      auto b = image.sectionBytes(*got);
+      for (size_t k = 0; k + 8 <= b.size(); k += 8) {
+        uint64_t v = 0;
+        memcpy(&v, b.data() + k, 8);
+        if (v < lo || v > hi || !std::binary_search(sorted.begin(), sorted.end(), v)) continue;
+        slots.push_back({got->addr + k, v});
+      }
+    }
+  }
+  const uint64_t slotLo = slots.empty() ? 0 : slots.front().first;
+  const uint64_t slotHi = slots.empty() ? 0 : slots.back().first;
+
   std::vector<bool> seen(sorted.size(), false);
   size_t unseen = sorted.size();
   for (const Chunk& c : chunks) {
@@ -270,12 +287,26 @@ std::vector<DirectCall> findDirectCalls(const ElfImage& image, std::span<const u
     }
     for (uint64_t i = from; i < to; ++i) {
       const uint8_t op = c.bytes[i];
-      if (op != 0xe8 && !(how.withJumps && op == 0xe9)) continue;
-      const uint64_t target = c.vaddr + i + 5 + int64_t(int32_t(load32(c.bytes + i + 1)));
+      uint64_t target = 0;
+      bool tail = op == 0xe9, viaGot = false;
+      if (op == 0xe8 || (how.withJumps && op == 0xe9)) {
+        target = c.vaddr + i + 5 + int64_t(int32_t(load32(c.bytes + i + 1)));
+      } else if (op == 0xff && !slots.empty() && i + 6 <= c.len + 4 &&
+                 (c.bytes[i + 1] == 0x15 || (how.withJumps && c.bytes[i + 1] == 0x25))) {
+        const uint64_t slot = c.vaddr + i + 6 + int64_t(int32_t(load32(c.bytes + i + 2)));
+        if (slot < slotLo || slot > slotHi) continue;
+        auto s = std::lower_bound(slots.begin(), slots.end(), std::pair<uint64_t, uint64_t>{slot, 0});
+        if (s == slots.end() || s->first != slot) continue;
+        target = s->second;
+        tail = c.bytes[i + 1] == 0x25;
+        viaGot = true;
+      } else {
+        continue;
+      }
       if (target < lo || target > hi) continue;
       auto it = std::lower_bound(sorted.begin(), sorted.end(), target);
       if (it == sorted.end() || *it != target) continue;
-      out.push_back({c.vaddr + i, target, op == 0xe9});
+      out.push_back({c.vaddr + i, target, tail, viaGot});
       const size_t k = it - sorted.begin();
       if (!seen[k]) {
         seen[k] = true;

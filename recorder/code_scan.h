@@ -52,6 +52,7 @@ struct DirectCall {
   uint64_t site = 0;    // the call/jmp instruction
   uint64_t target = 0;
   bool tail = false;    // jmp rel32 (a tail call, or a jump within a function)
+  bool viaGot = false;  // call/jmp qword [rip+d] through a .got slot holding the target
 };
 
 struct DirectCallScan {
@@ -59,9 +60,11 @@ struct DirectCallScan {
   bool firstOfEach = false;  // stop once every target has a caller (callers found so
                              // far are returned; code nearest the targets goes first)
   std::optional<FunctionRange> within;  // only call sites in this address range
+  bool throughGot = false;   // also `call/jmp qword [rip+d]` whose .got slot holds a
+                             // target in the file (Rust's no-PLT calls, unrelaxed)
 };
 
-// `call rel32` (and `jmp rel32` with withJumps) instructions in executable segments
+// `call rel32` (and `jmp rel32` with withJumps; GOT-indirect forms with throughGot) instructions in executable segments
 // whose target is in `targets` (any order), sorted by site.
 std::vector<DirectCall> findDirectCalls(const ElfImage& image, std::span<const uint64_t> targets,
                                         const DirectCallScan& how);

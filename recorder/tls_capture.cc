@@ -33,6 +33,7 @@
 
 #include "bpf/events.h"
 #include "bpf/tls.skel.h"
+#include "recorder/aead_join.h"
 #include "recorder/elf_image.h"
 #include "recorder/redact.h"
 #include "recorder/tls_discovery.h"
@@ -40,20 +41,35 @@
 namespace aa {
 namespace {
 
-// enum aa_tls_func order, then SSL_free (entry only) and SSL_new (return only)
-static_assert(size_t(kHookFree) == size_t(AA_TLS_FUNC_COUNT) && size_t(kHookCount) == size_t(AA_TLS_FUNC_COUNT) + 2);
+// enum aa_tls_func order, then SSL_free (entry only), SSL_new (return only), aws-lc's
+// EVP_AEAD_CTX_seal (entry only) and EVP_AEAD_CTX_open (entry and return)
+// and EVP_AEAD_CTX_init/_init_with_direction (entry only)
+static_assert(size_t(kHookFree) == size_t(AA_TLS_FUNC_COUNT) && size_t(kHookCount) == size_t(AA_TLS_FUNC_COUNT) + 6);
 constexpr const std::array<const char*, kHookCount>& kFuncNames = kTlsHookNames;
 
 uint32_t cookieFunc(size_t hook) {
   if (hook == kHookFree) return AA_TLS_FUNC_FREE;
   if (hook == kHookNew) return AA_TLS_FUNC_NEW;
+  if (hook == kHookAeadSeal) return AA_TLS_AEAD_SEAL;
+  if (hook == kHookAeadOpen) return AA_TLS_AEAD_OPEN;
+  if (hook == kHookAeadInit || hook == kHookAeadInit2) return AA_TLS_AEAD_INIT;
   return uint32_t(hook);
 }
 bool hasEntry(size_t hook) { return hook != kHookNew; }
-bool hasReturn(size_t hook) { return hook != kHookFree; }
+bool hasReturn(size_t hook) {
+  return hook != kHookFree && hook != kHookAeadSeal && hook != kHookAeadInit && hook != kHookAeadInit2;
+}
+// A hook absent from a file's set that is not worth a "not found" line: discovery
+// reports what it did not find as an error of its own.
+bool silentWhenAbsent(size_t hook, const TlsHookSet& hooks) {
+  if (hooks.stack == "aws-lc") return hook != kHookAeadSeal && hook != kHookAeadOpen;
+  const bool bySymbols = hooks.source == "exported symbols";
+  return hook == kHookNew || hook >= kHookAeadSeal || (!bySymbols && hook != kHookWrite && hook != kHookRead);
+}
 // lostCounts() names; the recorder stores them as "tls:NAME"
 constexpr std::array<const char*, AA_TLS_LOSS_SLOTS> kLossProbeNames = {
-    "SSL_write", "SSL_write_ex", "SSL_read", "SSL_read_ex", "mmap", "SSL_free"};
+    "SSL_write", "SSL_write_ex", "SSL_read", "SSL_read_ex", "mmap", "SSL_free",
+    "EVP_AEAD_CTX_seal", "EVP_AEAD_CTX_open", "aead-fd"};
 
 // BPF_TRACE_UPROBE_MULTI (Linux 6.6); not in the uapi headers libbpf 1.1 ships with.
 constexpr auto kAttachUprobeMulti = static_cast<bpf_attach_type>(48);
@@ -190,6 +206,8 @@ class TlsCapture::Impl {
   DiscoveryCache cache{DiscoveryCache::defaultDir()};
   std::unordered_map<ConnKey, Conn, ConnKeyHash> conns;
   uint64_t nextConnId = 1;
+  AeadJoin aeadJoin;  // aws-lc AEAD contexts (rustls) -> connections (recorder/aead_join.h)
+  void aeadFd(uint32_t pid, uint64_t ctx, int32_t fd);
   std::vector<uint8_t> scratch;
 
   bool multi = false;                       // uprobe_multi programs loaded
@@ -332,7 +350,7 @@ bool TlsCapture::Impl::attachMulti(Lib& lib, uint64_t index) {
     // SSL_new is only ever a stand-in for SSL_free; discovery looks for what the stack
     // calls (BoringSSL's SSL_write/SSL_read), so a function it did not look for is no
     // failure
-    if (!offs[f] && (f == kHookNew || (!bySymbols && f != kHookWrite && f != kHookRead))) continue;
+    if (!offs[f] && silentWhenAbsent(f, lib.hooks)) continue;
     ProbeStatusInfo info{std::string(kFuncNames[f]) + "@" + lib.path, "uprobe_multi", false, ""};
     info.ok = offs[f].has_value();
     if (!info.ok) info.error = bySymbols ? "symbol not defined" : "not found";
@@ -385,7 +403,7 @@ std::optional<FileId> TlsCapture::Impl::examine(const std::string& displayPath,
   const bool bySymbols = lib->hooks.source == "exported symbols";
   for (size_t f = 0; f < kHookCount; ++f) {
     const auto& off = lib->hooks.offsets[f];
-    if (!off && (f == kHookNew || (!bySymbols && f != kHookWrite && f != kHookRead))) continue;
+    if (!off && silentWhenAbsent(f, lib->hooks)) continue;
     ProbeStatusInfo info{std::string(kFuncNames[f]) + "@" + displayPath, "uprobe", false, ""};
     if (!off) {
       info.error = bySymbols ? "symbol not defined" : "not found";
@@ -438,10 +456,12 @@ void TlsCapture::Impl::decodeData(const aa_rec_tls_data& rec, const uint8_t* dat
                                   SessionWriter& writer) {
   const uint32_t func = rec.cookie & 0xff;
   const uint64_t libIndex = rec.cookie >> 8;
-  if (func >= AA_TLS_FUNC_COUNT) return;
-  Conn& c = conn(rec.hdr.pid, rec.ssl);
+  const bool aead = func == AA_TLS_AEAD_SEAL || func == AA_TLS_AEAD_OPEN;
+  if (func >= AA_TLS_FUNC_COUNT && !aead) return;
+  const bool read = aead ? func == AA_TLS_AEAD_OPEN : isReadFunc(func);
+  Conn& c = conn(rec.hdr.pid, aead ? aeadJoin.key(rec.hdr.pid, rec.ssl, rec.fd, read ? AeadJoin::kRead : AeadJoin::kWrite)
+                                   : rec.ssl);
   if (rec.fd >= 0) c.fd = rec.fd;
-  const bool read = isReadFunc(func);
   Stream& s = c.streams[read ? 1 : 0];
 
   // Chunks of one call share (call_id, tid); the first one seen places the call.
@@ -498,7 +518,15 @@ void TlsCapture::Impl::decodeData(const aa_rec_tls_data& rec, const uint8_t* dat
     t.setLib(capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(p.data()), p.size()));
   }
   t.setFd(c.fd);
-  t.setFunc(kFuncNames[func]);
+  t.setFunc(aead ? kFuncNames[read ? kHookAeadOpen : kHookAeadSeal] : kFuncNames[func]);
+}
+
+// The socket of a write context, learned after its first records: its connection's
+// later events carry it.
+void TlsCapture::Impl::aeadFd(uint32_t pid, uint64_t ctx, int32_t fd) {
+  const uint64_t key = aeadJoin.writeFd(pid, ctx, fd);
+  if (!key) return;
+  if (auto c = conns.find(ConnKey{pid, key}); c != conns.end()) c->second.fd = fd;
 }
 
 TlsCapture::TlsCapture(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -622,6 +650,7 @@ std::vector<std::string> TlsCapture::blindSpots() const {
 
 void TlsCapture::onExit(uint32_t pid) {
   std::erase_if(impl_->conns, [pid](const auto& kv) { return kv.first.pid == pid; });
+  impl_->aeadJoin.forgetProcess(pid);
 }
 
 bool TlsCapture::decode(const void* rec, size_t size, SessionWriter& writer) {
@@ -648,6 +677,12 @@ bool TlsCapture::decode(const void* rec, size_t size, SessionWriter& writer) {
     if (size < sizeof(f)) return true;
     std::memcpy(&f, rec, sizeof(f));
     impl_->conns.erase(ConnKey{f.hdr.pid, f.ssl});
+    impl_->aeadJoin.reset(f.hdr.pid, f.ssl);  // an AEAD context begins
+  } else if (hdr.type == AA_REC_TLS_FD) {
+    aa_rec_tls_fd f;
+    if (size < sizeof(f)) return true;
+    std::memcpy(&f, rec, sizeof(f));
+    impl_->aeadFd(f.hdr.pid, f.ssl, f.fd);
   }
   return true;
 }

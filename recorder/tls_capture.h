@@ -1,7 +1,9 @@
 // TlsCapture: TLS plaintext capture. Maps from uprobes on SSL_write, SSL_write_ex,
 // SSL_read and SSL_read_ex (bpf/tls.bpf.c) to schema `tls` events. Where the functions
-// are is decided per file by recorder/tls_discovery.h: OpenSSL's exported symbols, or
-// BoringSSL found without symbols (Bun, so Claude Code), cached by build-id.
+// are is decided per file by recorder/tls_discovery.h: OpenSSL's exported symbols,
+// BoringSSL found without symbols (Bun, so Claude Code), cached by build-id, or aws-lc's
+// AEAD seal/open under rustls (Codex), whose per-direction contexts are joined into
+// connections by recorder/aead_join.h.
 //
 // It owns the TLS BPF object, which reuses the recorder core's `traced_pids` hash and
 // `events` ring buffer, so scoping is the core's (by tgid, never by comm) and TLS

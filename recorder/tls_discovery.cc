@@ -23,7 +23,8 @@
 namespace aa {
 
 const std::array<const char*, kHookCount> kTlsHookNames = {
-    "SSL_write", "SSL_write_ex", "SSL_read", "SSL_read_ex", "SSL_free", "SSL_new"};
+    "SSL_write", "SSL_write_ex", "SSL_read", "SSL_read_ex", "SSL_free", "SSL_new",
+    "EVP_AEAD_CTX_seal", "EVP_AEAD_CTX_open", "EVP_AEAD_CTX_init", "EVP_AEAD_CTX_init_with_direction"};
 
 namespace {
 
@@ -227,6 +228,128 @@ StatusOr<std::optional<TlsHookSet>> discoverBoringSsl(const ElfImage& image) {
   return std::optional<TlsHookSet>(std::move(out));
 }
 
+// ---- aws-lc (rustls over aws-lc-rs: Codex) ----
+
+namespace {
+// include/openssl/err.h and cipher.h (aws-lc, as BoringSSL): ABI values.
+constexpr uint32_t kErrLibCipher = 30;
+constexpr uint32_t kBadDecrypt = 101;         // CIPHER_R_BAD_DECRYPT
+constexpr uint32_t kBufferTooSmall = 103;     // CIPHER_R_BUFFER_TOO_SMALL
+constexpr uint32_t kOutputAliasesInput = 115; // CIPHER_R_OUTPUT_ALIASES_INPUT
+constexpr uint32_t kNoDirectionSet = 120;     // CIPHER_R_NO_DIRECTION_SET
+}  // namespace
+
+StatusOr<std::optional<TlsHookSet>> discoverAwsLcAead(const ElfImage& image) {
+  const std::vector<uint64_t> files = findStringsEndingWith(image, "crypto/fipsmodule/cipher/aead.c");
+  if (files.empty()) return std::optional<TlsHookSet>();
+  const std::string what = "aws-lc in " + image.path();
+  if (!image.isX86_64()) return Status::error(what + ": discovery supports x86-64 code only");
+
+  const FunctionTable fdes = functionTable(image);
+  std::map<uint64_t, std::set<uint32_t>> reasons;  // function start -> reasons reported
+  std::map<uint64_t, std::string> how;
+  size_t sites = 0, unplaced = 0;
+  for (const ErrorSite& s : findErrorSites(image, files)) {
+    if (s.library != 0 && s.library != kErrLibCipher) continue;
+    ++sites;
+    auto start = functionStartOf(image, fdes, s.addr);
+    if (!start) {
+      ++unplaced;
+      continue;
+    }
+    reasons[start->addr].insert(s.reason);
+    how[start->addr] = start->how;
+  }
+  auto listOf = [&](const std::vector<uint64_t>& c) {
+    std::string list;
+    for (uint64_t f : c) list += " " + hex(f);
+    return list.empty() ? std::string() : " (" + list.substr(1) + ")";
+  };
+  // EVP_AEAD_CTX_open: the one function reporting BAD_DECRYPT and BUFFER_TOO_SMALL
+  std::vector<uint64_t> opens, seals, inits;
+  for (auto& [f, r] : reasons) {
+    if (r.size() == 1 && r.count(kNoDirectionSet)) inits.push_back(f);
+    if (r.count(kBadDecrypt) && r.count(kBufferTooSmall)) opens.push_back(f);
+    if (r.size() == 1 && r.count(kOutputAliasesInput)) seals.push_back(f);
+  }
+  if (opens.size() != 1)
+    return Status::error(what + ": " + std::to_string(opens.size()) +
+                         " candidates for EVP_AEAD_CTX_open (reasons 101 and 103)" + listOf(opens) + ", " +
+                         std::to_string(sites) + " aead.c error sites");
+  // EVP_AEAD_CTX_seal and EVP_AEAD_CTX_seal_scatter report only OUTPUT_ALIASES_INPUT;
+  // seal is the one calling the other, or, where seal_scatter was inlined into it (both
+  // copies then stand alone), the first: aead.c defines seal before seal_scatter and
+  // compilers emit a file's functions in order.
+  if (seals.empty() || seals.size() > 2)
+    return Status::error(what + ": " + std::to_string(seals.size()) +
+                         " candidates for EVP_AEAD_CTX_seal (reason 115 only)" + listOf(seals));
+  uint64_t seal = seals[0];
+  std::string sealHow = seals.size() == 1 ? "the only 115-only function" : "first of two 115-only functions";
+  if (seals.size() == 2) {
+    DirectCallScan scan;
+    scan.withJumps = true;
+    scan.throughGot = true;
+    for (int k = 0; k < 2; ++k) {
+      const uint64_t callee = seals[1 - k];
+      auto range = fdes.containing(seals[k]);
+      scan.within = FunctionRange{seals[k], range ? range->end : seals[k] + 0x400};
+      std::vector<uint64_t> t{callee};
+      if (!findDirectCalls(image, t, scan).empty()) {
+        seal = seals[k];
+        sealHow = "calls seal_scatter at " + hex(callee);
+        break;
+      }
+    }
+  }
+
+  DirectCallScan verify;
+  verify.withJumps = true;
+  verify.firstOfEach = true;
+  verify.throughGot = true;
+  std::vector<uint64_t> hooked{seal, opens[0]};
+  const std::vector<DirectCall> calls = findDirectCalls(image, hooked, verify);
+  TlsHookSet out;
+  out.stack = "aws-lc";
+  out.source = "discovered";
+  std::string evidence;
+  auto place = [&](size_t hook, uint64_t f, const std::string& rule) -> Status {
+    const DirectCall* caller = nullptr;
+    for (const auto& c : calls)
+      if (c.target == f && !caller) caller = &c;
+    if (!caller)
+      return Status::error(what + ": " + kTlsHookNames[hook] + " candidate at " + hex(f) +
+                           " is not the target of any call: not a verified function start");
+    if (how[f] != "eh_frame" && !hasPrologue(image, f))
+      return Status::error(what + ": " + kTlsHookNames[hook] + " candidate at " + hex(f) +
+                           " does not start with a prologue");
+    auto off = image.offsetOf(f);
+    if (!off) return Status::error(what + ": " + hex(f) + " is not backed by the file");
+    out.offsets[hook] = *off;
+    evidence += std::string(evidence.empty() ? "" : "; ") + kTlsHookNames[hook] + "@" + hex(f) + " reasons {" +
+                reasonsText(reasons[f]) + "} " + how[f] + ", " + rule + ", called from " + hex(caller->site) +
+                (caller->viaGot ? " via .got" : "");
+    return {};
+  };
+  AA_RETURN_IF_ERROR(place(kHookAeadSeal, seal, sealHow));
+  AA_RETURN_IF_ERROR(place(kHookAeadOpen, opens[0], "reports 101 and 103"));
+  // optional: without them a context address reused by a later connection is told
+  // apart only by its socket. Their callers (connection setup) lie far from aead.c, so
+  // an .eh_frame start is required instead of a caller search over the whole code.
+  if (inits.size() <= 2) {
+    for (size_t k = 0; k < inits.size(); ++k) {
+      const size_t hook = k == 0 ? kHookAeadInit : kHookAeadInit2;
+      auto off = image.offsetOf(inits[k]);
+      if (how[inits[k]] != "eh_frame" || !off) continue;
+      out.offsets[hook] = *off;
+      evidence += std::string("; ") + kTlsHookNames[hook] + "@" + hex(inits[k]) + " reasons {" +
+                  reasonsText(reasons[inits[k]]) + "} eh_frame, reports 120 only";
+    }
+  }
+  out.evidence = std::to_string(sites) + " aead.c error sites in " + std::to_string(reasons.size()) +
+                 " functions; " + evidence;
+  return std::optional<TlsHookSet>(std::move(out));
+}
+
 // ---- cache ----
 
 std::string DiscoveryCache::defaultDir() {
@@ -410,14 +533,27 @@ StatusOr<TlsScan> scanTls(const std::string& path, const DiscoveryCache* cache) 
       scan.hooks = std::move(**d);
     }
   }
-  // 3. stacks seen but not hooked yet
+  // 3. aws-lc (rustls over aws-lc-rs) where no SSL-level API was found: its AEAD
+  // entry points carry every TLS record
   if (containsString(image, "aws-lc/crypto/")) {
-    scan.found.push_back("aws-lc");
-    scan.problems.push_back(std::string("aws-lc") +
-                            (containsString(image, "rustls") ? " (rustls)" : "") +
-                            " is not supported yet");
+    scan.found.push_back(containsString(image, "rustls") ? "aws-lc (rustls)" : "aws-lc");
+    if (scan.hooks) {
+      // BoringSSL's SSL_* hooks see the plaintext already
+    } else if (auto d = discoverAwsLcAead(image); !d.ok()) {
+      scan.problems.push_back(d.status().message());
+    } else if (*d) {
+      if (cache) {
+        Status st = cache->store(image.identity(), **d);
+        if (!st.ok()) scan.problems.push_back(st.message());
+      }
+      scan.hooks = std::move(**d);
+    } else {
+      scan.problems.push_back("aws-lc: crypto/fipsmodule/cipher/aead.c not found, its AEAD functions cannot be hooked");
+    }
   }
-  if (!scan.hooks && !findStringsEndingWith(image, "ssl/ssl_lib.c").empty()) {
+  // (a stripped OpenSSL next to hooked aws-lc, as in Codex, stays named: its
+  // connections, if any, are not decrypted)
+  if ((!scan.hooks || scan.hooks->stack == "aws-lc") && !findStringsEndingWith(image, "ssl/ssl_lib.c").empty()) {
     scan.found.push_back("OpenSSL (static, no symbols)");
     scan.problems.push_back("OpenSSL linked statically without symbols is not supported yet");
   }

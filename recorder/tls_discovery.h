@@ -23,8 +23,11 @@
 //                      SSL_free does for OpenSSL: SSL_free itself reports no error).
 //    Each function start is checked (an .eh_frame FDE, or int3 padding + prologue) and
 //    must be the target of a direct call.
-//  - Stacks seen but not hookable yet (aws-lc/rustls, GnuTLS, NSS, Go crypto/tls, a
-//    stripped static OpenSSL) are named, so a recording says what it could not decrypt.
+//  - aws-lc under rustls (Codex), where no SSL-level API exists: EVP_AEAD_CTX_seal/open
+//    (and _init) found from crypto/fipsmodule/cipher/aead.c's error sites, see
+//    discoverAwsLcAead below.
+//  - Stacks seen but not hookable yet (GnuTLS, NSS, Go crypto/tls, a stripped static
+//    OpenSSL) are named, so a recording says what it could not decrypt.
 //
 // Results of discovery are cached by GNU build-id in the invoking user's cache
 // directory (DiscoveryCache); an entry is used only when build-id, size and mtime all
@@ -51,7 +54,11 @@ enum TlsHookIndex : size_t {
   kHookReadEx = 3,
   kHookFree = 4,
   kHookNew = 5,
-  kHookCount = 6,
+  kHookAeadSeal = 6,  // EVP_AEAD_CTX_seal (entry): aws-lc under rustls
+  kHookAeadOpen = 7,  // EVP_AEAD_CTX_open (entry and return)
+  kHookAeadInit = 8,  // EVP_AEAD_CTX_init (entry): a context (re)starts at its address
+  kHookAeadInit2 = 9, // EVP_AEAD_CTX_init_with_direction (entry): the same
+  kHookCount = 10,
 };
 extern const std::array<const char*, kHookCount> kTlsHookNames;
 
@@ -63,7 +70,7 @@ struct TlsHookSet {
   bool any() const {     // a data function: SSL_free/SSL_new alone are no reason to hook
     for (size_t f = 0; f < kHookFree; ++f)
       if (offsets[f]) return true;
-    return false;
+    return offsets[kHookAeadSeal] || offsets[kHookAeadOpen];
   }
 };
 
@@ -97,6 +104,17 @@ class DiscoveryCache {
 // BoringSSL's ssl_lib.cc but a rule did not single out a function (the message says
 // which). nullopt: no BoringSSL here.
 StatusOr<std::optional<TlsHookSet>> discoverBoringSsl(const ElfImage& image);
+
+// aws-lc's AEAD entry points in an image without symbols (rustls over aws-lc-rs:
+// Codex), from crypto/fipsmodule/cipher/aead.c's OPENSSL_PUT_ERROR(CIPHER=30, reason)
+// sites: EVP_AEAD_CTX_open is the one function reporting CIPHER_R_BAD_DECRYPT (101) and
+// CIPHER_R_BUFFER_TOO_SMALL (103); EVP_AEAD_CTX_seal one of the (at most two) reporting
+// only CIPHER_R_OUTPUT_ALIASES_INPUT (115): the one calling the other (seal_scatter), else
+// the first in the file. EVP_AEAD_CTX_init and _init_with_direction (optional: they end
+// a connection at a reused context address) are the (one or two) functions reporting
+// only CIPHER_R_NO_DIRECTION_SET (120). Each must be called (directly, or through a .got slot: Rust
+// calls without a PLT). nullopt: no aead.c here.
+StatusOr<std::optional<TlsHookSet>> discoverAwsLcAead(const ElfImage& image);
 
 // Everything above for one file. `cache` may be null (no caching). Errors: the file
 // cannot be read.

@@ -21,6 +21,13 @@ target_link_libraries(tls_discovery_test PRIVATE GTest::gtest GTest::gtest_main)
 target_compile_definitions(tls_discovery_test PRIVATE AA_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 gtest_discover_tests(tls_discovery_test DISCOVERY_TIMEOUT 30 PROPERTIES TIMEOUT 300)
 
+# Joining aws-lc AEAD contexts into connections (rustls): no root.
+add_executable(tls_aead_join_test ${CMAKE_CURRENT_LIST_DIR}/tls_aead_join_test.cc
+  ${CMAKE_SOURCE_DIR}/recorder/aead_join.cc)
+target_include_directories(tls_aead_join_test PRIVATE ${CMAKE_SOURCE_DIR})
+target_link_libraries(tls_aead_join_test PRIVATE GTest::gtest GTest::gtest_main)
+gtest_discover_tests(tls_aead_join_test)
+
 # Capture: loads BPF and runs aa-record (skips without root).
 add_executable(tls_capture_test ${CMAKE_CURRENT_LIST_DIR}/tls_capture_test.cc)
 target_include_directories(tls_capture_test PRIVATE ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR})
@@ -72,3 +79,7 @@ add_test(NAME tls_blind_spot_e2e
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/tls_blind_spot_e2e.sh
                  $<TARGET_FILE:aa-record> $<TARGET_FILE:aa-session>)
 set_tests_properties(tls_blind_spot_e2e PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
+add_test(NAME codex_e2e
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/codex_e2e.sh
+                 $<TARGET_FILE:aa-record> $<TARGET_FILE:aa-session>)
+set_tests_properties(codex_e2e PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
