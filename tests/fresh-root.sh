@@ -92,6 +92,9 @@ git clone -q --no-hardlinks "$src" "$root/src"
 run_in_root() {
   unshare --mount --propagation private -- /bin/bash -euo pipefail -c '
     root=$1; shift
+    # The root a mount of its own, as on a machine: tests that make a mount namespace
+    # of their own (unshare --mount) set / private, which needs / to be a mount point.
+    mount --bind "$root" "$root"
     mount --rbind /proc "$root/proc"
     mount --rbind /sys "$root/sys"
     mount --rbind /dev "$root/dev"

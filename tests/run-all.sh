@@ -22,6 +22,7 @@ BUILD_DIR=$build bash tests/setup.sh
 # The real agents the TLS tests record (pinned npm versions, outside the repository;
 # tests/setup.sh installs npm). Under CI a failed install fails the run (through the
 # agent tests' skips); elsewhere those tests skip and say why.
+export AA_AGENTS_DIR=${AA_AGENTS_DIR:-$(bash fixtures/agents/install.sh --print-dir)}
 bash fixtures/agents/install.sh || echo "run-all.sh: fixtures/agents/install.sh failed: the agent tests will skip"
 run_ctest "$build"
 

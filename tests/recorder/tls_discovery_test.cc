@@ -29,6 +29,17 @@
 namespace aa {
 namespace {
 
+// Where fixtures/agents/install.sh puts the pinned agents (its --print-dir): the
+// tests/run-all.sh exports it as AA_AGENTS_DIR.
+std::string agentsDir() {
+  if (const char* env = getenv("AA_AGENTS_DIR"); env && *env) return env;
+  if (access("/work/agents", F_OK) == 0) return "/work/agents";
+  const char* cache = getenv("XDG_CACHE_HOME");
+  const char* home = getenv("HOME");
+  return (cache && *cache ? std::string(cache) : std::string(home ? home : "") + "/.cache") +
+         "/aa-record/agents";
+}
+
 namespace fs = std::filesystem;
 
 // ---- a minimal x86-64 ELF image: .rodata (strings) + .text (code) ----
@@ -526,8 +537,7 @@ TEST(DiscoveryCacheTest, DefaultDirIsTheInvokingUsersCache) {
 // ---- the real executables ----
 
 std::vector<std::string> claudeExecutables() {
-  const char* env = getenv("AA_AGENTS_DIR");
-  const std::string dir = env && *env ? env : "/work/agents";
+  const std::string dir = agentsDir();
   glob_t g{};
   std::vector<std::string> out;
   const std::string pattern =
@@ -592,8 +602,7 @@ TEST(RealAgentsTest, ClaudeCodeCachedLookupIsFast) {
 }
 
 std::vector<std::string> codexExecutables() {
-  const char* env = getenv("AA_AGENTS_DIR");
-  const std::string dir = env && *env ? env : "/work/agents";
+  const std::string dir = agentsDir();
   glob_t g{};
   std::vector<std::string> out;
   const std::string pattern = dir +
