@@ -115,6 +115,7 @@ class SessionReader::Impl {
   std::optional<SessionFooterInfo> footer_;
   Status damage_;
   bool rebuilt_ = false;
+  bool live_ = false;   // a writer holds the lock: the tail may be a frame still being written
   std::vector<FrameInfo> frames_;
   sql::Db db_;
   mutable std::mutex cacheMu_;
@@ -399,6 +400,10 @@ void SessionReader::Impl::scan(Indexer& indexer, const ReaderOptions& options) {
               std::to_string(nextSeq) + ")";
     }
     if (err) {
+      // While the writer holds the lock, a frame cut at the end of the file is one whose
+      // write has not completed yet, not damage: the session ends before it for now.
+      const bool cutAtEnd = *err == "truncated frame" || *err == "truncated frame header";
+      if (live_ && cutAtEnd && resync(off + 8) + format::kFrameHeaderSize > size_) break;
       noteDamage(off, *err);
       off = resync(off + 8);
       continue;
@@ -591,6 +596,7 @@ Status SessionReader::Impl::open(const std::string& path, const ReaderOptions& o
   // A session being recorded is locked by its writer: read it with a private index.
   bool live = flock(fd_, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
   if (!live) flock(fd_, LOCK_UN);
+  live_ = live;
 
   std::string indexPath = path + "-index";
   if (!options.useIndex || live) return rebuildInto(":memory:", options);

