@@ -59,6 +59,32 @@ std::string reasonsText(const std::set<uint32_t>& r) {
   return out;
 }
 
+// The error-reporting call sites of `library` (0: the library argument was not
+// decoded) whose file argument is one of `files`, grouped by the function they are in.
+struct SitesByFunction {
+  std::map<uint64_t, std::set<uint32_t>> reasons;  // function start -> reasons reported
+  std::map<uint64_t, std::string> how;             // function start -> how it was found
+  size_t sites = 0;
+  size_t unplaced = 0;                             // sites in no known function
+};
+
+SitesByFunction errorSitesByFunction(const ElfImage& image, const FunctionTable& fdes,
+                                     const std::vector<uint64_t>& files, uint32_t library) {
+  SitesByFunction out;
+  for (const ErrorSite& s : findErrorSites(image, files)) {
+    if (s.library != 0 && s.library != library) continue;
+    ++out.sites;
+    auto start = functionStartOf(image, fdes, s.addr);
+    if (!start) {
+      ++out.unplaced;
+      continue;
+    }
+    out.reasons[start->addr].insert(s.reason);
+    out.how[start->addr] = start->how;
+  }
+  return out;
+}
+
 }  // namespace
 
 StatusOr<std::optional<TlsHookSet>> discoverBoringSsl(const ElfImage& image) {
@@ -68,20 +94,7 @@ StatusOr<std::optional<TlsHookSet>> discoverBoringSsl(const ElfImage& image) {
   if (!image.isX86_64()) return Status::error(what + ": discovery supports x86-64 code only");
 
   const FunctionTable fdes = functionTable(image);
-  std::map<uint64_t, std::set<uint32_t>> reasons;  // function start -> reasons reported
-  std::map<uint64_t, std::string> how;             // function start -> how it was found
-  size_t sites = 0, unplaced = 0;
-  for (const ErrorSite& s : findErrorSites(image, files)) {
-    if (s.library != 0 && s.library != kErrLibSsl) continue;
-    ++sites;
-    auto start = functionStartOf(image, fdes, s.addr);
-    if (!start) {
-      ++unplaced;
-      continue;
-    }
-    reasons[start->addr].insert(s.reason);
-    how[start->addr] = start->how;
-  }
+  auto [reasons, how, sites, unplaced] = errorSitesByFunction(image, fdes, files, kErrLibSsl);
   if (reasons.empty())
     return Status::error(what + ": no error-reporting call sites of ssl_lib.cc found (" +
                          std::to_string(sites) + " sites, " + std::to_string(unplaced) +
@@ -246,20 +259,7 @@ StatusOr<std::optional<TlsHookSet>> discoverAwsLcAead(const ElfImage& image) {
   if (!image.isX86_64()) return Status::error(what + ": discovery supports x86-64 code only");
 
   const FunctionTable fdes = functionTable(image);
-  std::map<uint64_t, std::set<uint32_t>> reasons;  // function start -> reasons reported
-  std::map<uint64_t, std::string> how;
-  size_t sites = 0, unplaced = 0;
-  for (const ErrorSite& s : findErrorSites(image, files)) {
-    if (s.library != 0 && s.library != kErrLibCipher) continue;
-    ++sites;
-    auto start = functionStartOf(image, fdes, s.addr);
-    if (!start) {
-      ++unplaced;
-      continue;
-    }
-    reasons[start->addr].insert(s.reason);
-    how[start->addr] = start->how;
-  }
+  auto [reasons, how, sites, unplaced] = errorSitesByFunction(image, fdes, files, kErrLibCipher);
   auto listOf = [&](const std::vector<uint64_t>& c) {
     std::string list;
     for (uint64_t f : c) list += " " + hex(f);
