@@ -19,7 +19,10 @@ add_executable(tls_discovery_test ${CMAKE_CURRENT_LIST_DIR}/tls_discovery_test.c
 target_include_directories(tls_discovery_test PRIVATE ${CMAKE_SOURCE_DIR})
 target_link_libraries(tls_discovery_test PRIVATE GTest::gtest GTest::gtest_main)
 target_compile_definitions(tls_discovery_test PRIVATE AA_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
-gtest_discover_tests(tls_discovery_test DISCOVERY_TIMEOUT 30 PROPERTIES TIMEOUT 300)
+# RESOURCE_LOCK agents: the real-agent tests here and the e2e runs below read the same
+# pinned executables and discovery cache; run concurrently, discovery of one Claude Code
+# was seen to fail intermittently (not yet understood; see the closing note).
+gtest_discover_tests(tls_discovery_test DISCOVERY_TIMEOUT 30 PROPERTIES TIMEOUT 300 RESOURCE_LOCK agents)
 
 # Joining aws-lc AEAD contexts into connections (rustls): no root.
 add_executable(tls_aead_join_test ${CMAKE_CURRENT_LIST_DIR}/tls_aead_join_test.cc
@@ -70,16 +73,16 @@ add_dependencies(tls_elf_test aa_test_tls_static)
 add_test(NAME claude_code_e2e
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/claude_code_e2e.sh
                  $<TARGET_FILE:aa-record> $<TARGET_FILE:aa-session>)
-set_tests_properties(claude_code_e2e PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900)
+set_tests_properties(claude_code_e2e PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900 RESOURCE_LOCK agents)
 add_test(NAME gemini_cli_e2e
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/gemini_cli_e2e.sh
                  $<TARGET_FILE:aa-record> $<TARGET_FILE:aa-session>)
-set_tests_properties(gemini_cli_e2e PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
+set_tests_properties(gemini_cli_e2e PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300 RESOURCE_LOCK agents)
 add_test(NAME tls_blind_spot_e2e
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/tls_blind_spot_e2e.sh
                  $<TARGET_FILE:aa-record> $<TARGET_FILE:aa-session>)
-set_tests_properties(tls_blind_spot_e2e PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
+set_tests_properties(tls_blind_spot_e2e PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300 RESOURCE_LOCK agents)
 add_test(NAME codex_e2e
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/codex_e2e.sh
                  $<TARGET_FILE:aa-record> $<TARGET_FILE:aa-session>)
-set_tests_properties(codex_e2e PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+set_tests_properties(codex_e2e PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600 RESOURCE_LOCK agents)
