@@ -10,7 +10,10 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "store/diff/session_diff.h"
+#include "viewer/app/diff_panel.h"
 #include "viewer/app/main_window.h"
+#include "viewer/app/run_panel.h"
 #include "viewer/app/timeline_view.h"
 
 using namespace aa::view;
@@ -68,9 +71,11 @@ int main(int argc, char** argv) {
   QCommandLineOption sizeOpt(QStringLiteral("size"), QStringLiteral("Window size for --screenshot (default 1600x1000)."), QStringLiteral("WxH"), QStringLiteral("1600x1000"));
   QCommandLineOption rangeOpt(QStringLiteral("range"), QStringLiteral("Visible time range, session time: FROM:TO (e.g. 1.5:3, 200ms:1s)."), QStringLiteral("FROM:TO"));
   QCommandLineOption searchOpt(QStringLiteral("search"), QStringLiteral("Search text to highlight."), QStringLiteral("TEXT"));
-  QCommandLineOption selectOpt(QStringLiteral("select"), QStringLiteral("Select event SEQ, or llm:N the N-th LLM call (details pane)."), QStringLiteral("SEQ|llm:N"));
-  QCommandLineOption showOpt(QStringLiteral("show"), QStringLiteral("Dock to bring to front: events, charts, processes, details."), QStringLiteral("DOCK"));
-  parser.addOptions({shotOpt, sizeOpt, rangeOpt, searchOpt, selectOpt, showOpt});
+  QCommandLineOption selectOpt(QStringLiteral("select"), QStringLiteral("Select event SEQ, llm:N the N-th LLM call (details pane), or diff:N the N-th difference (with --diff)."), QStringLiteral("SEQ|llm:N|diff:N"));
+  QCommandLineOption showOpt(QStringLiteral("show"), QStringLiteral("Dock to bring to front: events, charts, processes, details, differences."), QStringLiteral("DOCK"));
+  QCommandLineOption diffOpt(QStringLiteral("diff"), QStringLiteral("Compare FILE (run A) with run B, as aa-session diff A B: the differences, and B's timeline beside A's."), QStringLiteral("B.aas"));
+  QCommandLineOption diffIgnoreOpt(QStringLiteral("diff-ignore"), QStringLiteral("With --diff, also leave out AREA:GLOB (as aa-session diff --ignore; repeatable)."), QStringLiteral("AREA:GLOB"));
+  parser.addOptions({shotOpt, sizeOpt, rangeOpt, searchOpt, selectOpt, showOpt, diffOpt, diffIgnoreOpt});
   parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("Session file (.aas)."));
   if (!parser.parse(QApplication::arguments())) return fail(parser.errorText());
   if (parser.isSet(QStringLiteral("help"))) parser.showHelp(0);
@@ -86,6 +91,12 @@ int main(int argc, char** argv) {
       return fail(QStringLiteral("--size %1: expected WxH between 200x150 and 10000x10000").arg(parser.value(sizeOpt)));
     size = QSize(m.captured(1).toInt(), m.captured(2).toInt());
   }
+  aa::diff::DiffOptions diffOptions;
+  for (const QString& g : parser.values(diffIgnoreOpt)) diffOptions.ignore.push_back(g.toStdString());
+  if (!parser.isSet(diffOpt) && !diffOptions.ignore.empty()) return fail(QStringLiteral("--diff-ignore needs --diff B.aas"));
+  if (aa::Status s = aa::diff::validateIgnores(diffOptions.ignore); !s.ok())
+    return fail(QStringLiteral("--diff-ignore: ") + QString::fromStdString(s.message()));
+  if (parser.isSet(diffOpt) && files.isEmpty()) return fail(QStringLiteral("--diff needs run A: aa-view A.aas --diff B.aas"));
   std::optional<std::pair<double, double>> range;
   if (parser.isSet(rangeOpt)) {
     const QStringList parts = parser.value(rangeOpt).split(QLatin1Char(':'));
@@ -98,7 +109,9 @@ int main(int argc, char** argv) {
   if (!parser.isSet(shotOpt)) {
     MainWindow window(false);
     window.show();
-    if (!files.isEmpty()) window.openFile(files.first());
+    // A that cannot be opened has already said why; B is then not compared.
+    if (!files.isEmpty() && window.openFile(files.first()) && parser.isSet(diffOpt))
+      window.compareWith(parser.value(diffOpt), nullptr, nullptr, diffOptions);
     if (range) window.timeline()->setRange(range->first, range->second);
     return app.exec();
   }
@@ -133,10 +146,29 @@ int main(int argc, char** argv) {
   if (!window.document()->waitForTraffic(120000)) return fail(files.first() + QStringLiteral(": HTTP analysis not done after 120 s"));
   timing("traffic", t);
   QApplication::processEvents();
+  if (parser.isSet(diffOpt)) {
+    QString diffError, diffWarning;
+    if (!window.compareWith(parser.value(diffOpt), &diffError, &diffWarning, diffOptions)) return fail(diffError);
+    SessionDocument* b = window.runPanel()->document();
+    if (!b->waitForSummary(120000) || !b->waitForTraffic(120000))
+      return fail(parser.value(diffOpt) + QStringLiteral(": overview not ready after 120 s"));
+    QApplication::processEvents();
+    timing("diff", t);
+    // The comparison names the damage of each run; A's own warning would repeat it.
+    if (!diffWarning.isEmpty()) warning = diffWarning;
+  }
   if (parser.isSet(selectOpt)) {
     const QString sel = parser.value(selectOpt);
     bool ok = false;
-    if (sel.startsWith(QStringLiteral("llm:"))) {
+    if (sel.startsWith(QStringLiteral("diff:"))) {
+      // "diff:N": the N-th difference (1-based, as the list shows them).
+      const int n = sel.mid(5).toInt(&ok);
+      const int rows = window.diffPanel()->model()->rowCount();
+      if (!parser.isSet(diffOpt)) return fail(QStringLiteral("--select %1: needs --diff B.aas").arg(sel));
+      if (!ok || n < 1 || n > rows)
+        return fail(QStringLiteral("--select %1: no such difference (there are %2)").arg(sel).arg(rows));
+      window.selectDifference(n - 1);
+    } else if (sel.startsWith(QStringLiteral("llm:"))) {
       // "llm:N": the N-th LLM call (1-based, as the details pane numbers them).
       const int n = sel.mid(4).toInt(&ok);
       auto data = window.document()->traffic();
@@ -152,18 +184,22 @@ int main(int argc, char** argv) {
     }
   }
   if (parser.isSet(showOpt) && !window.showDock(parser.value(showOpt)))
-    return fail(QStringLiteral("--show %1: expected events, charts, processes or details").arg(parser.value(showOpt)));
+    return fail(QStringLiteral("--show %1: expected events, charts, processes, details or differences").arg(parser.value(showOpt)));
   QApplication::processEvents();
   // A paint may have handed the events in view to the prefetcher: let it finish so the
   // picture shows them rather than the provisional overview.
   window.timeline()->viewport()->grab();
   window.document()->waitForPrefetch(60000);
+  if (parser.isSet(diffOpt)) {
+    window.runPanel()->timeline()->viewport()->grab();
+    window.runPanel()->document()->waitForPrefetch(60000);
+  }
   QApplication::processEvents();
   const QImage image = window.grab().toImage();
   if (image.isNull() || !image.save(out, "PNG"))
     return fail(out + QStringLiteral(": cannot write PNG"));
   timing("screenshot total", t);
-  if (!warning.isEmpty())
-    std::fprintf(stderr, "aa-view: warning: %s (the screenshot shows the readable part)\n", warning.toLocal8Bit().constData());
+  for (const QString& w : warning.split(QLatin1Char('\n'), Qt::SkipEmptyParts))
+    std::fprintf(stderr, "aa-view: warning: %s (the screenshot shows the readable part)\n", w.toLocal8Bit().constData());
   return 0;
 }

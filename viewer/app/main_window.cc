@@ -29,8 +29,12 @@
 #include <thread>
 
 #include "viewer/app/charts_panel.h"
+#include "viewer/app/diff_panel.h"
+#include "viewer/app/run_panel.h"
 #include "viewer/app/timeline_view.h"
+#include "viewer/models/details_html.h"
 #include "viewer/models/event_format.h"
+#include "viewer/models/session_comparison.h"
 
 namespace aa::view {
 
@@ -81,6 +85,7 @@ MainWindow::MainWindow(bool headless, QWidget* parent) : QMainWindow(parent), m_
 
 MainWindow::~MainWindow() {
   // Views hold raw pointers into the document: detach them before it goes.
+  m_runB->setDocument(nullptr);
   m_timeline->setDocument(nullptr);
   m_events->setDocument(nullptr);
   m_processes->setDocument(nullptr);
@@ -121,10 +126,19 @@ void MainWindow::buildUi() {
   m_eventView->horizontalHeader()->setSectionResizeMode(EventTableModel::SummaryColumn, QHeaderView::Stretch);
   m_eventView->setColumnWidth(EventTableModel::BytesColumn, 80);
   m_eventView->setWordWrap(false);
+  // A comparison's run B: its timeline right under A's, above the table (hidden until
+  // there is a comparison).
+  m_runB = new RunPanel;
+  m_runBDock = new QDockWidget(tr("Run B"), this);
+  m_runBDock->setObjectName(QStringLiteral("run-b"));
+  m_runBDock->setWidget(m_runB);
+  addDockWidget(Qt::BottomDockWidgetArea, m_runBDock);
+  m_runBDock->hide();
+
   auto* eventDock = new QDockWidget(tr("Events"), this);
   eventDock->setObjectName(QStringLiteral("events"));
   eventDock->setWidget(m_eventView);
-  addDockWidget(Qt::BottomDockWidgetArea, eventDock);
+  addDockWidget(Qt::BottomDockWidgetArea, eventDock, Qt::Vertical);
 
   m_charts = new ChartsPanel;
   auto* chartDock = new QDockWidget(tr("Charts"), this);
@@ -132,6 +146,13 @@ void MainWindow::buildUi() {
   chartDock->setWidget(m_charts);
   addDockWidget(Qt::BottomDockWidgetArea, chartDock);
   tabifyDockWidget(eventDock, chartDock);
+  m_diffPanel = new DiffPanel;
+  m_diffDock = new QDockWidget(tr("Differences"), this);
+  m_diffDock->setObjectName(QStringLiteral("differences"));
+  m_diffDock->setWidget(m_diffPanel);
+  addDockWidget(Qt::BottomDockWidgetArea, m_diffDock);
+  tabifyDockWidget(chartDock, m_diffDock);
+  m_diffDock->hide();
   eventDock->raise();
 
   m_details = new QTextBrowser;
@@ -186,8 +207,14 @@ void MainWindow::buildUi() {
     if (s.startsWith(QStringLiteral("aa:conn/"))) showConnection(s.mid(8).toULongLong());
     else if (s.startsWith(QStringLiteral("aa:call/"))) selectLlmCall(s.mid(8).toInt());
     else if (s.startsWith(QStringLiteral("aa:exchange/"))) showExchange(s.mid(12).toInt());
-    else if (s.startsWith(QStringLiteral("aa:event/"))) selectEvent(s.mid(9).toULongLong());
+    else if (s.startsWith(QStringLiteral("aa:event/"))) {
+      // A link (a tool call's effect, an action) may point outside the visible range.
+      const uint64_t seq = s.mid(9).toULongLong();
+      selectEvent(seq);
+      revealTarget(DiffTarget{{seq}, {}, {}});
+    }
   });
+  connect(m_diffPanel, &DiffPanel::differenceSelected, this, &MainWindow::showDifference);
   connect(m_charts, &ChartsPanel::rangeSelected, this, [this](double a, double b) {
     m_timeline->setRange(a, b);
   });
@@ -201,6 +228,10 @@ void MainWindow::buildActions() {
   QAction* open = file->addAction(tr("&Open…"), this, &MainWindow::openDialog);
   open->setShortcut(QKeySequence::Open);
   m_recentMenu = file->addMenu(tr("Open &Recent"));
+  file->addSeparator();
+  file->addAction(tr("&Compare With…"), QKeySequence(Qt::CTRL | Qt::Key_D), this, &MainWindow::compareDialog)
+      ->setToolTip(tr("Diff this run against another recording of the agent (as aa-session diff)"));
+  file->addAction(tr("C&lose Comparison"), this, &MainWindow::closeComparison);
   file->addSeparator();
   QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
   quit->setShortcut(QKeySequence::Quit);
@@ -404,6 +435,7 @@ bool MainWindow::openFile(const QString& path, QString* error, QString* warning)
 }
 
 void MainWindow::setDocument(std::unique_ptr<SessionDocument> doc) {
+  closeComparison();   // it compared the previous run A
   m_replayTimer.stop();
   m_clock = ReplayClock();
   m_replayActive = false;
@@ -528,39 +560,11 @@ bool MainWindow::showDock(const QString& name) {
 
 void MainWindow::selectEvent(uint64_t seq) {
   if (!m_doc) return;
-  bool ok = m_doc->withEvent(seq, [&](schema::Event::Reader e) {
-    const double ns = double(m_doc->relNs(e.getTNs()));
-    const int p = m_doc->processIndex(e.getPid());
-    const QString when = QStringLiteral("%1   (wall %2)")
-                             .arg(formatSessionTime(ns, 1), formatWallClock(m_doc->wallOf(ns), 1));
-    const QString process = p >= 0 ? QStringLiteral("%1 (pid %2) %3")
-                                         .arg(m_doc->processes()[p].name)
-                                         .arg(e.getPid())
-                                         .arg(m_doc->commandLine(p))
-                                   : QStringLiteral("pid %1").arg(e.getPid());
-    QString html = eventDetailsHtml(e, when, process);
-    int call = -1;
-    if (e.isTls()) {
-      // A TLS event is part of an HTTP exchange: show the call it carried (the reason
-      // one clicks a request to a model) and the connection's other exchanges.
-      if (auto data = m_doc->traffic()) {
-        const auto& t = data->traffic;
-        const uint64_t conn = e.getTls().getConn();
-        const long x = exchangeAt(t, conn, e.getTNs());
-        const uint64_t origin = m_doc->header().startMonoNs;
-        const QString list = connectionExchangesHtml(t, conn, x, origin);
-        if (x >= 0 && (call = int(callOfExchange(t, size_t(x)))) >= 0)
-          html = llmCallHtml(t, size_t(call), m_doc->actionsAfterCall(size_t(call)), origin) + list +
-                 QStringLiteral("<hr><h4 style='margin:4px 0'>This TLS event</h4>") + html;
-        else
-          html += list;
-      }
-    }
-    m_details->setHtml(html);
-    m_timeline->setSelectedEvent(seq, ns, p);
-    m_timeline->setSelectedCall(call);
-  });
-  if (!ok) return;
+  const std::optional<EventDetails> d = eventDetails(*m_doc, seq);
+  if (!d) return;
+  m_details->setHtml(d->html);
+  m_timeline->setSelectedEvent(seq, d->ns, d->process);
+  m_timeline->setSelectedCall(d->call);
   const int row = m_events->rowOfSeq(seq);
   if (row >= 0 && !m_syncing) {
     m_syncing = true;
@@ -574,10 +578,7 @@ void MainWindow::selectLlmCall(int call) {
   if (!m_doc) return;
   auto data = m_doc->traffic();
   if (!data || call < 0 || size_t(call) >= data->traffic.calls.size()) return;
-  const uint64_t origin = m_doc->header().startMonoNs;
-  const auto& c = data->traffic.calls[size_t(call)];
-  m_details->setHtml(llmCallHtml(data->traffic, size_t(call), m_doc->actionsAfterCall(size_t(call)), origin) +
-                     connectionExchangesHtml(data->traffic, c.conn, long(c.exchange), origin));
+  m_details->setHtml(llmCallDetailsHtml(*m_doc, size_t(call)));
   m_timeline->setSelectedCall(call);
   showDock(QStringLiteral("details"));
 }
@@ -654,6 +655,111 @@ void MainWindow::showConnection(uint64_t conn) {
   lay->addWidget(text);
   dlg->resize(900, 700);
   dlg->show();
+}
+
+void MainWindow::compareDialog() {
+  if (!m_doc) {
+    if (!m_headless) QMessageBox::information(this, tr("Compare"), tr("Open run A first, then compare it with run B."));
+    return;
+  }
+  QSettings s;
+  const QString path = QFileDialog::getOpenFileName(
+      this, tr("Compare %1 with").arg(QFileInfo(m_doc->path()).fileName()),
+      s.value(QStringLiteral("files/lastDir")).toString(), tr("Sessions (*.aas);;All files (*)"));
+  if (path.isEmpty()) return;
+  compareWith(path);
+}
+
+bool MainWindow::compareWith(const QString& pathB, QString* error, QString* warning,
+                             diff::DiffOptions options) {
+  closeComparison();
+  if (!m_doc) {
+    const QString msg = tr("%1: nothing to compare it with: no session open").arg(pathB);
+    if (error) *error = msg;
+    m_diffPanel->setMessage(msg, true);
+    return false;
+  }
+  m_comparison = std::make_unique<SessionComparison>(m_doc->path(), pathB, std::move(options));
+  m_comparisonShown = false;
+  connect(m_comparison.get(), &SessionComparison::finished, this, &MainWindow::comparisonFinished);
+  m_diffPanel->setMessage(tr("Comparing %1 with %2…").arg(QFileInfo(m_doc->path()).fileName(), QFileInfo(pathB).fileName()));
+  m_diffDock->show();
+  m_diffDock->raise();
+  m_comparison->start();
+  if (!m_headless) return true;
+  if (!m_comparison->waitForDone(300000)) {
+    if (error) *error = tr("%1: comparison not done after 300 s").arg(pathB);
+    return false;
+  }
+  comparisonFinished();
+  if (warning) *warning = m_comparison->warning();
+  if (m_comparison->status().ok()) return true;
+  if (error) *error = QString::fromStdString(m_comparison->status().message());
+  return false;
+}
+
+void MainWindow::comparisonFinished() {
+  SessionComparison* c = m_comparison.get();
+  if (!c || !c->done() || m_comparisonShown) return;
+  m_comparisonShown = true;
+  if (!c->status().ok()) {
+    // One error; run A is untouched and stays as it was.
+    const QString msg = QString::fromStdString(c->status().message());
+    m_diffPanel->setMessage(tr("Cannot compare: %1").arg(msg), true);
+    m_runBDock->hide();
+    if (!m_headless)
+      QMessageBox::critical(this, tr("Cannot compare"),
+                            tr("Run B could not be compared with %1:<br><br>%2")
+                                .arg(QFileInfo(c->pathA()).fileName().toHtmlEscaped(), msg.toHtmlEscaped()));
+    return;
+  }
+  m_runB->setDocument(c->documentB());
+  m_diffPanel->setResult(c->pathA(), c->pathB(), c->result(), c->warning());
+  m_runBDock->show();
+  m_diffDock->show();
+  m_diffDock->raise();
+  resizeDocks({m_runBDock}, {height() * 30 / 100}, Qt::Vertical);
+  setWindowTitle(tr("%1 vs %2 — aa-view").arg(QFileInfo(c->pathA()).fileName(), QFileInfo(c->pathB()).fileName()));
+}
+
+void MainWindow::closeComparison() {
+  m_runB->setDocument(nullptr);
+  m_runBDock->hide();
+  m_diffPanel->clear();
+  m_diffDock->hide();
+  m_comparison.reset();
+  m_comparisonShown = false;
+  if (m_doc) setWindowTitle(tr("%1 — aa-view").arg(QFileInfo(m_doc->path()).fileName()));
+}
+
+void MainWindow::selectDifference(int row) { m_diffPanel->selectRow(row); }
+
+void MainWindow::showDifference(int row) {
+  const diff::Difference* d = m_diffPanel->model()->difference(row);
+  if (!d || !m_doc) return;
+  const QString what = diffDescription(*d);
+  const DiffTarget a = diffTarget(*d, DiffSide::A);
+  if (a.empty()) {
+    m_timeline->setSelectedEvent(std::nullopt);
+    m_timeline->setSelectedCall(-1);
+    m_details->setHtml(tr("<p style='color:#555'>Only in run B: %1</p>").arg(what.toHtmlEscaped()));
+  } else if (a.call) {
+    selectLlmCall(int(*a.call));
+  } else {
+    selectEvent(a.seqs.front());
+  }
+  revealTarget(a);
+  m_runB->showTarget(diffTarget(*d, DiffSide::B), tr("Only in run A: %1").arg(what));
+}
+
+void MainWindow::revealTarget(const DiffTarget& target) {
+  if (!m_doc || target.empty()) return;
+  const auto span = targetSpan(*m_doc, target);
+  if (!span) return;
+  const TimeAxis& axis = m_timeline->axis();
+  const auto [from, to] = revealRange(axis.from(), axis.to(), span->first, span->second,
+                                      double(m_doc->durationNs()));
+  if (from != axis.from() || to != axis.to()) m_timeline->setRange(from, to);
 }
 
 void MainWindow::setReplayActive(bool active) {

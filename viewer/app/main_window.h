@@ -9,13 +9,16 @@
 #include <memory>
 #include <optional>
 
+#include "store/diff/session_diff.h"
 #include "viewer/models/chart_data.h"
+#include "viewer/models/diff_model.h"
 #include "viewer/models/event_table_model.h"
 #include "viewer/models/process_tree_model.h"
 #include "viewer/models/session_document.h"
 
 class QAction;
 class QComboBox;
+class QDockWidget;
 class QLabel;
 class QLineEdit;
 class QMenu;
@@ -27,6 +30,9 @@ class QTreeView;
 namespace aa::view {
 
 class ChartsPanel;
+class DiffPanel;
+class RunPanel;
+class SessionComparison;
 class TimelineView;
 
 class MainWindow : public QMainWindow {
@@ -65,6 +71,20 @@ class MainWindow : public QMainWindow {
   bool showDock(const QString& name);
   QString connectionStream(uint64_t conn) const;
 
+  // Compares the open session (run A) with run B, as `aa-session diff A B` does: the
+  // Differences dock lists what changed, the Run B dock shows B's timeline beside A's.
+  // Runs in the background; headless, it waits and returns false with *error ("B: why")
+  // when B cannot be compared. Run A stays open and usable whatever B is.
+  bool compareWith(const QString& pathB, QString* error = nullptr, QString* warning = nullptr,
+                   diff::DiffOptions options = {});
+  void closeComparison();
+  SessionComparison* comparison() const { return m_comparison.get(); }
+  DiffPanel* diffPanel() const { return m_diffPanel; }
+  RunPanel* runPanel() const { return m_runB; }
+  // Selects difference `row`: A's timeline and details go to A's side of it, the Run B
+  // dock to B's (each says so when its run has no such item).
+  void selectDifference(int row);
+
  protected:
   void closeEvent(QCloseEvent*) override;
   void dragEnterEvent(QDragEnterEvent*) override;
@@ -84,6 +104,11 @@ class MainWindow : public QMainWindow {
   void replayTick();
   void setReplayActive(bool active);
   void followCursor();
+  void compareDialog();
+  void comparisonFinished();
+  void showDifference(int row);
+  // Moves the timeline to the target when it is out of view (keeps the zoom).
+  void revealTarget(const DiffTarget& target);
 
   bool m_headless;
   std::unique_ptr<SessionDocument> m_doc;
@@ -111,6 +136,13 @@ class MainWindow : public QMainWindow {
   int m_subtree = -1;
   bool m_syncing = false;
   QString m_warning;
+  // The comparison with run B (compareWith), its docks.
+  std::unique_ptr<SessionComparison> m_comparison;
+  bool m_comparisonShown = false;
+  DiffPanel* m_diffPanel = nullptr;
+  RunPanel* m_runB = nullptr;
+  QDockWidget* m_diffDock = nullptr;
+  QDockWidget* m_runBDock = nullptr;
   // Session-wide top lists for the charts, computed once per document.
   std::optional<std::pair<std::vector<std::pair<QString, uint64_t>>,
                           std::vector<std::pair<QString, uint64_t>>>> m_tops;

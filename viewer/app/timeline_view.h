@@ -41,6 +41,7 @@ class TimelineView : public QAbstractScrollArea {
   void setProcessFilter(std::vector<char> processes);   // by process index; empty: all
   void setMatches(std::vector<Mark> matches);
   void setSelectedEvent(std::optional<uint64_t> seq, double ns = 0, int process = -1);
+  std::optional<uint64_t> selectedEvent() const { return m_selectedSeq; }
   void setReplayCursor(std::optional<double> ns);
   void setCollapsed(int process, bool collapsed);
   void collapseAll(bool collapsed);

@@ -446,6 +446,13 @@ std::vector<traffic::AgentAction> SessionDocument::actionsAfterCall(size_t call,
   return traffic::actionsAfterCall(*m_reader, data->traffic.calls, call, max);
 }
 
+std::vector<diff::ToolCallEffects> SessionDocument::toolEffects(size_t call, size_t max) const {
+  auto data = traffic();
+  if (!data || call >= data->traffic.calls.size()) return {};
+  std::lock_guard<std::mutex> lock(m_readerMutex);
+  return diff::toolCallEffects(*m_reader, data->traffic.calls, call, max);
+}
+
 // ---------------------------------------------------------------------------------
 
 void LaneLayout::setDocument(const SessionDocument* doc) {

@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "store/diff/tool_effects.h"
 #include "store/session_reader.h"
 #include "viewer/models/activity.h"
 #include "viewer/models/lod.h"
@@ -105,6 +106,10 @@ class SessionDocument : public QObject {
   bool waitForTraffic(int timeoutMs);
   // What the calling process tree did after call `call` (at most `max` actions).
   std::vector<traffic::AgentAction> actionsAfterCall(size_t call, size_t max = 20) const;
+  // Cause and effect: what each tool call of call `call` led to (store/diff's
+  // toolCallEffects, as `aa-session llm --json` reports it); empty before the traffic
+  // is loaded or when the call asked for no tool.
+  std::vector<diff::ToolCallEffects> toolEffects(size_t call, size_t max = 200) const;
 
  signals:
   void summaryReady();

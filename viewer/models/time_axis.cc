@@ -141,4 +141,17 @@ bool parseTime(const QString& text, double* ns) {
   return true;
 }
 
+std::pair<double, double> revealRange(double from, double to, double itemFrom, double itemTo,
+                                      double total) {
+  if (itemTo < itemFrom) std::swap(itemFrom, itemTo);
+  const double margin = (to - from) * 0.02;
+  if (itemFrom >= from + margin && itemTo <= to - margin) return {from, to};
+  double span = std::max(to - from, (itemTo - itemFrom) * 1.25);
+  if (total > 0) span = std::min(span, total);
+  double a = (itemFrom + itemTo) / 2 - span / 2;
+  if (total > 0 && a + span > total) a = total - span;
+  a = std::max(0.0, a);
+  return {a, a + span};
+}
+
 }  // namespace aa::view

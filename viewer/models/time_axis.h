@@ -6,6 +6,7 @@
 
 #include <QString>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace aa::view {
@@ -51,6 +52,12 @@ class TimeAxis {
   uint64_t m_total = 1;
   double m_from = 0, m_to = 1;
 };
+
+// The visible range that shows [itemFrom, itemTo] (session time): [from, to] when it
+// already does (away from the edges), else the same span centred on the item, widened
+// to 1.25x the item when the item is longer, moved inside [0, total].
+std::pair<double, double> revealRange(double from, double to, double itemFrom, double itemTo,
+                                      double total);
 
 // "1.250 s", "12.5 ms", "800 µs"; precision chosen so that `step` is resolved.
 QString formatDuration(double ns, double step = 0);

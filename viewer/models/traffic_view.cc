@@ -112,7 +112,8 @@ QString llmCallTooltip(const traffic::LlmCall& c) {
 }
 
 QString llmCallHtml(const traffic::Traffic& t, size_t index,
-                    const std::vector<traffic::AgentAction>& next, uint64_t originNs) {
+                    const std::vector<traffic::AgentAction>& next, uint64_t originNs,
+                    const QString& afterAnswer) {
   if (index >= t.calls.size()) return {};
   const traffic::LlmCall& c = t.calls[index];
   QString h;
@@ -166,6 +167,7 @@ QString llmCallHtml(const traffic::Traffic& t, size_t index,
   }
   if (!answerHeader)
     h += QStringLiteral("<p style='color:#c0392b'>no answer captured</p>");
+  h += afterAnswer;
 
   h += QStringLiteral("<h4 style='margin:8px 0 2px 0'>What the agent did next</h4>");
   if (next.empty()) {

@@ -36,10 +36,12 @@ struct TrafficData {
 QString llmCallTooltip(const traffic::LlmCall& call);
 // The call's exchange: conversation (system, messages as sent, answer, tool calls with
 // pretty JSON arguments), stop reason, usage, timing, status/errors, incomplete marker,
-// then what the agent did next (each action links to "aa:event/<seq>").
+// then `afterAnswer` (HTML: what each tool call led to, tool_effects_view.h), then what
+// the agent did next (each action links to "aa:event/<seq>").
 // `originNs` is the session's start (CLOCK_MONOTONIC) so times print as session time.
 QString llmCallHtml(const traffic::Traffic& t, size_t call,
-                    const std::vector<traffic::AgentAction>& next, uint64_t originNs);
+                    const std::vector<traffic::AgentAction>& next, uint64_t originNs,
+                    const QString& afterAnswer = {});
 // The exchanges of one connection, each linking to "aa:exchange/<index>"; an LLM call's
 // row also links to "aa:call/<index>". `current` (or -1) is highlighted.
 QString connectionExchangesHtml(const traffic::Traffic& t, uint64_t conn, long current,
