@@ -210,8 +210,8 @@ void MainWindow::buildUi() {
     else if (s.startsWith(QStringLiteral("aa:event/"))) {
       // A link (a tool call's effect, an action) may point outside the visible range.
       const uint64_t seq = s.mid(9).toULongLong();
-      selectEvent(seq);
       revealTarget(DiffTarget{{seq}, {}, {}});
+      selectEvent(seq);
     }
   });
   connect(m_diffPanel, &DiffPanel::differenceSelected, this, &MainWindow::showDifference);
@@ -739,6 +739,7 @@ void MainWindow::showDifference(int row) {
   if (!d || !m_doc) return;
   const QString what = diffDescription(*d);
   const DiffTarget a = diffTarget(*d, DiffSide::A);
+  revealTarget(a);   // first: the table holds the visible range, and then the selection
   if (a.empty()) {
     m_timeline->setSelectedEvent(std::nullopt);
     m_timeline->setSelectedCall(-1);
@@ -748,7 +749,6 @@ void MainWindow::showDifference(int row) {
   } else {
     selectEvent(a.seqs.front());
   }
-  revealTarget(a);
   m_runB->showTarget(diffTarget(*d, DiffSide::B), tr("Only in run A: %1").arg(what));
 }
 
@@ -759,7 +759,9 @@ void MainWindow::revealTarget(const DiffTarget& target) {
   const TimeAxis& axis = m_timeline->axis();
   const auto [from, to] = revealRange(axis.from(), axis.to(), span->first, span->second,
                                       double(m_doc->durationNs()));
-  if (from != axis.from() || to != axis.to()) m_timeline->setRange(from, to);
+  if (from == axis.from() && to == axis.to()) return;
+  m_timeline->setRange(from, to);
+  applyFilterNow();   // the table shows the new range before anything is selected in it
 }
 
 void MainWindow::setReplayActive(bool active) {

@@ -107,7 +107,8 @@ class MainWindow : public QMainWindow {
   void compareDialog();
   void comparisonFinished();
   void showDifference(int row);
-  // Moves the timeline to the target when it is out of view (keeps the zoom).
+  // Moves the timeline to the target when it is out of view (keeps the zoom), and the
+  // table with it.
   void revealTarget(const DiffTarget& target);
 
   bool m_headless;
