@@ -15,6 +15,10 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTextBrowser>
+#include <QThread>
+#include <QTimer>
+#include <QMessageBox>
+#include <functional>
 #include <algorithm>
 #include <gtest/gtest.h>
 
@@ -604,6 +608,48 @@ TEST_F(CompareWindow, ABadRunBIsOneErrorAndALeavesAUsable) {
   ASSERT_TRUE(window->openFile(b, &error));
   EXPECT_EQ(window->comparison(), nullptr);
   EXPECT_EQ(window->runPanel()->document(), nullptr);
+}
+
+TEST_F(ReplayFixture, InTheWindowTheComparisonRunsInTheBackgroundAndAnErrorIsOneDialog) {
+  MainWindow w(false);   // as a user has it: dialogs, the comparison on its thread
+  w.resize(1400, 900);
+  w.show();
+  ASSERT_TRUE(w.openFile(a));
+  const QString missing = dir.filePath(QStringLiteral("gone.aas"));
+  // The error dialog is modal: read and close it when it comes.
+  QStringList dialogs;
+  QTimer closer;
+  QObject::connect(&closer, &QTimer::timeout, [&] {
+    if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget())) {
+      dialogs << box->text();
+      box->done(0);
+    }
+  });
+  closer.start(20);
+  EXPECT_TRUE(w.compareWith(missing));   // started
+  auto waitFor = [&](const std::function<bool()>& done) {
+    for (int i = 0; i < 3000 && !done(); ++i) {
+      QApplication::processEvents(QEventLoop::AllEvents, 10);
+      QThread::msleep(2);
+    }
+    return done();
+  };
+  ASSERT_TRUE(waitFor([&] { return !dialogs.isEmpty(); }));
+  QApplication::processEvents();
+  EXPECT_EQ(dialogs.size(), 1);
+  EXPECT_TRUE(dialogs.value(0).contains(QStringLiteral("gone.aas: cannot open: No such file or directory")))
+      << dialogs.value(0).toStdString();
+  EXPECT_NE(w.document(), nullptr);
+  EXPECT_EQ(w.runPanel()->document(), nullptr);
+  // Then the good run B: the docks fill in once the worker is done.
+  EXPECT_TRUE(w.compareWith(b));
+  ASSERT_TRUE(waitFor([&] { return w.diffPanel()->model()->rowCount() == 35; }));
+  EXPECT_NE(w.runPanel()->document(), nullptr);
+  EXPECT_TRUE(w.findChild<QDockWidget*>(QStringLiteral("run-b"))->isVisible());
+  EXPECT_EQ(dialogs.size(), 1);
+  w.selectDifference(0);
+  EXPECT_TRUE(w.timeline()->selectedEvent().has_value());
+  EXPECT_TRUE(w.runPanel()->timeline()->selectedEvent().has_value());
 }
 
 // --- aa-view --diff ---------------------------------------------------------------------

@@ -77,6 +77,9 @@ MainWindow::MainWindow(bool headless, QWidget* parent) : QMainWindow(parent), m_
     QSettings s;
     restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray());
     restoreState(s.value(QStringLiteral("window/state")).toByteArray());
+    // A comparison's docks come back with the comparison, not with the layout.
+    m_runBDock->hide();
+    m_diffDock->hide();
     m_speed->setCurrentIndex(s.value(QStringLiteral("replay/speedIndex"), 3).toInt());
   }
   updateRecentMenu();
