@@ -446,11 +446,20 @@ std::vector<traffic::AgentAction> SessionDocument::actionsAfterCall(size_t call,
   return traffic::actionsAfterCall(*m_reader, data->traffic.calls, call, max);
 }
 
-std::vector<diff::ToolCallEffects> SessionDocument::toolEffects(size_t call, size_t max) const {
+std::vector<diff::ToolCallEffects> SessionDocument::toolEffects(size_t call) const {
   auto data = traffic();
   if (!data || call >= data->traffic.calls.size()) return {};
-  std::lock_guard<std::mutex> lock(m_readerMutex);
-  return diff::toolCallEffects(*m_reader, data->traffic.calls, call, max);
+  {
+    std::lock_guard<std::mutex> lock(m_toolEffectsMutex);
+    if (auto it = m_toolEffects.find(call); it != m_toolEffects.end()) return it->second;
+  }
+  std::vector<diff::ToolCallEffects> fx;
+  {
+    std::lock_guard<std::mutex> lock(m_readerMutex);
+    fx = diff::toolCallEffects(*m_reader, data->traffic.calls, call);   // its default cap, as llm --json
+  }
+  std::lock_guard<std::mutex> lock(m_toolEffectsMutex);
+  return m_toolEffects.emplace(call, std::move(fx)).first->second;
 }
 
 // ---------------------------------------------------------------------------------

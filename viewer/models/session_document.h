@@ -108,8 +108,9 @@ class SessionDocument : public QObject {
   std::vector<traffic::AgentAction> actionsAfterCall(size_t call, size_t max = 20) const;
   // Cause and effect: what each tool call of call `call` led to (store/diff's
   // toolCallEffects, as `aa-session llm --json` reports it); empty before the traffic
-  // is loaded or when the call asked for no tool.
-  std::vector<diff::ToolCallEffects> toolEffects(size_t call, size_t max = 200) const;
+  // is loaded or when the call asked for no tool. Cached per call: it reads the process
+  // table and the events up to the agent's next call, and replay asks again and again.
+  std::vector<diff::ToolCallEffects> toolEffects(size_t call) const;
 
  signals:
   void summaryReady();
@@ -152,6 +153,8 @@ class SessionDocument : public QObject {
   mutable std::mutex m_trafficMutex;
   std::shared_ptr<const TrafficData> m_traffic;
   std::atomic<bool> m_trafficDone{false};
+  mutable std::mutex m_toolEffectsMutex;
+  mutable std::unordered_map<size_t, std::vector<diff::ToolCallEffects>> m_toolEffects;
 
   std::thread m_prefetcher;
   mutable std::mutex m_prefetchMutex;
