@@ -135,6 +135,35 @@ TEST(DiffModel, RowsTargetsAndRolesUnderTheModelTester) {
   EXPECT_TRUE(m.summaryText().startsWith(QStringLiteral("no differences")));
 }
 
+TEST(DiffFilterModel, NarrowsToAnAreaAndATextUnderTheModelTester) {
+  DiffModel m;
+  DiffFilterModel f;
+  QAbstractItemModelTester tester(&f, QAbstractItemModelTester::FailureReportingMode::Fatal);
+  f.setSourceModel(&m);
+  diff::SessionDiff d;
+  d.differences.push_back(difference("exec", "added", "git status", "", "", "exit 128", {}, {12}));
+  d.differences.push_back(difference("exec", "removed", "make all", "", "exit 0", "", {3}, {}));
+  d.differences.push_back(difference("file", "removed", "/w/Makefile", "", "created", "", {20}, {}));
+  d.differences.push_back(difference("peer", "added", "10.0.0.1:443", "", "", "1 connection", {}, {30}));
+  m.setDiff(d);
+  EXPECT_EQ(f.rowCount(), 4);
+  f.setArea(QStringLiteral("exec"));
+  ASSERT_EQ(f.rowCount(), 2);
+  EXPECT_EQ(f.sourceRow(1), 1);
+  f.setText(QStringLiteral("MAKE"));   // any cell, any case
+  ASSERT_EQ(f.rowCount(), 1);
+  EXPECT_EQ(f.sourceRow(0), 1);
+  f.setArea(QString());
+  ASSERT_EQ(f.rowCount(), 2);
+  EXPECT_EQ(f.sourceRow(1), 2);
+  f.setText(QStringLiteral("1 connection"));
+  ASSERT_EQ(f.rowCount(), 1);
+  EXPECT_EQ(f.sourceRow(0), 3);
+  EXPECT_EQ(f.sourceRow(1), -1);
+  m.clear();
+  EXPECT_EQ(f.rowCount(), 0);
+}
+
 TEST(RevealRange, KeepsAViewThatShowsTheItemElseCentresIt) {
   // In view: unchanged.
   EXPECT_EQ(revealRange(100, 200, 150, 160, 1000), (std::pair<double, double>{100, 200}));
@@ -515,9 +544,10 @@ TEST_F(CompareWindow, SelectingADifferenceMovesBothTimelines) {
   // A click on the row, as a user makes it.
   QTableView* list = window->diffPanel()->view();
   window->showDock(QStringLiteral("differences"));
-  list->scrollTo(window->diffPanel()->model()->index(plan, 2));
+  const QModelIndex planCell = window->diffPanel()->filterModel()->mapFromSource(window->diffPanel()->model()->index(plan, 2));
+  list->scrollTo(planCell);
   QApplication::processEvents();
-  QTest::mouseClick(list->viewport(), Qt::LeftButton, {}, list->visualRect(window->diffPanel()->model()->index(plan, 2)).center());
+  QTest::mouseClick(list->viewport(), Qt::LeftButton, {}, list->visualRect(planCell).center());
   EXPECT_EQ(window->diffPanel()->currentRow(), plan);
   EXPECT_EQ(ta->selectedEvent(), std::optional<uint64_t>(p.seqsA.front()));
   EXPECT_EQ(tb->selectedEvent(), std::optional<uint64_t>(p.seqsB.front()));
@@ -530,6 +560,18 @@ TEST_F(CompareWindow, SelectingADifferenceMovesBothTimelines) {
   EXPECT_EQ(window->eventModel()->seqAtRow(window->eventView()->currentIndex().row()), p.seqsA.front());
   EXPECT_TRUE(window->detailsView()->toPlainText().contains(QStringLiteral("plan.json")));
   EXPECT_TRUE(window->runPanel()->detailsView()->toPlainText().contains(QStringLiteral("plan.json")));
+
+  // The llm area alone: its first row is the changed prompt; picking it moves both.
+  window->diffPanel()->setAreaFilter(QStringLiteral("llm"));
+  ASSERT_EQ(list->model()->rowCount(), 6);
+  list->setCurrentIndex(list->model()->index(0, 2));
+  EXPECT_EQ(window->diffPanel()->currentRow(), 29);
+  EXPECT_EQ(ta->selectedCall(), 0);
+  EXPECT_EQ(tb->selectedCall(), 0);
+  // Selecting a row the filter hides shows every row again.
+  window->selectDifference(plan);
+  EXPECT_EQ(list->model()->rowCount(), 35);
+  EXPECT_EQ(window->diffPanel()->currentRow(), plan);
 
   // An exec only A ran: A selects it; B says it has none and selects nothing.
   const int ls = rowOf("exec", "removed", QStringLiteral("ls -l"));

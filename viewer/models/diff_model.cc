@@ -168,4 +168,35 @@ QVariant DiffModel::headerData(int section, Qt::Orientation o, int role) const {
   return {};
 }
 
+DiffFilterModel::DiffFilterModel(QObject* parent) : QSortFilterProxyModel(parent) {}
+
+void DiffFilterModel::setArea(const QString& area) {
+  if (area == m_area) return;
+  m_area = area;
+  invalidateFilter();
+}
+
+void DiffFilterModel::setText(const QString& text) {
+  if (text == m_text) return;
+  m_text = text;
+  invalidateFilter();
+}
+
+int DiffFilterModel::sourceRow(int row) const {
+  if (row < 0 || row >= rowCount()) return -1;
+  return mapToSource(index(row, 0)).row();
+}
+
+bool DiffFilterModel::filterAcceptsRow(int sourceRow, const QModelIndex& sourceParent) const {
+  const QAbstractItemModel* m = sourceModel();
+  if (!m) return false;
+  if (!m_area.isEmpty() && m->index(sourceRow, 0, sourceParent).data(DiffModel::AreaRole).toString() != m_area)
+    return false;
+  if (m_text.isEmpty()) return true;
+  for (int c = 0; c < m->columnCount(sourceParent); ++c)
+    if (m->index(sourceRow, c, sourceParent).data().toString().contains(m_text, Qt::CaseInsensitive))
+      return true;
+  return false;
+}
+
 }  // namespace aa::view

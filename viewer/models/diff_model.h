@@ -6,6 +6,7 @@
 #pragma once
 
 #include <QAbstractTableModel>
+#include <QSortFilterProxyModel>
 #include <QString>
 #include <optional>
 #include <utility>
@@ -65,6 +66,27 @@ class DiffModel : public QAbstractTableModel {
 
  private:
   diff::SessionDiff m_diff;
+};
+
+// The list narrowed to one area ("exec", "file", "peer", "llm"; "" for all) and to rows
+// whose cells contain a text (case-insensitive), over a DiffModel. A real diff can have
+// thousands of rows (two 200k-event sessions: ~3 000).
+class DiffFilterModel : public QSortFilterProxyModel {
+  Q_OBJECT
+
+ public:
+  explicit DiffFilterModel(QObject* parent = nullptr);
+  void setArea(const QString& area);
+  void setText(const QString& text);
+  QString area() const { return m_area; }
+  // The DiffModel row of proxy row `row`, -1 when out of range.
+  int sourceRow(int row) const;
+
+ protected:
+  bool filterAcceptsRow(int sourceRow, const QModelIndex& sourceParent) const override;
+
+ private:
+  QString m_area, m_text;
 };
 
 }  // namespace aa::view
