@@ -670,6 +670,7 @@ void MainWindow::compareDialog() {
       this, tr("Compare %1 with").arg(QFileInfo(m_doc->path()).fileName()),
       s.value(QStringLiteral("files/lastDir")).toString(), tr("Sessions (*.aas);;All files (*)"));
   if (path.isEmpty()) return;
+  s.setValue(QStringLiteral("files/lastDir"), QFileInfo(path).absolutePath());
   compareWith(path);
 }
 

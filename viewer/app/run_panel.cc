@@ -5,6 +5,7 @@
 #include <QSplitter>
 #include <QTextBrowser>
 #include <QVBoxLayout>
+#include <utility>
 
 #include "viewer/app/timeline_view.h"
 #include "viewer/models/details_html.h"
