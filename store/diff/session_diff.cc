@@ -386,9 +386,11 @@ StatusOr<RunSummary> summarizeRun(const SessionReader& reader, const DiffOptions
     if (t->calls[i].exchange < t->exchanges.size() && t->exchanges[t->calls[i].exchange].serverSide)
       continue;
     for (const auto& tc : toolCallEffects(reader, t->calls, i))
-      for (const auto& fx : tc.effects)
+      for (const auto& fx : tc.effects) {
         run.causes.emplace(fx.seq, "llm call " + std::to_string(i) + " tool " +
                                        std::to_string(tc.toolCall) + " " + tc.name + " (" + fx.by + ")");
+        run.causeCalls.emplace(fx.seq, std::make_pair(i, tc.toolCall));
+      }
   }
   // Tool-call ids are made up by the model, differently each run, and sent back in the
   // requests that follow: there they become "tool-id:C.T" (call C's tool call T).
@@ -406,6 +408,14 @@ StatusOr<RunSummary> summarizeRun(const SessionReader& reader, const DiffOptions
       }
     }
   return run;
+}
+
+std::optional<std::pair<size_t, size_t>> causeCallOf(const RunSummary& run,
+                                                     const std::vector<uint64_t>& seqs) {
+  // The same first-seq-with-a-cause rule as diffRuns' causeA / causeB.
+  for (uint64_t q : seqs)
+    if (auto it = run.causeCalls.find(q); it != run.causeCalls.end()) return it->second;
+  return std::nullopt;
 }
 
 std::optional<JsonDifference> firstJsonDifference(const Json& a, const Json& b,

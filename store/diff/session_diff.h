@@ -70,6 +70,8 @@ struct RunSummary {
   std::vector<size_t> callIndex;                 // calls[i] is `aa-session llm` call callIndex[i]
   // Cause and effect (tool_effects.h): event seq -> "llm call N tool T NAME (by)".
   std::map<uint64_t, std::string> causes;
+  // The same causes as (N, T): the call, as `aa-session llm` numbers it, and its tool call.
+  std::map<uint64_t, std::pair<size_t, size_t>> causeCalls;
 };
 
 // The fields of an LLM call that are compared, in report order.
@@ -114,6 +116,11 @@ StatusOr<RunSummary> summarizeRun(const SessionReader& reader, const DiffOptions
 
 // Compares two summaries.
 SessionDiff diffRuns(const RunSummary& a, const RunSummary& b, const DiffOptions& options);
+
+// The tool call (N, T) behind the events `seqs` of `run`: the cause that a Difference's
+// causeA / causeB names when these are its seqsA / seqsB; nullopt when none has one.
+std::optional<std::pair<size_t, size_t>> causeCallOf(const RunSummary& run,
+                                                     const std::vector<uint64_t>& seqs);
 
 // The random parts of temporary names replaced by placeholders: NAME.XXXXXX (a run of 6+
 // letters/digits after '.', mixing two of upper, lower and digits), NAME-XXXXXX (after

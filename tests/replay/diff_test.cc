@@ -87,6 +87,25 @@ TEST(Diff, ExtraExecIsReportedOnce) {
             "1 differences: exec 1, file 0, peer 0, llm 0\n");
 }
 
+TEST(Diff, CauseCallOfGivesTheCallAndToolCallTheCauseNames) {
+  testing::TempDir dir;
+  AgentRunKnobs k;
+  k.extraExec = true;
+  ASSERT_TRUE(testing::writeAgentRun(dir.file("b.aas"), k).ok());
+  const diff::RunSummary run = summaryOf(dir.file("b.aas"));
+  uint64_t gitStatus = 0;
+  for (const auto& e : run.execs)
+    if (e.command == "git status") gitStatus = e.seq;
+  ASSERT_NE(gitStatus, 0u);
+  ASSERT_EQ(run.causes.count(gitStatus), 1u);
+  EXPECT_EQ(run.causes.at(gitStatus), "llm call 0 tool 0 bash (time)");
+  const auto call = diff::causeCallOf(run, {gitStatus});
+  ASSERT_TRUE(call);
+  EXPECT_EQ(*call, (std::pair<size_t, size_t>{0, 0}));
+  EXPECT_EQ(run.causeCalls.size(), run.causes.size());
+  EXPECT_FALSE(diff::causeCallOf(run, {}));
+}
+
 TEST(Diff, DifferentToolCallIsReportedOnce) {
   auto d = diffWith([](AgentRunKnobs& k) { k.finishSummary = "3 entries"; });
   ASSERT_EQ(d.differences.size(), 1u) << describe(d);

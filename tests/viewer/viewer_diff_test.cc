@@ -10,6 +10,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QImage>
+#include <QLabel>
 #include <QProcess>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -130,8 +131,21 @@ TEST(DiffModel, RowsTargetsAndRolesUnderTheModelTester) {
   EXPECT_EQ(t.callStartMonoNs, std::optional<uint64_t>(7000));
   EXPECT_TRUE(diffTarget(*m.difference(5), DiffSide::B).empty());
 
+  // The calls each item followed from, per run, as the comparison gives them.
+  EXPECT_FALSE(m.causeCall(0, DiffSide::B));
+  std::vector<DiffModel::Causes> causes(6);
+  causes[0].callB = 0;
+  causes[2].callA = 7;
+  m.setDiff(d, causes);
+  EXPECT_EQ(m.causeCall(0, DiffSide::B), std::optional<size_t>(0));
+  EXPECT_FALSE(m.causeCall(0, DiffSide::A));
+  EXPECT_EQ(m.causeCall(2, DiffSide::A), std::optional<size_t>(7));
+  EXPECT_FALSE(m.causeCall(6, DiffSide::A));
+  EXPECT_FALSE(m.causeCall(-1, DiffSide::A));
+
   m.clear();
   EXPECT_EQ(m.rowCount(), 0);
+  EXPECT_FALSE(m.causeCall(0, DiffSide::B));
   EXPECT_TRUE(m.summaryText().startsWith(QStringLiteral("no differences")));
 }
 
@@ -283,6 +297,9 @@ TEST_F(ReplayFixture, TheDifferenceListHasExactlyTheExpectedEntries) {
   EXPECT_EQ(got.size(), want.size());
   for (int r = 0; r < std::min(got.size(), want.size()); ++r) EXPECT_EQ(got[r], want[r]) << "row " << r;
   EXPECT_EQ(m.summaryText(), QStringLiteral("35 differences: exec 19, file 10, peer 0, llm 6"));
+  // The demo agent's answers ask for no tool: nothing is caused by one.
+  ASSERT_EQ(c.causes().size(), 35u);
+  for (const auto& k : c.causes()) EXPECT_FALSE(k.callA || k.callB);
 
   // Each entry's events are events of that run, of the kind the area says.
   auto doc = SessionDocument::open(a);
@@ -692,6 +709,42 @@ TEST_F(ReplayFixture, InTheWindowTheComparisonRunsInTheBackgroundAndAnErrorIsOne
   w.selectDifference(0);
   EXPECT_TRUE(w.timeline()->selectedEvent().has_value());
   EXPECT_TRUE(w.runPanel()->timeline()->selectedEvent().has_value());
+}
+
+TEST_F(LlmFixture, ADifferencesCauseLinksToTheToolCallThatLedToIt) {
+  // fixtures/llm/agent.aas against another recording (the Anthropic SDK fixture): the
+  // ls that call 0's read_file led to is only in A, and says so.
+  const QString other = copyFixture(dir, QStringLiteral("fixtures/apis/anthropic.aas"), QStringLiteral("sdk.aas"));
+  ASSERT_FALSE(other.isEmpty());
+  MainWindow w(true);
+  w.resize(1600, 1000);
+  QString error;
+  ASSERT_TRUE(w.openFile(path, &error)) << error.toStdString();
+  w.show();
+  ASSERT_TRUE(w.document()->waitForTraffic(60000));
+  ASSERT_TRUE(w.compareWith(other, &error)) << error.toStdString();
+  const DiffModel& m = *w.diffPanel()->model();
+  int ls = -1;
+  for (int r = 0; r < m.rowCount(); ++r)
+    if (m.difference(r)->area == "exec" && m.difference(r)->subject == "/bin/ls /tmp/aa-fixtures/llm") ls = r;
+  ASSERT_GE(ls, 0);
+  EXPECT_EQ(m.difference(ls)->causeA, "llm call 0 tool 0 read_file (time)");
+  EXPECT_EQ(m.causeCall(ls, DiffSide::A), std::optional<size_t>(0));
+  EXPECT_FALSE(m.causeCall(ls, DiffSide::B));
+  EXPECT_EQ(m.data(m.index(ls, DiffModel::CauseColumn)).toString(), QStringLiteral("llm call 0 tool 0 read_file (time)"));
+  w.selectDifference(ls);
+  EXPECT_EQ(w.timeline()->selectedEvent(), std::optional<uint64_t>(kLsSeq));
+  EXPECT_TRUE(w.diffPanel()->detailText().contains(QStringLiteral("href='aa:cause/A/0'")))
+      << w.diffPanel()->detailText().toStdString();
+  // Following it selects the call in run A, where the conversation shows the effect.
+  QLabel* detail = nullptr;
+  for (QLabel* l : w.diffPanel()->findChildren<QLabel*>())
+    if (l->text().contains(QStringLiteral("aa:cause/"))) detail = l;
+  ASSERT_NE(detail, nullptr);
+  emit detail->linkActivated(QStringLiteral("aa:cause/A/0"));
+  EXPECT_EQ(w.timeline()->selectedCall(), 0);
+  EXPECT_TRUE(w.detailsView()->toPlainText().contains(QStringLiteral("What each tool call led to")));
+  EXPECT_TRUE(w.detailsView()->toHtml().contains(QStringLiteral("aa:event/%1").arg(kLsSeq)));
 }
 
 // --- aa-view --diff ---------------------------------------------------------------------

@@ -43,7 +43,14 @@ DiffPanel::DiffPanel(QWidget* parent)
   m_view->horizontalHeader()->setStretchLastSection(true);
   m_detail = new QLabel;
   m_detail->setWordWrap(true);
-  m_detail->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  m_detail->setTextFormat(Qt::RichText);
+  m_detail->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::LinksAccessibleByMouse);
+  connect(m_detail, &QLabel::linkActivated, this, [this](const QString& link) {
+    // "aa:cause/A/N" or "aa:cause/B/N"
+    const QStringList parts = link.split(QLatin1Char('/'));
+    if (parts.size() != 3 || parts[0] != QStringLiteral("aa:cause")) return;
+    emit causeSelected(parts[1] == QStringLiteral("B") ? DiffSide::B : DiffSide::A, parts[2].toInt());
+  });
   m_detail->setStyleSheet(QStringLiteral("color:#333"));
   auto* lay = new QVBoxLayout(this);
   lay->setContentsMargins(4, 2, 4, 2);
@@ -59,13 +66,21 @@ DiffPanel::DiffPanel(QWidget* parent)
           [this](const QModelIndex& cur) {
             const int row = cur.isValid() ? m_filter->mapToSource(cur).row() : -1;
             const diff::Difference* d = m_model->difference(row);
-            m_detail->setText(d ? diffDescription(*d) : QString());
+            QString text = d ? diffDescription(*d).toHtmlEscaped() : QString();
+            for (DiffSide side : {DiffSide::A, DiffSide::B})
+              if (auto call = m_model->causeCall(row, side))
+                text += tr(" &nbsp;<a href='aa:cause/%1/%2'>LLM call %3 of run %1</a>")
+                            .arg(side == DiffSide::A ? QStringLiteral("A") : QStringLiteral("B"))
+                            .arg(*call).arg(*call + 1);
+            m_detail->setText(text);
             if (d) emit differenceSelected(row);
           });
   clear();
 }
 
 QString DiffPanel::headerText() const { return m_header->text(); }
+
+QString DiffPanel::detailText() const { return m_detail->text(); }
 
 void DiffPanel::setMessage(const QString& text, bool error) {
   m_model->clear();
@@ -77,8 +92,8 @@ void DiffPanel::setMessage(const QString& text, bool error) {
 }
 
 void DiffPanel::setResult(const QString& pathA, const QString& pathB, diff::SessionDiff d,
-                          const QString& warning) {
-  m_model->setDiff(std::move(d));
+                          std::vector<DiffModel::Causes> causes, const QString& warning) {
+  m_model->setDiff(std::move(d), std::move(causes));
   m_area->setEnabled(true);
   m_text->setEnabled(true);
   m_detail->clear();

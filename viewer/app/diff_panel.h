@@ -34,7 +34,8 @@ class DiffPanel : public QWidget {
   void setMessage(const QString& text, bool error = false);
   // The runs' names, the differences and any damage warning.
   void setResult(const QString& pathA, const QString& pathB, diff::SessionDiff d,
-                 const QString& warning);
+                 std::vector<DiffModel::Causes> causes, const QString& warning);
+  QString detailText() const;   // the selected difference in full, with its cause links
   void clear();
   // Selects DiffModel row `row` (clearing the filters when they hide it).
   void selectRow(int row);
@@ -42,6 +43,8 @@ class DiffPanel : public QWidget {
 
  signals:
   void differenceSelected(int row);
+  // The cause link of the selected difference: LLM call `call` of run `side`.
+  void causeSelected(aa::view::DiffSide side, int call);
 
  private:
   DiffModel* m_model;

@@ -218,6 +218,14 @@ void MainWindow::buildUi() {
     }
   });
   connect(m_diffPanel, &DiffPanel::differenceSelected, this, &MainWindow::showDifference);
+  connect(m_diffPanel, &DiffPanel::causeSelected, this, [this](DiffSide side, int call) {
+    if (side == DiffSide::B) {
+      m_runB->selectLlmCall(call, true);
+      return;
+    }
+    revealTarget(DiffTarget{{}, size_t(call), {}});
+    selectLlmCall(call);
+  });
   connect(m_charts, &ChartsPanel::rangeSelected, this, [this](double a, double b) {
     m_timeline->setRange(a, b);
   });
@@ -718,7 +726,7 @@ void MainWindow::comparisonFinished() {
     return;
   }
   m_runB->setDocument(c->documentB());
-  m_diffPanel->setResult(c->pathA(), c->pathB(), c->result(), c->warning());
+  m_diffPanel->setResult(c->pathA(), c->pathB(), c->result(), c->causes(), c->warning());
   m_runBDock->show();
   m_diffDock->show();
   m_diffDock->raise();

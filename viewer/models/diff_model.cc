@@ -98,10 +98,17 @@ QString diffDescription(const diff::Difference& d) {
 
 DiffModel::DiffModel(QObject* parent) : QAbstractTableModel(parent) {}
 
-void DiffModel::setDiff(diff::SessionDiff d) {
+void DiffModel::setDiff(diff::SessionDiff d, std::vector<Causes> causes) {
   beginResetModel();
   m_diff = std::move(d);
+  m_causes = std::move(causes);
+  m_causes.resize(m_diff.differences.size());
   endResetModel();
+}
+
+std::optional<size_t> DiffModel::causeCall(int row, DiffSide side) const {
+  if (row < 0 || size_t(row) >= m_causes.size()) return std::nullopt;
+  return side == DiffSide::A ? m_causes[size_t(row)].callA : m_causes[size_t(row)].callB;
 }
 
 void DiffModel::clear() { setDiff({}); }

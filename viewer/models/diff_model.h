@@ -51,8 +51,15 @@ class DiffModel : public QAbstractTableModel {
 
   explicit DiffModel(QObject* parent = nullptr);
 
-  void setDiff(diff::SessionDiff d);
+  // `causes[i]`: the LLM calls (as `aa-session llm` numbers them) in A and in B that
+  // difference i followed from (store/diff's causeCallOf); may be empty.
+  struct Causes {
+    std::optional<size_t> callA, callB;
+  };
+  void setDiff(diff::SessionDiff d, std::vector<Causes> causes = {});
   void clear();
+  // The call behind row's item in that run, when cause and effect attributes it.
+  std::optional<size_t> causeCall(int row, DiffSide side) const;
   const diff::SessionDiff& sessionDiff() const { return m_diff; }
   // nullptr when row is out of range.
   const diff::Difference* difference(int row) const;
@@ -66,6 +73,7 @@ class DiffModel : public QAbstractTableModel {
 
  private:
   diff::SessionDiff m_diff;
+  std::vector<Causes> m_causes;
 };
 
 // The list narrowed to one area ("exec", "file", "peer", "llm"; "" for all) and to rows

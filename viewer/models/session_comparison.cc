@@ -78,6 +78,14 @@ void SessionComparison::run() {
     runs[k] = std::move(summary.value());
   }
   m_diff = diff::diffRuns(runs[0], runs[1], m_options);
+  for (const diff::Difference& d : m_diff.differences) {
+    DiffModel::Causes c;
+    if (d.area != "llm") {
+      if (auto x = diff::causeCallOf(runs[0], d.seqsA)) c.callA = x->first;
+      if (auto x = diff::causeCallOf(runs[1], d.seqsB)) c.callB = x->first;
+    }
+    m_causes.push_back(c);
+  }
   m_warning = warnings.join(QLatin1Char('\n'));
   m_docB = std::move(doc.value());
 }

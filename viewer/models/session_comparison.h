@@ -14,6 +14,7 @@
 
 #include "store/diff/session_diff.h"
 #include "store/status.h"
+#include "viewer/models/diff_model.h"
 #include "viewer/models/session_document.h"
 
 namespace aa::view {
@@ -46,6 +47,8 @@ class SessionComparison : public QObject {
   // Run B, opened (null on failure). The comparison owns it.
   SessionDocument* documentB() const { return m_docB.get(); }
   const diff::SessionDiff& result() const { return m_diff; }
+  // For each difference, the calls of A and B it followed from (DiffModel::setDiff).
+  const std::vector<DiffModel::Causes>& causes() const { return m_causes; }
 
  signals:
   void finished();
@@ -62,6 +65,7 @@ class SessionComparison : public QObject {
   QString m_warning;
   std::unique_ptr<SessionDocument> m_docB;
   diff::SessionDiff m_diff;
+  std::vector<DiffModel::Causes> m_causes;
 };
 
 }  // namespace aa::view
