@@ -31,7 +31,7 @@ for exe in "${exes[@]}"; do
     first+=("$(grep -o '([0-9.]* ms' <<<"$out" | head -1 | tr -dc 0-9.)")
     cpu+=("$(grep -o 'cpu=[0-9.+]*' <<<"$out" | cut -d= -f2 | bc)")
     out2=$(AA_RECORD_CACHE_DIR="$cache" "$build/aa-record" --probe-report --tls-of "$exe" || true)
-    if grep -q 'cached' <<<"$(head -1 <<<"$out2")"; then
+    if grep -q 'from the discovery cache' <<<"$(head -1 <<<"$out2")"; then
       cached+=("$(grep -o '([0-9.]* ms' <<<"$out2" | head -1 | tr -dc 0-9.)")
     fi
   done
