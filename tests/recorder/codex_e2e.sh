@@ -17,17 +17,7 @@
 # Exit 77 (skip) without root, unshare, node, openssl or an installed Codex.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-npmdir=${AA_NPM_DIR:-/work/npm-cache-dir}
-# the mock's WebSocket package (pinned as in fixtures/apis/record.sh), before the
-# network goes away
-e2e_prepare() {
-  if [ ! -d "$npmdir/node_modules/ws" ]; then
-    mkdir -p "$npmdir"
-    (cd "$npmdir" && npm install --no-audit --no-fund --ignore-scripts ws@8.23.0) >/dev/null ||
-      skip "cannot install ws@8.23.0 for the mock into $npmdir"
-  fi
-}
-E2E_TOOLS="unshare ip python3 openssl node" . "$here/agent_e2e_common.sh" "$@"
+E2E_TOOLS="unshare ip python3 openssl" . "$here/agent_e2e_common.sh" "$@"
 
 exes=("${e2e_args[@]}")
 if ((${#exes[@]} == 0)); then
@@ -41,17 +31,9 @@ fi
 failures=0
 for exe in "${exes[@]}"; do
   tmp=$(mktemp -d /tmp/aa-codex-e2e.XXXXXX)
-  mkdir -p "$tmp/certs" "$tmp/work" "$tmp/home/codex" "$tmp/wire"
+  mkdir -p "$tmp/work" "$tmp/home/codex"
   out="$tmp/work/out.txt"
-  make_test_ca "$tmp/certs"
-  # serves until its stdin closes
-  mkfifo "$tmp/stdin"
-  NODE_PATH="$npmdir/node_modules" node "$src/fixtures/apis/server.js" "$tmp/certs" --shell-file "$out" \
-    --save-dir "$tmp/wire" < "$tmp/stdin" > "$tmp/ports" 2> "$tmp/mock.err" &
-  mock=$!
-  exec 7> "$tmp/stdin"
-  for _ in $(seq 100); do [ -s "$tmp/ports" ] && break; sleep 0.1; done
-  read -r h1 _ < "$tmp/ports" || { echo "FAIL: mock did not start: $(cat "$tmp/mock.err")"; exit 1; }
+  start_mock "$tmp" "$out"
   cat > "$tmp/home/codex/config.toml" <<EOF
 model = "gpt-5-mock"
 model_provider = "mock"
@@ -71,15 +53,14 @@ EOF
   (
     cd "$tmp/work"
     env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME="$tmp/home" \
-      CODEX_HOME="$tmp/home/codex" MOCK_API_KEY=sk-mock-e2e-key SSL_CERT_FILE="$tmp/certs/ca.pem" \
+      CODEX_HOME="$tmp/home/codex" MOCK_API_KEY=sk-mock-e2e-key SSL_CERT_FILE="$ca" \
       AA_RECORD_CACHE_DIR="$tmp/cache" \
       timeout 180 "$record" -q -o "$tmp/run.aas" -- "$exe" exec --skip-git-repo-check \
       --dangerously-bypass-approvals-and-sandbox "$prompt" < /dev/null > "$tmp/codex.out" 2> "$tmp/codex.err"
   )
   rc=$?
   set -e
-  exec 7>&-
-  wait "$mock" 2>/dev/null || true
+  stop_mock
 
   "$session" events --json "$tmp/run.aas" > "$tmp/events.json"
   "$session" http "$tmp/run.aas" > "$tmp/http.txt"
