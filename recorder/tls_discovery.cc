@@ -18,6 +18,8 @@
 #include <sstream>
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <sys/random.h>
 
 #include "recorder/code_scan.h"
 #include "recorder/eh_frame.h"
@@ -441,14 +443,104 @@ void giveToInvoker(const std::string& path) {
 }
 }  // namespace
 
+DiscoveryCache::DiscoveryCache(std::string dir, std::string keyPath) : dir_(std::move(dir)) {
+  if (keyPath.empty())
+    if (const char* k = getenv("AA_RECORD_CACHE_KEY"); k && *k) keyPath = k;
+  keyPath_ = keyPath.empty() ? kDefaultKeyPath : std::move(keyPath);
+}
+
+namespace {
+constexpr size_t kKeyBytes = 32;
+
+// A key only root can have written and can read: a regular file (not followed through
+// a symlink), owned by uid 0, no access for group or others, kKeyBytes long.
+StatusOr<std::string> readKey(const std::string& path, bool* missing = nullptr) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    if (missing) *missing = err == ENOENT;
+    return Status::error(path + ": " + std::strerror(err));
+  }
+  struct stat st {};
+  std::string key(kKeyBytes, '\0');
+  const bool statOk = ::fstat(fd, &st) == 0;
+  const ssize_t n = statOk ? ::read(fd, key.data(), key.size()) : -1;
+  ::close(fd);
+  if (!statOk || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 077) != 0)
+    return Status::error(path + ": not a root-owned regular file of mode 0600");
+  if (n != static_cast<ssize_t>(kKeyBytes) || st.st_size != static_cast<off_t>(kKeyBytes))
+    return Status::error(path + ": not a " + std::to_string(kKeyBytes) + "-byte key");
+  return key;
+}
+
+StatusOr<std::string> makeKey(const std::string& path) {
+  const std::string parent = path.substr(0, path.rfind('/'));
+  if (!parent.empty() && ::mkdir(parent.c_str(), 0700) != 0 && errno != EEXIST)
+    return Status::error(parent + ": " + std::strerror(errno));
+  std::string key(kKeyBytes, '\0');
+  if (::getrandom(key.data(), key.size(), 0) != static_cast<ssize_t>(key.size()))
+    return Status::error(std::string("getrandom: ") + std::strerror(errno));
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::error(path + ": " + std::strerror(errno));
+  const bool ok = ::write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(path.c_str());
+    return Status::error(path + ": write failed");
+  }
+  return readKey(path);  // the same checks as any later use
+}
+
+std::string hmacHex(const std::string& key, const std::string& text) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+            reinterpret_cast<const unsigned char*>(text.data()), text.size(), md, &len))
+    return "";
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 15];
+  }
+  return out;
+}
+}  // namespace
+
+StatusOr<std::string> DiscoveryCache::rootKey() const {
+  if (!key_) {
+    bool missing = false;
+    auto k = readKey(keyPath_, &missing);
+    if (!k.ok() && missing) k = makeKey(keyPath_);
+    if (!k.ok()) k = Status::error("TLS discovery cache not used as root: no MAC key: " + k.status().message());
+    key_ = std::move(k);
+  }
+  return *key_;
+}
+
 std::string DiscoveryCache::entryPath(const ElfImage& image) const {
   return dir_.empty() ? "" : dir_ + "/tls-" + cacheKey(image);
 }
 
 std::optional<DiscoveryCache::Entry> DiscoveryCache::load(const ElfImage& image) const {
   if (dir_.empty()) return std::nullopt;
-  std::ifstream in(entryPath(image));
-  if (!in) return std::nullopt;
+  std::ifstream file(entryPath(image));
+  if (!file) return std::nullopt;
+  std::stringstream whole;
+  whole << file.rdbuf();
+  std::string text = whole.str();
+  if (::geteuid() == 0) {
+    // the last line is "mac HEX" over everything before it
+    auto key = rootKey();
+    const size_t at = text.rfind("\nmac ");
+    if (!key.ok() || at == std::string::npos) return std::nullopt;
+    std::string mac = text.substr(at + 5);
+    while (!mac.empty() && mac.back() == '\n') mac.pop_back();
+    text.resize(at + 1);
+    const std::string want = hmacHex(*key, text);
+    if (want.empty() || mac != want) return std::nullopt;
+  }
+  std::istringstream in(text);
   std::string line;
   if (!std::getline(in, line) || line != kCacheMagic) return std::nullopt;
   Entry e;
@@ -516,7 +608,7 @@ Status DiscoveryCache::store(const ElfImage& image, const Entry& e) const {
   const std::string path = entryPath(image);
   const std::string tmp = path + ".tmp" + std::to_string(::getpid());
   {
-    std::ofstream out(tmp, std::ios::trunc);
+    std::ostringstream out;
     out << kCacheMagic << "\n"
         << "key " << cacheKey(image) << "\n"
         << "size " << image.bytes().size() << "\n"
@@ -529,7 +621,17 @@ Status DiscoveryCache::store(const ElfImage& image, const Entry& e) const {
       if (e.hooks.offsets[f])
         out << "hook " << kTlsHookNames[f] << " " << *e.hooks.offsets[f] << " "
             << codeDigest(image, *e.hooks.offsets[f]) << "\n";
-    if (!out.flush()) {
+    std::string text = out.str();
+    if (::geteuid() == 0) {
+      auto key = rootKey();
+      if (!key.ok()) return key.status();
+      const std::string mac = hmacHex(*key, text);
+      if (mac.empty()) return Status::error("TLS discovery cache: HMAC from libcrypto failed");
+      text += "mac " + mac + "\n";
+    }
+    std::ofstream f(tmp, std::ios::trunc);
+    f << text;
+    if (!f.flush()) {
       ::unlink(tmp.c_str());
       return Status::error("TLS discovery cache " + tmp + ": write failed");
     }

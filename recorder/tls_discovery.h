@@ -89,13 +89,23 @@ struct TlsScan {
 // numbers are not trusted (an agent can set mtime, replace the file, or keep a writable
 // mapping of it); the bytes are read from the file itself at each lookup. A damaged or
 // foreign entry is ignored (and replaced).
+//
+// The directory belongs to the invoking user, whose agent can write it: as root, an
+// entry is trusted only with a valid HMAC-SHA256 under a key only root can read (a
+// root-owned mode 0600 file, made on first use), so an entry an unprivileged process
+// wrote, with digests it computed for offsets it chose (a breakpoint in the middle of
+// an instruction of a binary every user runs), is ignored and replaced.
 class DiscoveryCache {
  public:
   struct Entry {
     TlsHookSet hooks;
     std::vector<std::string> found, problems;  // as TlsScan, reported again on a hit
   };
-  explicit DiscoveryCache(std::string dir) : dir_(std::move(dir)) {}
+  // keyPath: the MAC key used when running as root (default kDefaultKeyPath, or
+  // $AA_RECORD_CACHE_KEY; it must be a root-owned regular file of mode 0600, else it
+  // is not used and, as root, nothing is cached).
+  explicit DiscoveryCache(std::string dir, std::string keyPath = "");
+  static constexpr const char* kDefaultKeyPath = "/var/lib/aa-record/tls-cache.key";
   // $AA_RECORD_CACHE_DIR, else the cache of the user who invoked aa-record (under sudo:
   // SUDO_UID's home; XDG_CACHE_HOME honoured for the current user) + "/aa-record".
   static std::string defaultDir();
@@ -107,7 +117,12 @@ class DiscoveryCache {
   Status store(const ElfImage& image, const Entry& entry) const;
 
  private:
+  // As root: the MAC key, read (or made) on first use; an error says why there is none.
+  StatusOr<std::string> rootKey() const;
+
   std::string dir_;
+  std::string keyPath_;
+  mutable std::optional<StatusOr<std::string>> key_;
 };
 
 // BoringSSL in an image without symbols: the rules above. Error: the image holds

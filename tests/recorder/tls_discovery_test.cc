@@ -3,6 +3,7 @@
 // on the real Claude Code executables installed by fixtures/agents/install.sh (skipped,
 // with the reason, when they are not installed).
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include <elf.h>
 #include <fcntl.h>
@@ -21,6 +22,7 @@
 #include <fstream>
 #include <optional>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -528,7 +530,8 @@ TEST(ElfImageTest, BuildIdOfARealLibrary) {
 TEST_F(DiscoveryTest, CacheIsCheckedAgainstTheFilesBytesNotItsTimestamps) {
   const Synthetic syn = synthetic(Shape{});
   const std::string path = write("cached", syn.bytes);
-  DiscoveryCache cache((dir_ / "cache" / "sub").string());  // created on store
+  // created on store; as root, entries carry a MAC under this key (made on first use)
+  DiscoveryCache cache((dir_ / "cache" / "sub").string(), (dir_ / "keys" / "key").string());
   auto first = scanTls(path, &cache);
   ASSERT_TRUE(first.ok());
   ASSERT_TRUE(first->hooks);
@@ -578,13 +581,86 @@ TEST_F(DiscoveryTest, CacheIsCheckedAgainstTheFilesBytesNotItsTimestamps) {
   EXPECT_FALSE(cache.load(*img));
 }
 
+std::string sha256Of(const std::string& bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    char b[3];
+    snprintf(b, sizeof(b), "%02x", md[i]);
+    out += b;
+  }
+  return out;
+}
+
+// The cache directory is the invoking user's, writable by their agent: as root only
+// entries MACed under root's key count.
+TEST_F(DiscoveryTest, AsRootOnlyEntriesWithRootsMacAreTrusted) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (entries are MACed only when running as root)";
+  const Synthetic syn = synthetic(Shape{});
+  const std::string path = write("macd", syn.bytes);
+  const std::string key = (dir_ / "k" / "key").string();
+  DiscoveryCache cache((dir_ / "cache").string(), key);
+  auto first = scanTls(path, &cache);
+  ASSERT_TRUE(first.ok() && first->hooks);
+  EXPECT_TRUE(first->problems.empty()) << first->problems[0];
+  struct stat st {};
+  ASSERT_EQ(::stat(key.c_str(), &st), 0) << "the key is made on first use";
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto img = ElfImage::open(path);
+  ASSERT_TRUE(img.ok());
+  ASSERT_TRUE(cache.load(*img));
+  const std::string entry = cache.entryPath(*img);
+  std::string text;
+  {
+    std::ifstream in(entry);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    text = ss.str();
+  }
+  const size_t mac = text.rfind("\nmac ");
+  ASSERT_NE(mac, std::string::npos) << text;
+
+  // what an unprivileged process can write: the entry without the MAC, and with
+  // SSL_read moved into the middle of its first instruction, the digest recomputed
+  const std::string unsignedText = text.substr(0, mac + 1);
+  { std::ofstream(entry, std::ios::trunc) << unsignedText; }
+  EXPECT_FALSE(cache.load(*img)) << "an entry without a MAC";
+  const uint64_t readOff = fileOffset(syn, syn.read);
+  const std::string was = "hook SSL_read " + std::to_string(readOff) + " ";
+  const size_t at = unsignedText.find(was);
+  ASSERT_NE(at, std::string::npos) << unsignedText;
+  const uint64_t mid = readOff + 1;
+  const std::string forged = unsignedText.substr(0, at) + "hook SSL_read " + std::to_string(mid) + " " +
+                             sha256Of(syn.bytes.substr(mid, 4096)) + "\n" +
+                             unsignedText.substr(unsignedText.find('\n', at) + 1);
+  { std::ofstream(entry, std::ios::trunc) << forged << text.substr(mac + 1); }
+  EXPECT_FALSE(cache.load(*img)) << "a forged entry with the old MAC";
+  { std::ofstream(entry, std::ios::trunc) << forged; }
+  EXPECT_FALSE(cache.load(*img)) << "a forged entry without a MAC";
+  auto again = scanTls(path, &cache);
+  ASSERT_TRUE(again.ok() && again->hooks);
+  EXPECT_EQ(again->hooks->source, "discovered");
+  EXPECT_EQ(again->hooks->offsets[kHookRead], readOff);
+
+  // a key others can read is no key: nothing is cached, and the scan says why
+  ASSERT_EQ(::chmod(key.c_str(), 0644), 0);
+  DiscoveryCache loose((dir_ / "cache2").string(), key);
+  auto open = scanTls(path, &loose);
+  ASSERT_TRUE(open.ok() && open->hooks);
+  ASSERT_FALSE(open->problems.empty());
+  EXPECT_NE(open->problems.back().find("no MAC key"), std::string::npos) << open->problems.back();
+  EXPECT_EQ(scanTls(path, &loose)->hooks->source, "discovered");
+}
+
 TEST_F(DiscoveryTest, AFileWithoutBuildIdIsCachedByItsLayout) {
   Synthetic syn = synthetic(Shape{});
   // the note stays, but as another type: no GNU build-id (Codex has none)
   const uint32_t type = 0x1234;
   std::memcpy(&syn.bytes[0x200 + 8], &type, 4);
   const std::string path = write("nobuildid", syn.bytes);
-  DiscoveryCache cache((dir_ / "cache").string());
+  DiscoveryCache cache((dir_ / "cache").string(), (dir_ / "key").string());
   auto first = scanTls(path, &cache);
   ASSERT_TRUE(first.ok() && first->hooks);
   EXPECT_EQ(first->buildId, "");
@@ -756,7 +832,7 @@ TEST(RealAgentsTest, CachedLookupIsFast) {
   if (exes.empty())
     GTEST_SKIP() << "no agent installed: run fixtures/agents/install.sh (or set AA_AGENTS_DIR)";
   const std::string dir = fs::temp_directory_path() / ("aa-tls-cache-" + std::to_string(::getpid()));
-  DiscoveryCache cache(dir);
+  DiscoveryCache cache(dir, dir + "/key");
   for (const std::string& exe : exes) {
     SCOPED_TRACE(exe);
     auto first = scanTls(exe, &cache);
