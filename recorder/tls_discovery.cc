@@ -444,8 +444,13 @@ void giveToInvoker(const std::string& path) {
 }  // namespace
 
 DiscoveryCache::DiscoveryCache(std::string dir, std::string keyPath) : dir_(std::move(dir)) {
-  if (keyPath.empty())
-    if (const char* k = getenv("AA_RECORD_CACHE_KEY"); k && *k) keyPath = k;
+  if (keyPath.empty()) {
+    // the invoker's environment (sudo -E) names a key, never a place for root to create one
+    if (const char* k = getenv("AA_RECORD_CACHE_KEY"); k && *k) {
+      keyPath = k;
+      mayCreateKey_ = false;
+    }
+  }
   keyPath_ = keyPath.empty() ? kDefaultKeyPath : std::move(keyPath);
 }
 
@@ -511,7 +516,7 @@ StatusOr<std::string> DiscoveryCache::rootKey() const {
   if (!key_) {
     bool missing = false;
     auto k = readKey(keyPath_, &missing);
-    if (!k.ok() && missing) k = makeKey(keyPath_);
+    if (!k.ok() && missing && mayCreateKey_) k = makeKey(keyPath_);
     if (!k.ok()) k = Status::error("TLS discovery cache not used as root: no MAC key: " + k.status().message());
     key_ = std::move(k);
   }

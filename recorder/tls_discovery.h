@@ -101,9 +101,10 @@ class DiscoveryCache {
     TlsHookSet hooks;
     std::vector<std::string> found, problems;  // as TlsScan, reported again on a hit
   };
-  // keyPath: the MAC key used when running as root (default kDefaultKeyPath, or
-  // $AA_RECORD_CACHE_KEY; it must be a root-owned regular file of mode 0600, else it
-  // is not used and, as root, nothing is cached).
+  // keyPath: the MAC key used when running as root (default kDefaultKeyPath, made
+  // there on first use; or $AA_RECORD_CACHE_KEY, which must exist). It must be a
+  // root-owned regular file of mode 0600, else it is not used and, as root, nothing is
+  // cached.
   explicit DiscoveryCache(std::string dir, std::string keyPath = "");
   static constexpr const char* kDefaultKeyPath = "/var/lib/aa-record/tls-cache.key";
   // $AA_RECORD_CACHE_DIR, else the cache of the user who invoked aa-record (under sudo:
@@ -122,6 +123,7 @@ class DiscoveryCache {
 
   std::string dir_;
   std::string keyPath_;
+  bool mayCreateKey_ = true;
   mutable std::optional<StatusOr<std::string>> key_;
 };
 

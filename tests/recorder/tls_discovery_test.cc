@@ -652,6 +652,18 @@ TEST_F(DiscoveryTest, AsRootOnlyEntriesWithRootsMacAreTrusted) {
   ASSERT_FALSE(open->problems.empty());
   EXPECT_NE(open->problems.back().find("no MAC key"), std::string::npos) << open->problems.back();
   EXPECT_EQ(scanTls(path, &loose)->hooks->source, "discovered");
+
+  // a key path from the environment (sudo -E passes the invoker's) is used, never made
+  const std::string named = (dir_ / "named" / "key").string();
+  setenv("AA_RECORD_CACHE_KEY", named.c_str(), 1);
+  DiscoveryCache fromEnv((dir_ / "cache3").string());
+  unsetenv("AA_RECORD_CACHE_KEY");
+  auto envScan = scanTls(path, &fromEnv);
+  ASSERT_TRUE(envScan.ok() && envScan->hooks);
+  EXPECT_FALSE(fs::exists(named));
+  EXPECT_FALSE(fs::exists(dir_ / "named"));
+  ASSERT_FALSE(envScan->problems.empty());
+  EXPECT_NE(envScan->problems.back().find("no MAC key"), std::string::npos) << envScan->problems.back();
 }
 
 TEST_F(DiscoveryTest, AFileWithoutBuildIdIsCachedByItsLayout) {
