@@ -10,7 +10,9 @@ target_include_directories(tls_redact_test PRIVATE ${CMAKE_SOURCE_DIR})
 target_link_libraries(tls_redact_test PRIVATE GTest::gtest GTest::gtest_main)
 gtest_discover_tests(tls_redact_test)
 
-# Discovery (ELF, .eh_frame, x86-64 code search, cache): no root, no BPF, no libbpf.
+# Discovery (ELF, .eh_frame, x86-64 code search, cache): no root, no BPF, no libbpf;
+# libcrypto for the cache's digests and MAC, as recorder_lib.
+find_package(OpenSSL 3.0 REQUIRED)
 add_executable(tls_discovery_test ${CMAKE_CURRENT_LIST_DIR}/tls_discovery_test.cc
   ${CMAKE_SOURCE_DIR}/recorder/elf_image.cc
   ${CMAKE_SOURCE_DIR}/recorder/eh_frame.cc
