@@ -42,7 +42,13 @@ StatusOr<ElfImage> ElfImage::open(const std::string& path) {
     ::close(fd);
     return img;
   }
-  void* p = ::mmap(nullptr, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+  // MAP_SHARED, not MAP_PRIVATE: while any uprobe is registered on this inode (another
+  // recording, bpftrace), the kernel writes its int3 into every new private mapping of
+  // the file that could be executable (uprobe_mmap; a PROT_READ mapping qualifies on an
+  // exec mount), so discovery would read 0xcc where a function starts and fail to find
+  // it. A shared mapping is left alone and reads the page cache as it is. Read-only fd:
+  // the mapping cannot write the file.
+  void* p = ::mmap(nullptr, st.st_size, PROT_READ, MAP_SHARED, fd, 0);
   const int err = errno;
   ::close(fd);
   if (p == MAP_FAILED) return Status::error(path + ": mmap: " + errnoText(err));

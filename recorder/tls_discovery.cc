@@ -17,6 +17,10 @@
 #include <set>
 #include <sstream>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <sys/random.h>
+
 #include "recorder/code_scan.h"
 #include "recorder/eh_frame.h"
 
@@ -367,10 +371,63 @@ std::string DiscoveryCache::defaultDir() {
 }
 
 namespace {
-constexpr const char* kCacheMagic = "aa-record tls-discovery 1";
+constexpr const char* kCacheMagic = "aa-record tls-discovery 2";
+// Bytes of code checked per hooked function, from its start (clipped at the end of the
+// file): the instructions the uprobe replaces and the function's first instructions
+// beyond them, all of it for the functions hooked so far.
+constexpr uint64_t kCodeWindow = 4096;
 
-std::string cachePath(const std::string& dir, const ElfImage::Identity& id) {
-  return dir + "/tls-" + id.buildId;
+std::string sha256Hex(std::initializer_list<std::span<const uint8_t>> parts) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1;
+  for (auto p : parts) ok = ok && EVP_DigestUpdate(ctx, p.data(), p.size()) == 1;
+  ok = ok && EVP_DigestFinal_ex(ctx, md, &len) == 1;
+  EVP_MD_CTX_free(ctx);
+  if (!ok) return "";  // never matches: the entry is not used, nor written
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 15];
+  }
+  return out;
+}
+
+// The file's layout: its size, ELF header, program headers and section headers. Any
+// relinked build differs here (a section's size or offset moves).
+std::string layoutDigest(const ElfImage& image) {
+  const auto b = image.bytes();
+  uint8_t size[8];
+  const uint64_t n = b.size();
+  memcpy(size, &n, 8);
+  std::span<const uint8_t> ehdr, phdrs, shdrs;
+  if (b.size() >= sizeof(Elf64_Ehdr)) {
+    Elf64_Ehdr eh;
+    memcpy(&eh, b.data(), sizeof(eh));
+    ehdr = b.first(sizeof(eh));
+    auto table = [&](uint64_t off, uint64_t count, uint64_t entsize) -> std::span<const uint8_t> {
+      const uint64_t len = count * entsize;
+      if (off > b.size() || len > b.size() - off) return {};
+      return b.subspan(off, len);
+    };
+    phdrs = table(eh.e_phoff, eh.e_phnum, eh.e_phentsize);
+    shdrs = table(eh.e_shoff, eh.e_shnum, eh.e_shentsize);
+  }
+  return sha256Hex({std::span<const uint8_t>(size, 8), ehdr, phdrs, shdrs});
+}
+
+std::string codeDigest(const ElfImage& image, uint64_t off) {
+  const auto b = image.bytes();
+  if (off >= b.size()) return "";
+  return sha256Hex({b.subspan(off, std::min<uint64_t>(kCodeWindow, b.size() - off))});
+}
+
+// The entry's name: the build-id, or for a file without one (Codex) its layout digest.
+std::string cacheKey(const ElfImage& image) {
+  const std::string& id = image.identity().buildId;
+  return id.empty() ? "layout-" + layoutDigest(image).substr(0, 40) : id;
 }
 
 // Under sudo, files in the invoking user's cache belong to that user.
@@ -386,52 +443,163 @@ void giveToInvoker(const std::string& path) {
 }
 }  // namespace
 
-std::optional<TlsHookSet> DiscoveryCache::load(const ElfImage::Identity& id) const {
-  if (dir_.empty() || id.buildId.empty()) return std::nullopt;
-  std::ifstream in(cachePath(dir_, id));
-  if (!in) return std::nullopt;
+DiscoveryCache::DiscoveryCache(std::string dir, std::string keyPath) : dir_(std::move(dir)) {
+  if (keyPath.empty()) {
+    // the invoker's environment (sudo -E) names a key, never a place for root to create one
+    if (const char* k = getenv("AA_RECORD_CACHE_KEY"); k && *k) {
+      keyPath = k;
+      mayCreateKey_ = false;
+    }
+  }
+  keyPath_ = keyPath.empty() ? kDefaultKeyPath : std::move(keyPath);
+}
+
+namespace {
+constexpr size_t kKeyBytes = 32;
+
+// A key only root can have written and can read: a regular file (not followed through
+// a symlink), owned by uid 0, no access for group or others, kKeyBytes long.
+StatusOr<std::string> readKey(const std::string& path, bool* missing = nullptr) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    if (missing) *missing = err == ENOENT;
+    return Status::error(path + ": " + std::strerror(err));
+  }
+  struct stat st {};
+  std::string key(kKeyBytes, '\0');
+  const bool statOk = ::fstat(fd, &st) == 0;
+  const ssize_t n = statOk ? ::read(fd, key.data(), key.size()) : -1;
+  ::close(fd);
+  if (!statOk || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 077) != 0)
+    return Status::error(path + ": not a root-owned regular file of mode 0600");
+  if (n != static_cast<ssize_t>(kKeyBytes) || st.st_size != static_cast<off_t>(kKeyBytes))
+    return Status::error(path + ": not a " + std::to_string(kKeyBytes) + "-byte key");
+  return key;
+}
+
+StatusOr<std::string> makeKey(const std::string& path) {
+  const std::string parent = path.substr(0, path.rfind('/'));
+  if (!parent.empty() && ::mkdir(parent.c_str(), 0700) != 0 && errno != EEXIST)
+    return Status::error(parent + ": " + std::strerror(errno));
+  std::string key(kKeyBytes, '\0');
+  if (::getrandom(key.data(), key.size(), 0) != static_cast<ssize_t>(key.size()))
+    return Status::error(std::string("getrandom: ") + std::strerror(errno));
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::error(path + ": " + std::strerror(errno));
+  const bool ok = ::write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(path.c_str());
+    return Status::error(path + ": write failed");
+  }
+  return readKey(path);  // the same checks as any later use
+}
+
+std::string hmacHex(const std::string& key, const std::string& text) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+            reinterpret_cast<const unsigned char*>(text.data()), text.size(), md, &len))
+    return "";
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 15];
+  }
+  return out;
+}
+}  // namespace
+
+StatusOr<std::string> DiscoveryCache::rootKey() const {
+  if (!key_) {
+    bool missing = false;
+    auto k = readKey(keyPath_, &missing);
+    if (!k.ok() && missing && mayCreateKey_) k = makeKey(keyPath_);
+    if (!k.ok()) k = Status::error("TLS discovery cache not used as root: no MAC key: " + k.status().message());
+    key_ = std::move(k);
+  }
+  return *key_;
+}
+
+std::string DiscoveryCache::entryPath(const ElfImage& image) const {
+  return dir_.empty() ? "" : dir_ + "/tls-" + cacheKey(image);
+}
+
+std::optional<DiscoveryCache::Entry> DiscoveryCache::load(const ElfImage& image) const {
+  if (dir_.empty()) return std::nullopt;
+  std::ifstream file(entryPath(image));
+  if (!file) return std::nullopt;
+  std::stringstream whole;
+  whole << file.rdbuf();
+  std::string text = whole.str();
+  if (::geteuid() == 0) {
+    // the last line is "mac HEX" over everything before it
+    auto key = rootKey();
+    const size_t at = text.rfind("\nmac ");
+    if (!key.ok() || at == std::string::npos) return std::nullopt;
+    std::string mac = text.substr(at + 5);
+    while (!mac.empty() && mac.back() == '\n') mac.pop_back();
+    text.resize(at + 1);
+    const std::string want = hmacHex(*key, text);
+    if (want.empty() || mac != want) return std::nullopt;
+  }
+  std::istringstream in(text);
   std::string line;
   if (!std::getline(in, line) || line != kCacheMagic) return std::nullopt;
-  TlsHookSet h;
-  bool idOk = false, sizeOk = false, mtimeOk = false;
+  Entry e;
+  TlsHookSet& h = e.hooks;
+  bool keyOk = false, sizeOk = false, layoutOk = false;
+  std::array<bool, kHookCount> codeOk{};
+  const uint64_t size = image.bytes().size();
   while (std::getline(in, line)) {
     std::istringstream ls(line);
     std::string key;
     ls >> key;
-    if (key == "build-id") {
+    if (key == "key") {
       std::string v;
       ls >> v;
-      idOk = v == id.buildId;
+      keyOk = v == cacheKey(image);
     } else if (key == "size") {
       uint64_t v = 0;
       ls >> v;
-      sizeOk = v == id.size;
-    } else if (key == "mtime-ns") {
-      int64_t v = 0;
+      sizeOk = v == size;
+    } else if (key == "layout") {
+      std::string v;
       ls >> v;
-      mtimeOk = v == id.mtimeNs;
+      layoutOk = !v.empty() && v == layoutDigest(image);
     } else if (key == "stack") {
       std::getline(ls >> std::ws, h.stack);
     } else if (key == "evidence") {
       std::getline(ls >> std::ws, h.evidence);
+    } else if (key == "found") {
+      std::getline(ls >> std::ws, e.found.emplace_back());
+    } else if (key == "problem") {
+      std::getline(ls >> std::ws, e.problems.emplace_back());
     } else if (key == "hook") {
-      std::string name;
+      // hook NAME OFFSET SHA256-OF-THE-CODE-THERE
+      std::string name, digest;
       uint64_t off = 0;
-      if (!(ls >> name >> off)) return std::nullopt;
+      if (!(ls >> name >> off >> digest)) return std::nullopt;
       auto it = std::find_if(kTlsHookNames.begin(), kTlsHookNames.end(),
                              [&](const char* n) { return name == n; });
-      if (it == kTlsHookNames.end() || off == 0 || off >= id.size) return std::nullopt;
-      h.offsets[it - kTlsHookNames.begin()] = off;
+      if (it == kTlsHookNames.end() || off == 0 || off >= size) return std::nullopt;
+      const size_t f = it - kTlsHookNames.begin();
+      h.offsets[f] = off;
+      const std::string now = codeDigest(image, off);
+      codeOk[f] = !now.empty() && digest == now;
     }
   }
-  if (!idOk || !sizeOk || !mtimeOk || h.stack.empty() || !h.any()) return std::nullopt;
+  if (!keyOk || !sizeOk || !layoutOk || h.stack.empty() || !h.any()) return std::nullopt;
+  for (size_t f = 0; f < kHookCount; ++f)
+    if (h.offsets[f] && !codeOk[f]) return std::nullopt;
   h.source = "cached";
-  return h;
+  return e;
 }
 
-Status DiscoveryCache::store(const ElfImage::Identity& id, const TlsHookSet& h) const {
+Status DiscoveryCache::store(const ElfImage& image, const Entry& e) const {
   if (dir_.empty()) return Status::error("TLS discovery cache: no cache directory (HOME unset)");
-  if (id.buildId.empty()) return {};  // nothing to key it by
   // create the directory chain (~/.cache may not exist yet)
   for (size_t i = 1; i <= dir_.size(); ++i) {
     if (i < dir_.size() && dir_[i] != '/') continue;
@@ -440,19 +608,35 @@ Status DiscoveryCache::store(const ElfImage::Identity& id, const TlsHookSet& h) 
     else if (errno != EEXIST)
       return Status::error("TLS discovery cache " + part + ": " + std::strerror(errno));
   }
-  const std::string path = cachePath(dir_, id);
+  const std::string layout = layoutDigest(image);
+  if (layout.empty()) return Status::error("TLS discovery cache: SHA-256 from libcrypto failed");
+  const std::string path = entryPath(image);
   const std::string tmp = path + ".tmp" + std::to_string(::getpid());
   {
-    std::ofstream out(tmp, std::ios::trunc);
+    std::ostringstream out;
     out << kCacheMagic << "\n"
-        << "build-id " << id.buildId << "\n"
-        << "size " << id.size << "\n"
-        << "mtime-ns " << id.mtimeNs << "\n"
-        << "stack " << h.stack << "\n"
-        << "evidence " << h.evidence << "\n";
+        << "key " << cacheKey(image) << "\n"
+        << "size " << image.bytes().size() << "\n"
+        << "layout " << layout << "\n"
+        << "stack " << e.hooks.stack << "\n"
+        << "evidence " << e.hooks.evidence << "\n";
+    for (const auto& f : e.found) out << "found " << f << "\n";
+    for (const auto& p : e.problems) out << "problem " << p << "\n";
     for (size_t f = 0; f < kHookCount; ++f)
-      if (h.offsets[f]) out << "hook " << kTlsHookNames[f] << " " << *h.offsets[f] << "\n";
-    if (!out.flush()) {
+      if (e.hooks.offsets[f])
+        out << "hook " << kTlsHookNames[f] << " " << *e.hooks.offsets[f] << " "
+            << codeDigest(image, *e.hooks.offsets[f]) << "\n";
+    std::string text = out.str();
+    if (::geteuid() == 0) {
+      auto key = rootKey();
+      if (!key.ok()) return key.status();
+      const std::string mac = hmacHex(*key, text);
+      if (mac.empty()) return Status::error("TLS discovery cache: HMAC from libcrypto failed");
+      text += "mac " + mac + "\n";
+    }
+    std::ofstream f(tmp, std::ios::trunc);
+    f << text;
+    if (!f.flush()) {
       ::unlink(tmp.c_str());
       return Status::error("TLS discovery cache " + tmp + ": write failed");
     }
@@ -511,12 +695,13 @@ StatusOr<TlsScan> scanTls(const std::string& path, const DiscoveryCache* cache) 
   for (const auto& g : image.segments()) exec |= (g.flags & PF_X) != 0;
   if (!exec) return finish();
 
-  // 2. BoringSSL linked in: the cache (keyed by build-id, checked against size and
-  // mtime) spares the search; else discovery
+  // 2. the cache (by build-id or layout, checked against the code at each offset)
+  // spares the search; else discovery
   if (cache) {
-    if (auto cached = cache->load(image.identity())) {
-      scan.found.push_back(cached->stack);
-      scan.hooks = std::move(cached);
+    if (auto cached = cache->load(image)) {
+      scan.found = std::move(cached->found);
+      scan.problems = std::move(cached->problems);
+      scan.hooks = std::move(cached->hooks);
       return finish();
     }
   }
@@ -526,10 +711,6 @@ StatusOr<TlsScan> scanTls(const std::string& path, const DiscoveryCache* cache) 
     if (!d.ok()) {
       scan.problems.push_back(d.status().message());
     } else if (*d) {
-      if (cache) {
-        Status st = cache->store(image.identity(), **d);
-        if (!st.ok()) scan.problems.push_back(st.message());
-      }
       scan.hooks = std::move(**d);
     }
   }
@@ -542,10 +723,6 @@ StatusOr<TlsScan> scanTls(const std::string& path, const DiscoveryCache* cache) 
     } else if (auto d = discoverAwsLcAead(image); !d.ok()) {
       scan.problems.push_back(d.status().message());
     } else if (*d) {
-      if (cache) {
-        Status st = cache->store(image.identity(), **d);
-        if (!st.ok()) scan.problems.push_back(st.message());
-      }
       scan.hooks = std::move(**d);
     } else {
       scan.problems.push_back("aws-lc: crypto/fipsmodule/cipher/aead.c not found, its AEAD functions cannot be hooked");
@@ -560,6 +737,11 @@ StatusOr<TlsScan> scanTls(const std::string& path, const DiscoveryCache* cache) 
   if (image.section(".gopclntab") || containsString(image, "crypto/tls.(*Conn).Write")) {
     scan.found.push_back("Go crypto/tls");
     scan.problems.push_back("Go crypto/tls is not supported yet");
+  }
+  // what was found is kept with the verdict, so a cached scan reports the same
+  if (cache && scan.hooks && scan.hooks->source == "discovered") {
+    Status st = cache->store(image, DiscoveryCache::Entry{*scan.hooks, scan.found, scan.problems});
+    if (!st.ok()) scan.problems.push_back(st.message());
   }
   return finish();
 }

@@ -29,9 +29,8 @@
 //  - Stacks seen but not hookable yet (GnuTLS, NSS, Go crypto/tls, a stripped static
 //    OpenSSL) are named, so a recording says what it could not decrypt.
 //
-// Results of discovery are cached by GNU build-id in the invoking user's cache
-// directory (DiscoveryCache); an entry is used only when build-id, size and mtime all
-// match the file.
+// Results of discovery are cached in the invoking user's cache directory
+// (DiscoveryCache), checked against the file's bytes at each use.
 #pragma once
 
 #include <array>
@@ -82,22 +81,50 @@ struct TlsScan {
   double millis = 0;                 // time spent in scanTls (open + discovery)
 };
 
-// Stores and finds discovery results by build-id. Entries are small text files
-// `<dir>/tls-<build-id>`; a damaged or foreign entry is ignored (and replaced).
+// Stores and finds discovery results, never trusted across a different file: an entry
+// `<dir>/tls-<key>` (key: the GNU build-id, or for a file without one a digest of its
+// layout) is used only when the file's size and layout (SHA-256 of the ELF, program and
+// section headers) and, at each hooked offset, the SHA-256 of the code there (4 KiB from
+// the function start) are those the entry was made from. Timestamps, names and inode
+// numbers are not trusted (an agent can set mtime, replace the file, or keep a writable
+// mapping of it); the bytes are read from the file itself at each lookup. A damaged or
+// foreign entry is ignored (and replaced).
+//
+// The directory belongs to the invoking user, whose agent can write it: as root, an
+// entry is trusted only with a valid HMAC-SHA256 under a key only root can read (a
+// root-owned mode 0600 file, made on first use), so an entry an unprivileged process
+// wrote, with digests it computed for offsets it chose (a breakpoint in the middle of
+// an instruction of a binary every user runs), is ignored and replaced.
 class DiscoveryCache {
  public:
-  explicit DiscoveryCache(std::string dir) : dir_(std::move(dir)) {}
+  struct Entry {
+    TlsHookSet hooks;
+    std::vector<std::string> found, problems;  // as TlsScan, reported again on a hit
+  };
+  // keyPath: the MAC key used when running as root (default kDefaultKeyPath, made
+  // there on first use; or $AA_RECORD_CACHE_KEY, which must exist). It must be a
+  // root-owned regular file of mode 0600, else it is not used and, as root, nothing is
+  // cached.
+  explicit DiscoveryCache(std::string dir, std::string keyPath = "");
+  static constexpr const char* kDefaultKeyPath = "/var/lib/aa-record/tls-cache.key";
   // $AA_RECORD_CACHE_DIR, else the cache of the user who invoked aa-record (under sudo:
   // SUDO_UID's home; XDG_CACHE_HOME honoured for the current user) + "/aa-record".
   static std::string defaultDir();
   const std::string& dir() const { return dir_; }
-  std::optional<TlsHookSet> load(const ElfImage::Identity& id) const;
+  std::string entryPath(const ElfImage& image) const;
+  std::optional<Entry> load(const ElfImage& image) const;
   // Errors are returned for the caller to report (a read-only home is no reason to
   // fail a recording).
-  Status store(const ElfImage::Identity& id, const TlsHookSet& hooks) const;
+  Status store(const ElfImage& image, const Entry& entry) const;
 
  private:
+  // As root: the MAC key, read (or made) on first use; an error says why there is none.
+  StatusOr<std::string> rootKey() const;
+
   std::string dir_;
+  std::string keyPath_;
+  bool mayCreateKey_ = true;
+  mutable std::optional<StatusOr<std::string>> key_;
 };
 
 // BoringSSL in an image without symbols: the rules above. Error: the image holds

@@ -1,5 +1,5 @@
 """Checks shared by the real-agent end-to-end tests (claude_code_e2e.sh,
-gemini_cli_e2e.sh): a run's session, read back with aa-session, against what the
+gemini_cli_e2e.sh, codex_e2e.sh): a run's session, read back with aa-session, against what the
 loopback mock saw on the wire (TMP/wire/N.request and N.response) and against the
 file the agent's tool wrote."""
 import base64

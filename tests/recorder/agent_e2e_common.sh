@@ -1,11 +1,15 @@
-# Sourced by the real-agent end-to-end tests (claude_code_e2e.sh, gemini_cli_e2e.sh)
+# Sourced by the real-agent end-to-end tests (claude_code_e2e.sh, gemini_cli_e2e.sh,
+# codex_e2e.sh)
 #
 #   E2E_TOOLS="unshare ip ..." . "$here/agent_e2e_common.sh" "$@"
 #
 # Takes AA_RECORD and AA_SESSION off the front (as $record and $session, absolute) and
 # leaves the rest in the array $e2e_args; exits 77 (skip) with the reason without root
-# or a tool in $E2E_TOOLS; then re-runs the calling script in a network namespace with
-# only loopback, up (every agent tries other hosts at start).
+# or a tool in $E2E_TOOLS; installs the mock's one npm package (ws, pinned as in
+# fixtures/apis/record.sh) into $AA_NPM_DIR when missing, then re-runs the calling script
+# in a network namespace with only loopback, up (every agent tries other hosts at start).
+#
+# The mock LLM API of every agent test is fixtures/apis/server.js (start_mock below).
 src=$(cd "$here/../.." && pwd)
 skip() { echo "SKIP: $*"; exit 77; }
 
@@ -16,10 +20,52 @@ e2e_args=("$@")
 record=$(realpath "$record")
 session=$(realpath "$session")
 [ "$(id -u)" -eq 0 ] || skip "needs root (BPF uprobes)"
-for tool in ${E2E_TOOLS:-unshare ip python3 openssl}; do
+for tool in ${E2E_TOOLS:-unshare ip python3 openssl} node; do
   command -v "$tool" >/dev/null || skip "needs $tool"
 done
+npmdir=${AA_NPM_DIR:-/work/npm-cache-dir}
 if [ -z "${AA_E2E_IN_NETNS:-}" ]; then
+  if [ ! -d "$npmdir/node_modules/ws" ]; then
+    mkdir -p "$npmdir"
+    (cd "$npmdir" && npm install --no-audit --no-fund --ignore-scripts ws@8.23.0) >/dev/null ||
+      skip "cannot install ws@8.23.0 for the mock into $npmdir"
+  fi
   AA_E2E_IN_NETNS=1 exec unshare --net -- "$0" "$record" "$session" "${e2e_args[@]}"
 fi
 ip link set lo up
+
+# The test CA and a 127.0.0.1 leaf it signed, made with the openssl CLI into DIR:
+# ca.pem (what the agent is told to trust), cert.pem and key.pem (the server's).
+make_test_ca() {
+  local d=$1 q=(-nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1)
+  openssl req -x509 "${q[@]}" -days 2 -subj "/CN=aa-record test CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null
+  openssl req -new "${q[@]}" -subj /CN=127.0.0.1 -keyout "$d/key.pem" -out "$d/leaf.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' \
+    > "$d/leaf.ext"
+  openssl x509 -req -in "$d/leaf.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
+    -extfile "$d/leaf.ext" -out "$d/cert.pem" 2>/dev/null
+}
+
+# start_mock DIR FILE: a test CA in DIR/certs (ca.pem is what the agent trusts), then
+# fixtures/apis/server.js answering with a call of the agent's shell tool that writes
+# FILE, keeping the wire bytes in DIR/wire; it serves until stop_mock closes its stdin.
+# Sets $mock (pid), $h1 (its HTTPS port, HTTP/1.1) and $ca.
+start_mock() {
+  local d=$1 file=$2
+  mkdir -p "$d/certs" "$d/wire"
+  make_test_ca "$d/certs"
+  ca="$d/certs/ca.pem"
+  mkfifo "$d/mock.stdin"
+  NODE_PATH="$npmdir/node_modules" node "$src/fixtures/apis/server.js" "$d/certs" --shell-file "$file" \
+    --save-dir "$d/wire" < "$d/mock.stdin" > "$d/ports" 2> "$d/mock.err" &
+  mock=$!
+  exec 7> "$d/mock.stdin"
+  for _ in $(seq 100); do [ -s "$d/ports" ] && break; sleep 0.1; done
+  read -r h1 _ < "$d/ports" || { echo "FAIL: mock did not start: $(cat "$d/mock.err")"; exit 1; }
+}
+stop_mock() {
+  exec 7>&-
+  wait "$mock" 2>/dev/null || true
+}
