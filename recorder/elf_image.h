@@ -63,6 +63,10 @@ class ElfImage {
   const std::vector<Section>& sections() const { return sections_; }
   const std::vector<Segment>& segments() const { return segments_; }
   const Section* section(std::string_view name) const;
+  // True when the file shrank while it was read (another process truncated it): the
+  // pages past its new end read as zeros instead of faulting, and nothing found in
+  // the image may be trusted.
+  bool changedWhileRead() const;
 
   // File bytes of a section (empty when it lies outside the file or is NOBITS).
   std::span<const uint8_t> sectionBytes(const Section& s) const;
@@ -84,7 +88,10 @@ class ElfImage {
   void parse();
   bool inRange(uint64_t off, uint64_t len) const { return off <= size_ && len <= size_ - off; }
 
+  void release();
+
   std::string path_;
+  int guard_ = -1;  // slot of the SIGBUS guard covering the mapping
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
   bool elf_ = false;

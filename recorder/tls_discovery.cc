@@ -12,7 +12,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -431,15 +430,21 @@ std::string cacheKey(const ElfImage& image) {
 }
 
 // Under sudo, files in the invoking user's cache belong to that user.
-void giveToInvoker(const std::string& path) {
-  if (::geteuid() != 0) return;
-  const char* su = getenv("SUDO_UID");
-  const char* sg = getenv("SUDO_GID");
-  if (!su || !*su || getenv("AA_RECORD_CACHE_DIR")) return;
-  if (::chown(path.c_str(), static_cast<uid_t>(strtoul(su, nullptr, 10)),
-              sg ? static_cast<gid_t>(strtoul(sg, nullptr, 10)) : gid_t(-1)) != 0) {
-    // best effort: the entry is usable by root either way
+// A cache entry, read as the directory's owner: a regular file (not a FIFO that would
+// block, not a symlink), of a sane size.
+std::optional<std::string> readEntry(const std::string& path) {
+  constexpr off_t kMaxEntry = 1 << 20;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  struct stat st {};
+  std::string text;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= kMaxEntry) {
+    text.resize(static_cast<size_t>(st.st_size));
+    if (::pread(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) text.clear();
   }
+  ::close(fd);
+  if (text.empty()) return std::nullopt;
+  return text;
 }
 }  // namespace
 
@@ -452,6 +457,15 @@ DiscoveryCache::DiscoveryCache(std::string dir, std::string keyPath) : dir_(std:
     }
   }
   keyPath_ = keyPath.empty() ? kDefaultKeyPath : std::move(keyPath);
+  // as root under sudo: the invoking user's (their home, or the directory their
+  // environment named)
+  auto owner = resolveCredentials("");
+  if (owner.ok()) {
+    owner_ = *owner;
+  } else {
+    unusable_ = "TLS discovery cache not used: " + owner.status().message();
+    dir_.clear();
+  }
 }
 
 namespace {
@@ -529,20 +543,23 @@ std::string DiscoveryCache::entryPath(const ElfImage& image) const {
 
 std::optional<DiscoveryCache::Entry> DiscoveryCache::load(const ElfImage& image) const {
   if (dir_.empty()) return std::nullopt;
-  std::ifstream file(entryPath(image));
-  if (!file) return std::nullopt;
-  std::stringstream whole;
-  whole << file.rdbuf();
-  std::string text = whole.str();
-  if (::geteuid() == 0) {
+  std::optional<StatusOr<std::string>> key;  // as root: read as root, before acting as the owner
+  if (::geteuid() == 0 && !(key = rootKey())->ok()) return std::nullopt;
+  std::optional<std::string> read;
+  {
+    ActAsUser as(owner_);
+    read = readEntry(entryPath(image));
+  }
+  if (!read) return std::nullopt;
+  std::string text = std::move(*read);
+  if (key) {
     // the last line is "mac HEX" over everything before it
-    auto key = rootKey();
     const size_t at = text.rfind("\nmac ");
-    if (!key.ok() || at == std::string::npos) return std::nullopt;
+    if (at == std::string::npos) return std::nullopt;
     std::string mac = text.substr(at + 5);
     while (!mac.empty() && mac.back() == '\n') mac.pop_back();
     text.resize(at + 1);
-    const std::string want = hmacHex(*key, text);
+    const std::string want = hmacHex(**key, text);
     if (want.empty() || mac != want) return std::nullopt;
   }
   std::istringstream in(text);
@@ -599,54 +616,51 @@ std::optional<DiscoveryCache::Entry> DiscoveryCache::load(const ElfImage& image)
 }
 
 Status DiscoveryCache::store(const ElfImage& image, const Entry& e) const {
-  if (dir_.empty()) return Status::error("TLS discovery cache: no cache directory (HOME unset)");
-  // create the directory chain (~/.cache may not exist yet)
+  if (dir_.empty()) return Status::error("TLS discovery cache: " + unusable_);
+  const std::string layout = layoutDigest(image);
+  if (layout.empty()) return Status::error("TLS discovery cache: SHA-256 from libcrypto failed");
+  std::ostringstream out;
+  out << kCacheMagic << "\n"
+      << "key " << cacheKey(image) << "\n"
+      << "size " << image.bytes().size() << "\n"
+      << "layout " << layout << "\n"
+      << "stack " << e.hooks.stack << "\n"
+      << "evidence " << e.hooks.evidence << "\n";
+  for (const auto& f : e.found) out << "found " << f << "\n";
+  for (const auto& p : e.problems) out << "problem " << p << "\n";
+  for (size_t f = 0; f < kHookCount; ++f)
+    if (e.hooks.offsets[f])
+      out << "hook " << kTlsHookNames[f] << " " << *e.hooks.offsets[f] << " "
+          << codeDigest(image, *e.hooks.offsets[f]) << "\n";
+  std::string text = out.str();
+  if (::geteuid() == 0) {
+    auto key = rootKey();
+    if (!key.ok()) return key.status();
+    const std::string mac = hmacHex(*key, text);
+    if (mac.empty()) return Status::error("TLS discovery cache: HMAC from libcrypto failed");
+    text += "mac " + mac + "\n";
+  }
+
+  ActAsUser as(owner_);
+  // the directory chain (~/.cache may not exist yet)
   for (size_t i = 1; i <= dir_.size(); ++i) {
     if (i < dir_.size() && dir_[i] != '/') continue;
     const std::string part = dir_.substr(0, i);
-    if (::mkdir(part.c_str(), 0755) == 0) giveToInvoker(part);
-    else if (errno != EEXIST)
+    if (::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST)
       return Status::error("TLS discovery cache " + part + ": " + std::strerror(errno));
   }
-  const std::string layout = layoutDigest(image);
-  if (layout.empty()) return Status::error("TLS discovery cache: SHA-256 from libcrypto failed");
   const std::string path = entryPath(image);
   const std::string tmp = path + ".tmp" + std::to_string(::getpid());
-  {
-    std::ostringstream out;
-    out << kCacheMagic << "\n"
-        << "key " << cacheKey(image) << "\n"
-        << "size " << image.bytes().size() << "\n"
-        << "layout " << layout << "\n"
-        << "stack " << e.hooks.stack << "\n"
-        << "evidence " << e.hooks.evidence << "\n";
-    for (const auto& f : e.found) out << "found " << f << "\n";
-    for (const auto& p : e.problems) out << "problem " << p << "\n";
-    for (size_t f = 0; f < kHookCount; ++f)
-      if (e.hooks.offsets[f])
-        out << "hook " << kTlsHookNames[f] << " " << *e.hooks.offsets[f] << " "
-            << codeDigest(image, *e.hooks.offsets[f]) << "\n";
-    std::string text = out.str();
-    if (::geteuid() == 0) {
-      auto key = rootKey();
-      if (!key.ok()) return key.status();
-      const std::string mac = hmacHex(*key, text);
-      if (mac.empty()) return Status::error("TLS discovery cache: HMAC from libcrypto failed");
-      text += "mac " + mac + "\n";
-    }
-    std::ofstream f(tmp, std::ios::trunc);
-    f << text;
-    if (!f.flush()) {
-      ::unlink(tmp.c_str());
-      return Status::error("TLS discovery cache " + tmp + ": write failed");
-    }
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::error("TLS discovery cache " + tmp + ": " + std::strerror(errno));
+  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  const int err = errno;
+  ::close(fd);
+  if (!written || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int why = written ? errno : err;
     ::unlink(tmp.c_str());
-    return Status::error("TLS discovery cache " + path + ": " + std::strerror(err));
+    return Status::error("TLS discovery cache " + (written ? path : tmp) + ": " + std::strerror(why));
   }
-  giveToInvoker(path);
   return {};
 }
 
@@ -654,14 +668,16 @@ Status DiscoveryCache::store(const ElfImage& image, const Entry& e) const {
 
 StatusOr<TlsScan> scanTls(const std::string& path, const DiscoveryCache* cache) {
   const auto t0 = std::chrono::steady_clock::now();
-  TlsScan scan;
-  auto finish = [&]() -> StatusOr<TlsScan> {
-    scan.millis = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    return std::move(scan);
-  };
   auto opened = ElfImage::open(path);
   if (!opened.ok()) return opened.status();
   const ElfImage& image = *opened;
+  TlsScan scan;
+  auto finish = [&]() -> StatusOr<TlsScan> {
+    if (image.changedWhileRead())
+      return Status::error(path + ": the file shrank while it was examined (truncated by another process); its TLS is not hooked");
+    scan.millis = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    return std::move(scan);
+  };
   if (!image.isElf()) return finish();
   scan.buildId = image.identity().buildId;
 
@@ -739,7 +755,7 @@ StatusOr<TlsScan> scanTls(const std::string& path, const DiscoveryCache* cache) 
     scan.problems.push_back("Go crypto/tls is not supported yet");
   }
   // what was found is kept with the verdict, so a cached scan reports the same
-  if (cache && scan.hooks && scan.hooks->source == "discovered") {
+  if (cache && scan.hooks && scan.hooks->source == "discovered" && !image.changedWhileRead()) {
     Status st = cache->store(image, DiscoveryCache::Entry{*scan.hooks, scan.found, scan.problems});
     if (!st.ok()) scan.problems.push_back(st.message());
   }

@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "recorder/elf_image.h"
+#include "recorder/launcher.h"
 #include "store/status.h"
 
 namespace aa {
@@ -122,6 +123,11 @@ class DiscoveryCache {
   StatusOr<std::string> rootKey() const;
 
   std::string dir_;
+  std::string unusable_ = "no cache directory (HOME unset)";  // why, when dir_ is empty
+  // Whose directory it is: every path operation in it runs as that user (ActAsUser),
+  // so an agent that replaced a part of it by a symlink gets root to open or write
+  // nothing the user could not.
+  Credentials owner_;
   std::string keyPath_;
   bool mayCreateKey_ = true;
   mutable std::optional<StatusOr<std::string>> key_;

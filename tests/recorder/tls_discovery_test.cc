@@ -691,6 +691,94 @@ TEST_F(DiscoveryTest, AFileWithoutBuildIdIsCachedByItsLayout) {
   EXPECT_EQ(grown->hooks->source, "discovered");
 }
 
+// A traced process may truncate a library it mapped while discovery reads it: the
+// read must not fault the recorder (SIGBUS), and nothing found may be used.
+TEST_F(DiscoveryTest, AFileTruncatedWhileReadReadsZerosAndIsMarked) {
+  const Synthetic syn = synthetic(Shape{});
+  std::string bytes = syn.bytes;
+  bytes.resize(std::max<size_t>(bytes.size(), 1 << 16), '\x90');
+  const std::string path = write("shrinks", bytes);
+  const std::string other = write("stays", bytes);
+  auto img = ElfImage::open(path);
+  auto untouched = ElfImage::open(other);
+  ASSERT_TRUE(img.ok() && untouched.ok());
+  EXPECT_FALSE(img->changedWhileRead());
+  ASSERT_EQ(::truncate(path.c_str(), 0), 0);
+  const auto view = img->bytes();
+  EXPECT_EQ(view[view.size() - 1], 0) << "past the new end: a page of zeros, not SIGBUS";
+  EXPECT_EQ(view[0], 0);
+  EXPECT_TRUE(img->changedWhileRead());
+  EXPECT_EQ(untouched->bytes()[untouched->bytes().size() - 1], 0x90);
+  EXPECT_FALSE(untouched->changedWhileRead());
+  // a moved image keeps its mark; a new image of the same path starts clean
+  ElfImage moved = std::move(*img);
+  EXPECT_TRUE(moved.changedWhileRead());
+  write("shrinks", bytes);
+  auto again = scanTls(path, nullptr);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_TRUE(again->hooks);
+}
+
+// A cache entry is a regular file: a FIFO planted in its place would block a reader
+// that opened it blindly.
+TEST_F(DiscoveryTest, ACacheEntryThatIsNotARegularFileIsIgnored) {
+  const Synthetic syn = synthetic(Shape{});
+  const std::string path = write("fifo", syn.bytes);
+  DiscoveryCache cache((dir_ / "cache").string(), (dir_ / "key").string());
+  auto img = ElfImage::open(path);
+  ASSERT_TRUE(img.ok());
+  fs::create_directories(dir_ / "cache");
+  ASSERT_EQ(::mkfifo(cache.entryPath(*img).c_str(), 0600), 0);
+  EXPECT_FALSE(cache.load(*img));
+  auto scan = scanTls(path, &cache);
+  ASSERT_TRUE(scan.ok() && scan->hooks);
+  EXPECT_EQ(scan->hooks->source, "discovered");
+  EXPECT_TRUE(fs::is_regular_file(cache.entryPath(*img))) << "the stored entry replaced the FIFO";
+  EXPECT_EQ(scanTls(path, &cache)->hooks->source, "cached");
+}
+
+// Under sudo the cache is the invoking user's, in a directory their agent can change:
+// root touches it only as that user.
+TEST_F(DiscoveryTest, AsRootUnderSudoTheCacheIsWrittenAsTheInvokingUser) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (acts as another user)";
+  constexpr uid_t kUser = 65534;
+  ASSERT_EQ(::chmod(dir_.c_str(), 0755), 0);
+  const Synthetic syn = synthetic(Shape{});
+  const std::string path = write("sudo", syn.bytes);
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  const std::string key = (dir_ / "k" / "key").string();
+  setenv("SUDO_UID", "65534", 1);
+  setenv("SUDO_GID", "65534", 1);
+  DiscoveryCache mine((dir_ / "home" / "cache").string(), key);
+  fs::create_directories(dir_ / "home");
+  ASSERT_EQ(::chown((dir_ / "home").c_str(), kUser, kUser), 0);
+  // the agent made the cache directory a symlink to a directory only root may write
+  fs::create_directories(dir_ / "rootonly");
+  ASSERT_EQ(::chmod((dir_ / "rootonly").c_str(), 0700), 0);
+  fs::create_symlink(dir_ / "rootonly", dir_ / "home" / "planted");
+  DiscoveryCache planted((dir_ / "home" / "planted").string(), key);
+  unsetenv("SUDO_UID");
+  unsetenv("SUDO_GID");
+
+  auto first = scanTls(path, &mine);
+  ASSERT_TRUE(first.ok() && first->hooks);
+  EXPECT_TRUE(first->problems.empty()) << first->problems[0];
+  auto img = ElfImage::open(path);
+  ASSERT_TRUE(img.ok());
+  struct stat st {};
+  ASSERT_EQ(::stat(mine.entryPath(*img).c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, kUser) << "created by the user, not chowned afterwards";
+  ASSERT_EQ(::stat(mine.dir().c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, kUser);
+  EXPECT_EQ(scanTls(path, &mine)->hooks->source, "cached");
+
+  auto through = scanTls(path, &planted);
+  ASSERT_TRUE(through.ok() && through->hooks);
+  ASSERT_FALSE(through->problems.empty());
+  EXPECT_NE(through->problems.back().find("Permission denied"), std::string::npos) << through->problems.back();
+  EXPECT_TRUE(fs::is_empty(dir_ / "rootonly")) << "nothing written where only root may write";
+}
+
 TEST(DiscoveryCacheTest, DefaultDirIsTheInvokingUsersCache) {
   struct Env {  // restores one variable
     std::string name;

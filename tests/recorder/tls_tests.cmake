@@ -17,6 +17,7 @@ add_executable(tls_discovery_test ${CMAKE_CURRENT_LIST_DIR}/tls_discovery_test.c
   ${CMAKE_SOURCE_DIR}/recorder/elf_image.cc
   ${CMAKE_SOURCE_DIR}/recorder/eh_frame.cc
   ${CMAKE_SOURCE_DIR}/recorder/code_scan.cc
+  ${CMAKE_SOURCE_DIR}/recorder/launcher.cc
   ${CMAKE_SOURCE_DIR}/recorder/tls_discovery.cc)
 target_include_directories(tls_discovery_test PRIVATE ${CMAKE_SOURCE_DIR})
 target_link_libraries(tls_discovery_test PRIVATE GTest::gtest GTest::gtest_main OpenSSL::Crypto)
