@@ -94,7 +94,9 @@ void dropGuard(int i) {
 }  // namespace
 
 StatusOr<ElfImage> ElfImage::open(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO put where a library was must not block the recorder (it is
+  // then refused below, as anything but a regular file is)
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return Status::error(path + ": " + errnoText(errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0) {

@@ -104,7 +104,8 @@ struct FileId {
 // One executable mapping of /proc/PID/maps.
 struct MappedFile {
   uint64_t ino = 0;
-  std::string path;  // as the process sees it
+  std::string path;   // as the process sees it
+  std::string range;  // "START-END": /proc/PID/map_files/START-END is the mapped file itself
 };
 
 std::vector<MappedFile> executableMappings(uint32_t pid) {
@@ -122,7 +123,7 @@ std::vector<MappedFile> executableMappings(uint32_t pid) {
     if (perms.size() < 3 || perms[2] != 'x' || ino == 0 || path.empty() || path[0] != '/')
       continue;
     if (path.ends_with(" (deleted)")) continue;
-    if (seen.insert(path).second) out.push_back({ino, path});
+    if (seen.insert(path).second) out.push_back({ino, path, addr});
   }
   return out;
 }
@@ -434,7 +435,6 @@ std::optional<FileId> TlsCapture::Impl::examine(const std::string& displayPath,
 
 void TlsCapture::Impl::scanProcess(uint32_t pid) {
   const std::string proc = "/proc/" + std::to_string(pid);
-  const std::string root = proc + "/root";
   Proc& p = procs[pid];
   char exe[4096];
   const ssize_t n = ::readlink((proc + "/exe").c_str(), exe, sizeof(exe) - 1);
@@ -442,8 +442,15 @@ void TlsCapture::Impl::scanProcess(uint32_t pid) {
   std::ifstream comm(proc + "/comm");
   std::string name;
   if (std::getline(comm, name) && !name.empty()) p.comm = name;
-  for (const MappedFile& m : executableMappings(pid))
-    if (auto id = examine(m.path, root + m.path)) p.files.insert(*id);
+  // through map_files, not the path: the process may have replaced the file at its
+  // path since it mapped it (by a symlink, a FIFO, another library)
+  // path since it mapped it (by a symlink, a FIFO, another library). map_files needs
+  // CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE; without them, the path in its root.
+  for (const MappedFile& m : executableMappings(pid)) {
+    std::string open = proc + "/map_files/" + m.range;
+    if (::access(open.c_str(), R_OK) != 0) open = proc + "/root" + m.path;
+    if (auto id = examine(m.path, open)) p.files.insert(*id);
+  }
 }
 
 Conn& TlsCapture::Impl::conn(uint32_t pid, uint64_t ssl) {
