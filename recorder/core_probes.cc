@@ -206,8 +206,10 @@ CoreProbes::~CoreProbes() {
 }
 
 Status CoreProbes::trace(uint32_t pid) {
+  // The value counts the process's tracked open files (bpf/common.bpf.h): an entry the
+  // kernel made already (--all) is kept as it is.
   uint32_t one = 1;
-  if (bpf_map_update_elem(tracedPidsFd(), &pid, &one, BPF_ANY) != 0)
+  if (bpf_map_update_elem(tracedPidsFd(), &pid, &one, BPF_NOEXIST) != 0 && errno != EEXIST)
     return Status::error("traced_pids: cannot add pid " + std::to_string(pid) + ": " +
                          strerror(errno));
   return Status();
@@ -217,12 +219,22 @@ int CoreProbes::tracedPidsFd() const { return bpf_map__fd(skel_->maps.traced_pid
 int CoreProbes::eventsFd() const { return bpf_map__fd(skel_->maps.events); }
 uint64_t CoreProbes::ringBytes() const { return ringBytes_; }
 
+int CoreProbes::mapFd(const char* name) const {
+  const bpf_map* m = bpf_object__find_map_by_name(skel_->obj, name);
+  return m ? bpf_map__fd(m) : -1;
+}
+
+void CoreProbes::enableTlsSyscallWork() { skel_->bss->tls_on = true; }
+
 std::vector<LostCountInfo> CoreProbes::lostCounts() const {
   std::vector<LostCountInfo> out;
-  int fd = bpf_map__fd(skel_->maps.lost_counts);
+  const int cpus = libbpf_num_possible_cpus();
+  std::vector<uint64_t> perCpu(cpus > 0 ? cpus : 1);
   for (uint32_t i = 0; i < AA_PROBE_COUNT; ++i) {
     uint64_t n = 0;
-    if (bpf_map_lookup_elem(fd, &i, &n) != 0) n = 0;
+    if (cpus > 0 && bpf_map__lookup_elem(skel_->maps.lost_counts, &i, sizeof(i), perCpu.data(),
+                                         perCpu.size() * sizeof(uint64_t), 0) == 0)
+      for (uint64_t c : perCpu) n += c;
     out.push_back({kProbeNames[i], n});
   }
   return out;

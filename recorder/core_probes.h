@@ -39,6 +39,11 @@ class CoreProbes {
   Status trace(uint32_t pid);
   int tracedPidsFd() const;
   int eventsFd() const;
+  // The fd of the object's map called `name`, or -1 (the TLS object shares them).
+  int mapFd(const char* name) const;
+  // From now on the core's sys_enter/sys_exit pair also does the TLS capture's syscall
+  // work (bpf/tls_sys.bpf.h), whose maps the TLS object now reads.
+  void enableTlsSyscallWork();
   uint64_t ringBytes() const;
 
   // Hooks and feature probes, one entry each (stored in the session header).

@@ -320,13 +320,13 @@ SessionHeaderInfo makeHeader(const RecorderOptions& options, const CoreProbes& c
 
 // TLS capture is best effort: without it the recording goes on, and the header says
 // why it is missing.
-std::unique_ptr<TlsCapture> startTls(const RecorderOptions& options, const CoreProbes& core,
+std::unique_ptr<TlsCapture> startTls(const RecorderOptions& options, CoreProbes& core,
                                      SessionHeaderInfo& header) {
   TlsOptions tlsOptions;
   tlsOptions.maxBytesPerConn = options.maxTlsBytes;
   tlsOptions.redact = options.redact;
   tlsOptions.rules = options.redactRules;
-  auto created = TlsCapture::create(core.tracedPidsFd(), core.eventsFd(), tlsOptions);
+  auto created = TlsCapture::create(core, tlsOptions);
   if (!created.ok()) {
     fprintf(stderr, "aa-record: warning: TLS capture off: %s\n", created.status().message().c_str());
     header.probes.push_back({"tls", "uprobe", false, created.status().message()});
@@ -441,7 +441,7 @@ int printProbeReport(const RecorderOptions& options) {
   }
   std::vector<ProbeStatusInfo> report = (*probes)->report();
   TlsOptions tlsOptions;
-  auto tls = TlsCapture::create((*probes)->tracedPidsFd(), (*probes)->eventsFd(), tlsOptions);
+  auto tls = TlsCapture::create(**probes, tlsOptions);
   if (tls.ok()) {
     for (auto& p : (*tls)->probeReport()) report.push_back(p);
   } else {

@@ -33,6 +33,7 @@
 
 #include "bpf/events.h"
 #include "bpf/tls.skel.h"
+#include "recorder/core_probes.h"
 #include "recorder/aead_join.h"
 #include "recorder/elf_image.h"
 #include "recorder/redact.h"
@@ -213,7 +214,7 @@ class TlsCapture::Impl {
   bool multi = false;                       // uprobe_multi programs loaded
   bool btfExit = false;                     // sys_exit hook through tp_btf (else raw_tp)
 
-  Status load(int tracedPidsMapFd, int ringBufMapFd);
+  Status load(const SharedMapFd& sharedMap, bool ownSyscallHooks);
   int linkMulti(bpf_program* prog, const std::string& path, const std::vector<uint64_t>& offsets,
                 const std::vector<uint64_t>& cookies, bool retprobe);
   bool attachMulti(Lib& lib, uint64_t index);
@@ -225,7 +226,7 @@ class TlsCapture::Impl {
   Conn& conn(uint32_t pid, uint64_t ssl);
 };
 
-Status TlsCapture::Impl::load(int tracedPidsMapFd, int ringBufMapFd) {
+Status TlsCapture::Impl::load(const SharedMapFd& sharedMap, bool ownSyscallHooks) {
   // The best the kernel takes: uprobe_multi (Linux 6.6) with tp_btf (5.5), tp_btf
   // alone, raw_tp alone. A refused variant is opened and loaded again without it.
   struct Variant {
@@ -235,16 +236,26 @@ Status TlsCapture::Impl::load(int tracedPidsMapFd, int ringBufMapFd) {
     const bool tryMulti = v.multi;
     const bool last = !v.btf;
     if (tryMulti && !options.uprobeMulti) continue;
+    if (!ownSyscallHooks && !v.btf) continue;  // tp_btf only mattered for the syscall hooks
     skel.reset(tls_bpf::open());
     if (!skel) return Status::error("TLS probes: open BPF object: " + errnoText(errno));
-    int err = bpf_map__reuse_fd(skel->maps.traced_pids, tracedPidsMapFd);
-    if (err) return Status::error("TLS probes: reuse map traced_pids: " + errnoText(err));
-    err = bpf_map__reuse_fd(skel->maps.events, ringBufMapFd);
-    if (err) return Status::error("TLS probes: reuse map events: " + errnoText(err));
-    bpf_map_info ring{};
-    uint32_t ringInfoLen = sizeof(ring);
-    if (bpf_obj_get_info_by_fd(ringBufMapFd, &ring, &ringInfoLen) == 0 && ring.max_entries >= 8)
-      skel->rodata->wakeup_bytes = ring.max_entries / 8;
+    // Every map another object owns (bpf/common.bpf.h; bpf/tls_sys.bpf.h when the
+    // core's syscall hooks do the TLS syscall work) is that object's map.
+    bpf_map* m = nullptr;
+    bpf_object__for_each_map(m, skel->obj) {
+      const char* name = bpf_map__name(m);
+      if (!name || name[0] == '.') continue;  // .rodata, .bss: this object's settings
+      const int fd = sharedMap(name);
+      if (fd < 0) continue;
+      if (int err = bpf_map__reuse_fd(m, fd))
+        return Status::error(std::string("TLS probes: reuse map ") + name + ": " + errnoText(err));
+    }
+    if (const int ringFd = sharedMap("events"); ringFd >= 0) {
+      bpf_map_info ring{};
+      uint32_t ringInfoLen = sizeof(ring);
+      if (bpf_obj_get_info_by_fd(ringFd, &ring, &ringInfoLen) == 0 && ring.max_entries >= 8)
+        skel->rodata->wakeup_bytes = ring.max_entries / 8;
+    }
     for (bpf_program* p : {skel->progs.tls_entry_multi, skel->progs.tls_return_multi}) {
       if (tryMulti) {
         bpf_program__set_expected_attach_type(p, kAttachUprobeMulti);
@@ -252,18 +263,19 @@ Status TlsCapture::Impl::load(int tracedPidsMapFd, int ringBufMapFd) {
         bpf_program__set_autoload(p, false);
       }
     }
-    bpf_program__set_autoload(v.btf ? skel->progs.tls_sys_exit : skel->progs.tls_sys_exit_btf,
-                              false);
+    bpf_program__set_autoload(skel->progs.tls_sys_enter_raw, ownSyscallHooks);
+    bpf_program__set_autoload(skel->progs.tls_sys_exit_raw, ownSyscallHooks && !v.btf);
+    bpf_program__set_autoload(skel->progs.tls_sys_exit_btf, ownSyscallHooks && v.btf);
     // a refusal is expected on older kernels: keep libbpf quiet about it
     libbpf_print_fn_t previousPrint = last ? nullptr : libbpf_set_print(quietLibbpf);
-    err = tls_bpf::load(skel.get());
+    int err = tls_bpf::load(skel.get());
     if (!last) libbpf_set_print(previousPrint);
     if (!err) {
       multi = tryMulti;
       btfExit = v.btf;
       return {};
     }
-    if (last) return Status::error("TLS probes: load BPF object: " + errnoText(err));
+    if (last || !ownSyscallHooks) return Status::error("TLS probes: load BPF object: " + errnoText(err));
   }
   return {};
 }
@@ -296,8 +308,8 @@ int TlsCapture::Impl::linkMulti(bpf_program* prog, const std::string& path,
 
 void TlsCapture::Impl::attachSyscallHooks() {
   const std::tuple<bpf_program*, const char*, const char*> hooks[] = {
-      {skel->progs.tls_sys_enter, "tls:sys_enter", "raw_tp"},
-      {btfExit ? skel->progs.tls_sys_exit_btf : skel->progs.tls_sys_exit, "tls:sys_exit",
+      {skel->progs.tls_sys_enter_raw, "tls:sys_enter", "raw_tp"},
+      {btfExit ? skel->progs.tls_sys_exit_btf : skel->progs.tls_sys_exit_raw, "tls:sys_exit",
        btfExit ? "tp_btf" : "raw_tp"}};
   for (auto [prog, name, mode] : hooks) {
     ProbeStatusInfo info{name, mode, false, ""};
@@ -313,11 +325,7 @@ void TlsCapture::Impl::attachSyscallHooks() {
 }
 
 void TlsCapture::Impl::markSeen(uint64_t kernelDev, uint64_t ino) {
-  struct {
-    uint64_t ino;
-    uint32_t dev;
-    uint32_t pad;
-  } key{ino, static_cast<uint32_t>(kernelDev), 0};
+  aa_seen_file key{ino, static_cast<uint32_t>(kernelDev), 0};
   uint8_t one = 1;
   bpf_map__update_elem(skel->maps.tls_seen_files, &key, sizeof(key), &one, sizeof(one), BPF_ANY);
 }
@@ -550,10 +558,27 @@ TlsCapture::~TlsCapture() {
 
 StatusOr<std::unique_ptr<TlsCapture>> TlsCapture::create(int tracedPidsMapFd, int ringBufMapFd,
                                                          const TlsOptions& options) {
+  auto shared = [tracedPidsMapFd, ringBufMapFd](const char* name) {
+    const std::string_view n(name);
+    return n == "traced_pids" ? tracedPidsMapFd : n == "events" ? ringBufMapFd : -1;
+  };
+  return create(shared, /*ownSyscallHooks=*/true, options);
+}
+
+StatusOr<std::unique_ptr<TlsCapture>> TlsCapture::create(CoreProbes& core, const TlsOptions& options) {
+  auto created = create([&core](const char* name) { return core.mapFd(name); },
+                        /*ownSyscallHooks=*/false, options);
+  if (created.ok()) core.enableTlsSyscallWork();
+  return created;
+}
+
+StatusOr<std::unique_ptr<TlsCapture>> TlsCapture::create(const SharedMapFd& sharedMap,
+                                                         bool ownSyscallHooks,
+                                                         const TlsOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  AA_RETURN_IF_ERROR(impl->load(tracedPidsMapFd, ringBufMapFd));
-  impl->attachSyscallHooks();
+  AA_RETURN_IF_ERROR(impl->load(sharedMap, ownSyscallHooks));
+  if (ownSyscallHooks) impl->attachSyscallHooks();
   // The system OpenSSL is hooked before anything runs: a process that dlopens it
   // (Python) may call SSL_* before its mmap report reaches us.
   glob_t g{};
@@ -710,7 +735,8 @@ std::vector<LostCountInfo> TlsCapture::lostCounts() const {
   if (cpus <= 0) return out;
   std::vector<uint64_t> perCpu(cpus);
   for (uint32_t slot = 0; slot < AA_TLS_LOSS_SLOTS; ++slot) {
-    if (bpf_map__lookup_elem(impl_->skel->maps.tls_lost, &slot, sizeof(slot), perCpu.data(),
+    const uint32_t key = AA_TLS_LOSS_BASE + slot;  // the TLS part of the shared loss table
+    if (bpf_map__lookup_elem(impl_->skel->maps.lost_counts, &key, sizeof(key), perCpu.data(),
                              perCpu.size() * sizeof(uint64_t), 0) != 0)
       continue;
     uint64_t total = 0;
