@@ -371,21 +371,65 @@ struct scan_ctx {
 	__u32 found;
 };
 
+/* Bit j set: slot j of the chunk holds `f`. Branch-free (the compares are arithmetic,
+ * kept from being folded back into branches by barrier_var): the verifier walks the
+ * 64 slots once instead of forking a state at each, and the CPU does not mispredict. */
+static __always_inline __u64 chunk_matches(struct fd_chunk *ch, __u64 f)
+{
+	__u64 mask = 0;
+
+	for (int j = 0; j < FD_CHUNK; j++) {
+		__u64 x = ch->f[j] ^ f, nz;
+
+		barrier_var(x);
+		nz = x | (0 - x);	/* top bit set iff x != 0 */
+		barrier_var(nz);
+		mask |= ((nz >> 63) ^ 1) << j;
+	}
+	return mask;
+}
+
+/* Bits [lo, hi) of a 64-bit mask, lo <= hi <= 64. */
+static __always_inline __u64 bit_range(__u32 lo, __u32 hi)
+{
+	__u64 upto_hi = hi >= 64 ? ~0ULL : (1ULL << hi) - 1;
+	__u64 upto_lo = lo >= 64 ? ~0ULL : (1ULL << lo) - 1;
+
+	return upto_hi & ~upto_lo;
+}
+
+/* Index of the lowest set bit of a non-zero mask. */
+static __always_inline __u32 lowest_bit(__u64 m)
+{
+	__u32 n = 0;
+
+	m &= 0 - m;
+	if (m & 0xffffffff00000000ULL) n += 32;
+	if (m & 0xffff0000ffff0000ULL) n += 16;
+	if (m & 0xff00ff00ff00ff00ULL) n += 8;
+	if (m & 0xf0f0f0f0f0f0f0f0ULL) n += 4;
+	if (m & 0xccccccccccccccccULL) n += 2;
+	if (m & 0xaaaaaaaaaaaaaaaaULL) n += 1;
+	return n;
+}
+
 static long scan_chunk(__u32 i, void *arg)
 {
 	struct scan_ctx *c = arg;
 	__u32 zero = 0, base = i * FD_CHUNK;
 	struct fd_chunk *ch = bpf_map_lookup_elem(&fd_chunks, &zero);
+	__u64 m;
 
 	if (!ch)
 		return 1;
 	if (bpf_probe_read_kernel(ch, sizeof(*ch), (void *)(c->fds + base * sizeof(__u64))))
 		return 1;
-	for (int j = 0; j < FD_CHUNK; j++) {
-		if (ch->f[j] == c->f && base + j != c->skip) {
-			c->found = 1;
-			return 1;
-		}
+	m = chunk_matches(ch, c->f);
+	if (c->skip - base < FD_CHUNK)
+		m &= ~(1ULL << ((c->skip - base) & (FD_CHUNK - 1)));
+	if (m) {
+		c->found = 1;
+		return 1;
 	}
 	return 0;
 }
@@ -424,29 +468,34 @@ struct range_scan_ctx {
 static long range_scan_chunk(__u32 i, void *arg)
 {
 	struct range_scan_ctx *c = arg;
-	__u32 zero = 0, base = i * FD_CHUNK;
+	__u32 zero = 0, base = i * FD_CHUNK, lo, hi;
 	struct fd_chunk *ch = bpf_map_lookup_elem(&fd_chunks, &zero);
+	__u64 m, in;
 
 	if (!ch)
 		return 1;
 	if (bpf_probe_read_kernel(ch, sizeof(*ch), (void *)(c->fds + base * sizeof(__u64))))
 		return 1;
-	for (int j = 0; j < FD_CHUNK; j++) {
-		__u32 fd = base + j;
-
-		if (ch->f[j] != c->f)
-			continue;
-		if (fd < c->first || fd > c->last) {
-			c->outside = 1;
-			return 1;
-		}
-		if (c->inside < 0)
-			c->inside = fd;
+	m = chunk_matches(ch, c->f);
+	if (!m)
+		return 0;
+	/* the slots of this chunk inside [first, last] */
+	lo = c->first > base ? c->first - base : 0;
+	hi = c->last >= base + FD_CHUNK - 1 ? FD_CHUNK : (c->last >= base ? c->last - base + 1 : 0);
+	if (lo > FD_CHUNK)
+		lo = FD_CHUNK;
+	if (hi < lo)
+		hi = lo;
+	in = bit_range(lo, hi);
+	if (m & ~in) {
+		c->outside = 1;
+		return 1;
 	}
+	if (c->inside < 0)
+		c->inside = base + lowest_bit(m);
 	return 0;
 }
 
-/* For the map-walking callbacks, which get no pointer to the caller's entry. */
 static __always_inline void files_count_add(__u32 tgid, int delta)
 {
 	__u32 *n = bpf_map_lookup_elem(&traced_pids, &tgid);
@@ -530,12 +579,17 @@ static __always_inline int on_sys_enter(struct pt_regs *regs, long nr)
 	__u32 tgid = id >> 32;
 	struct task_struct *task;
 	int oldfd, newfd;
-	__u32 *count;
+	__u32 *count, reason;
 
 	if (!sys_enter_wanted(nr) || !(count = traced_entry(tgid)))
 		return 0;
-	if (tls_on)
+	/* The TLS capture's syscalls and the core's are disjoint: each path ends on its own
+	 * (the verifier then checks the core's path once, not once per way out of the
+	 * TLS code). */
+	if (tls_on && is_socket_io(nr)) {
 		tls_sys_enter(regs, nr, id);
+		return 0;
+	}
 	/* the rest drops fds: nothing to do for a process without tracked files */
 	if ((nr != NR_close && nr != NR_dup2 && nr != NR_dup3 && nr != NR_close_range) ||
 	    !has_files(count))
@@ -546,16 +600,19 @@ static __always_inline int on_sys_enter(struct pt_regs *regs, long nr)
 	}
 	task = bpf_get_current_task_btf();
 	if (nr == NR_close) {
-		drop_fd(task, tgid, count, (int)regs->di, AA_CLOSE_EXPLICIT);
-		return 0;
+		newfd = (int)regs->di;
+		reason = AA_CLOSE_EXPLICIT;
+	} else {
+		oldfd = (int)regs->di;
+		newfd = (int)regs->si;
+		/* dup2 onto itself, or from a bad fd, replaces nothing */
+		if (oldfd == newfd || !aa_fd_file(task, oldfd) ||
+		    aa_fd_file(task, oldfd) == aa_fd_file(task, newfd))
+			return 0;
+		reason = AA_CLOSE_REPLACED;
 	}
-	oldfd = (int)regs->di;
-	newfd = (int)regs->si;
-	/* dup2 onto itself, or from a bad fd, replaces nothing */
-	if (oldfd == newfd || !aa_fd_file(task, oldfd) ||
-	    aa_fd_file(task, oldfd) == aa_fd_file(task, newfd))
-		return 0;
-	drop_fd(task, tgid, count, newfd, AA_CLOSE_REPLACED);
+	/* one call site: the verifier checks drop_fd's fd-table scan once */
+	drop_fd(task, tgid, count, newfd, reason);
 	return 0;
 }
 
@@ -696,6 +753,18 @@ struct op_args {
 	__u16 in_root;	/* AA_F_IN_ROOT for path1 */
 };
 
+/* The arguments are gathered in a per-CPU map value, not on the stack: the verifier
+ * tracks stack contents exactly, so each of the ~40 syscalls' constants (op, flags,
+ * which dirfd) would make its own state at the join after file_op_args() and the tail
+ * (tracking, two path copies, walks) would be verified once per syscall. Map contents
+ * are unknown to it: the tail is verified once. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct op_args);
+} op_scratch SEC(".maps");
+
 static __always_inline void emit_file_op(struct op_args *a, struct file *opened)
 {
 	struct scratch_buf *s = get_scratch();
@@ -742,22 +811,24 @@ static __always_inline void emit_file_op(struct op_args *a, struct file *opened)
 static __always_inline bool on_fd_syscall(struct task_struct *task, __u32 tgid, __u32 *count,
 					  struct pt_regs *regs, long nr, long ret)
 {
+	int in = -1, out = -1;	/* the fds read from and written to */
+
 	switch (nr) {
 	case NR_read: case NR_pread64: case NR_readv: case NR_preadv: case NR_preadv2:
-		on_io(task, tgid, count, (int)regs->di, ret, false);
-		return true;
+		in = (int)regs->di;
+		break;
 	case NR_write: case NR_pwrite64: case NR_writev: case NR_pwritev: case NR_pwritev2:
-		on_io(task, tgid, count, (int)regs->di, ret, true);
-		return true;
+		out = (int)regs->di;
+		break;
 	case NR_sendfile:	/* (out_fd, in_fd, ...) */
-		on_io(task, tgid, count, (int)regs->si, ret, false);
-		on_io(task, tgid, count, (int)regs->di, ret, true);
-		return true;
+		in = (int)regs->si;
+		out = (int)regs->di;
+		break;
 	case NR_copy_file_range:	/* (fd_in, off_in, fd_out, ...): cat and cp use it */
 	case NR_splice:		/* (fd_in, off_in, fd_out, ...): one side is a pipe */
-		on_io(task, tgid, count, (int)regs->di, ret, false);
-		on_io(task, tgid, count, (int)regs->dx, ret, true);
-		return true;
+		in = (int)regs->di;
+		out = (int)regs->dx;
+		break;
 	case NR_fcntl: {
 		long cmd = regs->si;
 
@@ -772,8 +843,16 @@ static __always_inline bool on_fd_syscall(struct task_struct *task, __u32 tgid, 
 	case NR_connect:
 		on_connect(regs, ret);
 		return true;
+	default:
+		return false;
 	}
-	return false;
+	/* two call sites, not one per syscall: the verifier checks on_io (adoption walks,
+	 * records) twice instead of seven times */
+	if (in >= 0)
+		on_io(task, tgid, count, in, ret, false);
+	if (out >= 0)
+		on_io(task, tgid, count, out, ret, true);
+	return true;
 }
 
 /* The arguments of a path-based file operation (or an fd-based one that names a
@@ -981,20 +1060,32 @@ static __always_inline bool sys_exit_wanted(long nr)
  * task, return first. On x86-64 the saved user registers still hold the arguments. */
 static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, long nr)
 {
-	struct op_args a = { .dfd1 = AA_AT_FDCWD, .dfd2 = AA_AT_FDCWD, .fd = -1, .ret = ret };
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, zero = 0;
 	struct task_struct *task;
 	struct file *opened = NULL;
+	struct op_args *a;
 	__u32 *count;
 
 	if (!sys_exit_wanted(nr) || !(count = traced_entry(tgid)))
 		return 0;
-	if (tls_on)
+	if (tls_on && (is_mmap(nr) || is_mprotect(nr))) {  /* disjoint, as in sys_enter */
 		tls_sys_exit(regs, nr, ret);
-	task = bpf_get_current_task_btf();
-	if (on_fd_syscall(task, tgid, count, regs, nr, ret) || !file_op_args(regs, nr, ret, &a))
 		return 0;
-	if (a.op == AA_OP_OPEN && ret >= 0) {
+	}
+	task = bpf_get_current_task_btf();
+	if (on_fd_syscall(task, tgid, count, regs, nr, ret))
+		return 0;
+	a = bpf_map_lookup_elem(&op_scratch, &zero);
+	if (!a)
+		return 0;
+	__builtin_memset(a, 0, sizeof(*a));
+	a->dfd1 = AA_AT_FDCWD;
+	a->dfd2 = AA_AT_FDCWD;
+	a->fd = -1;
+	a->ret = ret;
+	if (!file_op_args(regs, nr, ret, a))
+		return 0;
+	if (a->op == AA_OP_OPEN && ret >= 0) {
 		opened = aa_fd_file(task, (int)ret);
 		/* only regular files: not directories, pipes, sockets, devices */
 		if (!opened || !aa_is_regular(opened))
@@ -1003,13 +1094,13 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, long nr)
 	}
 	/* an fd names the path only for ftruncate, fchmod and an open walked from the file
 	 * it opened (RESOLVE_IN_ROOT) */
-	if (a.fd >= 0 && a.op != AA_OP_TRUNCATE && a.op != AA_OP_CHMOD && a.p1)
-		a.fd = -1;
-	if (a.fd == -2) {
+	if (a->fd >= 0 && a->op != AA_OP_TRUNCATE && a->op != AA_OP_CHMOD && a->p1)
+		a->fd = -1;
+	if (a->fd == -2) {
 		emit_chdir(task);
 		return 0;
 	}
-	emit_file_op(&a, opened);
+	emit_file_op(a, opened);
 	return 0;
 }
 
