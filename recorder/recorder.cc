@@ -23,6 +23,8 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "recorder/core_probes.h"
@@ -318,15 +320,46 @@ SessionHeaderInfo makeHeader(const RecorderOptions& options, const CoreProbes& c
   return header;
 }
 
-// TLS capture is best effort: without it the recording goes on, and the header says
-// why it is missing.
-std::unique_ptr<TlsCapture> startTls(const RecorderOptions& options, CoreProbes& core,
-                                     SessionHeaderInfo& header) {
+TlsOptions tlsOptionsOf(const RecorderOptions& options) {
   TlsOptions tlsOptions;
   tlsOptions.maxBytesPerConn = options.maxTlsBytes;
   tlsOptions.redact = options.redact;
   tlsOptions.rules = options.redactRules;
-  auto created = TlsCapture::create(core, tlsOptions);
+  return tlsOptions;
+}
+
+// The core's probes, with the TLS capture's object loaded and its system libraries
+// hooked on a second thread meanwhile: it starts once the core's maps exist (it shares
+// them) and runs while the kernel verifies the core's programs, which is most of the
+// start-up. On its own thread, it gets dups of the map fds: if the core fails, those
+// stay valid until the thread is done.
+struct Probes {
+  StatusOr<std::unique_ptr<CoreProbes>> core = Status::error("not loaded");
+  StatusOr<std::unique_ptr<TlsCapture>> tls = Status::error("not loaded");
+};
+
+Probes loadProbes(const ProbeConfig& config, const TlsOptions& tlsOptions) {
+  Probes p;
+  TlsCapture::SharedMapFds fds;
+  std::thread tlsThread;
+  p.core = CoreProbes::create(config, [&](CoreProbes& core) {
+    for (const auto& [name, fd] : core.mapFds()) {
+      const int dup = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+      if (dup >= 0) fds.emplace(name, dup);
+    }
+    tlsThread = std::thread([&] { p.tls = TlsCapture::create(fds, tlsOptions); });
+  });
+  if (tlsThread.joinable()) tlsThread.join();
+  for (const auto& [name, fd] : fds) ::close(fd);
+  if (p.core.ok() && p.tls.ok()) (*p.core)->enableTlsSyscallWork();
+  return p;
+}
+
+// TLS capture is best effort: without it the recording goes on, and the header says
+// why it is missing.
+std::unique_ptr<TlsCapture> startTls(const RecorderOptions& options,
+                                     StatusOr<std::unique_ptr<TlsCapture>> created,
+                                     SessionHeaderInfo& header) {
   if (!created.ok()) {
     fprintf(stderr, "aa-record: warning: TLS capture off: %s\n", created.status().message().c_str());
     header.probes.push_back({"tls", "uprobe", false, created.status().message()});
@@ -434,14 +467,14 @@ int printProbeReport(const RecorderOptions& options) {
   ProbeConfig config;
   config.selfTgid = uint32_t(getpid());
   config.ringBytes = 1 << 16;
-  auto probes = CoreProbes::create(config);
+  Probes loaded = loadProbes(config, TlsOptions{});
+  auto& probes = loaded.core;
   if (!probes.ok()) {
     fail(probes.status().message());
     return 1;
   }
   std::vector<ProbeStatusInfo> report = (*probes)->report();
-  TlsOptions tlsOptions;
-  auto tls = TlsCapture::create(**probes, tlsOptions);
+  auto& tls = loaded.tls;
   if (tls.ok()) {
     for (auto& p : (*tls)->probeReport()) report.push_back(p);
   } else {
@@ -504,7 +537,8 @@ int runRecorder(const RecorderOptions& options) {
   config.traceAll = options.all;
   config.ioCalls = options.ioCalls;
   config.ringBytes = options.ringBytes;
-  auto probes = CoreProbes::create(config);
+  Probes loaded = loadProbes(config, tlsOptionsOf(options));
+  auto& probes = loaded.core;
   if (!probes.ok()) {
     fail(probes.status().message());
     return 1;
@@ -512,7 +546,7 @@ int runRecorder(const RecorderOptions& options) {
   CoreProbes& core = **probes;
 
   SessionHeaderInfo header = makeHeader(options, core);
-  std::unique_ptr<TlsCapture> tls = startTls(options, core, header);
+  std::unique_ptr<TlsCapture> tls = startTls(options, std::move(loaded.tls), header);
   // The command's own executable is examined (TLS discovery included) before it starts.
   if (tls && !options.command.empty()) {
     if (auto exe = findExecutable(options.command[0])) tls->prepare(*exe);

@@ -33,7 +33,7 @@
 
 #include "bpf/events.h"
 #include "bpf/tls.skel.h"
-#include "recorder/core_probes.h"
+#include "recorder/core_probes.h"  // QuietLibbpf
 #include "recorder/aead_join.h"
 #include "recorder/elf_image.h"
 #include "recorder/redact.h"
@@ -74,8 +74,6 @@ constexpr std::array<const char*, AA_TLS_LOSS_SLOTS> kLossProbeNames = {
 
 // BPF_TRACE_UPROBE_MULTI (Linux 6.6); not in the uapi headers libbpf 1.1 ships with.
 constexpr auto kAttachUprobeMulti = static_cast<bpf_attach_type>(48);
-
-int quietLibbpf(libbpf_print_level, const char*, va_list) { return 0; }
 
 bool isReadFunc(uint32_t func) { return func == AA_TLS_SSL_READ || func == AA_TLS_SSL_READ_EX; }
 
@@ -214,7 +212,7 @@ class TlsCapture::Impl {
   bool multi = false;                       // uprobe_multi programs loaded
   bool btfExit = false;                     // sys_exit hook through tp_btf (else raw_tp)
 
-  Status load(const SharedMapFd& sharedMap, bool ownSyscallHooks);
+  Status load(const SharedMapFds& sharedMapFds, bool ownSyscallHooks);
   int linkMulti(bpf_program* prog, const std::string& path, const std::vector<uint64_t>& offsets,
                 const std::vector<uint64_t>& cookies, bool retprobe);
   bool attachMulti(Lib& lib, uint64_t index);
@@ -226,7 +224,11 @@ class TlsCapture::Impl {
   Conn& conn(uint32_t pid, uint64_t ssl);
 };
 
-Status TlsCapture::Impl::load(const SharedMapFd& sharedMap, bool ownSyscallHooks) {
+Status TlsCapture::Impl::load(const SharedMapFds& sharedMapFds, bool ownSyscallHooks) {
+  auto sharedMap = [&sharedMapFds](const char* name) {
+    auto it = sharedMapFds.find(name);
+    return it == sharedMapFds.end() ? -1 : it->second;
+  };
   // The best the kernel takes: uprobe_multi (Linux 6.6) with tp_btf (5.5), tp_btf
   // alone, raw_tp alone. A refused variant is opened and loaded again without it.
   struct Variant {
@@ -266,10 +268,13 @@ Status TlsCapture::Impl::load(const SharedMapFd& sharedMap, bool ownSyscallHooks
     bpf_program__set_autoload(skel->progs.tls_sys_enter_raw, ownSyscallHooks);
     bpf_program__set_autoload(skel->progs.tls_sys_exit_raw, ownSyscallHooks && !v.btf);
     bpf_program__set_autoload(skel->progs.tls_sys_exit_btf, ownSyscallHooks && v.btf);
-    // a refusal is expected on older kernels: keep libbpf quiet about it
-    libbpf_print_fn_t previousPrint = last ? nullptr : libbpf_set_print(quietLibbpf);
-    int err = tls_bpf::load(skel.get());
-    if (!last) libbpf_set_print(previousPrint);
+    int err;
+    if (last) {
+      err = tls_bpf::load(skel.get());
+    } else {
+      QuietLibbpf quiet;  // a refusal is expected on older kernels
+      err = tls_bpf::load(skel.get());
+    }
     if (!err) {
       multi = tryMulti;
       btfExit = v.btf;
@@ -558,26 +563,21 @@ TlsCapture::~TlsCapture() {
 
 StatusOr<std::unique_ptr<TlsCapture>> TlsCapture::create(int tracedPidsMapFd, int ringBufMapFd,
                                                          const TlsOptions& options) {
-  auto shared = [tracedPidsMapFd, ringBufMapFd](const char* name) {
-    const std::string_view n(name);
-    return n == "traced_pids" ? tracedPidsMapFd : n == "events" ? ringBufMapFd : -1;
-  };
-  return create(shared, /*ownSyscallHooks=*/true, options);
+  return create(SharedMapFds{{"traced_pids", tracedPidsMapFd}, {"events", ringBufMapFd}},
+                /*ownSyscallHooks=*/true, options);
 }
 
-StatusOr<std::unique_ptr<TlsCapture>> TlsCapture::create(CoreProbes& core, const TlsOptions& options) {
-  auto created = create([&core](const char* name) { return core.mapFd(name); },
-                        /*ownSyscallHooks=*/false, options);
-  if (created.ok()) core.enableTlsSyscallWork();
-  return created;
+StatusOr<std::unique_ptr<TlsCapture>> TlsCapture::create(const SharedMapFds& sharedMapFds,
+                                                         const TlsOptions& options) {
+  return create(sharedMapFds, /*ownSyscallHooks=*/false, options);
 }
 
-StatusOr<std::unique_ptr<TlsCapture>> TlsCapture::create(const SharedMapFd& sharedMap,
+StatusOr<std::unique_ptr<TlsCapture>> TlsCapture::create(const SharedMapFds& sharedMapFds,
                                                          bool ownSyscallHooks,
                                                          const TlsOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  AA_RETURN_IF_ERROR(impl->load(sharedMap, ownSyscallHooks));
+  AA_RETURN_IF_ERROR(impl->load(sharedMapFds, ownSyscallHooks));
   if (ownSyscallHooks) impl->attachSyscallHooks();
   // The system OpenSSL is hooked before anything runs: a process that dlopens it
   // (Python) may call SSL_* before its mmap report reaches us.

@@ -28,6 +28,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -48,13 +49,17 @@ struct TlsOptions {
                                  // them (Linux 6.6+); false: classic uprobes only
 };
 
-class CoreProbes;
-
 class TlsCapture {
  public:
-  // Beside the recorder core (which must outlive this object): its maps are shared and
-  // its syscall hooks do the TLS syscall work once this returns.
-  static StatusOr<std::unique_ptr<TlsCapture>> create(CoreProbes& core, const TlsOptions& options);
+  // The maps another object owns, by name (bpf/common.bpf.h, bpf/tls_sys.bpf.h); the
+  // TLS object reuses these and makes the rest. The fds are only used during create().
+  using SharedMapFds = std::map<std::string, int, std::less<>>;
+  // Beside the recorder core: sharedMapFds are the core's (CoreProbes::mapFds(), or
+  // dups of them: this may run on another thread while the core's programs load), and
+  // the core's syscall hooks do the TLS syscall work once the caller calls
+  // CoreProbes::enableTlsSyscallWork().
+  static StatusOr<std::unique_ptr<TlsCapture>> create(const SharedMapFds& sharedMapFds,
+                                                      const TlsOptions& options);
   // Alone (tests): tracedPidsMapFd is a `traced_pids` hash (__u32 tgid -> __u32),
   // ringBufMapFd an `events` ring buffer, both outliving this object; the TLS object
   // attaches syscall hooks of its own.
@@ -93,11 +98,9 @@ class TlsCapture {
   std::vector<LostCountInfo> lostCounts() const;
 
   class Impl;
-  // The fd of the map another object owns under `name`, or -1: the TLS object's own.
-  using SharedMapFd = std::function<int(const char* name)>;
 
  private:
-  static StatusOr<std::unique_ptr<TlsCapture>> create(const SharedMapFd& sharedMap,
+  static StatusOr<std::unique_ptr<TlsCapture>> create(const SharedMapFds& sharedMapFds,
                                                       bool ownSyscallHooks,
                                                       const TlsOptions& options);
   explicit TlsCapture(std::unique_ptr<Impl> impl);

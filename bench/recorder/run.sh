@@ -16,6 +16,9 @@
 #         others    the same file loop NOT traced, while each tracer traces a `sleep`
 #                   elsewhere on the machine: what tracing costs everyone else
 #         exec      the exec storm, traced
+#         burst     two file loops at once (one per CPU) under aa-record --io=calls
+#                   (a record per syscall), default ring: the highest event rate
+#                   this machine produces; events, loss and recorder CPU per event
 #       IO_CALLS=1         also aa-record --io=calls
 #
 # Slowdown = time per op under the tracer / untraced, from the workload's own clock
@@ -52,7 +55,7 @@ N_FILE=${N_FILE:-100000}
 N_EXEC=${N_EXEC:-200}
 DIV=${DIV:-20}
 REPS=${REPS:-5}
-WORKLOADS=${WORKLOADS:-fileloop others exec}
+WORKLOADS=${WORKLOADS:-fileloop others exec burst}
 IO_CALLS=${IO_CALLS:-0}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/aa-bench.XXXXXX")
 bg=""
@@ -175,12 +178,34 @@ one_round() {
   done
 }
 
+# burst_round: two file loops at once under aa-record --io=calls; appends
+# "burst|wall_s|events|lost|recorder_cpu_s|dropped_by_nobody" to $tmp/burst
+burst_round() {
+  local out=$tmp/b.aas
+  rm -f "$out" "$out-index"
+  mkdir -p "$tmp/b1" "$tmp/b2"
+  printf '"%s" fileloop "%s" %s 2>"%s" & "%s" fileloop "%s" %s 2>"%s" & wait\n' \
+    "$work" "$tmp/b1" "$N_FILE" "$tmp/b1.rep" "$work" "$tmp/b2" "$N_FILE" "$tmp/b2.rep" >"$tmp/burst.sh"
+  /usr/bin/time -f "time %U %S" -o "$tmp/time" "$record" -q --io=calls -o "$out" -- /bin/sh "$tmp/burst.sh" \
+    2>"$tmp/err" >/dev/null || { echo "run.sh: burst failed: $(tail -1 "$tmp/err")" >&2; return 1; }
+  local info w1 w2 c1 c2
+  info=$("$session" info "$out")
+  w1=$(field wall_s "$(cat "$tmp/b1.rep")"); w2=$(field wall_s "$(cat "$tmp/b2.rep")")
+  c1=$(field cpu_s "$(cat "$tmp/b1.rep")"); c2=$(field cpu_s "$(cat "$tmp/b2.rep")")
+  echo "burst|$(awk -v a="$w1" -v b="$w2" 'BEGIN { print (a > b ? a : b) }')|$(sed -n 's/^events: *\([0-9]*\).*/\1/p' <<<"$info")|$(sed -n 's/^lost events: *\([0-9]*\).*/\1/p' <<<"$info")|$(calc "$(awk '/^time/ {print $2 + $3}' "$tmp/time") - $c1 - $c2")" >>"$tmp/burst"
+}
+
 echo "run.sh: $(date -u '+%F %T') UTC, load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs" >&2
 load0=$(cut -d' ' -f1 /proc/loadavg)
 : >"$tmp/results"
+: >"$tmp/burst"
 for r in $(seq "$REPS"); do
   for wl in $WORKLOADS; do
-    one_round "$wl" || exit 1
+    if [ "$wl" = burst ]; then
+      burst_round || exit 1
+    else
+      one_round "$wl" || exit 1
+    fi
   done
   echo "run.sh: round $r of $REPS done, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 done
@@ -232,6 +257,12 @@ awk -F'|' '
         name[p[1]], CS[order[i]], WS[order[i]], CS[f], WS[f], CS[order[i]] - CS[f]
     }
   }' "$tmp/results"
+if [ -s "$tmp/burst" ]; then
+  echo
+  echo "| burst (2 file loops, --io=calls, default ring) | wall | events | lost | events/s | recorder CPU | recorder CPU per event |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+  awk -F'|' '{ printf "| round %d | %.3f s | %d | %d | %.0f | %.2f s | %.2f µs |\n", NR, $2, $3, $4, $3 / $2, $5, $5 / $3 * 1e6 }' "$tmp/burst"
+fi
 echo
 echo "load average (1 min) at start $load0, at end $load1"
 echo "raw rounds (workload|tracer|wall_s|cpu_s|ops|events|lost|recorder_cpu_s):"
