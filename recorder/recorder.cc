@@ -490,7 +490,57 @@ int printProbeReport(const RecorderOptions& options) {
   return allOk ? 0 : 1;
 }
 
-int runRecorder(const RecorderOptions& options) {
+namespace {
+
+// One recording, from checking the options to the footer, as named steps over the
+// resources they share. Members are declared in the order the resources are made, so
+// they are released in reverse (the ring before the maps, the writer before the
+// output's guard). A step that ends the run returns its exit status.
+class Recording {
+ public:
+  explicit Recording(const RecorderOptions& options) : options_(options) {}
+  Recording(const Recording&) = delete;
+  Recording& operator=(const Recording&) = delete;
+
+  std::optional<int> check();
+  std::optional<int> open();
+  std::optional<int> startTarget();
+  void drainUntilStop();
+  int finish();
+
+ private:
+  std::optional<int> openWriter();
+  void pollLoss();
+  void onTimer(bool* stopping);
+  bool targetEnded(uint64_t now, bool targetGone);
+  SessionFooterInfo footer(bool immediate, uint32_t runningAtStop, std::vector<std::string>* blind);
+
+  const RecorderOptions& options_;
+  std::optional<Credentials> creds_;
+  std::optional<Output> output_;
+  Fd sigFd_;
+  std::unique_ptr<CoreProbes> core_;
+  SessionHeaderInfo header_;
+  std::unique_ptr<TlsCapture> tls_;
+  std::unique_ptr<HeldChild> child_;
+  WriterHolder held_;
+  std::unique_ptr<Decoder> decoder_;
+  DrainContext drain_;
+  std::unique_ptr<ring_buffer, RingBufferDeleter> ring_;
+  Fd pidFd_;
+  Fd epollFd_, timerFd_;
+  uint64_t startNs_ = 0, lastPollNs_ = 0, lastLiveCheckNs_ = 0;
+  std::optional<StatusLine> status_;
+  LossTracker loss_;
+  bool following_ = false;          // the target is gone, descendants are not
+  bool writeFailed_ = false;
+  uint32_t killed_ = 0;
+};
+
+// The options, the privileges, the user to run as and the command: each failure is one
+// line and an exit status.
+std::optional<int> Recording::check() {
+  const RecorderOptions& options = options_;
   int targets = (options.command.empty() ? 0 : 1) + (options.pid ? 1 : 0) + (options.all ? 1 : 0);
   if (targets != 1) {
     fail("give exactly one target: -- CMD ARGS..., --pid PID, or --all");
@@ -509,6 +559,7 @@ int runRecorder(const RecorderOptions& options) {
     fail(creds.status().message());
     return 1;
   }
+  creds_ = std::move(*creds);
   if (!options.command.empty()) {
     std::string why;
     if (int code = checkCommand(options.command[0], &why)) {
@@ -516,8 +567,15 @@ int runRecorder(const RecorderOptions& options) {
       return code;
     }
   }
-  Output output(options.output, *creds);
-  if (Status s = output.open(options.force); !s.ok()) {
+  return std::nullopt;
+}
+
+// The output file, the signals, the probes (core and TLS), the held command and the
+// writer: everything that must exist before the command is released.
+std::optional<int> Recording::open() {
+  const RecorderOptions& options = options_;
+  output_.emplace(options.output, *creds_);
+  if (Status s = output_->open(options.force); !s.ok()) {
     fail(s.message());
     return 1;
   }
@@ -530,7 +588,7 @@ int runRecorder(const RecorderOptions& options) {
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGCHLD);
   sigprocmask(SIG_BLOCK, &mask, nullptr);
-  Fd sigFd(signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
+  sigFd_.reset(signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
 
   ProbeConfig config;
   config.selfTgid = uint32_t(getpid());
@@ -538,79 +596,87 @@ int runRecorder(const RecorderOptions& options) {
   config.ioCalls = options.ioCalls;
   config.ringBytes = options.ringBytes;
   Probes loaded = loadProbes(config, tlsOptionsOf(options));
-  auto& probes = loaded.core;
-  if (!probes.ok()) {
-    fail(probes.status().message());
+  if (!loaded.core.ok()) {
+    fail(loaded.core.status().message());
     return 1;
   }
-  CoreProbes& core = **probes;
+  core_ = std::move(*loaded.core);
 
-  SessionHeaderInfo header = makeHeader(options, core);
-  std::unique_ptr<TlsCapture> tls = startTls(options, std::move(loaded.tls), header);
+  header_ = makeHeader(options, *core_);
+  tls_ = startTls(options, std::move(loaded.tls), header_);
   // The command's own executable is examined (TLS discovery included) before it starts.
-  if (tls && !options.command.empty()) {
-    if (auto exe = findExecutable(options.command[0])) tls->prepare(*exe);
+  if (tls_ && !options.command.empty()) {
+    if (auto exe = findExecutable(options.command[0])) tls_->prepare(*exe);
   }
 
-  std::unique_ptr<HeldChild> child;
   if (!options.command.empty()) {
-    auto spawned = HeldChild::spawn(options.command, *creds);
+    auto spawned = HeldChild::spawn(options.command, *creds_);
     if (!spawned.ok()) {
       fail(spawned.status().message());
       return 1;
     }
-    child = std::move(*spawned);
+    child_ = std::move(*spawned);
   }
+  return openWriter();
+}
 
-  WriterHolder held;
-  held.creds = &*creds;
+// The session writer, its decoder and the ring buffer that feeds them.
+std::optional<int> Recording::openWriter() {
+  const RecorderOptions& options = options_;
+  held_.creds = &*creds_;
   {
     WriterOptions wo;
-    wo.fd = output.release();
+    wo.fd = output_->release();
     wo.fileMode = 0600;
-    if (geteuid() == 0 && creds->change) {
-      wo.ownerUid = int(creds->uid);
-      wo.ownerGid = int(creds->gid);
+    if (geteuid() == 0 && creds_->change) {
+      wo.ownerUid = int(creds_->uid);
+      wo.ownerGid = int(creds_->gid);
     }
-    ActAsUser as(*creds);
-    auto created = SessionWriter::create(options.output, header, wo);
+    ActAsUser as(*creds_);
+    auto created = SessionWriter::create(options.output, header_, wo);
     if (!created.ok()) {
       fail(created.status().message());
       return 1;
     }
-    held.writer = std::move(*created);
+    held_.writer = std::move(*created);
   }
-  SessionWriter& writer = *held.writer;
+  SessionWriter& writer = *held_.writer;
 
-  Decoder decoder(writer);
-  DrainContext drain;
-  drain.decoder = &decoder;
-  drain.writer = &writer;
-  drain.tls = tls.get();
+  decoder_ = std::make_unique<Decoder>(writer);
+  Decoder& decoder = *decoder_;
+  TlsCapture* tls = tls_.get();
+  drain_.decoder = &decoder;
+  drain_.writer = &writer;
+  drain_.tls = tls;
   if (options.redact)
-    decoder.redactArgv = [&](std::vector<std::string>& argv) { redactArgv(argv, options.redactRules); };
+    decoder.redactArgv = [this](std::vector<std::string>& argv) { redactArgv(argv, options_.redactRules); };
   if (tls) {
-    decoder.onExec = [&](uint32_t pid, const std::string& path) { tls->onExec(pid, path); };
-    decoder.onExit = [&](uint32_t pid) { tls->onExit(pid); };
-    decoder.onConnect = [&](uint32_t pid, uint16_t family, std::span<const uint8_t> addr,
-                            uint16_t port, int64_t ret) { tls->onConnect(pid, family, addr, port, ret); };
+    decoder.onExec = [tls](uint32_t pid, const std::string& path) { tls->onExec(pid, path); };
+    decoder.onExit = [tls](uint32_t pid) { tls->onExit(pid); };
+    decoder.onConnect = [tls](uint32_t pid, uint16_t family, std::span<const uint8_t> addr,
+                              uint16_t port, int64_t ret) { tls->onConnect(pid, family, addr, port, ret); };
   }
-  std::unique_ptr<ring_buffer, RingBufferDeleter> ring(
-      ring_buffer__new(core.eventsFd(), onRecord, &drain, nullptr));
-  if (!ring) {
+  ring_.reset(ring_buffer__new(core_->eventsFd(), onRecord, &drain_, nullptr));
+  if (!ring_) {
     fail(std::string("ring buffer: ") + strerror(errno));
     return 1;
   }
+  return std::nullopt;
+}
 
-  Fd pidFd;
-  uint32_t rootPid = 0;
-  if (child) {
-    rootPid = uint32_t(child->pid());
+// Puts the target in the traced set: the held command (released, its exec awaited),
+// every running process (--all), or the --pid process.
+std::optional<int> Recording::startTarget() {
+  const RecorderOptions& options = options_;
+  CoreProbes& core = *core_;
+  TlsCapture* tls = tls_.get();
+  if (child_) {
+    const uint32_t rootPid = uint32_t(child_->pid());
     if (Status s = core.trace(rootPid); !s.ok()) {
       fail(s.message());
       return 1;
     }
-    if (Status s = child->release(); !s.ok()) {
+    if (Status s = child_->release(); !s.ok()) {
       fail(s.message());
       return 1;
     }
@@ -618,10 +684,10 @@ int runRecorder(const RecorderOptions& options) {
     // the user's permissions): then nothing of the command was recorded, and a session
     // of the recorder's own set-up would mislead.
     int code = 0;
-    if (std::string why = child->waitExec(&code); !why.empty()) {
+    if (std::string why = child_->waitExec(&code); !why.empty()) {
       fail(why);
-      ActAsUser as(*creds);
-      (void)writer.close();
+      ActAsUser as(*creds_);
+      (void)held_.writer->close();
       removeSession(options.output);
       return code;
     }
@@ -633,9 +699,9 @@ int runRecorder(const RecorderOptions& options) {
       if (tls) tls->onExec(pid);
     }
   } else if (options.pid) {
-    rootPid = options.pid;
-    pidFd.reset(int(syscall(SYS_pidfd_open, pid_t(rootPid), 0)));
-    if (pidFd.get() < 0) {
+    const uint32_t rootPid = options.pid;
+    pidFd_.reset(int(syscall(SYS_pidfd_open, pid_t(rootPid), 0)));
+    if (pidFd_.get() < 0) {
       fail("--pid " + std::to_string(rootPid) + ": " + strerror(errno));
       return 1;
     }
@@ -645,49 +711,98 @@ int runRecorder(const RecorderOptions& options) {
     }
     if (tls) tls->onExec(rootPid);
   }
+  return std::nullopt;
+}
 
-  Fd epollFd(epoll_create1(EPOLL_CLOEXEC));
-  Fd timerFd(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+void Recording::pollLoss() {
+  auto counts = core_->lostCounts();
+  if (tls_)
+    for (auto& c : tls_->lostCounts()) counts.push_back({"tls:" + c.probe, c.count});
+  loss_.update(counts, *decoder_, monoNow());
+}
+
+// The flush timer: drain, loss counters and status line every second, the batch out,
+// --duration.
+void Recording::onTimer(bool* stopping) {
+  SessionWriter& writer = *held_.writer;
+  uint64_t ticks;
+  while (read(timerFd_.get(), &ticks, sizeof(ticks)) == sizeof(ticks)) {
+  }
+  ring_buffer__consume(ring_.get());
+  uint64_t now = monoNow();
+  if (now - lastPollNs_ >= 1000000000ull) {
+    pollLoss();
+    status_->update(now, writer, loss_.total());
+    lastPollNs_ = now;
+  }
+  (void)writer.flush();   // an error is reported once, at the end
+  if (!writer.error().ok()) drain_.stopSignals = 2;
+  if (options_.durationSec > 0 && double(now - startNs_) / 1e9 >= options_.durationSec)
+    *stopping = true;
+}
+
+// The target's end: its exit record is in the ring by now (the kernel emits it before
+// notifying the parent). By default the recording goes on while any traced descendant
+// runs (daemons, background jobs), as strace -f does; checked every 100 ms in the
+// kernel's traced_pids. True: stop now.
+bool Recording::targetEnded(uint64_t now, bool targetGone) {
+  const bool targetDone = drain_.childStatus.has_value() || targetGone;
+  if (!targetDone || options_.all) return false;
+  if (options_.stopWithCommand) return true;
+  if (now - lastLiveCheckNs_ < 100000000ull) return false;
+  lastLiveCheckNs_ = now;
+  const uint32_t live = liveTraced(core_->tracedPidsFd());
+  if (live == 0) return true;
+  if (!following_) {
+    following_ = true;
+    if (!options_.quiet) {
+      status_->clear();
+      fprintf(stderr,
+              "aa-record: the command exited; recording its %u remaining process%s until "
+              "they exit (Ctrl-C or --duration stops)\n",
+              live, live == 1 ? "" : "es");
+    }
+  }
+  return false;
+}
+
+// The epoll loop: ring, signals, the flush timer and the --pid target's pidfd, until a
+// stop (the tree's end, --duration, Ctrl-C, a write error).
+void Recording::drainUntilStop() {
+  const RecorderOptions& options = options_;
+  SessionWriter& writer = *held_.writer;
+  epollFd_.reset(epoll_create1(EPOLL_CLOEXEC));
+  timerFd_.reset(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
   {
     itimerspec its{};
     its.it_interval.tv_nsec = long(options.flushMs) * 1000000L;
     its.it_value = its.it_interval;
-    timerfd_settime(timerFd.get(), 0, &its, nullptr);
+    timerfd_settime(timerFd_.get(), 0, &its, nullptr);
   }
   auto watch = [&](int fd, uint64_t tag) {
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u64 = tag;
-    epoll_ctl(epollFd.get(), EPOLL_CTL_ADD, fd, &ev);
+    epoll_ctl(epollFd_.get(), EPOLL_CTL_ADD, fd, &ev);
   };
   enum : uint64_t { kRing, kSignal, kTimer, kPid };
-  watch(ring_buffer__epoll_fd(ring.get()), kRing);
-  watch(sigFd.get(), kSignal);
-  watch(timerFd.get(), kTimer);
-  if (pidFd.get() >= 0) watch(pidFd.get(), kPid);
+  watch(ring_buffer__epoll_fd(ring_.get()), kRing);
+  watch(sigFd_.get(), kSignal);
+  watch(timerFd_.get(), kTimer);
+  if (pidFd_.get() >= 0) watch(pidFd_.get(), kPid);
 
-  const uint64_t startNs = monoNow();
-  uint64_t lastPollNs = startNs;
-  StatusLine status(isatty(2) && !options.quiet, startNs);
-  LossTracker loss;
-  auto pollLoss = [&]() {
-    auto counts = core.lostCounts();
-    if (tls)
-      for (auto& c : tls->lostCounts()) counts.push_back({"tls:" + c.probe, c.count});
-    loss.update(counts, decoder, monoNow());
-  };
+  startNs_ = monoNow();
+  lastPollNs_ = startNs_;
+  status_.emplace(isatty(2) && !options.quiet, startNs_);
 
-  drain.sigFd = sigFd.get();
-  drain.childPid = child ? child->pid() : -1;
+  drain_.sigFd = sigFd_.get();
+  drain_.childPid = child_ ? child_->pid() : -1;
   bool stopping = false;
   uint64_t stopAskedNs = 0;
   bool targetGone = false;          // the --pid target exited
-  bool following = false;           // the target is gone, descendants are not
-  uint64_t lastLiveCheckNs = 0;
-  uint32_t live = 0;
   while (!stopping) {
     epoll_event evs[8];
-    int n = epoll_wait(epollFd.get(), evs, 8, 1000);
+    int n = epoll_wait(epollFd_.get(), evs, 8, 1000);
     if (n < 0 && errno != EINTR) {
       fail(std::string("epoll_wait: ") + strerror(errno));
       break;
@@ -695,110 +810,85 @@ int runRecorder(const RecorderOptions& options) {
     for (int i = 0; i < n; ++i) {
       switch (evs[i].data.u64) {
         case kRing:
-          ring_buffer__consume(ring.get());
+          ring_buffer__consume(ring_.get());
           break;
         case kSignal:
-          readSignals(drain);
+          readSignals(drain_);
           break;
-        case kTimer: {
-          uint64_t ticks;
-          while (read(timerFd.get(), &ticks, sizeof(ticks)) == sizeof(ticks)) {
-          }
-          ring_buffer__consume(ring.get());
-          uint64_t now = monoNow();
-          if (now - lastPollNs >= 1000000000ull) {
-            pollLoss();
-            status.update(now, writer, loss.total());
-            lastPollNs = now;
-          }
-          (void)writer.flush();   // an error is reported once, at the end
-          if (!writer.error().ok()) drain.stopSignals = 2;
-          if (options.durationSec > 0 && double(now - startNs) / 1e9 >= options.durationSec)
-            stopping = true;
+        case kTimer:
+          onTimer(&stopping);
           break;
-        }
         case kPid:
           targetGone = true;
-          epoll_ctl(epollFd.get(), EPOLL_CTL_DEL, pidFd.get(), nullptr);
+          epoll_ctl(epollFd_.get(), EPOLL_CTL_DEL, pidFd_.get(), nullptr);
           break;
       }
     }
-    // The target's end: its exit record is in the ring by now (the kernel emits it
-    // before notifying the parent). By default the recording goes on while any traced
-    // descendant runs (daemons, background jobs), as strace -f does; checked every
-    // 100 ms in the kernel's traced_pids. A terminal's SIGINT reaches the command too:
-    // give it a moment to exit so that its end is recorded.
+    // A terminal's SIGINT reaches the command too: give it a moment to exit so that its
+    // end is recorded.
     const uint64_t now = monoNow();
-    const bool targetDone = drain.childStatus.has_value() || targetGone;
-    if (targetDone && !options.all) {
-      if (options.stopWithCommand) {
-        stopping = true;
-      } else if (now - lastLiveCheckNs >= 100000000ull) {
-        lastLiveCheckNs = now;
-        live = liveTraced(core.tracedPidsFd());
-        if (live == 0) {
-          stopping = true;
-        } else if (!following) {
-          following = true;
-          if (!options.quiet) {
-            status.clear();
-            fprintf(stderr,
-                    "aa-record: the command exited; recording its %u remaining process%s until "
-                    "they exit (Ctrl-C or --duration stops)\n",
-                    live, live == 1 ? "" : "es");
-          }
-        }
-      }
-    }
-    if (!writer.error().ok()) drain.stopSignals = 2;   // a full disk: stop at once
-    if (drain.stopSignals > 0 && stopAskedNs == 0) stopAskedNs = now;
-    if (drain.stopSignals >= 2) stopping = true;
+    if (targetEnded(now, targetGone)) stopping = true;
+    const bool targetDone = drain_.childStatus.has_value() || targetGone;
+    if (!writer.error().ok()) drain_.stopSignals = 2;   // a full disk: stop at once
+    if (drain_.stopSignals > 0 && stopAskedNs == 0) stopAskedNs = now;
+    if (drain_.stopSignals >= 2) stopping = true;
     // After Ctrl-C, the command's exit (or the grace) ends the recording even while
     // descendants still run.
-    if (stopAskedNs && (!child || targetDone || now - stopAskedNs > kCommandGraceNs)) stopping = true;
+    if (stopAskedNs && (!child_ || targetDone || now - stopAskedNs > kCommandGraceNs)) stopping = true;
   }
-  // A write error (a full disk) leaves the traced tree running unrecorded unless asked
-  // otherwise: --on-write-error=kill ends it, so nothing it does goes unseen.
-  const bool writeFailed = !writer.error().ok();
-  uint32_t killed = 0;
-  if (writeFailed && options.killOnWriteError && !options.all) killed = killTraced(core.tracedPidsFd());
-  // Say what the recording misses: processes of the tree still running at the stop.
-  const uint32_t runningAtStop = options.all ? 0 : liveTraced(core.tracedPidsFd());
+}
 
-  const bool immediate = drain.stopSignals >= 2;
-  if (!immediate) ring_buffer__consume(ring.get());
-  pollLoss();
-  status.clear();
-
-  int exitStatus = 0;
-  int footerExit = -1;
-  if (drain.childStatus) {
-    int st = *drain.childStatus;
-    footerExit = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    exitStatus = footerExit;
-  }
+// What the footer says: clean or not, loss, the command's exit, what still runs, and
+// the probe report at the stop (with the TLS hooks attached since the header).
+SessionFooterInfo Recording::footer(bool immediate, uint32_t runningAtStop,
+                                    std::vector<std::string>* blind) {
   SessionFooterInfo footer;
   footer.cleanStop = !immediate;
-  footer.lost = loss.totals();
-  footer.exitCode = footerExit;
+  footer.lost = loss_.totals();
+  footer.exitCode = -1;
+  if (drain_.childStatus) {
+    int st = *drain_.childStatus;
+    footer.exitCode = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  }
   footer.runningAtStop = runningAtStop;
   // The header was written before the recording began; the footer's report also has
   // the TLS hooks attached since (an executable like node, a dlopened libssl).
-  footer.probes = core.report();
-  std::vector<std::string> blind;
-  if (tls) {
-    for (auto& p : tls->probeReport()) footer.probes.push_back(p);
+  footer.probes = core_->report();
+  if (tls_) {
+    for (auto& p : tls_->probeReport()) footer.probes.push_back(p);
     // connections no TLS hook could see: in the session, and said at the stop
-    blind = tls->blindSpots();
-    for (const std::string& b : blind) footer.probes.push_back({"tls:not-decrypted", "none", false, b});
+    *blind = tls_->blindSpots();
+    for (const std::string& b : *blind) footer.probes.push_back({"tls:not-decrypted", "none", false, b});
   } else {
-    footer.probes.insert(footer.probes.end(), header.probes.begin() + ptrdiff_t(footer.probes.size()),
-                         header.probes.end());
+    footer.probes.insert(footer.probes.end(), header_.probes.begin() + ptrdiff_t(footer.probes.size()),
+                         header_.probes.end());
   }
+  return footer;
+}
+
+// The stop: the last records, the footer, the messages; the command's exit status.
+int Recording::finish() {
+  const RecorderOptions& options = options_;
+  SessionWriter& writer = *held_.writer;
+  // A write error (a full disk) leaves the traced tree running unrecorded unless asked
+  // otherwise: --on-write-error=kill ends it, so nothing it does goes unseen.
+  writeFailed_ = !writer.error().ok();
+  if (writeFailed_ && options.killOnWriteError && !options.all) killed_ = killTraced(core_->tracedPidsFd());
+  // Say what the recording misses: processes of the tree still running at the stop.
+  const uint32_t runningAtStop = options.all ? 0 : liveTraced(core_->tracedPidsFd());
+
+  const bool immediate = drain_.stopSignals >= 2;
+  if (!immediate) ring_buffer__consume(ring_.get());
+  pollLoss();
+  status_->clear();
+
+  std::vector<std::string> blind;
+  SessionFooterInfo footerInfo = footer(immediate, runningAtStop, &blind);
+  const int exitStatus = footerInfo.exitCode < 0 ? 0 : footerInfo.exitCode;
   Status closed;
   {
-    ActAsUser as(*creds);
-    closed = writer.close(footer);
+    ActAsUser as(*creds_);
+    closed = writer.close(footerInfo);
   }
   if (!closed.ok()) {
     // One message: what failed, what the file keeps, and what became of the command.
@@ -808,8 +898,8 @@ int runRecorder(const RecorderOptions& options) {
                        humanBytes(ws.keptBytes) + ", " +
                        (ws.footerAfterError ? "footer written" : "no room left for a footer") +
                        ", index removed: readers rebuild it)";
-    if (killed) {
-      what += "; killed " + std::to_string(killed) + " traced process" + (killed == 1 ? "" : "es") +
+    if (killed_) {
+      what += "; killed " + std::to_string(killed_) + " traced process" + (killed_ == 1 ? "" : "es") +
               " (--on-write-error=kill)";
     } else if (runningAtStop) {
       what += "; " + std::to_string(runningAtStop) + " traced process" +
@@ -822,18 +912,29 @@ int runRecorder(const RecorderOptions& options) {
   if (!writer.stats().indexError.empty())
     fprintf(stderr, "aa-record: warning: index not written (%s); readers rebuild it from the log\n",
             writer.stats().indexError.c_str());
-  if (decoder.stats().malformed)
+  if (decoder_->stats().malformed)
     fprintf(stderr, "aa-record: warning: %" PRIu64 " malformed records skipped\n",
-            decoder.stats().malformed);
-  if (runningAtStop && !writeFailed)
+            decoder_->stats().malformed);
+  if (runningAtStop && !writeFailed_)
     fprintf(stderr, "aa-record: stopped with %u traced process%s still running (not recorded from here on)\n",
             runningAtStop, runningAtStop == 1 ? "" : "es");
   for (const std::string& b : blind) fprintf(stderr, "aa-record: %s\n", b.c_str());
   if (!options.quiet) {
-    ActAsUser as(*creds);   // reading back may write the index beside the session
-    printSummary(options.output, monoNow() - startNs, loss);
+    ActAsUser as(*creds_);   // reading back may write the index beside the session
+    printSummary(options.output, monoNow() - startNs_, loss_);
   }
   return exitStatus;
+}
+
+}  // namespace
+
+int runRecorder(const RecorderOptions& options) {
+  Recording r(options);
+  if (auto code = r.check()) return *code;
+  if (auto code = r.open()) return *code;
+  if (auto code = r.startTarget()) return *code;
+  r.drainUntilStop();
+  return r.finish();
 }
 
 }  // namespace aa
