@@ -1,5 +1,6 @@
 #!/bin/bash
-# Where aa-record's BPF time goes: run count and run time of every BPF program while
+# Where aa-record's BPF time goes: run count and run time of each of its BPF programs
+# (those the recorder process holds; other tracers on the machine are left out) while
 # aa-record records the file loop (kernel.bpf_stats_enabled=1 for the run), then the
 # per-syscall figures. Prints one line per program: name, runs, ns per run, total ms.
 #
@@ -35,16 +36,22 @@ fi
 pid=$!
 for _ in $(seq 600); do [ -e "$tmp/done" ] && break; sleep 0.05; done
 bpftool prog show -j >"$tmp/progs.json"
+# the programs this run loaded: the prog fds the recorder (or loader) holds
+cat /proc/"$pid"/fdinfo/* 2>/dev/null | sed -n 's/^prog_id:[[:space:]]*//p' | sort -u | tr '\n' ' ' >"$tmp/ids"
 wait "$pid" || true
-python3 - "$tmp/progs.json" "$N_FILE" "$(cat "$tmp/rep")" <<'EOP'
+python3 - "$tmp/progs.json" "$N_FILE" "$(cat "$tmp/rep")" "$(cat "$tmp/ids")" <<'EOP'
 import json, sys
 progs = json.load(open(sys.argv[1]))
 n = int(sys.argv[2])
+mine = {int(x) for x in sys.argv[4].split()}
 print(f"# {sys.argv[3]}")
 print(f"{'program':28} {'runs':>10} {'ns/run':>8} {'total ms':>9} {'ns per loop op':>15}")
 tot = 0
 for p in progs:
     if "run_cnt" not in p or not p.get("run_cnt"):
+        continue
+    # only the programs this run loaded: other recorders on the machine have their own
+    if p.get("id") not in mine:
         continue
     name = p.get("name", "?")
     if not any(k in name for k in ("sys_", "btf_", "raw_", "tls_", "floor_")):
