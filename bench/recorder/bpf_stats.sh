@@ -8,6 +8,8 @@
 #   env N_FILE=100000   iterations of the file loop (4 syscalls each)
 #       RECORD=PATH     the aa-record binary (default BUILD_DIR/aa-record)
 #       FLOOR=1         measure aa_bench_floor instead of aa-record
+#       OTHERS=1        the recorder (or floor) traces a `sleep` and the file loop runs
+#                       outside its tree: what its programs cost processes not traced
 set -euo pipefail
 build=$(cd "${1:-$(dirname "$0")/../../build}" && pwd)
 shift || true
@@ -27,17 +29,33 @@ cat >"$tmp/run.sh" <<EOS
 : >"$tmp/done"
 sleep 3
 EOS
+cat >"$tmp/sleeper.sh" <<EOS
+: >"$tmp/ready"
+exec sleep 600
+EOS
+traced_cmd=(sh "$tmp/run.sh")
+[ "${OTHERS:-0}" = 1 ] && traced_cmd=(sh "$tmp/sleeper.sh")
 sysctl -qw kernel.bpf_stats_enabled=1
 if [ "${FLOOR:-0}" = 1 ]; then
-  "$build/aa_bench_floor" -- sh "$tmp/run.sh" 2>/dev/null &
+  "$build/aa_bench_floor" -- "${traced_cmd[@]}" 2>/dev/null &
 else
-  "$record" -q "$@" -o "$tmp/s.aas" -- sh "$tmp/run.sh" 2>/dev/null &
+  "$record" -q "$@" -o "$tmp/s.aas" -- "${traced_cmd[@]}" 2>/dev/null &
 fi
 pid=$!
+if [ "${OTHERS:-0}" = 1 ]; then
+  for _ in $(seq 600); do [ -e "$tmp/ready" ] && break; sleep 0.05; done
+  sleep 0.5
+  sh "$tmp/run.sh" &
+  loop=$!
+fi
 for _ in $(seq 600); do [ -e "$tmp/done" ] && break; sleep 0.05; done
 bpftool prog show -j >"$tmp/progs.json"
 # the programs this run loaded: the prog fds the recorder (or loader) holds
 cat /proc/"$pid"/fdinfo/* 2>/dev/null | sed -n 's/^prog_id:[[:space:]]*//p' | sort -u | tr '\n' ' ' >"$tmp/ids"
+if [ "${OTHERS:-0}" = 1 ]; then
+  wait "$loop" || true
+  pkill -P "$pid" -x sleep || true
+fi
 wait "$pid" || true
 python3 - "$tmp/progs.json" "$N_FILE" "$(cat "$tmp/rep")" "$(cat "$tmp/ids")" <<'EOP'
 import json, sys
