@@ -52,8 +52,8 @@ struct aa_rec_header {
  * objects. Slots 0 .. AA_PROBE_COUNT-1 are the core's (enum aa_probe), then
  * AA_TLS_LOSS_BASE + enum aa_tls_loss_slot the TLS capture's; AA_LOSS_SLOTS in all.
  * A slot counts ring-buffer writes that failed in that probe (or a full table). */
-#define AA_TLS_LOSS_BASE AA_PROBE_COUNT
-#define AA_LOSS_SLOTS (AA_TLS_LOSS_BASE + AA_TLS_LOSS_SLOTS)
+#define AA_TLS_LOSS_BASE ((int)AA_PROBE_COUNT)
+#define AA_LOSS_SLOTS (AA_TLS_LOSS_BASE + (int)AA_TLS_LOSS_SLOTS)
 
 /* Probes of bpf/aa.bpf.c: their slots of `lost_counts`. */
 enum aa_probe {

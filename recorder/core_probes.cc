@@ -16,6 +16,7 @@
 #include <functional>
 
 #include "bpf/aa.skel.h"
+#include "recorder/loss_slots.h"
 
 extern "C" {
 #include "bpf/events.h"
@@ -24,10 +25,6 @@ extern "C" {
 namespace aa {
 
 namespace {
-
-const char* const kProbeNames[AA_PROBE_COUNT] = {
-    "sched_process_exec", "sched_process_fork", "sched_process_exit", "sys_enter", "sys_exit",
-    "open_files:full", "traced_pids:full"};
 
 // libbpf reports verifier and attach details only through its print callback (a
 // process-wide setting). The last warning line explains a refusal; keep it, per thread
@@ -281,7 +278,7 @@ std::vector<LostCountInfo> CoreProbes::lostCounts() const {
     if (cpus > 0 && bpf_map__lookup_elem(skel_->maps.lost_counts, &i, sizeof(i), perCpu.data(),
                                          perCpu.size() * sizeof(uint64_t), 0) == 0)
       for (uint64_t c : perCpu) n += c;
-    out.push_back({kProbeNames[i], n});
+    out.push_back({kLossSlotNames[i], n});
   }
   return out;
 }

@@ -30,6 +30,7 @@
 #include "recorder/core_probes.h"
 #include "recorder/decoder.h"
 #include "recorder/launcher.h"
+#include "recorder/loss_slots.h"
 #include "store/kind.h"
 #include "store/private_file.h"
 #include "store/session_reader.h"
@@ -717,7 +718,7 @@ std::optional<int> Recording::startTarget() {
 void Recording::pollLoss() {
   auto counts = core_->lostCounts();
   if (tls_)
-    for (auto& c : tls_->lostCounts()) counts.push_back({"tls:" + c.probe, c.count});
+    for (auto& c : tls_->lostCounts()) counts.push_back({std::string(kTlsLossPrefix) + c.probe, c.count});
   loss_.update(counts, *decoder_, monoNow());
 }
 

@@ -36,6 +36,7 @@
 #include "recorder/core_probes.h"  // QuietLibbpf
 #include "recorder/aead_join.h"
 #include "recorder/elf_image.h"
+#include "recorder/loss_slots.h"
 #include "recorder/redact.h"
 #include "recorder/tls_discovery.h"
 
@@ -67,10 +68,10 @@ bool silentWhenAbsent(size_t hook, const TlsHookSet& hooks) {
   const bool bySymbols = hooks.source == "exported symbols";
   return hook == kHookNew || hook >= kHookAeadSeal || (!bySymbols && hook != kHookWrite && hook != kHookRead);
 }
-// lostCounts() names; the recorder stores them as "tls:NAME"
-constexpr std::array<const char*, AA_TLS_LOSS_SLOTS> kLossProbeNames = {
-    "SSL_write", "SSL_write_ex", "SSL_read", "SSL_read_ex", "mmap", "SSL_free",
-    "EVP_AEAD_CTX_seal", "EVP_AEAD_CTX_open", "aead-fd"};
+// lostCounts() names: the shared table's, without their "tls:" (the recorder adds it)
+std::string_view tlsLossName(uint32_t slot) {
+  return std::string_view(kLossSlotNames[AA_TLS_LOSS_BASE + slot]).substr(kTlsLossPrefix.size());
+}
 
 // BPF_TRACE_UPROBE_MULTI (Linux 6.6); not in the uapi headers libbpf 1.1 ships with.
 constexpr auto kAttachUprobeMulti = static_cast<bpf_attach_type>(48);
@@ -741,7 +742,7 @@ std::vector<LostCountInfo> TlsCapture::lostCounts() const {
       continue;
     uint64_t total = 0;
     for (uint64_t n : perCpu) total += n;
-    if (total) out.push_back({kLossProbeNames[slot], total});
+    if (total) out.push_back({std::string(tlsLossName(slot)), total});
   }
   return out;
 }
