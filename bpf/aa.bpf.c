@@ -1107,7 +1107,6 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, long nr)
 /* ---- process lifecycle ---- */
 
 struct close_all_ctx {
-	struct task_struct *task;
 	__u32 tgid;
 	__u32 reason;
 	__u32 probe;
@@ -1118,8 +1117,10 @@ static long close_matching(struct bpf_map *map, struct file_key *key, struct fil
 {
 	if (key->tgid != c->tgid)
 		return 0;
+	/* exec and exit run in the task itself: current is it, and a trusted pointer (the
+	 * raw_tp variants' task argument is not; a spilled one is not, either) */
 	if (c->reason == AA_CLOSE_EXEC &&
-	    other_fd_refers(c->task, (struct file *)key->file, -1))
+	    other_fd_refers(bpf_get_current_task_btf(), (struct file *)key->file, -1))
 		return 0;
 	emit_close(key, st, -1, c->reason, c->probe);
 	bpf_map_delete_elem(map, key);
@@ -1127,10 +1128,10 @@ static long close_matching(struct bpf_map *map, struct file_key *key, struct fil
 	return 0;
 }
 
-static __always_inline void close_files_of(struct task_struct *task, __u32 tgid, __u32 reason,
-					   __u32 probe)
+static __always_inline void close_files_of(__u32 tgid, __u32 reason, __u32 probe)
 {
-	struct close_all_ctx c = { .task = task, .tgid = tgid, .reason = reason, .probe = probe };
+	struct close_all_ctx c = { .tgid = tgid, .reason = reason, .probe = probe };
+
 	if (!has_files(traced_entry(tgid)))
 		return;
 	bpf_for_each_map_elem(&open_files, close_matching, &c, 0);
@@ -1257,9 +1258,8 @@ static __always_inline int on_exec(struct task_struct *task, struct linux_binprm
 	if (bpf_ringbuf_output(&events, r, size, wake_flags()))
 		count_lost(AA_PROBE_EXEC);
 
-	/* files whose fds were close-on-exec are gone from the table by now (the task
-	 * pointer of a raw_tp is not a trusted one; current is the same task) */
-	close_files_of(bpf_get_current_task_btf(), tgid, AA_CLOSE_EXEC, AA_PROBE_EXEC);
+	/* files whose fds were close-on-exec are gone from the table by now */
+	close_files_of(tgid, AA_CLOSE_EXEC, AA_PROBE_EXEC);
 	return 0;
 }
 
@@ -1297,7 +1297,7 @@ static __always_inline int on_exit(struct task_struct *task)
 
 	if (!traced(tgid) || !aa_group_dead(task))
 		return 0;
-	close_files_of(task, tgid, AA_CLOSE_EXIT, AA_PROBE_EXIT);
+	close_files_of(tgid, AA_CLOSE_EXIT, AA_PROBE_EXIT);
 	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r) {
 		count_lost(AA_PROBE_EXIT);
