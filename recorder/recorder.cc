@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -20,6 +21,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <map>
 #include <memory>
 #include <optional>
@@ -190,10 +195,66 @@ class LossTracker {
   std::map<std::string, uint64_t> seen_;
 };
 
+// Records copied off the ring by the draining thread, and markers, in the order they
+// came: the writing thread decodes, batches, compresses, writes and indexes them. The
+// draining thread appends to a block of its own and publishes it after each drain of the
+// ring; when kMaxQueuedBytes wait it waits for the writer (the ring then fills, and the
+// kernel counts what it cannot queue). Entry: u32 kind, u32 size, the bytes, padded to 8.
+class RecordQueue {
+ public:
+  enum Kind : uint32_t { kRecord = 0, kTick = 1, kEnd = 2 };
+  static constexpr size_t kMaxQueuedBytes = size_t(256) << 20;
+
+  // Draining thread.
+  void add(Kind kind, const void* data = nullptr, uint32_t size = 0) {
+    const size_t at = open_.size();
+    open_.resize(at + 8 + ((size_t(size) + 7) & ~size_t(7)));
+    std::memcpy(open_.data() + at, &kind, 4);
+    std::memcpy(open_.data() + at + 4, &size, 4);
+    if (size) std::memcpy(open_.data() + at + 8, data, size);
+  }
+  void publish() {
+    if (open_.empty()) return;
+    std::unique_lock lock(mu_);
+    room_.wait(lock, [&] { return queued_ < kMaxQueuedBytes || dropping_; });
+    queued_ += open_.size();
+    blocks_.push_back(std::move(open_));
+    open_ = std::vector<uint8_t>();
+    ready_.notify_one();
+  }
+  // Any thread: what is still queued is dropped (an immediate stop).
+  void drop() {
+    std::lock_guard lock(mu_);
+    dropping_ = true;
+    room_.notify_all();
+  }
+
+  // Writing thread: the published blocks, in order (waits for one); empty after drop().
+  std::deque<std::vector<uint8_t>> take() {
+    std::unique_lock lock(mu_);
+    ready_.wait(lock, [&] { return !blocks_.empty() || dropping_; });
+    std::deque<std::vector<uint8_t>> out;
+    if (!dropping_) out.swap(blocks_);
+    queued_ = 0;
+    room_.notify_all();
+    return out;
+  }
+  bool dropping() {
+    std::lock_guard lock(mu_);
+    return dropping_;
+  }
+
+ private:
+  std::vector<uint8_t> open_;   // the draining thread's, not yet published
+  std::mutex mu_;
+  std::condition_variable ready_, room_;
+  std::deque<std::vector<uint8_t>> blocks_;
+  size_t queued_ = 0;
+  bool dropping_ = false;
+};
+
 struct DrainContext {
-  Decoder* decoder = nullptr;
-  SessionWriter* writer = nullptr;
-  TlsCapture* tls = nullptr;
+  RecordQueue* queue = nullptr;
   int sigFd = -1;
   pid_t childPid = -1;
   std::optional<int> childStatus;   // waitpid status once the command ended
@@ -214,10 +275,10 @@ void readSignals(DrainContext& c) {
   }
 }
 
+// The draining thread's ring-buffer callback: a copy into the queue, nothing more.
 int onRecord(void* ctx, void* data, size_t size) {
   auto* c = static_cast<DrainContext*>(ctx);
-  if (!(c->tls && c->tls->decode(data, size, *c->writer)))
-    c->decoder->decode(data, size);
+  c->queue->add(RecordQueue::kRecord, data, uint32_t(size));
   // A full ring takes a while to drain: a second SIGINT must not wait for it.
   if (++c->records % 4096 == 0) {
     readSignals(*c);
@@ -500,6 +561,12 @@ namespace {
 class Recording {
  public:
   explicit Recording(const RecorderOptions& options) : options_(options) {}
+  ~Recording() {
+    if (writerThread_.joinable()) {  // finish() did not run: nothing more is written
+      queue_.drop();
+      writerThread_.join();
+    }
+  }
   Recording(const Recording&) = delete;
   Recording& operator=(const Recording&) = delete;
 
@@ -512,6 +579,9 @@ class Recording {
  private:
   std::optional<int> openWriter();
   void pollLoss();
+  void drainRing();
+  void writeLoop();
+  void tick();
   void onTimer(bool* stopping);
   bool targetEnded(uint64_t now, bool targetGone);
   SessionFooterInfo footer(bool immediate, uint32_t runningAtStop, std::vector<std::string>* blind);
@@ -526,8 +596,11 @@ class Recording {
   std::unique_ptr<HeldChild> child_;
   WriterHolder held_;
   std::unique_ptr<Decoder> decoder_;
+  RecordQueue queue_;
   DrainContext drain_;
   std::unique_ptr<ring_buffer, RingBufferDeleter> ring_;
+  std::thread writerThread_;          // writeLoop(): decode, batch, compress, write, index
+  std::atomic<bool> writeError_{false};
   Fd pidFd_;
   Fd epollFd_, timerFd_;
   uint64_t startNs_ = 0, lastPollNs_ = 0, lastLiveCheckNs_ = 0;
@@ -646,9 +719,7 @@ std::optional<int> Recording::openWriter() {
   decoder_ = std::make_unique<Decoder>(writer);
   Decoder& decoder = *decoder_;
   TlsCapture* tls = tls_.get();
-  drain_.decoder = &decoder;
-  drain_.writer = &writer;
-  drain_.tls = tls;
+  drain_.queue = &queue_;
   if (options.redact)
     decoder.redactArgv = [this](std::vector<std::string>& argv) { redactArgv(argv, options_.redactRules); };
   if (tls) {
@@ -722,22 +793,67 @@ void Recording::pollLoss() {
   loss_.update(counts, *decoder_, monoNow());
 }
 
-// The flush timer: drain, loss counters and status line every second, the batch out,
-// --duration.
-void Recording::onTimer(bool* stopping) {
-  SessionWriter& writer = *held_.writer;
-  uint64_t ticks;
-  while (read(timerFd_.get(), &ticks, sizeof(ticks)) == sizeof(ticks)) {
-  }
+// Draining thread: whatever the ring holds, into the queue.
+void Recording::drainRing() {
   ring_buffer__consume(ring_.get());
-  uint64_t now = monoNow();
+  queue_.publish();
+}
+
+// Writing thread: the queue's records through the TLS capture (types 100-199) and the
+// decoder into the writer, and the timer's ticks, in the order they were drained;
+// returns at the end marker. Decoder, TLS capture and writer are this thread's alone
+// until it returns.
+void Recording::writeLoop() {
+  for (;;) {
+    std::deque<std::vector<uint8_t>> blocks = queue_.take();
+    if (blocks.empty() && queue_.dropping()) return;
+    for (const std::vector<uint8_t>& b : blocks) {
+      for (size_t at = 0; at + 8 <= b.size();) {
+        uint32_t kind, size;
+        std::memcpy(&kind, b.data() + at, 4);
+        std::memcpy(&size, b.data() + at + 4, 4);
+        const uint8_t* data = b.data() + at + 8;
+        at += 8 + ((size_t(size) + 7) & ~size_t(7));
+        switch (kind) {
+          case RecordQueue::kRecord:
+            if (!(tls_ && tls_->decode(data, size, *held_.writer))) decoder_->decode(data, size);
+            break;
+          case RecordQueue::kTick:
+            tick();
+            break;
+          case RecordQueue::kEnd:
+            return;
+        }
+      }
+    }
+  }
+}
+
+// Writing thread, at each timer tick: loss counters and status line every second, the
+// batch out.
+void Recording::tick() {
+  SessionWriter& writer = *held_.writer;
+  const uint64_t now = monoNow();
   if (now - lastPollNs_ >= 1000000000ull) {
     pollLoss();
     status_->update(now, writer, loss_.total());
     lastPollNs_ = now;
   }
   (void)writer.flush();   // an error is reported once, at the end
-  if (!writer.error().ok()) drain_.stopSignals = 2;
+  if (!writer.error().ok()) writeError_ = true;
+}
+
+// Draining thread: the flush timer drains the ring and sends a tick after its records;
+// --duration.
+void Recording::onTimer(bool* stopping) {
+  uint64_t ticks;
+  while (read(timerFd_.get(), &ticks, sizeof(ticks)) == sizeof(ticks)) {
+  }
+  ring_buffer__consume(ring_.get());
+  queue_.add(RecordQueue::kTick);
+  queue_.publish();
+  if (writeError_) drain_.stopSignals = 2;
+  const uint64_t now = monoNow();
   if (options_.durationSec > 0 && double(now - startNs_) / 1e9 >= options_.durationSec)
     *stopping = true;
 }
@@ -771,7 +887,6 @@ bool Recording::targetEnded(uint64_t now, bool targetGone) {
 // stop (the tree's end, --duration, Ctrl-C, a write error).
 void Recording::drainUntilStop() {
   const RecorderOptions& options = options_;
-  SessionWriter& writer = *held_.writer;
   epollFd_.reset(epoll_create1(EPOLL_CLOEXEC));
   timerFd_.reset(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
   {
@@ -795,6 +910,8 @@ void Recording::drainUntilStop() {
   startNs_ = monoNow();
   lastPollNs_ = startNs_;
   status_.emplace(isatty(2) && !options.quiet, startNs_);
+  writerThread_ = std::thread([this] { writeLoop(); });
+  pthread_setname_np(writerThread_.native_handle(), "aa-write");  // for top -H, bench scripts
 
   drain_.sigFd = sigFd_.get();
   drain_.childPid = child_ ? child_->pid() : -1;
@@ -811,7 +928,7 @@ void Recording::drainUntilStop() {
     for (int i = 0; i < n; ++i) {
       switch (evs[i].data.u64) {
         case kRing:
-          ring_buffer__consume(ring_.get());
+          drainRing();
           break;
         case kSignal:
           readSignals(drain_);
@@ -830,7 +947,7 @@ void Recording::drainUntilStop() {
     const uint64_t now = monoNow();
     if (targetEnded(now, targetGone)) stopping = true;
     const bool targetDone = drain_.childStatus.has_value() || targetGone;
-    if (!writer.error().ok()) drain_.stopSignals = 2;   // a full disk: stop at once
+    if (writeError_) drain_.stopSignals = 2;   // a full disk: stop at once
     if (drain_.stopSignals > 0 && stopAskedNs == 0) stopAskedNs = now;
     if (drain_.stopSignals >= 2) stopping = true;
     // After Ctrl-C, the command's exit (or the grace) ends the recording even while
@@ -871,6 +988,17 @@ SessionFooterInfo Recording::footer(bool immediate, uint32_t runningAtStop,
 int Recording::finish() {
   const RecorderOptions& options = options_;
   SessionWriter& writer = *held_.writer;
+  // The last records (not after a second Ctrl-C: then what is queued is dropped too),
+  // then the writing thread's end: from here on this thread has the writer again.
+  const bool immediate = drain_.stopSignals >= 2;
+  if (immediate) {
+    queue_.drop();
+  } else {
+    ring_buffer__consume(ring_.get());
+    queue_.add(RecordQueue::kEnd);
+    queue_.publish();
+  }
+  if (writerThread_.joinable()) writerThread_.join();
   // A write error (a full disk) leaves the traced tree running unrecorded unless asked
   // otherwise: --on-write-error=kill ends it, so nothing it does goes unseen.
   writeFailed_ = !writer.error().ok();
@@ -878,8 +1006,6 @@ int Recording::finish() {
   // Say what the recording misses: processes of the tree still running at the stop.
   const uint32_t runningAtStop = options.all ? 0 : liveTraced(core_->tracedPidsFd());
 
-  const bool immediate = drain_.stopSignals >= 2;
-  if (!immediate) ring_buffer__consume(ring_.get());
   pollLoss();
   status_->clear();
 

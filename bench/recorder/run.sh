@@ -18,7 +18,8 @@
 #         exec      the exec storm, traced
 #         burst     two file loops at once (one per CPU) under aa-record --io=calls
 #                   (a record per syscall), default ring: the highest event rate
-#                   this machine produces; events, loss and recorder CPU per event
+#                   this machine produces; events, loss, and the CPU per event of
+#                   aa-record's draining thread and of its writing thread ("aa-write")
 #       IO_CALLS=1         also aa-record --io=calls
 #
 # Slowdown = time per op under the tracer / untraced, from the workload's own clock
@@ -178,21 +179,37 @@ one_round() {
   done
 }
 
+# thread_cpu PID NAME: CPU seconds (user + system) of PID's thread called NAME
+thread_cpu() {
+  local t
+  for t in /proc/"$1"/task/*; do
+    [ "$(cat "$t/comm" 2>/dev/null)" = "$2" ] && { awk '{ printf "%.2f", ($14 + $15) / 100 }' "$t/stat"; return; }
+  done
+  echo 0
+}
+
 # burst_round: two file loops at once under aa-record --io=calls; appends
-# "burst|wall_s|events|lost|recorder_cpu_s|dropped_by_nobody" to $tmp/burst
+# "burst|wall_s|events|lost|drain_thread_cpu_s|writer_thread_cpu_s" to $tmp/burst. The
+# threads' CPU is taken from /proc between the loops' start and end (start-up excluded).
 burst_round() {
   local out=$tmp/b.aas
-  rm -f "$out" "$out-index"
+  rm -f "$out" "$out-index" "$tmp/b.start" "$tmp/b.done"
   mkdir -p "$tmp/b1" "$tmp/b2"
-  printf '"%s" fileloop "%s" %s 2>"%s" & "%s" fileloop "%s" %s 2>"%s" & wait\n' \
-    "$work" "$tmp/b1" "$N_FILE" "$tmp/b1.rep" "$work" "$tmp/b2" "$N_FILE" "$tmp/b2.rep" >"$tmp/burst.sh"
-  /usr/bin/time -f "time %U %S" -o "$tmp/time" "$record" -q --io=calls -o "$out" -- /bin/sh "$tmp/burst.sh" \
-    2>"$tmp/err" >/dev/null || { echo "run.sh: burst failed: $(tail -1 "$tmp/err")" >&2; return 1; }
-  local info w1 w2 c1 c2
+  printf ': >"%s"\n"%s" fileloop "%s" %s 2>"%s" & "%s" fileloop "%s" %s 2>"%s" & wait\n: >"%s"\nsleep 1\n' \
+    "$tmp/b.start" "$work" "$tmp/b1" "$N_FILE" "$tmp/b1.rep" "$work" "$tmp/b2" "$N_FILE" "$tmp/b2.rep" \
+    "$tmp/b.done" >"$tmp/burst.sh"
+  "$record" -q --io=calls -o "$out" -- /bin/sh "$tmp/burst.sh" 2>"$tmp/err" >/dev/null &
+  local rec=$! d0 w0 d1 w1
+  until [ -e "$tmp/b.start" ]; do sleep 0.01; done
+  d0=$(thread_cpu "$rec" aa-record); w0=$(thread_cpu "$rec" aa-write)
+  until [ -e "$tmp/b.done" ]; do sleep 0.01; done
+  sleep 0.5  # the last records drained and written
+  d1=$(thread_cpu "$rec" aa-record); w1=$(thread_cpu "$rec" aa-write)
+  wait "$rec" || { echo "run.sh: burst failed: $(tail -1 "$tmp/err")" >&2; return 1; }
+  local info wa wb
   info=$("$session" info "$out")
-  w1=$(field wall_s "$(cat "$tmp/b1.rep")"); w2=$(field wall_s "$(cat "$tmp/b2.rep")")
-  c1=$(field cpu_s "$(cat "$tmp/b1.rep")"); c2=$(field cpu_s "$(cat "$tmp/b2.rep")")
-  echo "burst|$(awk -v a="$w1" -v b="$w2" 'BEGIN { print (a > b ? a : b) }')|$(sed -n 's/^events: *\([0-9]*\).*/\1/p' <<<"$info")|$(sed -n 's/^lost events: *\([0-9]*\).*/\1/p' <<<"$info")|$(calc "$(awk '/^time/ {print $2 + $3}' "$tmp/time") - $c1 - $c2")" >>"$tmp/burst"
+  wa=$(field wall_s "$(cat "$tmp/b1.rep")"); wb=$(field wall_s "$(cat "$tmp/b2.rep")")
+  echo "burst|$(awk -v a="$wa" -v b="$wb" 'BEGIN { print (a > b ? a : b) }')|$(sed -n 's/^events: *\([0-9]*\).*/\1/p' <<<"$info")|$(sed -n 's/^lost events: *\([0-9]*\).*/\1/p' <<<"$info")|$(calc "$d1 - $d0")|$(calc "$w1 - $w0")" >>"$tmp/burst"
 }
 
 echo "run.sh: $(date -u '+%F %T') UTC, load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs" >&2
@@ -259,9 +276,9 @@ awk -F'|' '
   }' "$tmp/results"
 if [ -s "$tmp/burst" ]; then
   echo
-  echo "| burst (2 file loops, --io=calls, default ring) | wall | events | lost | events/s | recorder CPU | recorder CPU per event |"
+  echo "| burst (2 file loops, --io=calls, default ring) | wall | events | lost | events/s | draining thread CPU per event | writing thread CPU per event (decode, batch, compress, write, index) |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-  awk -F'|' '{ printf "| round %d | %.3f s | %d | %d | %.0f | %.2f s | %.2f µs |\n", NR, $2, $3, $4, $3 / $2, $5, $5 / $3 * 1e6 }' "$tmp/burst"
+  awk -F'|' '{ printf "| round %d | %.3f s | %d | %d | %.0f | %.2f µs | %.2f µs |\n", NR, $2, $3, $4, $3 / $2, $5 / $3 * 1e6, $6 / $3 * 1e6 }' "$tmp/burst"
 fi
 echo
 echo "load average (1 min) at start $load0, at end $load1"
