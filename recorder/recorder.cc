@@ -227,6 +227,7 @@ class RecordQueue {
     std::lock_guard lock(mu_);
     dropping_ = true;
     room_.notify_all();
+    ready_.notify_all();  // the writing thread may be waiting for a block
   }
 
   // Writing thread: the published blocks, in order (waits for one); empty after drop().
@@ -808,6 +809,7 @@ void Recording::writeLoop() {
     std::deque<std::vector<uint8_t>> blocks = queue_.take();
     if (blocks.empty() && queue_.dropping()) return;
     for (const std::vector<uint8_t>& b : blocks) {
+      if (queue_.dropping()) return;  // a second Ctrl-C: stop at once
       for (size_t at = 0; at + 8 <= b.size();) {
         uint32_t kind, size;
         std::memcpy(&kind, b.data() + at, 4);
