@@ -36,6 +36,7 @@
 #include "recorder/decoder.h"
 #include "recorder/launcher.h"
 #include "recorder/loss_slots.h"
+#include "recorder/record_queue.h"
 #include "store/kind.h"
 #include "store/private_file.h"
 #include "store/session_reader.h"
@@ -193,65 +194,6 @@ class LossTracker {
 
  private:
   std::map<std::string, uint64_t> seen_;
-};
-
-// Records copied off the ring by the draining thread, and markers, in the order they
-// came: the writing thread decodes, batches, compresses, writes and indexes them. The
-// draining thread appends to a block of its own and publishes it after each drain of the
-// ring; when kMaxQueuedBytes wait it waits for the writer (the ring then fills, and the
-// kernel counts what it cannot queue). Entry: u32 kind, u32 size, the bytes, padded to 8.
-class RecordQueue {
- public:
-  enum Kind : uint32_t { kRecord = 0, kTick = 1, kEnd = 2 };
-  static constexpr size_t kMaxQueuedBytes = size_t(256) << 20;
-
-  // Draining thread.
-  void add(Kind kind, const void* data = nullptr, uint32_t size = 0) {
-    const size_t at = open_.size();
-    open_.resize(at + 8 + ((size_t(size) + 7) & ~size_t(7)));
-    std::memcpy(open_.data() + at, &kind, 4);
-    std::memcpy(open_.data() + at + 4, &size, 4);
-    if (size) std::memcpy(open_.data() + at + 8, data, size);
-  }
-  void publish() {
-    if (open_.empty()) return;
-    std::unique_lock lock(mu_);
-    room_.wait(lock, [&] { return queued_ < kMaxQueuedBytes || dropping_; });
-    queued_ += open_.size();
-    blocks_.push_back(std::move(open_));
-    open_ = std::vector<uint8_t>();
-    ready_.notify_one();
-  }
-  // Any thread: what is still queued is dropped (an immediate stop).
-  void drop() {
-    std::lock_guard lock(mu_);
-    dropping_ = true;
-    room_.notify_all();
-    ready_.notify_all();  // the writing thread may be waiting for a block
-  }
-
-  // Writing thread: the published blocks, in order (waits for one); empty after drop().
-  std::deque<std::vector<uint8_t>> take() {
-    std::unique_lock lock(mu_);
-    ready_.wait(lock, [&] { return !blocks_.empty() || dropping_; });
-    std::deque<std::vector<uint8_t>> out;
-    if (!dropping_) out.swap(blocks_);
-    queued_ = 0;
-    room_.notify_all();
-    return out;
-  }
-  bool dropping() {
-    std::lock_guard lock(mu_);
-    return dropping_;
-  }
-
- private:
-  std::vector<uint8_t> open_;   // the draining thread's, not yet published
-  std::mutex mu_;
-  std::condition_variable ready_, room_;
-  std::deque<std::vector<uint8_t>> blocks_;
-  size_t queued_ = 0;
-  bool dropping_ = false;
 };
 
 struct DrainContext {
@@ -808,25 +750,24 @@ void Recording::writeLoop() {
   for (;;) {
     std::deque<std::vector<uint8_t>> blocks = queue_.take();
     if (blocks.empty() && queue_.dropping()) return;
+    bool ended = false;
     for (const std::vector<uint8_t>& b : blocks) {
       if (queue_.dropping()) return;  // a second Ctrl-C: stop at once
-      for (size_t at = 0; at + 8 <= b.size();) {
-        uint32_t kind, size;
-        std::memcpy(&kind, b.data() + at, 4);
-        std::memcpy(&size, b.data() + at + 4, 4);
-        const uint8_t* data = b.data() + at + 8;
-        at += 8 + ((size_t(size) + 7) & ~size_t(7));
+      forEachEntry(b, [&](RecordQueue::Kind kind, const uint8_t* data, uint32_t size) {
         switch (kind) {
           case RecordQueue::kRecord:
             if (!(tls_ && tls_->decode(data, size, *held_.writer))) decoder_->decode(data, size);
-            break;
+            return true;
           case RecordQueue::kTick:
             tick();
-            break;
+            return true;
           case RecordQueue::kEnd:
-            return;
+            ended = true;
+            return false;
         }
-      }
+        return true;
+      });
+      if (ended) return;
     }
   }
 }
