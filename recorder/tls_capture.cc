@@ -237,7 +237,9 @@ Status TlsCapture::Impl::load(const SharedMapFds& sharedMapFds, bool ownSyscallH
   };
   for (Variant v : {Variant{true, true}, Variant{false, true}, Variant{false, false}}) {
     const bool tryMulti = v.multi;
-    const bool last = !v.btf;
+    // Beside the core only the uprobe variant matters (tp_btf or raw_tp was for the
+    // syscall hooks of a TlsCapture alone): its last try is classic uprobes.
+    const bool last = ownSyscallHooks ? !v.btf : !v.multi;
     if (tryMulti && !options.uprobeMulti) continue;
     if (!ownSyscallHooks && !v.btf) continue;  // tp_btf only mattered for the syscall hooks
     skel.reset(tls_bpf::open());
@@ -281,7 +283,7 @@ Status TlsCapture::Impl::load(const SharedMapFds& sharedMapFds, bool ownSyscallH
       btfExit = v.btf;
       return {};
     }
-    if (last || !ownSyscallHooks) return Status::error("TLS probes: load BPF object: " + errnoText(err));
+    if (last) return Status::error("TLS probes: load BPF object: " + errnoText(err));
   }
   return {};
 }
