@@ -16,9 +16,14 @@
  * process's last fd to it goes (close, dup2 over it, exec with O_CLOEXEC, exit). Keying
  * by struct file * makes bytes written through dup'd fds count for the opened file.
  *
+ * TLS: the TLS capture's syscall work (bpf/tls_sys.bpf.h) runs in this object's
+ * sys_enter/sys_exit pair, after the one early return for untraced tasks, once the
+ * recorder has loaded the TLS object (tls_on): every syscall of the machine runs one
+ * program pair.
+ *
  * Loss: records are sized to their payload (built in a per-CPU scratch buffer, then
  * copied with bpf_ringbuf_output); every failed output/reserve increments
- * lost_counts[probe].
+ * lost_counts[probe] (bpf/common.bpf.h).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -26,8 +31,10 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "common.bpf.h"
 #include "compat.bpf.h"
 #include "events.h"
+#include "tls_sys.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -35,28 +42,9 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 self_tgid = 0;
 const volatile bool trace_all = false;
 const volatile bool io_calls = false;
-/* Wake the recorder only once this much is waiting (it also drains on a timer):
- * a wakeup per record costs the traced process a context switch per syscall. */
-const volatile __u64 wakeup_bytes = 1;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u32);    /* tgid */
-	__type(value, __u32);  /* unused (1) */
-} traced_pids SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 16 << 20);  /* resized by the recorder before load */
-} events SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, AA_PROBE_COUNT);
-	__type(key, __u32);    /* enum aa_probe */
-	__type(value, __u64);  /* failed ring-buffer reserves, cumulative */
-} lost_counts SEC(".maps");
+/* Set by the recorder (it is in .bss, writable after load) once the TLS object that
+ * reads tls_sys.bpf.h's maps is loaded: until then the TLS syscall work is skipped. */
+volatile bool tls_on = false;
 
 struct file_key {
 	__u64 file;  /* struct file * */
@@ -82,13 +70,17 @@ struct {
 	__type(value, struct file_stats);
 } open_files SEC(".maps");
 
-/* Entries of open_files per tgid, so exec and exit skip the map walk when zero. */
+/* With trace_all, a tgid whose traced_pids entry cannot be made (the table is full)
+ * is traced all the same; its open-file count is unknown, so this per-CPU stand-in
+ * says "some" and exec and exit walk open_files for it. */
+#define FILES_UNKNOWN 0x40000000
+
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u32);
-} tgid_files SEC(".maps");
+} files_unknown SEC(".maps");
 
 struct scratch_buf {
 	char d[AA_REC_MAX];
@@ -161,32 +153,33 @@ static __always_inline bool traced(__u32 tgid)
 	return bpf_map_lookup_elem(&traced_pids, &tgid) != NULL;
 }
 
-static __always_inline void count_lost(__u32 probe)
+/* The traced_pids entry of a traced tgid, or NULL when it is not traced. Its value is
+ * 1 + the tgid's entries in open_files (bpf/common.bpf.h), so the syscall hooks find
+ * "traced" and "how many files" in one lookup. With trace_all a tgid without an entry
+ * gets one (or the FILES_UNKNOWN stand-in when the table is full). */
+static __always_inline __u32 *traced_entry(__u32 tgid)
 {
-	__u64 *n = bpf_map_lookup_elem(&lost_counts, &probe);
+	__u32 *n, one = 1, zero = 0;
 
+	if (tgid == self_tgid)
+		return NULL;
+	n = bpf_map_lookup_elem(&traced_pids, &tgid);
+	if (n || !trace_all)
+		return n;
+	bpf_map_update_elem(&traced_pids, &tgid, &one, BPF_NOEXIST);
+	n = bpf_map_lookup_elem(&traced_pids, &tgid);
 	if (n)
-		__sync_fetch_and_add(n, 1);
+		return n;
+	n = bpf_map_lookup_elem(&files_unknown, &zero);
+	if (n)
+		*n = FILES_UNKNOWN;
+	return n;
 }
 
-static __always_inline void fill_header(struct aa_rec_header *h, __u16 type, __u32 size)
+/* Whether open_files may hold entries of the tgid (whose traced_pids value is n). */
+static __always_inline bool has_files(__u32 *n)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-
-	h->ts_ns = bpf_ktime_get_ns();
-	h->pid = id >> 32;
-	h->tid = (__u32)id;
-	h->type = type;
-	h->flags = 0;
-	h->size = size;
-	bpf_get_current_comm(h->comm, sizeof(h->comm));
-}
-
-static __always_inline __u64 wake_flags(void)
-{
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
-		return BPF_RB_FORCE_WAKEUP;
-	return BPF_RB_NO_WAKEUP;
+	return n && *n > 1;
 }
 
 static __always_inline void output(void *buf, __u32 size, __u32 probe)
@@ -378,21 +371,65 @@ struct scan_ctx {
 	__u32 found;
 };
 
+/* Bit j set: slot j of the chunk holds `f`. Branch-free (the compares are arithmetic,
+ * kept from being folded back into branches by barrier_var): the verifier walks the
+ * 64 slots once instead of forking a state at each, and the CPU does not mispredict. */
+static __always_inline __u64 chunk_matches(struct fd_chunk *ch, __u64 f)
+{
+	__u64 mask = 0;
+
+	for (int j = 0; j < FD_CHUNK; j++) {
+		__u64 x = ch->f[j] ^ f, nz;
+
+		barrier_var(x);
+		nz = x | (0 - x);	/* top bit set iff x != 0 */
+		barrier_var(nz);
+		mask |= ((nz >> 63) ^ 1) << j;
+	}
+	return mask;
+}
+
+/* Bits [lo, hi) of a 64-bit mask, lo <= hi <= 64. */
+static __always_inline __u64 bit_range(__u32 lo, __u32 hi)
+{
+	__u64 upto_hi = hi >= 64 ? ~0ULL : (1ULL << hi) - 1;
+	__u64 upto_lo = lo >= 64 ? ~0ULL : (1ULL << lo) - 1;
+
+	return upto_hi & ~upto_lo;
+}
+
+/* Index of the lowest set bit of a non-zero mask. */
+static __always_inline __u32 lowest_bit(__u64 m)
+{
+	__u32 n = 0;
+
+	m &= 0 - m;
+	if (m & 0xffffffff00000000ULL) n += 32;
+	if (m & 0xffff0000ffff0000ULL) n += 16;
+	if (m & 0xff00ff00ff00ff00ULL) n += 8;
+	if (m & 0xf0f0f0f0f0f0f0f0ULL) n += 4;
+	if (m & 0xccccccccccccccccULL) n += 2;
+	if (m & 0xaaaaaaaaaaaaaaaaULL) n += 1;
+	return n;
+}
+
 static long scan_chunk(__u32 i, void *arg)
 {
 	struct scan_ctx *c = arg;
 	__u32 zero = 0, base = i * FD_CHUNK;
 	struct fd_chunk *ch = bpf_map_lookup_elem(&fd_chunks, &zero);
+	__u64 m;
 
 	if (!ch)
 		return 1;
 	if (bpf_probe_read_kernel(ch, sizeof(*ch), (void *)(c->fds + base * sizeof(__u64))))
 		return 1;
-	for (int j = 0; j < FD_CHUNK; j++) {
-		if (ch->f[j] == c->f && base + j != c->skip) {
-			c->found = 1;
-			return 1;
-		}
+	m = chunk_matches(ch, c->f);
+	if (c->skip - base < FD_CHUNK)
+		m &= ~(1ULL << ((c->skip - base) & (FD_CHUNK - 1)));
+	if (m) {
+		c->found = 1;
+		return 1;
 	}
 	return 0;
 }
@@ -431,42 +468,44 @@ struct range_scan_ctx {
 static long range_scan_chunk(__u32 i, void *arg)
 {
 	struct range_scan_ctx *c = arg;
-	__u32 zero = 0, base = i * FD_CHUNK;
+	__u32 zero = 0, base = i * FD_CHUNK, lo, hi;
 	struct fd_chunk *ch = bpf_map_lookup_elem(&fd_chunks, &zero);
+	__u64 m, in;
 
 	if (!ch)
 		return 1;
 	if (bpf_probe_read_kernel(ch, sizeof(*ch), (void *)(c->fds + base * sizeof(__u64))))
 		return 1;
-	for (int j = 0; j < FD_CHUNK; j++) {
-		__u32 fd = base + j;
-
-		if (ch->f[j] != c->f)
-			continue;
-		if (fd < c->first || fd > c->last) {
-			c->outside = 1;
-			return 1;
-		}
-		if (c->inside < 0)
-			c->inside = fd;
+	m = chunk_matches(ch, c->f);
+	if (!m)
+		return 0;
+	/* the slots of this chunk inside [first, last] */
+	lo = c->first > base ? c->first - base : 0;
+	hi = c->last >= base + FD_CHUNK - 1 ? FD_CHUNK : (c->last >= base ? c->last - base + 1 : 0);
+	if (lo > FD_CHUNK)
+		lo = FD_CHUNK;
+	if (hi < lo)
+		hi = lo;
+	in = bit_range(lo, hi);
+	if (m & ~in) {
+		c->outside = 1;
+		return 1;
 	}
+	if (c->inside < 0)
+		c->inside = base + lowest_bit(m);
 	return 0;
 }
 
 static __always_inline void files_count_add(__u32 tgid, int delta)
 {
-	__u32 *n = bpf_map_lookup_elem(&tgid_files, &tgid);
+	__u32 *n = bpf_map_lookup_elem(&traced_pids, &tgid);
 
-	if (n) {
+	if (n)
 		__sync_fetch_and_add(n, delta);
-	} else if (delta > 0) {
-		__u32 one = 1;
-
-		bpf_map_update_elem(&tgid_files, &tgid, &one, BPF_NOEXIST);
-	}
 }
 
-static __always_inline void track_file(struct file *f, __u32 tgid)
+/* `count` is the tgid's traced_pids entry (traced_entry()). */
+static __always_inline void track_file(struct file *f, __u32 tgid, __u32 *count)
 {
 	struct file_key key = { .file = (__u64)f, .tgid = tgid };
 	struct file_stats zero = {};
@@ -474,7 +513,7 @@ static __always_inline void track_file(struct file *f, __u32 tgid)
 	/* An existing entry is a struct file freed without our seeing its close (it was
 	 * closed by a path we do not hook) and reused: start over, keep the count. */
 	if (bpf_map_update_elem(&open_files, &key, &zero, BPF_NOEXIST) == 0)
-		files_count_add(tgid, 1);
+		__sync_fetch_and_add(count, 1);
 	else if (bpf_map_update_elem(&open_files, &key, &zero, BPF_EXIST) != 0)
 		count_lost(AA_LOSS_OPEN_FILES_FULL);
 }
@@ -501,7 +540,8 @@ static __always_inline void emit_close(struct file_key *key, struct file_stats *
 
 /* close(fd) or dup2(.., fd) is about to drop `fd`: summarize its file if that was the
  * process's last fd to it. */
-static __always_inline void drop_fd(struct task_struct *task, __u32 tgid, int fd, __u32 reason)
+static __always_inline void drop_fd(struct task_struct *task, __u32 tgid, __u32 *count, int fd,
+				    __u32 reason)
 {
 	struct file *f = aa_fd_file(task, fd);
 	struct file_key key = { .file = (__u64)f, .tgid = tgid };
@@ -516,21 +556,43 @@ static __always_inline void drop_fd(struct task_struct *task, __u32 tgid, int fd
 		return;
 	emit_close(&key, st, fd, reason, AA_PROBE_SYS_ENTER);
 	if (bpf_map_delete_elem(&open_files, &key) == 0)
-		files_count_add(tgid, -1);
+		__sync_fetch_and_add(count, -1);
 }
 
 static __always_inline void on_close_range(struct pt_regs *regs, __u32 tgid);
 
+/* The syscalls sys_enter has work for (the core's fd-dropping calls; the TLS
+ * capture's socket I/O): a few compares, cheaper than the traced-set lookup that
+ * follows, so a syscall nobody needs costs every process less than the floor's one
+ * lookup. */
+static __always_inline bool sys_enter_wanted(long nr)
+{
+	return nr == NR_close || nr == NR_dup2 || nr == NR_dup3 || nr == NR_close_range ||
+	       (tls_on && is_socket_io(nr));
+}
+
+/* Every syscall of the machine enters here: a syscall without work, then an untraced
+ * task, return first. */
 static __always_inline int on_sys_enter(struct pt_regs *regs, long nr)
 {
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
 	struct task_struct *task;
-	__u32 tgid;
 	int oldfd, newfd;
+	__u32 *count, reason;
 
-	if (nr != NR_close && nr != NR_dup2 && nr != NR_dup3 && nr != NR_close_range)
+	if (!sys_enter_wanted(nr) || !(count = traced_entry(tgid)))
 		return 0;
-	tgid = bpf_get_current_pid_tgid() >> 32;
-	if (!traced(tgid))
+	/* The TLS capture's syscalls and the core's are disjoint: each path ends on its own
+	 * (the verifier then checks the core's path once, not once per way out of the
+	 * TLS code). */
+	if (tls_on && is_socket_io(nr)) {
+		tls_sys_enter(regs, nr, id);
+		return 0;
+	}
+	/* the rest drops fds: nothing to do for a process without tracked files */
+	if ((nr != NR_close && nr != NR_dup2 && nr != NR_dup3 && nr != NR_close_range) ||
+	    !has_files(count))
 		return 0;
 	if (nr == NR_close_range) {
 		on_close_range(regs, tgid);
@@ -538,16 +600,19 @@ static __always_inline int on_sys_enter(struct pt_regs *regs, long nr)
 	}
 	task = bpf_get_current_task_btf();
 	if (nr == NR_close) {
-		drop_fd(task, tgid, (int)BPF_CORE_READ(regs, di), AA_CLOSE_EXPLICIT);
-		return 0;
+		newfd = (int)regs->di;
+		reason = AA_CLOSE_EXPLICIT;
+	} else {
+		oldfd = (int)regs->di;
+		newfd = (int)regs->si;
+		/* dup2 onto itself, or from a bad fd, replaces nothing */
+		if (oldfd == newfd || !aa_fd_file(task, oldfd) ||
+		    aa_fd_file(task, oldfd) == aa_fd_file(task, newfd))
+			return 0;
+		reason = AA_CLOSE_REPLACED;
 	}
-	oldfd = (int)BPF_CORE_READ(regs, di);
-	newfd = (int)BPF_CORE_READ(regs, si);
-	/* dup2 onto itself, or from a bad fd, replaces nothing */
-	if (oldfd == newfd || !aa_fd_file(task, oldfd) ||
-	    aa_fd_file(task, oldfd) == aa_fd_file(task, newfd))
-		return 0;
-	drop_fd(task, tgid, newfd, AA_CLOSE_REPLACED);
+	/* one call site: the verifier checks drop_fd's fd-table scan once */
+	drop_fd(task, tgid, count, newfd, reason);
 	return 0;
 }
 
@@ -564,8 +629,8 @@ static __always_inline void mark_shared(struct task_struct *task, __u32 tgid, in
 		st->shared = 1;
 }
 
-static __always_inline void on_io(struct task_struct *task, __u32 tgid, int fd, long ret,
-				  bool write)
+static __always_inline void on_io(struct task_struct *task, __u32 tgid, __u32 *count, int fd,
+				  long ret, bool write)
 {
 	struct file *f = aa_fd_file(task, fd);
 	struct file_key key = { .file = (__u64)f, .tgid = tgid };
@@ -581,7 +646,7 @@ static __always_inline void on_io(struct task_struct *task, __u32 tgid, int fd, 
 
 		if (!aa_is_regular(f))
 			return;
-		track_file(f, tgid);
+		track_file(f, tgid, count);
 		st = bpf_map_lookup_elem(&open_files, &key);
 		if (!st)
 			return;
@@ -629,8 +694,8 @@ static __always_inline void on_io(struct task_struct *task, __u32 tgid, int fd, 
 
 static __always_inline void on_connect(struct pt_regs *regs, long ret)
 {
-	const void *uaddr = (const void *)BPF_CORE_READ(regs, si);
-	int addrlen = (int)BPF_CORE_READ(regs, dx);
+	const void *uaddr = (const void *)regs->si;
+	int addrlen = (int)regs->dx;
 	struct scratch_buf *s = get_scratch();
 	struct aa_rec_connect *r;
 	__u16 family = 0;
@@ -641,7 +706,7 @@ static __always_inline void on_connect(struct pt_regs *regs, long ret)
 	if (bpf_probe_read_user(&family, sizeof(family), uaddr))
 		return;
 	r->ret = ret;
-	r->fd = (int)BPF_CORE_READ(regs, di);
+	r->fd = (int)regs->di;
 	r->family = family;
 	r->port = 0;
 	r->addr_len = 0;
@@ -688,6 +753,18 @@ struct op_args {
 	__u16 in_root;	/* AA_F_IN_ROOT for path1 */
 };
 
+/* The arguments are gathered in a per-CPU map value, not on the stack: the verifier
+ * tracks stack contents exactly, so each of the ~40 syscalls' constants (op, flags,
+ * which dirfd) would make its own state at the join after file_op_args() and the tail
+ * (tracking, two path copies, walks) would be verified once per syscall. Map contents
+ * are unknown to it: the tail is verified once. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct op_args);
+} op_scratch SEC(".maps");
+
 static __always_inline void emit_file_op(struct op_args *a, struct file *opened)
 {
 	struct scratch_buf *s = get_scratch();
@@ -729,253 +806,323 @@ static __always_inline void emit_file_op(struct op_args *a, struct file *opened)
 	output(r, off, AA_PROBE_SYS_EXIT);
 }
 
-static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, long nr)
+/* The syscalls that read or write through an fd, duplicate one, or connect: counted
+ * into the open file's summary, marked shared, or reported. False: not one of them. */
+static __always_inline bool on_fd_syscall(struct task_struct *task, __u32 tgid, __u32 *count,
+					  struct pt_regs *regs, long nr, long ret)
 {
-	struct op_args a = { .dfd1 = AA_AT_FDCWD, .dfd2 = AA_AT_FDCWD, .fd = -1, .ret = ret };
-	struct task_struct *task;
-	struct file *opened = NULL;
-	__u32 tgid;
+	int in = -1, out = -1;	/* the fds read from and written to */
 
 	switch (nr) {
 	case NR_read: case NR_pread64: case NR_readv: case NR_preadv: case NR_preadv2:
-	case NR_write: case NR_pwrite64: case NR_writev: case NR_pwritev: case NR_pwritev2:
-	case NR_open: case NR_openat: case NR_openat2: case NR_creat:
-	case NR_rename: case NR_renameat: case NR_renameat2: case NR_link: case NR_linkat:
-	case NR_unlink: case NR_unlinkat: case NR_mkdir: case NR_mkdirat: case NR_rmdir:
-	case NR_truncate: case NR_ftruncate: case NR_chmod: case NR_fchmod:
-	case NR_fchmodat: case NR_fchmodat2: case NR_symlink: case NR_symlinkat:
-	case NR_connect: case NR_chdir: case NR_fchdir:
-	case NR_sendfile: case NR_copy_file_range: case NR_splice:
-	case NR_dup: case NR_dup2: case NR_dup3: case NR_fcntl:
+		in = (int)regs->di;
 		break;
-	default:
-		return 0;
-	}
-	tgid = bpf_get_current_pid_tgid() >> 32;
-	if (!traced(tgid))
-		return 0;
-	task = bpf_get_current_task_btf();
-
-	switch (nr) {
-	case NR_read: case NR_pread64: case NR_readv: case NR_preadv: case NR_preadv2:
-		on_io(task, tgid, (int)BPF_CORE_READ(regs, di), ret, false);
-		return 0;
 	case NR_write: case NR_pwrite64: case NR_writev: case NR_pwritev: case NR_pwritev2:
-		on_io(task, tgid, (int)BPF_CORE_READ(regs, di), ret, true);
-		return 0;
+		out = (int)regs->di;
+		break;
 	case NR_sendfile:	/* (out_fd, in_fd, ...) */
-		on_io(task, tgid, (int)BPF_CORE_READ(regs, si), ret, false);
-		on_io(task, tgid, (int)BPF_CORE_READ(regs, di), ret, true);
-		return 0;
+		in = (int)regs->si;
+		out = (int)regs->di;
+		break;
 	case NR_copy_file_range:	/* (fd_in, off_in, fd_out, ...): cat and cp use it */
 	case NR_splice:		/* (fd_in, off_in, fd_out, ...): one side is a pipe */
-		on_io(task, tgid, (int)BPF_CORE_READ(regs, di), ret, false);
-		on_io(task, tgid, (int)BPF_CORE_READ(regs, dx), ret, true);
-		return 0;
+		in = (int)regs->di;
+		out = (int)regs->dx;
+		break;
 	case NR_fcntl: {
-		long cmd = BPF_CORE_READ(regs, si);
+		long cmd = regs->si;
 
 		if (cmd != 0 && cmd != 1030)  /* F_DUPFD, F_DUPFD_CLOEXEC */
-			return 0;
+			return true;
 	}
 		/* fallthrough */
 	case NR_dup: case NR_dup2: case NR_dup3:
 		if (ret >= 0)
 			mark_shared(task, tgid, (int)ret);
-		return 0;
+		return true;
 	case NR_connect:
 		on_connect(regs, ret);
-		return 0;
+		return true;
+	default:
+		return false;
+	}
+	/* two call sites, not one per syscall: the verifier checks on_io (adoption walks,
+	 * records) twice instead of seven times */
+	if (in >= 0)
+		on_io(task, tgid, count, in, ret, false);
+	if (out >= 0)
+		on_io(task, tgid, count, out, ret, true);
+	return true;
+}
+
+/* The arguments of a path-based file operation (or an fd-based one that names a
+ * file: ftruncate, fchmod, fchdir), from the saved user registers. False: the syscall
+ * is none of them, or reports nothing (a failed fchdir). */
+static __always_inline bool file_op_args(struct pt_regs *regs, long nr, long ret,
+					 struct op_args *a)
+{
+	switch (nr) {
 	case NR_open:
-		a.op = AA_OP_OPEN;
-		a.p1 = (const char *)BPF_CORE_READ(regs, di);
-		a.flags = BPF_CORE_READ(regs, si);
-		a.mode = BPF_CORE_READ(regs, dx);
+		a->op = AA_OP_OPEN;
+		a->p1 = (const char *)regs->di;
+		a->flags = regs->si;
+		a->mode = regs->dx;
 		break;
 	case NR_creat:
-		a.op = AA_OP_OPEN;
-		a.p1 = (const char *)BPF_CORE_READ(regs, di);
-		a.flags = 01 | 0100 | 01000;  /* O_WRONLY | O_CREAT | O_TRUNC, as creat(2) */
-		a.mode = BPF_CORE_READ(regs, si);
+		a->op = AA_OP_OPEN;
+		a->p1 = (const char *)regs->di;
+		a->flags = 01 | 0100 | 01000;  /* O_WRONLY | O_CREAT | O_TRUNC, as creat(2) */
+		a->mode = regs->si;
 		break;
 	case NR_openat:
-		a.op = AA_OP_OPEN;
-		a.dfd1 = (int)BPF_CORE_READ(regs, di);
-		a.p1 = (const char *)BPF_CORE_READ(regs, si);
-		a.flags = BPF_CORE_READ(regs, dx);
-		a.mode = BPF_CORE_READ(regs, r10);
+		a->op = AA_OP_OPEN;
+		a->dfd1 = (int)regs->di;
+		a->p1 = (const char *)regs->si;
+		a->flags = regs->dx;
+		a->mode = regs->r10;
 		break;
 	case NR_openat2: {
 		struct open_how how = {};
 
-		a.op = AA_OP_OPEN;
-		a.dfd1 = (int)BPF_CORE_READ(regs, di);
-		a.p1 = (const char *)BPF_CORE_READ(regs, si);
-		bpf_probe_read_user(&how, sizeof(how), (void *)BPF_CORE_READ(regs, dx));
-		a.flags = how.flags;
-		a.mode = how.mode;
+		a->op = AA_OP_OPEN;
+		a->dfd1 = (int)regs->di;
+		a->p1 = (const char *)regs->si;
+		bpf_probe_read_user(&how, sizeof(how), (void *)regs->dx);
+		a->flags = how.flags;
+		a->mode = how.mode;
 		/* RESOLVE_IN_ROOT: the string is resolved with dirfd as its root, so "/x"
 		 * names dirfd's x. Once opened, the file itself says where it is; a failed
 		 * open keeps the string with dirfd walked as its root (AA_F_IN_ROOT). */
 		if (how.resolve & AA_RESOLVE_IN_ROOT) {
 			if (ret >= 0) {
-				a.p1 = NULL;
-				a.fd = (int)ret;
+				a->p1 = NULL;
+				a->fd = (int)ret;
 			} else {
-				a.fd = FD_IN_ROOT;
-				a.in_root = 1;
+				a->fd = FD_IN_ROOT;
+				a->in_root = 1;
 			}
 		}
 		break;
 	}
 	case NR_rename:
-		a.op = AA_OP_RENAME;
-		a.p1 = (const char *)BPF_CORE_READ(regs, di);
-		a.p2 = (const char *)BPF_CORE_READ(regs, si);
+		a->op = AA_OP_RENAME;
+		a->p1 = (const char *)regs->di;
+		a->p2 = (const char *)regs->si;
 		break;
 	case NR_renameat: case NR_renameat2:
-		a.op = AA_OP_RENAME;
-		a.dfd1 = (int)BPF_CORE_READ(regs, di);
-		a.p1 = (const char *)BPF_CORE_READ(regs, si);
-		a.dfd2 = (int)BPF_CORE_READ(regs, dx);
-		a.p2 = (const char *)BPF_CORE_READ(regs, r10);
+		a->op = AA_OP_RENAME;
+		a->dfd1 = (int)regs->di;
+		a->p1 = (const char *)regs->si;
+		a->dfd2 = (int)regs->dx;
+		a->p2 = (const char *)regs->r10;
 		if (nr == NR_renameat2)
-			a.flags = BPF_CORE_READ(regs, r8);
+			a->flags = regs->r8;
 		break;
 	case NR_link:
-		a.op = AA_OP_LINK;
-		a.p1 = (const char *)BPF_CORE_READ(regs, di);
-		a.p2 = (const char *)BPF_CORE_READ(regs, si);
+		a->op = AA_OP_LINK;
+		a->p1 = (const char *)regs->di;
+		a->p2 = (const char *)regs->si;
 		break;
 	case NR_linkat:	/* AT_EMPTY_PATH: empty oldpath, the olddirfd's file is walked */
-		a.op = AA_OP_LINK;
-		a.dfd1 = (int)BPF_CORE_READ(regs, di);
-		a.p1 = (const char *)BPF_CORE_READ(regs, si);
-		a.dfd2 = (int)BPF_CORE_READ(regs, dx);
-		a.p2 = (const char *)BPF_CORE_READ(regs, r10);
-		a.flags = BPF_CORE_READ(regs, r8);
+		a->op = AA_OP_LINK;
+		a->dfd1 = (int)regs->di;
+		a->p1 = (const char *)regs->si;
+		a->dfd2 = (int)regs->dx;
+		a->p2 = (const char *)regs->r10;
+		a->flags = regs->r8;
 		break;
 	case NR_unlink:
-		a.op = AA_OP_UNLINK;
-		a.p1 = (const char *)BPF_CORE_READ(regs, di);
+		a->op = AA_OP_UNLINK;
+		a->p1 = (const char *)regs->di;
 		break;
 	case NR_unlinkat:
-		a.dfd1 = (int)BPF_CORE_READ(regs, di);
-		a.p1 = (const char *)BPF_CORE_READ(regs, si);
-		a.flags = BPF_CORE_READ(regs, dx);
-		a.op = (a.flags & AT_REMOVEDIR) ? AA_OP_RMDIR : AA_OP_UNLINK;
+		a->dfd1 = (int)regs->di;
+		a->p1 = (const char *)regs->si;
+		a->flags = regs->dx;
+		a->op = (a->flags & AT_REMOVEDIR) ? AA_OP_RMDIR : AA_OP_UNLINK;
 		break;
 	case NR_mkdir:
-		a.op = AA_OP_MKDIR;
-		a.p1 = (const char *)BPF_CORE_READ(regs, di);
-		a.mode = BPF_CORE_READ(regs, si);
+		a->op = AA_OP_MKDIR;
+		a->p1 = (const char *)regs->di;
+		a->mode = regs->si;
 		break;
 	case NR_mkdirat:
-		a.op = AA_OP_MKDIR;
-		a.dfd1 = (int)BPF_CORE_READ(regs, di);
-		a.p1 = (const char *)BPF_CORE_READ(regs, si);
-		a.mode = BPF_CORE_READ(regs, dx);
+		a->op = AA_OP_MKDIR;
+		a->dfd1 = (int)regs->di;
+		a->p1 = (const char *)regs->si;
+		a->mode = regs->dx;
 		break;
 	case NR_rmdir:
-		a.op = AA_OP_RMDIR;
-		a.p1 = (const char *)BPF_CORE_READ(regs, di);
+		a->op = AA_OP_RMDIR;
+		a->p1 = (const char *)regs->di;
 		break;
 	case NR_truncate:
-		a.op = AA_OP_TRUNCATE;
-		a.p1 = (const char *)BPF_CORE_READ(regs, di);
-		a.arg = BPF_CORE_READ(regs, si);
+		a->op = AA_OP_TRUNCATE;
+		a->p1 = (const char *)regs->di;
+		a->arg = regs->si;
 		break;
 	case NR_ftruncate:
-		a.op = AA_OP_TRUNCATE;
-		a.fd = (int)BPF_CORE_READ(regs, di);
-		a.arg = BPF_CORE_READ(regs, si);
+		a->op = AA_OP_TRUNCATE;
+		a->fd = (int)regs->di;
+		a->arg = regs->si;
 		break;
 	case NR_chmod:
-		a.op = AA_OP_CHMOD;
-		a.p1 = (const char *)BPF_CORE_READ(regs, di);
-		a.mode = BPF_CORE_READ(regs, si);
+		a->op = AA_OP_CHMOD;
+		a->p1 = (const char *)regs->di;
+		a->mode = regs->si;
 		break;
 	case NR_fchmod:
-		a.op = AA_OP_CHMOD;
-		a.fd = (int)BPF_CORE_READ(regs, di);
-		a.mode = BPF_CORE_READ(regs, si);
+		a->op = AA_OP_CHMOD;
+		a->fd = (int)regs->di;
+		a->mode = regs->si;
 		break;
 	case NR_fchmodat: case NR_fchmodat2:
-		a.op = AA_OP_CHMOD;
-		a.dfd1 = (int)BPF_CORE_READ(regs, di);
-		a.p1 = (const char *)BPF_CORE_READ(regs, si);
-		a.mode = BPF_CORE_READ(regs, dx);
+		a->op = AA_OP_CHMOD;
+		a->dfd1 = (int)regs->di;
+		a->p1 = (const char *)regs->si;
+		a->mode = regs->dx;
 		break;
 	case NR_symlink:
-		a.op = AA_OP_SYMLINK;
-		a.p1 = (const char *)BPF_CORE_READ(regs, di);
-		a.dfd1 = NO_BASE;  /* the target is stored as passed, never resolved */
-		a.p2 = (const char *)BPF_CORE_READ(regs, si);
+		a->op = AA_OP_SYMLINK;
+		a->p1 = (const char *)regs->di;
+		a->dfd1 = NO_BASE;  /* the target is stored as passed, never resolved */
+		a->p2 = (const char *)regs->si;
 		break;
 	case NR_symlinkat:
-		a.op = AA_OP_SYMLINK;
-		a.p1 = (const char *)BPF_CORE_READ(regs, di);
-		a.dfd1 = NO_BASE;
-		a.dfd2 = (int)BPF_CORE_READ(regs, si);
-		a.p2 = (const char *)BPF_CORE_READ(regs, dx);
+		a->op = AA_OP_SYMLINK;
+		a->p1 = (const char *)regs->di;
+		a->dfd1 = NO_BASE;
+		a->dfd2 = (int)regs->si;
+		a->p2 = (const char *)regs->dx;
 		break;
 	case NR_chdir:
-		a.op = AA_OP_CHDIR;
+		a->op = AA_OP_CHDIR;
 		if (ret == 0)
-			a.fd = -2;  /* success: report the new cwd, walked */
+			a->fd = -2;  /* success: report the new cwd, walked */
 		else
-			a.p1 = (const char *)BPF_CORE_READ(regs, di);
+			a->p1 = (const char *)regs->di;
 		break;
 	case NR_fchdir:
 		if (ret != 0)
-			return 0;
-		a.op = AA_OP_CHDIR;
-		a.fd = -2;
+			return false;
+		a->op = AA_OP_CHDIR;
+		a->fd = -2;
 		break;
 	default:
+		return false;
+	}
+	return true;
+}
+
+/* chdir/fchdir succeeded: the new cwd, walked, as a base with an empty string. */
+static __always_inline void emit_chdir(struct task_struct *task)
+{
+	struct scratch_buf *s = get_scratch();
+	struct aa_rec_file_op *r;
+	__u32 w;
+
+	if (!s)
+		return;
+	r = (void *)s->d;
+	__builtin_memset(r, 0, sizeof(*r));
+	w = walk_path(s->d, sizeof(*r), BPF_CORE_READ(task, fs, pwd.dentry),
+		      BPF_CORE_READ(task, fs, pwd.mnt));
+	r->op = AA_OP_CHDIR;
+	r->fd = -1;
+	r->base1_len = w & 0xffff;
+	fill_header(&r->h, AA_REC_FILE_OP, sizeof(*r) + r->base1_len);
+	if (w >> 16)
+		r->h.flags |= AA_F_PATH_TRUNCATED;
+	output(r, r->h.size, AA_PROBE_SYS_EXIT);
+}
+
+/* The syscalls sys_exit has work for (the core's file, fd and connect calls) as a
+ * bitmap in .rodata, so that every syscall of every process pays one load and a shift
+ * for the test, not a search through ~45 numbers. x86-64 numbers are below 512. */
+#define EXIT_NR_MAX 512
+#define NR_BIT(w, nr) ((((nr) >> 6) == (w)) ? (1ULL << ((nr) & 63)) : 0ULL)
+#define EXIT_WORD(w)                                                                       \
+	(NR_BIT(w, NR_read) | NR_BIT(w, NR_pread64) | NR_BIT(w, NR_readv) |                  \
+	 NR_BIT(w, NR_preadv) | NR_BIT(w, NR_preadv2) | NR_BIT(w, NR_write) |                \
+	 NR_BIT(w, NR_pwrite64) | NR_BIT(w, NR_writev) | NR_BIT(w, NR_pwritev) |             \
+	 NR_BIT(w, NR_pwritev2) | NR_BIT(w, NR_open) | NR_BIT(w, NR_openat) |                \
+	 NR_BIT(w, NR_openat2) | NR_BIT(w, NR_creat) | NR_BIT(w, NR_rename) |                \
+	 NR_BIT(w, NR_renameat) | NR_BIT(w, NR_renameat2) | NR_BIT(w, NR_link) |             \
+	 NR_BIT(w, NR_linkat) | NR_BIT(w, NR_unlink) | NR_BIT(w, NR_unlinkat) |              \
+	 NR_BIT(w, NR_mkdir) | NR_BIT(w, NR_mkdirat) | NR_BIT(w, NR_rmdir) |                 \
+	 NR_BIT(w, NR_truncate) | NR_BIT(w, NR_ftruncate) | NR_BIT(w, NR_chmod) |            \
+	 NR_BIT(w, NR_fchmod) | NR_BIT(w, NR_fchmodat) | NR_BIT(w, NR_fchmodat2) |           \
+	 NR_BIT(w, NR_symlink) | NR_BIT(w, NR_symlinkat) | NR_BIT(w, NR_connect) |           \
+	 NR_BIT(w, NR_chdir) | NR_BIT(w, NR_fchdir) | NR_BIT(w, NR_sendfile) |               \
+	 NR_BIT(w, NR_copy_file_range) | NR_BIT(w, NR_splice) | NR_BIT(w, NR_dup) |          \
+	 NR_BIT(w, NR_dup2) | NR_BIT(w, NR_dup3) | NR_BIT(w, NR_fcntl))
+
+const volatile __u64 exit_wanted[EXIT_NR_MAX / 64] = {
+	EXIT_WORD(0), EXIT_WORD(1), EXIT_WORD(2), EXIT_WORD(3),
+	EXIT_WORD(4), EXIT_WORD(5), EXIT_WORD(6), EXIT_WORD(7),
+};
+
+/* The syscalls sys_exit has work for: the core's (the bitmap), the TLS capture's
+ * executable mappings. */
+static __always_inline bool sys_exit_wanted(long nr)
+{
+	if ((unsigned long)nr < EXIT_NR_MAX &&
+	    ((exit_wanted[(nr >> 6) & (EXIT_NR_MAX / 64 - 1)] >> (nr & 63)) & 1))
+		return true;
+	return tls_on && (is_mmap(nr) || is_mprotect(nr));
+}
+
+/* Every syscall of the machine returns here: a syscall without work, then an untraced
+ * task, return first. On x86-64 the saved user registers still hold the arguments. */
+static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, long nr)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, zero = 0;
+	struct task_struct *task;
+	struct file *opened = NULL;
+	struct op_args *a;
+	__u32 *count;
+
+	if (!sys_exit_wanted(nr) || !(count = traced_entry(tgid)))
+		return 0;
+	if (tls_on && (is_mmap(nr) || is_mprotect(nr))) {  /* disjoint, as in sys_enter */
+		tls_sys_exit(regs, nr, ret);
 		return 0;
 	}
-
-	if (a.op == AA_OP_OPEN && ret >= 0) {
+	task = bpf_get_current_task_btf();
+	if (on_fd_syscall(task, tgid, count, regs, nr, ret))
+		return 0;
+	a = bpf_map_lookup_elem(&op_scratch, &zero);
+	if (!a)
+		return 0;
+	__builtin_memset(a, 0, sizeof(*a));
+	a->dfd1 = AA_AT_FDCWD;
+	a->dfd2 = AA_AT_FDCWD;
+	a->fd = -1;
+	a->ret = ret;
+	if (!file_op_args(regs, nr, ret, a))
+		return 0;
+	if (a->op == AA_OP_OPEN && ret >= 0) {
 		opened = aa_fd_file(task, (int)ret);
 		/* only regular files: not directories, pipes, sockets, devices */
 		if (!opened || !aa_is_regular(opened))
 			return 0;
-		track_file(opened, tgid);
+		track_file(opened, tgid, count);
 	}
 	/* an fd names the path only for ftruncate, fchmod and an open walked from the file
 	 * it opened (RESOLVE_IN_ROOT) */
-	if (a.fd >= 0 && a.op != AA_OP_TRUNCATE && a.op != AA_OP_CHMOD && a.p1)
-		a.fd = -1;
-	if (a.fd == -2) {
-		/* new cwd: reported as a base with an empty string */
-		struct scratch_buf *s = get_scratch();
-		struct aa_rec_file_op *r;
-		__u32 w;
-
-		if (!s)
-			return 0;
-		r = (void *)s->d;
-		__builtin_memset(r, 0, sizeof(*r));
-		w = walk_path(s->d, sizeof(*r), BPF_CORE_READ(task, fs, pwd.dentry),
-			      BPF_CORE_READ(task, fs, pwd.mnt));
-		r->op = AA_OP_CHDIR;
-		r->fd = -1;
-		r->base1_len = w & 0xffff;
-		fill_header(&r->h, AA_REC_FILE_OP, sizeof(*r) + r->base1_len);
-		if (w >> 16)
-			r->h.flags |= AA_F_PATH_TRUNCATED;
-		output(r, r->h.size, AA_PROBE_SYS_EXIT);
+	if (a->fd >= 0 && a->op != AA_OP_TRUNCATE && a->op != AA_OP_CHMOD && a->p1)
+		a->fd = -1;
+	if (a->fd == -2) {
+		emit_chdir(task);
 		return 0;
 	}
-	emit_file_op(&a, opened);
+	emit_file_op(a, opened);
 	return 0;
 }
 
 /* ---- process lifecycle ---- */
 
 struct close_all_ctx {
-	struct task_struct *task;
 	__u32 tgid;
 	__u32 reason;
 	__u32 probe;
@@ -986,8 +1133,10 @@ static long close_matching(struct bpf_map *map, struct file_key *key, struct fil
 {
 	if (key->tgid != c->tgid)
 		return 0;
+	/* exec and exit run in the task itself: current is it, and a trusted pointer (the
+	 * raw_tp variants' task argument is not; a spilled one is not, either) */
 	if (c->reason == AA_CLOSE_EXEC &&
-	    other_fd_refers(c->task, (struct file *)key->file, -1))
+	    other_fd_refers(bpf_get_current_task_btf(), (struct file *)key->file, -1))
 		return 0;
 	emit_close(key, st, -1, c->reason, c->probe);
 	bpf_map_delete_elem(map, key);
@@ -995,13 +1144,11 @@ static long close_matching(struct bpf_map *map, struct file_key *key, struct fil
 	return 0;
 }
 
-static __always_inline void close_files_of(struct task_struct *task, __u32 tgid, __u32 reason,
-					   __u32 probe)
+static __always_inline void close_files_of(__u32 tgid, __u32 reason, __u32 probe)
 {
-	struct close_all_ctx c = { .task = task, .tgid = tgid, .reason = reason, .probe = probe };
-	__u32 *n = bpf_map_lookup_elem(&tgid_files, &tgid);
+	struct close_all_ctx c = { .tgid = tgid, .reason = reason, .probe = probe };
 
-	if (!n || *n == 0)
+	if (!has_files(traced_entry(tgid)))
 		return;
 	bpf_for_each_map_elem(&open_files, close_matching, &c, 0);
 }
@@ -1044,13 +1191,11 @@ static long close_in_range(struct bpf_map *map, struct file_key *key, struct fil
 static __always_inline void on_close_range(struct pt_regs *regs, __u32 tgid)
 {
 	struct close_range_ctx c = { .tgid = tgid };
-	unsigned int flags = BPF_CORE_READ(regs, dx);
-	__u32 *n = bpf_map_lookup_elem(&tgid_files, &tgid);
-
-	if (!n || *n == 0 || (flags & (1 << 2)))  /* CLOSE_RANGE_CLOEXEC closes nothing */
+	unsigned int flags = regs->dx;
+	if (flags & (1 << 2))  /* CLOSE_RANGE_CLOEXEC closes nothing */
 		return;
-	c.first = BPF_CORE_READ(regs, di);
-	c.last = BPF_CORE_READ(regs, si);
+	c.first = regs->di;
+	c.last = regs->si;
 	bpf_for_each_map_elem(&open_files, close_in_range, &c, 0);
 }
 
@@ -1068,7 +1213,8 @@ static __always_inline int on_exec(struct task_struct *task, struct linux_binprm
 	if (trace_all) {
 		__u32 one = 1;
 
-		bpf_map_update_elem(&traced_pids, &tgid, &one, BPF_ANY);
+		/* NOEXIST: an entry's value counts the files the process keeps open */
+		bpf_map_update_elem(&traced_pids, &tgid, &one, BPF_NOEXIST);
 	}
 	s = get_scratch();
 	if (!s)
@@ -1128,9 +1274,8 @@ static __always_inline int on_exec(struct task_struct *task, struct linux_binprm
 	if (bpf_ringbuf_output(&events, r, size, wake_flags()))
 		count_lost(AA_PROBE_EXEC);
 
-	/* files whose fds were close-on-exec are gone from the table by now (the task
-	 * pointer of a raw_tp is not a trusted one; current is the same task) */
-	close_files_of(bpf_get_current_task_btf(), tgid, AA_CLOSE_EXEC, AA_PROBE_EXEC);
+	/* files whose fds were close-on-exec are gone from the table by now */
+	close_files_of(tgid, AA_CLOSE_EXEC, AA_PROBE_EXEC);
 	return 0;
 }
 
@@ -1168,8 +1313,7 @@ static __always_inline int on_exit(struct task_struct *task)
 
 	if (!traced(tgid) || !aa_group_dead(task))
 		return 0;
-	close_files_of(task, tgid, AA_CLOSE_EXIT, AA_PROBE_EXIT);
-	bpf_map_delete_elem(&tgid_files, &tgid);
+	close_files_of(tgid, AA_CLOSE_EXIT, AA_PROBE_EXIT);
 	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r) {
 		count_lost(AA_PROBE_EXIT);
@@ -1212,7 +1356,7 @@ int BPF_PROG(btf_sys_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(btf_sys_exit, struct pt_regs *regs, long ret)
 {
-	return on_sys_exit(regs, ret, BPF_CORE_READ(regs, orig_ax));
+	return on_sys_exit(regs, ret, regs->orig_ax);
 }
 
 /* ---- hooks: raw_tp variants (no BTF-typed tracepoints) ---- */
@@ -1235,14 +1379,43 @@ int BPF_PROG(raw_exit, struct task_struct *p)
 	return on_exit(p);
 }
 
+/* raw_tp: `regs` is an untyped pointer, which direct loads may not follow; the hooks
+ * read the registers as plain loads (what tp_btf allows on its BTF pointer), so here
+ * they read a copy. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pt_regs);
+} regs_copy SEC(".maps");
+
+static __always_inline struct pt_regs *copy_regs(struct pt_regs *regs)
+{
+	__u32 zero = 0;
+	struct pt_regs *c = bpf_map_lookup_elem(&regs_copy, &zero);
+
+	if (c && bpf_probe_read_kernel(c, sizeof(*c), regs))
+		return NULL;
+	return c;
+}
+
 SEC("raw_tp/sys_enter")
 int BPF_PROG(raw_sys_enter, struct pt_regs *regs, long id)
 {
-	return on_sys_enter(regs, id);
+	struct pt_regs *c;
+
+	if (!sys_enter_wanted(id) || !(c = copy_regs(regs)))
+		return 0;
+	return on_sys_enter(c, id);
 }
 
 SEC("raw_tp/sys_exit")
 int BPF_PROG(raw_sys_exit, struct pt_regs *regs, long ret)
 {
-	return on_sys_exit(regs, ret, BPF_CORE_READ(regs, orig_ax));
+	long nr = BPF_CORE_READ(regs, orig_ax);
+	struct pt_regs *c;
+
+	if (!sys_exit_wanted(nr) || !(c = copy_regs(regs)))
+		return 0;
+	return on_sys_exit(c, ret, nr);
 }

@@ -10,6 +10,7 @@
 /* Not in vmlinux.h (macros, not types). */
 #define AA_S_IFMT 00170000
 #define AA_S_IFREG 0100000
+#define AA_S_IFSOCK 0140000
 #define AA_AT_FDCWD -100
 #define AA_AF_UNIX 1
 #define AA_AF_INET 2

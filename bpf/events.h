@@ -48,8 +48,14 @@ struct aa_rec_header {
 
 /* ---- core records (owned by bpf/aa.bpf.c) ---- */
 
-/* Probes of bpf/aa.bpf.c; index into the `lost_counts` array map (one __u64 each:
- * ring-buffer reserves that failed in that probe). */
+/* Loss counters: one per-CPU array, `lost_counts` (bpf/common.bpf.h), shared by both
+ * objects. Slots 0 .. AA_PROBE_COUNT-1 are the core's (enum aa_probe), then
+ * AA_TLS_LOSS_BASE + enum aa_tls_loss_slot the TLS capture's; AA_LOSS_SLOTS in all.
+ * A slot counts ring-buffer writes that failed in that probe (or a full table). */
+#define AA_TLS_LOSS_BASE ((int)AA_PROBE_COUNT)
+#define AA_LOSS_SLOTS (AA_TLS_LOSS_BASE + (int)AA_TLS_LOSS_SLOTS)
+
+/* Probes of bpf/aa.bpf.c: their slots of `lost_counts`. */
 enum aa_probe {
 	AA_PROBE_EXEC = 0,
 	AA_PROBE_FORK = 1,
@@ -225,7 +231,8 @@ enum aa_tls_func {
 #define AA_TLS_F_FAULT 0x1	/* the user buffer could not be read: data_len is 0 */
 #define AA_TLS_F_CUT   0x2	/* the call had more than AA_TLS_MAX_CHUNKS chunks */
 
-/* Loss counters (per-CPU array `tls_lost`): failed ring-buffer writes per probe. */
+/* TLS loss slots, at AA_TLS_LOSS_BASE + slot in `lost_counts`: failed ring-buffer
+ * writes per probe. */
 enum aa_tls_loss_slot {
 	AA_TLS_LOSS_SSL_WRITE = 0,	/* same order as enum aa_tls_func */
 	AA_TLS_LOSS_SSL_WRITE_EX = 1,
@@ -257,6 +264,15 @@ enum aa_tls_loss_slot {
 /* The uprobe's bpf cookie: (library index << 8) | enum aa_tls_func. The library index
  * is the recorder's (recorder/tls_capture.cc), so a record names the file hooked. */
 #define AA_TLS_COOKIE(lib, func) (((__u64)(lib) << 8) | (func))
+
+/* Key of `tls_seen_files` (bpf/tls_sys.bpf.h): a file (superblock dev in the kernel's
+ * encoding, inode) the recorder has examined for TLS; its executable mappings are not
+ * reported again. Written by recorder/tls_capture.cc. */
+struct aa_seen_file {
+	__u64 ino;
+	__u32 dev;
+	__u32 pad;
+};
 
 /* One chunk of the plaintext moved by one SSL_* call (at the call's return).
  * Chunks of a call share call_id and call_len; chunk_off is data[0]'s offset in the

@@ -1,15 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* OpenSSL plaintext capture: uprobes at entry and return of SSL_write, SSL_write_ex,
- * SSL_read and SSL_read_ex, plus two syscall hooks that serve them:
- *  - sys_enter learns the socket fd of a connection from the read/write/send/recv
- *    syscall a thread makes while inside an SSL_* call (struct offsets inside SSL
- *    change between OpenSSL versions; the syscall does not);
- *  - sys_exit reports executable file mappings (mmap/mprotect with PROT_EXEC) of traced
- *    processes, so the recorder finds libraries loaded after exec (Python dlopens
- *    libssl).
+ * SSL_read and SSL_read_ex, served by syscall work (bpf/tls_sys.bpf.h: the socket fd
+ * of a connection, executable mappings of libraries loaded later) that runs in the
+ * recorder core's sys_enter/sys_exit pair.
  *
- * The recorder core owns `traced_pids` and `events`; recorder/tls_capture.cc reuses
- * them (bpf_map__reuse_fd) before load, so this object sees the same traced tree.
+ * The recorder core owns the maps of bpf/common.bpf.h and bpf/tls_sys.bpf.h;
+ * recorder/tls_capture.cc reuses them (bpf_map__reuse_fd) before load, so this object
+ * sees the same traced tree, ring and TLS state as the core's syscall hooks.
  * The uprobes are attached per library or executable by the recorder, with a bpf
  * cookie naming the library and the function (AA_TLS_COOKIE). SSL_free is hooked too:
  * it ends a connection, so a reused SSL* address does not merge two connections; where
@@ -29,111 +26,11 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 
+#include "common.bpf.h"
 #include "events.h"
+#include "tls_sys.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
-
-#define PROT_EXEC 0x4
-
-/* Shared with bpf/aa.bpf.c (replaced by the core's maps before load). */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u32);	/* tgid */
-	__type(value, __u32);
-} traced_pids SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 24);
-} events SEC(".maps");
-
-/* An SSL_* call in progress on a thread: what the return probe needs. */
-struct tls_call {
-	__u64 ssl;
-	__u64 buf;
-	__u64 len_ptr;		/* SSL_*_ex: size_t *written / *readbytes */
-	__u64 start_ns;
-	__u64 len;		/* bytes asked for */
-	__s32 fd;		/* learned by sys_enter, -1 until then */
-	__u32 pad;
-	__u64 ad;		/* EVP_AEAD_CTX_open: the additional data (the record header) */
-	__u64 ad_len;
-};
-
-/* LRU: a call whose return probe never runs (the thread died inside it) must not
- * leave an entry that fills the map for good. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);	/* pid_tgid of the calling thread */
-	__type(value, struct tls_call);
-} tls_calls SEC(".maps");
-
-struct ssl_key {
-	__u64 ssl;
-	__u32 tgid;
-	__u32 pad;
-};
-
-/* The last socket fd seen per SSL*: a call served from OpenSSL's buffer makes no
- * syscall, but its connection's fd is known from an earlier one. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct ssl_key);
-	__type(value, __s32);
-} ssl_fds SEC(".maps");
-
-/* Where the socket I/O happens outside the SSL_* call (Bun/uSockets: BoringSSL over
- * memory BIOs, the event loop calls recv before SSL_read and send after SSL_write):
- * the last fd a traced thread used with send/recv, and an SSL* whose write has not
- * been seen on a socket yet. They fill ssl_fds when no syscall ran inside the call. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);	/* pid_tgid */
-	__type(value, __s32);
-} thread_sock_fd SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);	/* pid_tgid */
-	__type(value, __u64);	/* SSL* */
-} write_pending SEC(".maps");
-
-/* An AEAD write context (aws-lc under rustls) whose socket is not known yet: rustls
- * seals records into a buffer that the thread writes (writev, send) right after. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);	/* pid_tgid */
-	__type(value, __u64);	/* EVP_AEAD_CTX* */
-} aead_write_pending SEC(".maps");
-
-/* Files (kernel dev, inode) the recorder has examined: their mappings are not
- * reported again. Filled by recorder/tls_capture.cc. */
-struct file_key {
-	__u64 ino;
-	__u32 dev;
-	__u32 pad;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 8192);
-	__type(key, struct file_key);
-	__type(value, __u8);
-} tls_seen_files SEC(".maps");
-
-/* Failed ring-buffer writes, per enum aa_tls_loss_slot. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, AA_TLS_LOSS_SLOTS);
-	__type(key, __u32);
-	__type(value, __u64);
-} tls_lost SEC(".maps");
 
 /* A record is built here and copied into the ring buffer by bpf_ringbuf_output:
  * bpf_ringbuf_reserve needs a constant size, and records are sized to their payload. */
@@ -147,25 +44,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct tls_scratch);
 } tls_scratch SEC(".maps");
-
-/* Wake the recorder only when this much data waits (set by the recorder to an eighth of
- * the ring, as the core does): a wakeup per record would put the recorder on a CPU for
- * every SSL call, and its timer drains the rest every few ms anyway. */
-const volatile __u64 wakeup_bytes = 1;
-
-static __always_inline __u64 wake_flags(void)
-{
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
-		       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-}
-
-static __always_inline void count_lost(__u32 slot)
-{
-	__u64 *n = bpf_map_lookup_elem(&tls_lost, &slot);
-
-	if (n)
-		*n += 1;
-}
 
 static __always_inline int call_enter(void *ssl, const void *buf, __u64 num, void *len_ptr)
 {
@@ -200,7 +78,7 @@ static __always_inline int ssl_free(void *ssl)
 	bpf_map_delete_elem(&ssl_fds, &key);
 	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
 	if (!rec) {
-		count_lost(AA_TLS_LOSS_FREE);
+		tls_count_lost(AA_TLS_LOSS_FREE);
 		return 0;
 	}
 	rec->hdr.ts_ns = bpf_ktime_get_ns();
@@ -311,7 +189,7 @@ static long emit_chunk(__u32 i, void *arg)
 	rec->fd = e->fd;
 	rec->data_len = len;
 	if (bpf_ringbuf_output(&events, rec, sizeof(*rec) + len, wake_flags()))
-		count_lost(e->slot);
+		tls_count_lost(e->slot);
 	return e->n == 0 ? 1 : 0;
 }
 
@@ -566,284 +444,55 @@ int tls_return_multi(struct pt_regs *ctx)
 	return leave(ctx);
 }
 
-/* Syscalls through which OpenSSL's socket BIO moves bytes; their first argument is
- * the fd. Numbers are per architecture. */
-static __always_inline int is_socket_io(long nr)
-{
-#if defined(__TARGET_ARCH_x86)
-	return nr == 0 || nr == 1 || nr == 19 || nr == 20 || nr == 44 || nr == 45 ||
-	       nr == 46 || nr == 47;
-#elif defined(__TARGET_ARCH_arm64)
-	return nr == 63 || nr == 64 || nr == 65 || nr == 66 || nr == 206 || nr == 207 ||
-	       nr == 211 || nr == 212;
-#else
-	return 0;
-#endif
-}
-
-/* send/recv family: socket-only calls (read/write also serve files) */
-static __always_inline int is_send(long nr)
-{
-#if defined(__TARGET_ARCH_x86)
-	return nr == 44 || nr == 46;
-#elif defined(__TARGET_ARCH_arm64)
-	return nr == 206 || nr == 211;
-#else
-	return 0;
-#endif
-}
-
-static __always_inline int is_recv(long nr)
-{
-#if defined(__TARGET_ARCH_x86)
-	return nr == 45 || nr == 47;
-#elif defined(__TARGET_ARCH_arm64)
-	return nr == 207 || nr == 212;
-#else
-	return 0;
-#endif
-}
-
-/* write, writev and the send family (rustls writes its records with writev) */
-static __always_inline int nr_is_write(long nr)
-{
-#if defined(__TARGET_ARCH_x86)
-	return nr == 1 || nr == 20 || nr == 44 || nr == 46;
-#elif defined(__TARGET_ARCH_arm64)
-	return nr == 64 || nr == 66 || nr == 206 || nr == 211;
-#else
-	return 0;
-#endif
-}
-
-#define AA_S_IFMT 0170000
-#define AA_S_IFSOCK 0140000
-
-/* The current task's fd is a socket (write/writev also serve files). */
-static __always_inline int is_socket_fd(__s32 fd)
-{
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-	struct file **fds;
-	struct file *f = NULL;
-	unsigned int max;
-	umode_t mode;
-
-	if (fd < 0)
-		return 0;
-	fds = BPF_CORE_READ(t, files, fdt, fd);
-	max = BPF_CORE_READ(t, files, fdt, max_fds);
-	if ((unsigned int)fd >= max)
-		return 0;
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
-		return 0;
-	mode = BPF_CORE_READ(f, f_inode, i_mode);
-	return (mode & AA_S_IFMT) == AA_S_IFSOCK;
-}
-
-static __always_inline void emit_fd(__u64 id, __u64 ssl, __s32 fd)
-{
-	struct aa_rec_tls_fd *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
-
-	if (!rec) {
-		count_lost(AA_TLS_LOSS_FD);
-		return;
-	}
-	rec->hdr.ts_ns = bpf_ktime_get_ns();
-	rec->hdr.pid = id >> 32;
-	rec->hdr.tid = (__u32)id;
-	rec->hdr.type = AA_REC_TLS_FD;
-	rec->hdr.flags = 0;
-	rec->hdr.size = sizeof(*rec);
-	bpf_get_current_comm(rec->hdr.comm, sizeof(rec->hdr.comm));
-	rec->ssl = ssl;
-	rec->fd = fd;
-	rec->pad = 0;
-	bpf_ringbuf_submit(rec, wake_flags());
-}
-
+/* The syscall work (bpf/tls_sys.bpf.h) runs in the core's sys_enter/sys_exit pair when
+ * the recorder core is loaded. These two programs are for a TlsCapture used alone (its
+ * tests): the recorder does not attach them beside the core. */
 SEC("raw_tp/sys_enter")
-int tls_sys_enter(struct bpf_raw_tracepoint_args *ctx)
+int tls_sys_enter_raw(struct bpf_raw_tracepoint_args *ctx)
 {
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
 	long nr = (long)ctx->args[1];
-	__u64 id;
-	__u32 tgid;
-	__s32 fd;
-	__u64 *ssl;
-	struct tls_call *c;
-	struct pt_regs *regs;
-	struct ssl_key key = {};
 
 	/* runs for every syscall of the machine: the free test first */
-	if (!is_socket_io(nr))
+	if (!is_socket_io(nr) || !bpf_map_lookup_elem(&traced_pids, &tgid))
 		return 0;
-	id = bpf_get_current_pid_tgid();
-	regs = (struct pt_regs *)ctx->args[0];
-	c = bpf_map_lookup_elem(&tls_calls, &id);
-	if (c) {
-		if (c->fd < 0)
-			c->fd = (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs);
-		return 0;
-	}
-	/* rustls: the records just sealed go out in this thread's next socket write */
-	ssl = bpf_map_lookup_elem(&aead_write_pending, &id);
-	if (ssl && !is_recv(nr) && nr_is_write(nr)) {
-		fd = (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs);
-		if (is_socket_fd(fd)) {
-			key.ssl = *ssl;
-			key.tgid = id >> 32;
-			bpf_map_update_elem(&ssl_fds, &key, &fd, BPF_ANY);
-			bpf_map_delete_elem(&aead_write_pending, &id);
-			emit_fd(id, key.ssl, fd);
-		}
-	}
-	/* outside an SSL_* call: learn where a memory-BIO stack does its I/O */
-	if (!is_send(nr) && !is_recv(nr))
-		return 0;
-	tgid = id >> 32;
-	if (!bpf_map_lookup_elem(&traced_pids, &tgid))
-		return 0;
-	fd = (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs);
-	bpf_map_update_elem(&thread_sock_fd, &id, &fd, BPF_ANY);
-	if (is_send(nr)) {
-		ssl = bpf_map_lookup_elem(&write_pending, &id);
-		if (ssl) {
-			key.ssl = *ssl;
-			key.tgid = tgid;
-			bpf_map_update_elem(&ssl_fds, &key, &fd, BPF_ANY);
-			bpf_map_delete_elem(&write_pending, &id);
-		}
-	}
+	tls_sys_enter((struct pt_regs *)ctx->args[0], nr, id);
 	return 0;
 }
 
-struct vma_out {
-	__u64 ino;
-	__u32 dev;
-	__u32 has_file;
-};
-
-static long vma_file(struct task_struct *task, struct vm_area_struct *vma, void *arg)
+static __always_inline int sys_exit_alone(struct pt_regs *regs, long nr, long ret)
 {
-	struct vma_out *out = arg;
-	struct file *f = BPF_CORE_READ(vma, vm_file);
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
-	if (!f)
+	if ((!is_mmap(nr) && !is_mprotect(nr)) || !bpf_map_lookup_elem(&traced_pids, &tgid))
 		return 0;
-	out->has_file = 1;
-	out->ino = BPF_CORE_READ(f, f_inode, i_ino);
-	out->dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+	tls_sys_exit(regs, nr, ret);
 	return 0;
 }
 
-static __always_inline long syscall_nr(struct pt_regs *regs)
-{
-#if defined(__TARGET_ARCH_x86)
-	return BPF_CORE_READ(regs, orig_ax);
-#elif defined(__TARGET_ARCH_arm64)
-	return BPF_CORE_READ(regs, syscallno);
-#else
-	return -1;
-#endif
-}
-
-static __always_inline int is_mmap(long nr)
-{
-#if defined(__TARGET_ARCH_x86)
-	return nr == 9;
-#elif defined(__TARGET_ARCH_arm64)
-	return nr == 222;
-#else
-	return 0;
-#endif
-}
-
-static __always_inline int is_mprotect(long nr)
-{
-#if defined(__TARGET_ARCH_x86)
-	return nr == 10;
-#elif defined(__TARGET_ARCH_arm64)
-	return nr == 226;
-#else
-	return 0;
-#endif
-}
-
-/* An executable file mapping by a traced process: report it once per file. Runs for
- * every syscall exit of the machine, so the syscall number is tested first. */
-static __always_inline int on_sys_exit(struct pt_regs *regs, long nr, long ret)
-{
-	__u64 id;
-	__u32 tgid;
-	struct vma_out out = {};
-	struct file_key fk = {};
-	struct aa_rec_tls_mmap *rec;
-	__u64 addr;
-
-	if (is_mmap(nr)) {
-		if (ret < 0 && ret > -4096)
-			return 0;
-		addr = (__u64)ret;
-	} else if (is_mprotect(nr)) {
-		if (ret != 0)
-			return 0;
-		addr = PT_REGS_PARM1_CORE_SYSCALL(regs);
-	} else {
-		return 0;
-	}
-	if (!(PT_REGS_PARM3_CORE_SYSCALL(regs) & PROT_EXEC))
-		return 0;
-	id = bpf_get_current_pid_tgid();
-	tgid = id >> 32;
-	if (!bpf_map_lookup_elem(&traced_pids, &tgid))
-		return 0;
-	/* anonymous executable memory (JIT code) has no library to look at */
-	bpf_find_vma(bpf_get_current_task_btf(), addr, vma_file, &out, 0);
-	if (!out.has_file)
-		return 0;
-	fk.ino = out.ino;
-	fk.dev = out.dev;
-	if (bpf_map_lookup_elem(&tls_seen_files, &fk))
-		return 0;
-
-	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
-	if (!rec) {
-		count_lost(AA_TLS_LOSS_MMAP);
-		return 0;
-	}
-	rec->hdr.ts_ns = bpf_ktime_get_ns();
-	rec->hdr.pid = tgid;
-	rec->hdr.tid = (__u32)id;
-	rec->hdr.type = AA_REC_TLS_MMAP;
-	rec->hdr.flags = 0;
-	rec->hdr.size = sizeof(*rec);
-	bpf_get_current_comm(rec->hdr.comm, sizeof(rec->hdr.comm));
-	rec->ino = out.ino;
-	rec->dev = out.dev;
-	rec->pad = 0;
-	/* wake the recorder now: the sooner it attaches, the fewer SSL calls of a freshly
-	 * loaded library run unhooked */
-	bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
-	return 0;
-}
-
-/* The syscall number costs a helper call through raw_tp (an untyped pointer) and a
- * plain load through tp_btf (a BTF pointer, Linux 5.5); the recorder loads tp_btf where
- * it can. */
 SEC("raw_tp/sys_exit")
-int tls_sys_exit(struct bpf_raw_tracepoint_args *ctx)
+int tls_sys_exit_raw(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+#if defined(__TARGET_ARCH_x86)
+	long nr = BPF_CORE_READ(regs, orig_ax);
+#elif defined(__TARGET_ARCH_arm64)
+	long nr = BPF_CORE_READ(regs, syscallno);
+#else
+	long nr = -1;
+#endif
 
-	return on_sys_exit(regs, syscall_nr(regs), (long)ctx->args[1]);
+	return sys_exit_alone(regs, nr, (long)ctx->args[1]);
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(tls_sys_exit_btf, struct pt_regs *regs, long ret)
 {
 #if defined(__TARGET_ARCH_x86)
-	return on_sys_exit(regs, regs->orig_ax, ret);
+	return sys_exit_alone(regs, regs->orig_ax, ret);
 #elif defined(__TARGET_ARCH_arm64)
-	return on_sys_exit(regs, regs->syscallno, ret);
+	return sys_exit_alone(regs, regs->syscallno, ret);
 #else
 	return 0;
 #endif

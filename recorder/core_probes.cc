@@ -13,8 +13,10 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <functional>
 
 #include "bpf/aa.skel.h"
+#include "recorder/loss_slots.h"
 
 extern "C" {
 #include "bpf/events.h"
@@ -24,18 +26,18 @@ namespace aa {
 
 namespace {
 
-const char* const kProbeNames[AA_PROBE_COUNT] = {
-    "sched_process_exec", "sched_process_fork", "sched_process_exit", "sys_enter", "sys_exit",
-    "open_files:full", "traced_pids:full"};
-
 // libbpf reports verifier and attach details only through its print callback (a
-// process-wide setting). The last warning line explains a refusal; keep it.
+// process-wide setting). The last warning line explains a refusal; keep it, per thread
+// (the TLS object loads on another thread while the core's loads).
 std::string& lastLibbpfMessage() {
-  static std::string message;
+  thread_local std::string message;
   return message;
 }
 
+thread_local int quietDepth = 0;  // QuietLibbpf guards alive on this thread
+
 int libbpfPrint(enum libbpf_print_level level, const char* format, va_list args) {
+  if (quietDepth > 0) return 0;
   if (getenv("AA_RECORD_LIBBPF_DEBUG")) {
     va_list copy;
     va_copy(copy, args);
@@ -90,6 +92,13 @@ bool pathExists(const char* p) {
 
 }  // namespace
 
+QuietLibbpf::QuietLibbpf() {
+  libbpf_set_print(libbpfPrint);
+  ++quietDepth;
+}
+
+QuietLibbpf::~QuietLibbpf() { --quietDepth; }
+
 Status checkBpfPrerequisites() {
   if (geteuid() != 0) {
     __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
@@ -112,7 +121,31 @@ Status checkBpfPrerequisites() {
   return Status();
 }
 
-StatusOr<std::unique_ptr<CoreProbes>> CoreProbes::create(const ProbeConfig& config) {
+// The object's maps, made before its programs load, so that another object (the TLS
+// capture) can reuse them while this one's programs are still being verified.
+Status CoreProbes::makeMaps(aa_bpf* skel) {
+  bpf_map* m = nullptr;
+  bpf_object__for_each_map(m, skel->obj) {
+    if (bpf_map__is_internal(m)) continue;  // .rodata, .bss: settings, made at load
+    const char* name = bpf_map__name(m);
+    auto it = mapFds_.find(name);
+    if (it == mapFds_.end()) {
+      LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = bpf_map__map_flags(m));
+      const int fd = bpf_map_create(bpf_map__type(m), name, bpf_map__key_size(m),
+                                    bpf_map__value_size(m), bpf_map__max_entries(m), &opts);
+      if (fd < 0)
+        return Status::error(std::string("probe refused: cannot create BPF map ") + name + ": " +
+                             errText(errno));
+      it = mapFds_.emplace(name, fd).first;
+    }
+    if (int err = bpf_map__reuse_fd(m, it->second))
+      return Status::error(std::string("probe refused: map ") + name + ": " + errText(err));
+  }
+  return Status();
+}
+
+StatusOr<std::unique_ptr<CoreProbes>> CoreProbes::create(const ProbeConfig& config,
+                                                         const std::function<void(CoreProbes&)>& mapsReady) {
   libbpf_set_print(libbpfPrint);
   std::unique_ptr<CoreProbes> self(new CoreProbes());
   std::vector<ProbeStatusInfo> features;
@@ -136,6 +169,7 @@ StatusOr<std::unique_ptr<CoreProbes>> CoreProbes::create(const ProbeConfig& conf
 
   uint64_t ring = roundRing(config.ringBytes);
   std::string btfError;
+  bool mapsAnnounced = false;
   // Attempt 0 prefers tp_btf; attempt 1 uses raw_tp for every hook.
   for (int attempt = btf ? 0 : 1; attempt < 2; ++attempt) {
     bool useBtf = attempt == 0;
@@ -149,6 +183,14 @@ StatusOr<std::unique_ptr<CoreProbes>> CoreProbes::create(const ProbeConfig& conf
     for (const Hook& h : hooksOf(skel)) {
       bpf_program__set_autoload(h.btf, useBtf);
       bpf_program__set_autoload(h.raw, !useBtf);
+    }
+    if (Status s = self->makeMaps(skel); !s.ok()) {
+      aa_bpf__destroy(skel);
+      return s;
+    }
+    if (mapsReady && !mapsAnnounced) {
+      mapsReady(*self);
+      mapsAnnounced = true;
     }
     lastLibbpfMessage().clear();
     int err = aa_bpf__load(skel);
@@ -203,27 +245,40 @@ StatusOr<std::unique_ptr<CoreProbes>> CoreProbes::create(const ProbeConfig& conf
 CoreProbes::~CoreProbes() {
   for (bpf_link* l : links_) bpf_link__destroy(l);
   if (skel_) aa_bpf__destroy(skel_);
+  for (auto& [name, fd] : mapFds_) ::close(fd);
 }
 
 Status CoreProbes::trace(uint32_t pid) {
+  // The value counts the process's tracked open files (bpf/common.bpf.h): an entry the
+  // kernel made already (--all) is kept as it is.
   uint32_t one = 1;
-  if (bpf_map_update_elem(tracedPidsFd(), &pid, &one, BPF_ANY) != 0)
+  if (bpf_map_update_elem(tracedPidsFd(), &pid, &one, BPF_NOEXIST) != 0 && errno != EEXIST)
     return Status::error("traced_pids: cannot add pid " + std::to_string(pid) + ": " +
                          strerror(errno));
   return Status();
 }
 
-int CoreProbes::tracedPidsFd() const { return bpf_map__fd(skel_->maps.traced_pids); }
-int CoreProbes::eventsFd() const { return bpf_map__fd(skel_->maps.events); }
+int CoreProbes::tracedPidsFd() const { return mapFd("traced_pids"); }
+int CoreProbes::eventsFd() const { return mapFd("events"); }
 uint64_t CoreProbes::ringBytes() const { return ringBytes_; }
+
+int CoreProbes::mapFd(const char* name) const {
+  auto it = mapFds_.find(name);
+  return it == mapFds_.end() ? -1 : it->second;
+}
+
+void CoreProbes::enableTlsSyscallWork() { skel_->bss->tls_on = true; }
 
 std::vector<LostCountInfo> CoreProbes::lostCounts() const {
   std::vector<LostCountInfo> out;
-  int fd = bpf_map__fd(skel_->maps.lost_counts);
+  const int cpus = libbpf_num_possible_cpus();
+  std::vector<uint64_t> perCpu(cpus > 0 ? cpus : 1);
   for (uint32_t i = 0; i < AA_PROBE_COUNT; ++i) {
     uint64_t n = 0;
-    if (bpf_map_lookup_elem(fd, &i, &n) != 0) n = 0;
-    out.push_back({kProbeNames[i], n});
+    if (cpus > 0 && bpf_map__lookup_elem(skel_->maps.lost_counts, &i, sizeof(i), perCpu.data(),
+                                         perCpu.size() * sizeof(uint64_t), 0) == 0)
+      for (uint64_t c : perCpu) n += c;
+    out.push_back({kLossSlotNames[i], n});
   }
   return out;
 }

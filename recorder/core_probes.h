@@ -8,6 +8,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,7 +32,11 @@ struct ProbeConfig {
 
 class CoreProbes {
  public:
-  static StatusOr<std::unique_ptr<CoreProbes>> create(const ProbeConfig& config);
+  // mapsReady, when given, is called once every map exists and before any program
+  // loads (verifying them takes most of create()'s time): mapFd() answers from then
+  // on, so another object can reuse the maps and load meanwhile, on another thread.
+  static StatusOr<std::unique_ptr<CoreProbes>> create(
+      const ProbeConfig& config, const std::function<void(CoreProbes&)>& mapsReady = {});
   ~CoreProbes();
   CoreProbes(const CoreProbes&) = delete;
   CoreProbes& operator=(const CoreProbes&) = delete;
@@ -39,6 +45,13 @@ class CoreProbes {
   Status trace(uint32_t pid);
   int tracedPidsFd() const;
   int eventsFd() const;
+  // The object's maps by name (the TLS object shares them), and one of them (-1: none).
+  // They exist from mapsReady on and never change.
+  const std::map<std::string, int, std::less<>>& mapFds() const { return mapFds_; }
+  int mapFd(const char* name) const;
+  // From now on the core's sys_enter/sys_exit pair also does the TLS capture's syscall
+  // work (bpf/tls_sys.bpf.h), whose maps the TLS object now reads.
+  void enableTlsSyscallWork();
   uint64_t ringBytes() const;
 
   // Hooks and feature probes, one entry each (stored in the session header).
@@ -48,10 +61,22 @@ class CoreProbes {
 
  private:
   CoreProbes() = default;
+  Status makeMaps(aa_bpf* skel);
   aa_bpf* skel_ = nullptr;
+  std::map<std::string, int, std::less<>> mapFds_;  // by map name; owned
   std::vector<bpf_link*> links_;
   std::vector<ProbeStatusInfo> report_;
   uint64_t ringBytes_ = 0;
+};
+
+// While alive, libbpf's messages on this thread are dropped: for a load whose refusal
+// is expected (an optional program variant). Other threads keep theirs.
+class QuietLibbpf {
+ public:
+  QuietLibbpf();
+  ~QuietLibbpf();
+  QuietLibbpf(const QuietLibbpf&) = delete;
+  QuietLibbpf& operator=(const QuietLibbpf&) = delete;
 };
 
 // Preconditions checked before loading anything, each failing with one clear line:

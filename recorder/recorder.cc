@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -20,14 +21,22 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <map>
 #include <memory>
 #include <optional>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "recorder/core_probes.h"
 #include "recorder/decoder.h"
 #include "recorder/launcher.h"
+#include "recorder/loss_slots.h"
+#include "recorder/record_queue.h"
 #include "store/kind.h"
 #include "store/private_file.h"
 #include "store/session_reader.h"
@@ -188,9 +197,7 @@ class LossTracker {
 };
 
 struct DrainContext {
-  Decoder* decoder = nullptr;
-  SessionWriter* writer = nullptr;
-  TlsCapture* tls = nullptr;
+  RecordQueue* queue = nullptr;
   int sigFd = -1;
   pid_t childPid = -1;
   std::optional<int> childStatus;   // waitpid status once the command ended
@@ -211,10 +218,10 @@ void readSignals(DrainContext& c) {
   }
 }
 
+// The draining thread's ring-buffer callback: a copy into the queue, nothing more.
 int onRecord(void* ctx, void* data, size_t size) {
   auto* c = static_cast<DrainContext*>(ctx);
-  if (!(c->tls && c->tls->decode(data, size, *c->writer)))
-    c->decoder->decode(data, size);
+  c->queue->add(RecordQueue::kRecord, data, uint32_t(size));
   // A full ring takes a while to drain: a second SIGINT must not wait for it.
   if (++c->records % 4096 == 0) {
     readSignals(*c);
@@ -318,15 +325,46 @@ SessionHeaderInfo makeHeader(const RecorderOptions& options, const CoreProbes& c
   return header;
 }
 
-// TLS capture is best effort: without it the recording goes on, and the header says
-// why it is missing.
-std::unique_ptr<TlsCapture> startTls(const RecorderOptions& options, const CoreProbes& core,
-                                     SessionHeaderInfo& header) {
+TlsOptions tlsOptionsOf(const RecorderOptions& options) {
   TlsOptions tlsOptions;
   tlsOptions.maxBytesPerConn = options.maxTlsBytes;
   tlsOptions.redact = options.redact;
   tlsOptions.rules = options.redactRules;
-  auto created = TlsCapture::create(core.tracedPidsFd(), core.eventsFd(), tlsOptions);
+  return tlsOptions;
+}
+
+// The core's probes, with the TLS capture's object loaded and its system libraries
+// hooked on a second thread meanwhile: it starts once the core's maps exist (it shares
+// them) and runs while the kernel verifies the core's programs, which is most of the
+// start-up. On its own thread, it gets dups of the map fds: if the core fails, those
+// stay valid until the thread is done.
+struct Probes {
+  StatusOr<std::unique_ptr<CoreProbes>> core = Status::error("not loaded");
+  StatusOr<std::unique_ptr<TlsCapture>> tls = Status::error("not loaded");
+};
+
+Probes loadProbes(const ProbeConfig& config, const TlsOptions& tlsOptions) {
+  Probes p;
+  TlsCapture::SharedMapFds fds;
+  std::thread tlsThread;
+  p.core = CoreProbes::create(config, [&](CoreProbes& core) {
+    for (const auto& [name, fd] : core.mapFds()) {
+      const int dup = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+      if (dup >= 0) fds.emplace(name, dup);
+    }
+    tlsThread = std::thread([&] { p.tls = TlsCapture::create(fds, tlsOptions); });
+  });
+  if (tlsThread.joinable()) tlsThread.join();
+  for (const auto& [name, fd] : fds) ::close(fd);
+  if (p.core.ok() && p.tls.ok()) (*p.core)->enableTlsSyscallWork();
+  return p;
+}
+
+// TLS capture is best effort: without it the recording goes on, and the header says
+// why it is missing.
+std::unique_ptr<TlsCapture> startTls(const RecorderOptions& options,
+                                     StatusOr<std::unique_ptr<TlsCapture>> created,
+                                     SessionHeaderInfo& header) {
   if (!created.ok()) {
     fprintf(stderr, "aa-record: warning: TLS capture off: %s\n", created.status().message().c_str());
     header.probes.push_back({"tls", "uprobe", false, created.status().message()});
@@ -434,14 +472,14 @@ int printProbeReport(const RecorderOptions& options) {
   ProbeConfig config;
   config.selfTgid = uint32_t(getpid());
   config.ringBytes = 1 << 16;
-  auto probes = CoreProbes::create(config);
+  Probes loaded = loadProbes(config, TlsOptions{});
+  auto& probes = loaded.core;
   if (!probes.ok()) {
     fail(probes.status().message());
     return 1;
   }
   std::vector<ProbeStatusInfo> report = (*probes)->report();
-  TlsOptions tlsOptions;
-  auto tls = TlsCapture::create((*probes)->tracedPidsFd(), (*probes)->eventsFd(), tlsOptions);
+  auto& tls = loaded.tls;
   if (tls.ok()) {
     for (auto& p : (*tls)->probeReport()) report.push_back(p);
   } else {
@@ -457,7 +495,69 @@ int printProbeReport(const RecorderOptions& options) {
   return allOk ? 0 : 1;
 }
 
-int runRecorder(const RecorderOptions& options) {
+namespace {
+
+// One recording, from checking the options to the footer, as named steps over the
+// resources they share. Members are declared in the order the resources are made, so
+// they are released in reverse (the ring before the maps, the writer before the
+// output's guard). A step that ends the run returns its exit status.
+class Recording {
+ public:
+  explicit Recording(const RecorderOptions& options) : options_(options) {}
+  ~Recording() {
+    if (writerThread_.joinable()) {  // finish() did not run: nothing more is written
+      queue_.drop();
+      writerThread_.join();
+    }
+  }
+  Recording(const Recording&) = delete;
+  Recording& operator=(const Recording&) = delete;
+
+  std::optional<int> check();
+  std::optional<int> open();
+  std::optional<int> startTarget();
+  void drainUntilStop();
+  int finish();
+
+ private:
+  std::optional<int> openWriter();
+  void pollLoss();
+  void drainRing();
+  void writeLoop();
+  void tick();
+  void onTimer(bool* stopping);
+  bool targetEnded(uint64_t now, bool targetGone);
+  SessionFooterInfo footer(bool immediate, uint32_t runningAtStop, std::vector<std::string>* blind);
+
+  const RecorderOptions& options_;
+  std::optional<Credentials> creds_;
+  std::optional<Output> output_;
+  Fd sigFd_;
+  std::unique_ptr<CoreProbes> core_;
+  SessionHeaderInfo header_;
+  std::unique_ptr<TlsCapture> tls_;
+  std::unique_ptr<HeldChild> child_;
+  WriterHolder held_;
+  std::unique_ptr<Decoder> decoder_;
+  RecordQueue queue_;
+  DrainContext drain_;
+  std::unique_ptr<ring_buffer, RingBufferDeleter> ring_;
+  std::thread writerThread_;          // writeLoop(): decode, batch, compress, write, index
+  std::atomic<bool> writeError_{false};
+  Fd pidFd_;
+  Fd epollFd_, timerFd_;
+  uint64_t startNs_ = 0, lastPollNs_ = 0, lastLiveCheckNs_ = 0;
+  std::optional<StatusLine> status_;
+  LossTracker loss_;
+  bool following_ = false;          // the target is gone, descendants are not
+  bool writeFailed_ = false;
+  uint32_t killed_ = 0;
+};
+
+// The options, the privileges, the user to run as and the command: each failure is one
+// line and an exit status.
+std::optional<int> Recording::check() {
+  const RecorderOptions& options = options_;
   int targets = (options.command.empty() ? 0 : 1) + (options.pid ? 1 : 0) + (options.all ? 1 : 0);
   if (targets != 1) {
     fail("give exactly one target: -- CMD ARGS..., --pid PID, or --all");
@@ -476,6 +576,7 @@ int runRecorder(const RecorderOptions& options) {
     fail(creds.status().message());
     return 1;
   }
+  creds_ = std::move(*creds);
   if (!options.command.empty()) {
     std::string why;
     if (int code = checkCommand(options.command[0], &why)) {
@@ -483,8 +584,15 @@ int runRecorder(const RecorderOptions& options) {
       return code;
     }
   }
-  Output output(options.output, *creds);
-  if (Status s = output.open(options.force); !s.ok()) {
+  return std::nullopt;
+}
+
+// The output file, the signals, the probes (core and TLS), the held command and the
+// writer: everything that must exist before the command is released.
+std::optional<int> Recording::open() {
+  const RecorderOptions& options = options_;
+  output_.emplace(options.output, *creds_);
+  if (Status s = output_->open(options.force); !s.ok()) {
     fail(s.message());
     return 1;
   }
@@ -497,86 +605,93 @@ int runRecorder(const RecorderOptions& options) {
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGCHLD);
   sigprocmask(SIG_BLOCK, &mask, nullptr);
-  Fd sigFd(signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
+  sigFd_.reset(signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
 
   ProbeConfig config;
   config.selfTgid = uint32_t(getpid());
   config.traceAll = options.all;
   config.ioCalls = options.ioCalls;
   config.ringBytes = options.ringBytes;
-  auto probes = CoreProbes::create(config);
-  if (!probes.ok()) {
-    fail(probes.status().message());
+  Probes loaded = loadProbes(config, tlsOptionsOf(options));
+  if (!loaded.core.ok()) {
+    fail(loaded.core.status().message());
     return 1;
   }
-  CoreProbes& core = **probes;
+  core_ = std::move(*loaded.core);
 
-  SessionHeaderInfo header = makeHeader(options, core);
-  std::unique_ptr<TlsCapture> tls = startTls(options, core, header);
+  header_ = makeHeader(options, *core_);
+  tls_ = startTls(options, std::move(loaded.tls), header_);
   // The command's own executable is examined (TLS discovery included) before it starts.
-  if (tls && !options.command.empty()) {
-    if (auto exe = findExecutable(options.command[0])) tls->prepare(*exe);
+  if (tls_ && !options.command.empty()) {
+    if (auto exe = findExecutable(options.command[0])) tls_->prepare(*exe);
   }
 
-  std::unique_ptr<HeldChild> child;
   if (!options.command.empty()) {
-    auto spawned = HeldChild::spawn(options.command, *creds);
+    auto spawned = HeldChild::spawn(options.command, *creds_);
     if (!spawned.ok()) {
       fail(spawned.status().message());
       return 1;
     }
-    child = std::move(*spawned);
+    child_ = std::move(*spawned);
   }
+  return openWriter();
+}
 
-  WriterHolder held;
-  held.creds = &*creds;
+// The session writer, its decoder and the ring buffer that feeds them.
+std::optional<int> Recording::openWriter() {
+  const RecorderOptions& options = options_;
+  held_.creds = &*creds_;
   {
     WriterOptions wo;
-    wo.fd = output.release();
+    wo.fd = output_->release();
     wo.fileMode = 0600;
-    if (geteuid() == 0 && creds->change) {
-      wo.ownerUid = int(creds->uid);
-      wo.ownerGid = int(creds->gid);
+    if (geteuid() == 0 && creds_->change) {
+      wo.ownerUid = int(creds_->uid);
+      wo.ownerGid = int(creds_->gid);
     }
-    ActAsUser as(*creds);
-    auto created = SessionWriter::create(options.output, header, wo);
+    ActAsUser as(*creds_);
+    auto created = SessionWriter::create(options.output, header_, wo);
     if (!created.ok()) {
       fail(created.status().message());
       return 1;
     }
-    held.writer = std::move(*created);
+    held_.writer = std::move(*created);
   }
-  SessionWriter& writer = *held.writer;
+  SessionWriter& writer = *held_.writer;
 
-  Decoder decoder(writer);
-  DrainContext drain;
-  drain.decoder = &decoder;
-  drain.writer = &writer;
-  drain.tls = tls.get();
+  decoder_ = std::make_unique<Decoder>(writer);
+  Decoder& decoder = *decoder_;
+  TlsCapture* tls = tls_.get();
+  drain_.queue = &queue_;
   if (options.redact)
-    decoder.redactArgv = [&](std::vector<std::string>& argv) { redactArgv(argv, options.redactRules); };
+    decoder.redactArgv = [this](std::vector<std::string>& argv) { redactArgv(argv, options_.redactRules); };
   if (tls) {
-    decoder.onExec = [&](uint32_t pid, const std::string& path) { tls->onExec(pid, path); };
-    decoder.onExit = [&](uint32_t pid) { tls->onExit(pid); };
-    decoder.onConnect = [&](uint32_t pid, uint16_t family, std::span<const uint8_t> addr,
-                            uint16_t port, int64_t ret) { tls->onConnect(pid, family, addr, port, ret); };
+    decoder.onExec = [tls](uint32_t pid, const std::string& path) { tls->onExec(pid, path); };
+    decoder.onExit = [tls](uint32_t pid) { tls->onExit(pid); };
+    decoder.onConnect = [tls](uint32_t pid, uint16_t family, std::span<const uint8_t> addr,
+                              uint16_t port, int64_t ret) { tls->onConnect(pid, family, addr, port, ret); };
   }
-  std::unique_ptr<ring_buffer, RingBufferDeleter> ring(
-      ring_buffer__new(core.eventsFd(), onRecord, &drain, nullptr));
-  if (!ring) {
+  ring_.reset(ring_buffer__new(core_->eventsFd(), onRecord, &drain_, nullptr));
+  if (!ring_) {
     fail(std::string("ring buffer: ") + strerror(errno));
     return 1;
   }
+  return std::nullopt;
+}
 
-  Fd pidFd;
-  uint32_t rootPid = 0;
-  if (child) {
-    rootPid = uint32_t(child->pid());
+// Puts the target in the traced set: the held command (released, its exec awaited),
+// every running process (--all), or the --pid process.
+std::optional<int> Recording::startTarget() {
+  const RecorderOptions& options = options_;
+  CoreProbes& core = *core_;
+  TlsCapture* tls = tls_.get();
+  if (child_) {
+    const uint32_t rootPid = uint32_t(child_->pid());
     if (Status s = core.trace(rootPid); !s.ok()) {
       fail(s.message());
       return 1;
     }
-    if (Status s = child->release(); !s.ok()) {
+    if (Status s = child_->release(); !s.ok()) {
       fail(s.message());
       return 1;
     }
@@ -584,10 +699,10 @@ int runRecorder(const RecorderOptions& options) {
     // the user's permissions): then nothing of the command was recorded, and a session
     // of the recorder's own set-up would mislead.
     int code = 0;
-    if (std::string why = child->waitExec(&code); !why.empty()) {
+    if (std::string why = child_->waitExec(&code); !why.empty()) {
       fail(why);
-      ActAsUser as(*creds);
-      (void)writer.close();
+      ActAsUser as(*creds_);
+      (void)held_.writer->close();
       removeSession(options.output);
       return code;
     }
@@ -599,9 +714,9 @@ int runRecorder(const RecorderOptions& options) {
       if (tls) tls->onExec(pid);
     }
   } else if (options.pid) {
-    rootPid = options.pid;
-    pidFd.reset(int(syscall(SYS_pidfd_open, pid_t(rootPid), 0)));
-    if (pidFd.get() < 0) {
+    const uint32_t rootPid = options.pid;
+    pidFd_.reset(int(syscall(SYS_pidfd_open, pid_t(rootPid), 0)));
+    if (pidFd_.get() < 0) {
       fail("--pid " + std::to_string(rootPid) + ": " + strerror(errno));
       return 1;
     }
@@ -611,49 +726,144 @@ int runRecorder(const RecorderOptions& options) {
     }
     if (tls) tls->onExec(rootPid);
   }
+  return std::nullopt;
+}
 
-  Fd epollFd(epoll_create1(EPOLL_CLOEXEC));
-  Fd timerFd(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+void Recording::pollLoss() {
+  auto counts = core_->lostCounts();
+  if (tls_)
+    for (auto& c : tls_->lostCounts()) counts.push_back({std::string(kTlsLossPrefix) + c.probe, c.count});
+  loss_.update(counts, *decoder_, monoNow());
+}
+
+// Draining thread: whatever the ring holds, into the queue.
+void Recording::drainRing() {
+  ring_buffer__consume(ring_.get());
+  queue_.publish();
+}
+
+// Writing thread: the queue's records through the TLS capture (types 100-199) and the
+// decoder into the writer, and the timer's ticks, in the order they were drained;
+// returns at the end marker. Decoder, TLS capture and writer are this thread's alone
+// until it returns.
+void Recording::writeLoop() {
+  for (;;) {
+    std::deque<std::vector<uint8_t>> blocks = queue_.take();
+    if (blocks.empty() && queue_.dropping()) return;
+    bool ended = false;
+    for (const std::vector<uint8_t>& b : blocks) {
+      if (queue_.dropping()) return;  // a second Ctrl-C: stop at once
+      forEachEntry(b, [&](RecordQueue::Kind kind, const uint8_t* data, uint32_t size) {
+        switch (kind) {
+          case RecordQueue::kRecord:
+            if (!(tls_ && tls_->decode(data, size, *held_.writer))) decoder_->decode(data, size);
+            return true;
+          case RecordQueue::kTick:
+            tick();
+            return true;
+          case RecordQueue::kEnd:
+            ended = true;
+            return false;
+        }
+        return true;
+      });
+      if (ended) return;
+    }
+  }
+}
+
+// Writing thread, at each timer tick: loss counters and status line every second, the
+// batch out.
+void Recording::tick() {
+  SessionWriter& writer = *held_.writer;
+  const uint64_t now = monoNow();
+  if (now - lastPollNs_ >= 1000000000ull) {
+    pollLoss();
+    status_->update(now, writer, loss_.total());
+    lastPollNs_ = now;
+  }
+  (void)writer.flush();   // an error is reported once, at the end
+  if (!writer.error().ok()) writeError_ = true;
+}
+
+// Draining thread: the flush timer drains the ring and sends a tick after its records;
+// --duration.
+void Recording::onTimer(bool* stopping) {
+  uint64_t ticks;
+  while (read(timerFd_.get(), &ticks, sizeof(ticks)) == sizeof(ticks)) {
+  }
+  ring_buffer__consume(ring_.get());
+  queue_.add(RecordQueue::kTick);
+  queue_.publish();
+  if (writeError_) drain_.stopSignals = 2;
+  const uint64_t now = monoNow();
+  if (options_.durationSec > 0 && double(now - startNs_) / 1e9 >= options_.durationSec)
+    *stopping = true;
+}
+
+// The target's end: its exit record is in the ring by now (the kernel emits it before
+// notifying the parent). By default the recording goes on while any traced descendant
+// runs (daemons, background jobs), as strace -f does; checked every 100 ms in the
+// kernel's traced_pids. True: stop now.
+bool Recording::targetEnded(uint64_t now, bool targetGone) {
+  const bool targetDone = drain_.childStatus.has_value() || targetGone;
+  if (!targetDone || options_.all) return false;
+  if (options_.stopWithCommand) return true;
+  if (now - lastLiveCheckNs_ < 100000000ull) return false;
+  lastLiveCheckNs_ = now;
+  const uint32_t live = liveTraced(core_->tracedPidsFd());
+  if (live == 0) return true;
+  if (!following_) {
+    following_ = true;
+    if (!options_.quiet) {
+      status_->clear();
+      fprintf(stderr,
+              "aa-record: the command exited; recording its %u remaining process%s until "
+              "they exit (Ctrl-C or --duration stops)\n",
+              live, live == 1 ? "" : "es");
+    }
+  }
+  return false;
+}
+
+// The epoll loop: ring, signals, the flush timer and the --pid target's pidfd, until a
+// stop (the tree's end, --duration, Ctrl-C, a write error).
+void Recording::drainUntilStop() {
+  const RecorderOptions& options = options_;
+  epollFd_.reset(epoll_create1(EPOLL_CLOEXEC));
+  timerFd_.reset(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
   {
     itimerspec its{};
     its.it_interval.tv_nsec = long(options.flushMs) * 1000000L;
     its.it_value = its.it_interval;
-    timerfd_settime(timerFd.get(), 0, &its, nullptr);
+    timerfd_settime(timerFd_.get(), 0, &its, nullptr);
   }
   auto watch = [&](int fd, uint64_t tag) {
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u64 = tag;
-    epoll_ctl(epollFd.get(), EPOLL_CTL_ADD, fd, &ev);
+    epoll_ctl(epollFd_.get(), EPOLL_CTL_ADD, fd, &ev);
   };
   enum : uint64_t { kRing, kSignal, kTimer, kPid };
-  watch(ring_buffer__epoll_fd(ring.get()), kRing);
-  watch(sigFd.get(), kSignal);
-  watch(timerFd.get(), kTimer);
-  if (pidFd.get() >= 0) watch(pidFd.get(), kPid);
+  watch(ring_buffer__epoll_fd(ring_.get()), kRing);
+  watch(sigFd_.get(), kSignal);
+  watch(timerFd_.get(), kTimer);
+  if (pidFd_.get() >= 0) watch(pidFd_.get(), kPid);
 
-  const uint64_t startNs = monoNow();
-  uint64_t lastPollNs = startNs;
-  StatusLine status(isatty(2) && !options.quiet, startNs);
-  LossTracker loss;
-  auto pollLoss = [&]() {
-    auto counts = core.lostCounts();
-    if (tls)
-      for (auto& c : tls->lostCounts()) counts.push_back({"tls:" + c.probe, c.count});
-    loss.update(counts, decoder, monoNow());
-  };
+  startNs_ = monoNow();
+  lastPollNs_ = startNs_;
+  status_.emplace(isatty(2) && !options.quiet, startNs_);
+  writerThread_ = std::thread([this] { writeLoop(); });
+  pthread_setname_np(writerThread_.native_handle(), "aa-write");  // for top -H, bench scripts
 
-  drain.sigFd = sigFd.get();
-  drain.childPid = child ? child->pid() : -1;
+  drain_.sigFd = sigFd_.get();
+  drain_.childPid = child_ ? child_->pid() : -1;
   bool stopping = false;
   uint64_t stopAskedNs = 0;
   bool targetGone = false;          // the --pid target exited
-  bool following = false;           // the target is gone, descendants are not
-  uint64_t lastLiveCheckNs = 0;
-  uint32_t live = 0;
   while (!stopping) {
     epoll_event evs[8];
-    int n = epoll_wait(epollFd.get(), evs, 8, 1000);
+    int n = epoll_wait(epollFd_.get(), evs, 8, 1000);
     if (n < 0 && errno != EINTR) {
       fail(std::string("epoll_wait: ") + strerror(errno));
       break;
@@ -661,110 +871,94 @@ int runRecorder(const RecorderOptions& options) {
     for (int i = 0; i < n; ++i) {
       switch (evs[i].data.u64) {
         case kRing:
-          ring_buffer__consume(ring.get());
+          drainRing();
           break;
         case kSignal:
-          readSignals(drain);
+          readSignals(drain_);
           break;
-        case kTimer: {
-          uint64_t ticks;
-          while (read(timerFd.get(), &ticks, sizeof(ticks)) == sizeof(ticks)) {
-          }
-          ring_buffer__consume(ring.get());
-          uint64_t now = monoNow();
-          if (now - lastPollNs >= 1000000000ull) {
-            pollLoss();
-            status.update(now, writer, loss.total());
-            lastPollNs = now;
-          }
-          (void)writer.flush();   // an error is reported once, at the end
-          if (!writer.error().ok()) drain.stopSignals = 2;
-          if (options.durationSec > 0 && double(now - startNs) / 1e9 >= options.durationSec)
-            stopping = true;
+        case kTimer:
+          onTimer(&stopping);
           break;
-        }
         case kPid:
           targetGone = true;
-          epoll_ctl(epollFd.get(), EPOLL_CTL_DEL, pidFd.get(), nullptr);
+          epoll_ctl(epollFd_.get(), EPOLL_CTL_DEL, pidFd_.get(), nullptr);
           break;
       }
     }
-    // The target's end: its exit record is in the ring by now (the kernel emits it
-    // before notifying the parent). By default the recording goes on while any traced
-    // descendant runs (daemons, background jobs), as strace -f does; checked every
-    // 100 ms in the kernel's traced_pids. A terminal's SIGINT reaches the command too:
-    // give it a moment to exit so that its end is recorded.
+    // A terminal's SIGINT reaches the command too: give it a moment to exit so that its
+    // end is recorded.
     const uint64_t now = monoNow();
-    const bool targetDone = drain.childStatus.has_value() || targetGone;
-    if (targetDone && !options.all) {
-      if (options.stopWithCommand) {
-        stopping = true;
-      } else if (now - lastLiveCheckNs >= 100000000ull) {
-        lastLiveCheckNs = now;
-        live = liveTraced(core.tracedPidsFd());
-        if (live == 0) {
-          stopping = true;
-        } else if (!following) {
-          following = true;
-          if (!options.quiet) {
-            status.clear();
-            fprintf(stderr,
-                    "aa-record: the command exited; recording its %u remaining process%s until "
-                    "they exit (Ctrl-C or --duration stops)\n",
-                    live, live == 1 ? "" : "es");
-          }
-        }
-      }
-    }
-    if (!writer.error().ok()) drain.stopSignals = 2;   // a full disk: stop at once
-    if (drain.stopSignals > 0 && stopAskedNs == 0) stopAskedNs = now;
-    if (drain.stopSignals >= 2) stopping = true;
+    if (targetEnded(now, targetGone)) stopping = true;
+    const bool targetDone = drain_.childStatus.has_value() || targetGone;
+    if (writeError_) drain_.stopSignals = 2;   // a full disk: stop at once
+    if (drain_.stopSignals > 0 && stopAskedNs == 0) stopAskedNs = now;
+    if (drain_.stopSignals >= 2) stopping = true;
     // After Ctrl-C, the command's exit (or the grace) ends the recording even while
     // descendants still run.
-    if (stopAskedNs && (!child || targetDone || now - stopAskedNs > kCommandGraceNs)) stopping = true;
+    if (stopAskedNs && (!child_ || targetDone || now - stopAskedNs > kCommandGraceNs)) stopping = true;
   }
-  // A write error (a full disk) leaves the traced tree running unrecorded unless asked
-  // otherwise: --on-write-error=kill ends it, so nothing it does goes unseen.
-  const bool writeFailed = !writer.error().ok();
-  uint32_t killed = 0;
-  if (writeFailed && options.killOnWriteError && !options.all) killed = killTraced(core.tracedPidsFd());
-  // Say what the recording misses: processes of the tree still running at the stop.
-  const uint32_t runningAtStop = options.all ? 0 : liveTraced(core.tracedPidsFd());
+}
 
-  const bool immediate = drain.stopSignals >= 2;
-  if (!immediate) ring_buffer__consume(ring.get());
-  pollLoss();
-  status.clear();
-
-  int exitStatus = 0;
-  int footerExit = -1;
-  if (drain.childStatus) {
-    int st = *drain.childStatus;
-    footerExit = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    exitStatus = footerExit;
-  }
+// What the footer says: clean or not, loss, the command's exit, what still runs, and
+// the probe report at the stop (with the TLS hooks attached since the header).
+SessionFooterInfo Recording::footer(bool immediate, uint32_t runningAtStop,
+                                    std::vector<std::string>* blind) {
   SessionFooterInfo footer;
   footer.cleanStop = !immediate;
-  footer.lost = loss.totals();
-  footer.exitCode = footerExit;
+  footer.lost = loss_.totals();
+  footer.exitCode = -1;
+  if (drain_.childStatus) {
+    int st = *drain_.childStatus;
+    footer.exitCode = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  }
   footer.runningAtStop = runningAtStop;
   // The header was written before the recording began; the footer's report also has
   // the TLS hooks attached since (an executable like node, a dlopened libssl).
-  footer.probes = core.report();
-  std::vector<std::string> blind;
-  if (tls) {
-    for (auto& p : tls->probeReport()) footer.probes.push_back(p);
+  footer.probes = core_->report();
+  if (tls_) {
+    for (auto& p : tls_->probeReport()) footer.probes.push_back(p);
     // connections no TLS hook could see: in the session, and said at the stop
-    blind = tls->blindSpots();
-    for (const std::string& b : blind) footer.probes.push_back({"tls:not-decrypted", "none", false, b});
+    *blind = tls_->blindSpots();
+    for (const std::string& b : *blind) footer.probes.push_back({"tls:not-decrypted", "none", false, b});
   } else {
-    footer.probes.insert(footer.probes.end(), header.probes.begin() + ptrdiff_t(footer.probes.size()),
-                         header.probes.end());
+    footer.probes.insert(footer.probes.end(), header_.probes.begin() + ptrdiff_t(footer.probes.size()),
+                         header_.probes.end());
   }
+  return footer;
+}
+
+// The stop: the last records, the footer, the messages; the command's exit status.
+int Recording::finish() {
+  const RecorderOptions& options = options_;
+  SessionWriter& writer = *held_.writer;
+  // The last records (not after a second Ctrl-C: then what is queued is dropped too),
+  // then the writing thread's end: from here on this thread has the writer again.
+  const bool immediate = drain_.stopSignals >= 2;
+  if (immediate) {
+    queue_.drop();
+  } else {
+    ring_buffer__consume(ring_.get());
+    queue_.add(RecordQueue::kEnd);
+    queue_.publish();
+  }
+  if (writerThread_.joinable()) writerThread_.join();
+  // A write error (a full disk) leaves the traced tree running unrecorded unless asked
+  // otherwise: --on-write-error=kill ends it, so nothing it does goes unseen.
+  writeFailed_ = !writer.error().ok();
+  if (writeFailed_ && options.killOnWriteError && !options.all) killed_ = killTraced(core_->tracedPidsFd());
+  // Say what the recording misses: processes of the tree still running at the stop.
+  const uint32_t runningAtStop = options.all ? 0 : liveTraced(core_->tracedPidsFd());
+
+  pollLoss();
+  status_->clear();
+
+  std::vector<std::string> blind;
+  SessionFooterInfo footerInfo = footer(immediate, runningAtStop, &blind);
+  const int exitStatus = footerInfo.exitCode < 0 ? 0 : footerInfo.exitCode;
   Status closed;
   {
-    ActAsUser as(*creds);
-    closed = writer.close(footer);
+    ActAsUser as(*creds_);
+    closed = writer.close(footerInfo);
   }
   if (!closed.ok()) {
     // One message: what failed, what the file keeps, and what became of the command.
@@ -774,8 +968,8 @@ int runRecorder(const RecorderOptions& options) {
                        humanBytes(ws.keptBytes) + ", " +
                        (ws.footerAfterError ? "footer written" : "no room left for a footer") +
                        ", index removed: readers rebuild it)";
-    if (killed) {
-      what += "; killed " + std::to_string(killed) + " traced process" + (killed == 1 ? "" : "es") +
+    if (killed_) {
+      what += "; killed " + std::to_string(killed_) + " traced process" + (killed_ == 1 ? "" : "es") +
               " (--on-write-error=kill)";
     } else if (runningAtStop) {
       what += "; " + std::to_string(runningAtStop) + " traced process" +
@@ -788,18 +982,29 @@ int runRecorder(const RecorderOptions& options) {
   if (!writer.stats().indexError.empty())
     fprintf(stderr, "aa-record: warning: index not written (%s); readers rebuild it from the log\n",
             writer.stats().indexError.c_str());
-  if (decoder.stats().malformed)
+  if (decoder_->stats().malformed)
     fprintf(stderr, "aa-record: warning: %" PRIu64 " malformed records skipped\n",
-            decoder.stats().malformed);
-  if (runningAtStop && !writeFailed)
+            decoder_->stats().malformed);
+  if (runningAtStop && !writeFailed_)
     fprintf(stderr, "aa-record: stopped with %u traced process%s still running (not recorded from here on)\n",
             runningAtStop, runningAtStop == 1 ? "" : "es");
   for (const std::string& b : blind) fprintf(stderr, "aa-record: %s\n", b.c_str());
   if (!options.quiet) {
-    ActAsUser as(*creds);   // reading back may write the index beside the session
-    printSummary(options.output, monoNow() - startNs, loss);
+    ActAsUser as(*creds_);   // reading back may write the index beside the session
+    printSummary(options.output, monoNow() - startNs_, loss_);
   }
   return exitStatus;
+}
+
+}  // namespace
+
+int runRecorder(const RecorderOptions& options) {
+  Recording r(options);
+  if (auto code = r.check()) return *code;
+  if (auto code = r.open()) return *code;
+  if (auto code = r.startTarget()) return *code;
+  r.drainUntilStop();
+  return r.finish();
 }
 
 }  // namespace aa

@@ -33,8 +33,10 @@
 
 #include "bpf/events.h"
 #include "bpf/tls.skel.h"
+#include "recorder/core_probes.h"  // QuietLibbpf
 #include "recorder/aead_join.h"
 #include "recorder/elf_image.h"
+#include "recorder/loss_slots.h"
 #include "recorder/redact.h"
 #include "recorder/tls_discovery.h"
 
@@ -66,15 +68,13 @@ bool silentWhenAbsent(size_t hook, const TlsHookSet& hooks) {
   const bool bySymbols = hooks.source == "exported symbols";
   return hook == kHookNew || hook >= kHookAeadSeal || (!bySymbols && hook != kHookWrite && hook != kHookRead);
 }
-// lostCounts() names; the recorder stores them as "tls:NAME"
-constexpr std::array<const char*, AA_TLS_LOSS_SLOTS> kLossProbeNames = {
-    "SSL_write", "SSL_write_ex", "SSL_read", "SSL_read_ex", "mmap", "SSL_free",
-    "EVP_AEAD_CTX_seal", "EVP_AEAD_CTX_open", "aead-fd"};
+// lostCounts() names: the shared table's, without their "tls:" (the recorder adds it)
+std::string_view tlsLossName(uint32_t slot) {
+  return std::string_view(kLossSlotNames[AA_TLS_LOSS_BASE + slot]).substr(kTlsLossPrefix.size());
+}
 
 // BPF_TRACE_UPROBE_MULTI (Linux 6.6); not in the uapi headers libbpf 1.1 ships with.
 constexpr auto kAttachUprobeMulti = static_cast<bpf_attach_type>(48);
-
-int quietLibbpf(libbpf_print_level, const char*, va_list) { return 0; }
 
 bool isReadFunc(uint32_t func) { return func == AA_TLS_SSL_READ || func == AA_TLS_SSL_READ_EX; }
 
@@ -214,7 +214,7 @@ class TlsCapture::Impl {
   bool multi = false;                       // uprobe_multi programs loaded
   bool btfExit = false;                     // sys_exit hook through tp_btf (else raw_tp)
 
-  Status load(int tracedPidsMapFd, int ringBufMapFd);
+  Status load(const SharedMapFds& sharedMapFds, bool ownSyscallHooks);
   int linkMulti(bpf_program* prog, const std::string& path, const std::vector<uint64_t>& offsets,
                 const std::vector<uint64_t>& cookies, bool retprobe);
   bool attachMulti(Lib& lib, uint64_t index);
@@ -226,7 +226,11 @@ class TlsCapture::Impl {
   Conn& conn(uint32_t pid, uint64_t ssl);
 };
 
-Status TlsCapture::Impl::load(int tracedPidsMapFd, int ringBufMapFd) {
+Status TlsCapture::Impl::load(const SharedMapFds& sharedMapFds, bool ownSyscallHooks) {
+  auto sharedMap = [&sharedMapFds](const char* name) {
+    auto it = sharedMapFds.find(name);
+    return it == sharedMapFds.end() ? -1 : it->second;
+  };
   // The best the kernel takes: uprobe_multi (Linux 6.6) with tp_btf (5.5), tp_btf
   // alone, raw_tp alone. A refused variant is opened and loaded again without it.
   struct Variant {
@@ -234,18 +238,30 @@ Status TlsCapture::Impl::load(int tracedPidsMapFd, int ringBufMapFd) {
   };
   for (Variant v : {Variant{true, true}, Variant{false, true}, Variant{false, false}}) {
     const bool tryMulti = v.multi;
-    const bool last = !v.btf;
+    // Beside the core only the uprobe variant matters (tp_btf or raw_tp was for the
+    // syscall hooks of a TlsCapture alone): its last try is classic uprobes.
+    const bool last = ownSyscallHooks ? !v.btf : !v.multi;
     if (tryMulti && !options.uprobeMulti) continue;
+    if (!ownSyscallHooks && !v.btf) continue;  // tp_btf only mattered for the syscall hooks
     skel.reset(tls_bpf::open());
     if (!skel) return Status::error("TLS probes: open BPF object: " + errnoText(errno));
-    int err = bpf_map__reuse_fd(skel->maps.traced_pids, tracedPidsMapFd);
-    if (err) return Status::error("TLS probes: reuse map traced_pids: " + errnoText(err));
-    err = bpf_map__reuse_fd(skel->maps.events, ringBufMapFd);
-    if (err) return Status::error("TLS probes: reuse map events: " + errnoText(err));
-    bpf_map_info ring{};
-    uint32_t ringInfoLen = sizeof(ring);
-    if (bpf_obj_get_info_by_fd(ringBufMapFd, &ring, &ringInfoLen) == 0 && ring.max_entries >= 8)
-      skel->rodata->wakeup_bytes = ring.max_entries / 8;
+    // Every map another object owns (bpf/common.bpf.h; bpf/tls_sys.bpf.h when the
+    // core's syscall hooks do the TLS syscall work) is that object's map.
+    bpf_map* m = nullptr;
+    bpf_object__for_each_map(m, skel->obj) {
+      const char* name = bpf_map__name(m);
+      if (!name || name[0] == '.') continue;  // .rodata, .bss: this object's settings
+      const int fd = sharedMap(name);
+      if (fd < 0) continue;
+      if (int err = bpf_map__reuse_fd(m, fd))
+        return Status::error(std::string("TLS probes: reuse map ") + name + ": " + errnoText(err));
+    }
+    if (const int ringFd = sharedMap("events"); ringFd >= 0) {
+      bpf_map_info ring{};
+      uint32_t ringInfoLen = sizeof(ring);
+      if (bpf_obj_get_info_by_fd(ringFd, &ring, &ringInfoLen) == 0 && ring.max_entries >= 8)
+        skel->rodata->wakeup_bytes = ring.max_entries / 8;
+    }
     for (bpf_program* p : {skel->progs.tls_entry_multi, skel->progs.tls_return_multi}) {
       if (tryMulti) {
         bpf_program__set_expected_attach_type(p, kAttachUprobeMulti);
@@ -253,12 +269,16 @@ Status TlsCapture::Impl::load(int tracedPidsMapFd, int ringBufMapFd) {
         bpf_program__set_autoload(p, false);
       }
     }
-    bpf_program__set_autoload(v.btf ? skel->progs.tls_sys_exit : skel->progs.tls_sys_exit_btf,
-                              false);
-    // a refusal is expected on older kernels: keep libbpf quiet about it
-    libbpf_print_fn_t previousPrint = last ? nullptr : libbpf_set_print(quietLibbpf);
-    err = tls_bpf::load(skel.get());
-    if (!last) libbpf_set_print(previousPrint);
+    bpf_program__set_autoload(skel->progs.tls_sys_enter_raw, ownSyscallHooks);
+    bpf_program__set_autoload(skel->progs.tls_sys_exit_raw, ownSyscallHooks && !v.btf);
+    bpf_program__set_autoload(skel->progs.tls_sys_exit_btf, ownSyscallHooks && v.btf);
+    int err;
+    if (last) {
+      err = tls_bpf::load(skel.get());
+    } else {
+      QuietLibbpf quiet;  // a refusal is expected on older kernels
+      err = tls_bpf::load(skel.get());
+    }
     if (!err) {
       multi = tryMulti;
       btfExit = v.btf;
@@ -297,8 +317,8 @@ int TlsCapture::Impl::linkMulti(bpf_program* prog, const std::string& path,
 
 void TlsCapture::Impl::attachSyscallHooks() {
   const std::tuple<bpf_program*, const char*, const char*> hooks[] = {
-      {skel->progs.tls_sys_enter, "tls:sys_enter", "raw_tp"},
-      {btfExit ? skel->progs.tls_sys_exit_btf : skel->progs.tls_sys_exit, "tls:sys_exit",
+      {skel->progs.tls_sys_enter_raw, "tls:sys_enter", "raw_tp"},
+      {btfExit ? skel->progs.tls_sys_exit_btf : skel->progs.tls_sys_exit_raw, "tls:sys_exit",
        btfExit ? "tp_btf" : "raw_tp"}};
   for (auto [prog, name, mode] : hooks) {
     ProbeStatusInfo info{name, mode, false, ""};
@@ -314,11 +334,7 @@ void TlsCapture::Impl::attachSyscallHooks() {
 }
 
 void TlsCapture::Impl::markSeen(uint64_t kernelDev, uint64_t ino) {
-  struct {
-    uint64_t ino;
-    uint32_t dev;
-    uint32_t pad;
-  } key{ino, static_cast<uint32_t>(kernelDev), 0};
+  aa_seen_file key{ino, static_cast<uint32_t>(kernelDev), 0};
   uint8_t one = 1;
   bpf_map__update_elem(skel->maps.tls_seen_files, &key, sizeof(key), &one, sizeof(one), BPF_ANY);
 }
@@ -557,10 +573,22 @@ TlsCapture::~TlsCapture() {
 
 StatusOr<std::unique_ptr<TlsCapture>> TlsCapture::create(int tracedPidsMapFd, int ringBufMapFd,
                                                          const TlsOptions& options) {
+  return create(SharedMapFds{{"traced_pids", tracedPidsMapFd}, {"events", ringBufMapFd}},
+                /*ownSyscallHooks=*/true, options);
+}
+
+StatusOr<std::unique_ptr<TlsCapture>> TlsCapture::create(const SharedMapFds& sharedMapFds,
+                                                         const TlsOptions& options) {
+  return create(sharedMapFds, /*ownSyscallHooks=*/false, options);
+}
+
+StatusOr<std::unique_ptr<TlsCapture>> TlsCapture::create(const SharedMapFds& sharedMapFds,
+                                                         bool ownSyscallHooks,
+                                                         const TlsOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  AA_RETURN_IF_ERROR(impl->load(tracedPidsMapFd, ringBufMapFd));
-  impl->attachSyscallHooks();
+  AA_RETURN_IF_ERROR(impl->load(sharedMapFds, ownSyscallHooks));
+  if (ownSyscallHooks) impl->attachSyscallHooks();
   // The system OpenSSL is hooked before anything runs: a process that dlopens it
   // (Python) may call SSL_* before its mmap report reaches us.
   glob_t g{};
@@ -717,12 +745,13 @@ std::vector<LostCountInfo> TlsCapture::lostCounts() const {
   if (cpus <= 0) return out;
   std::vector<uint64_t> perCpu(cpus);
   for (uint32_t slot = 0; slot < AA_TLS_LOSS_SLOTS; ++slot) {
-    if (bpf_map__lookup_elem(impl_->skel->maps.tls_lost, &slot, sizeof(slot), perCpu.data(),
+    const uint32_t key = AA_TLS_LOSS_BASE + slot;  // the TLS part of the shared loss table
+    if (bpf_map__lookup_elem(impl_->skel->maps.lost_counts, &key, sizeof(key), perCpu.data(),
                              perCpu.size() * sizeof(uint64_t), 0) != 0)
       continue;
     uint64_t total = 0;
     for (uint64_t n : perCpu) total += n;
-    if (total) out.push_back({kLossProbeNames[slot], total});
+    if (total) out.push_back({std::string(tlsLossName(slot)), total});
   }
   return out;
 }

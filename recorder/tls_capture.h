@@ -5,10 +5,11 @@
 // AEAD seal/open under rustls (Codex), whose per-direction contexts are joined into
 // connections by recorder/aead_join.h.
 //
-// It owns the TLS BPF object, which reuses the recorder core's `traced_pids` hash and
-// `events` ring buffer, so scoping is the core's (by tgid, never by comm) and TLS
-// records arrive through the core's drain loop: the core hands every record it does
-// not know to decode().
+// It owns the TLS BPF object, which reuses the recorder core's maps (bpf/common.bpf.h:
+// `traced_pids`, the `events` ring, `lost_counts`; bpf/tls_sys.bpf.h: the TLS state the
+// core's sys_enter/sys_exit pair keeps), so scoping is the core's (by tgid, never by
+// comm), every syscall runs one program pair, and TLS records arrive through the core's
+// drain loop: the core hands every record it does not know to decode().
 //
 // Attachment: uprobes bind to an inode, so each distinct (dev, inode) holding OpenSSL is
 // attached once, whichever process maps it. The system libssl is attached at create();
@@ -26,6 +27,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -48,8 +51,18 @@ struct TlsOptions {
 
 class TlsCapture {
  public:
-  // tracedPidsMapFd: the core's `traced_pids` hash (__u32 tgid -> __u32).
-  // ringBufMapFd: the core's `events` ring buffer. Both must outlive this object.
+  // The maps another object owns, by name (bpf/common.bpf.h, bpf/tls_sys.bpf.h); the
+  // TLS object reuses these and makes the rest. The fds are only used during create().
+  using SharedMapFds = std::map<std::string, int, std::less<>>;
+  // Beside the recorder core: sharedMapFds are the core's (CoreProbes::mapFds(), or
+  // dups of them: this may run on another thread while the core's programs load), and
+  // the core's syscall hooks do the TLS syscall work once the caller calls
+  // CoreProbes::enableTlsSyscallWork().
+  static StatusOr<std::unique_ptr<TlsCapture>> create(const SharedMapFds& sharedMapFds,
+                                                      const TlsOptions& options);
+  // Alone (tests): tracedPidsMapFd is a `traced_pids` hash (__u32 tgid -> __u32),
+  // ringBufMapFd an `events` ring buffer, both outliving this object; the TLS object
+  // attaches syscall hooks of its own.
   static StatusOr<std::unique_ptr<TlsCapture>> create(int tracedPidsMapFd, int ringBufMapFd,
                                                       const TlsOptions& options);
   ~TlsCapture();
@@ -78,7 +91,7 @@ class TlsCapture {
   // (aa_rec_header.type in [100, 200)), whether or not it produced events.
   bool decode(const void* rec, size_t size, SessionWriter& writer);
 
-  // One entry per hook: the syscall helpers and every SSL_* uprobe per library.
+  // One entry per hook: every SSL_* uprobe per library (and the syscall hooks when alone).
   std::vector<ProbeStatusInfo> probeReport() const;
   // Cumulative failed ring-buffer reserves per probe (only probes with count > 0), named
   // "SSL_write", "SSL_read_ex", "mmap", ... (the caller adds its "tls:" prefix).
@@ -87,6 +100,9 @@ class TlsCapture {
   class Impl;
 
  private:
+  static StatusOr<std::unique_ptr<TlsCapture>> create(const SharedMapFds& sharedMapFds,
+                                                      bool ownSyscallHooks,
+                                                      const TlsOptions& options);
   explicit TlsCapture(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

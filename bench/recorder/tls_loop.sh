@@ -11,6 +11,13 @@
 #       N_HS=1000    requests, a new connection (TCP + TLS 1.3 handshake) every 10
 #       REPS=5       every configuration runs REPS times, interleaved; medians shown
 #       WORKLOADS="keepalive handshake"   which of the two to run
+#       IO_CALLS=1   also aa-record --io=calls
+#
+# Besides the tracers, two references: "floor" (aa_bench_floor: the empty syscall hook
+# pair with one tgid lookup, bench/recorder/floor.bpf.c) and "uprobes" (bpftrace
+# uprobes on the same SSL functions aa-record hooks, counting hits and nothing else:
+# on these VMs a uprobe hit costs ~8 µs by itself). aa-record's cost above both is what
+# its own programs add.
 #
 # Only the client is traced; the server (Python, untraced) shares the machine's CPUs.
 # Slowdown = time per request traced / untraced, from the client's own clock around
@@ -41,6 +48,18 @@ python=/usr/bin/python3
 for t in cc "$python" openssl strace perf bpftrace /usr/bin/time; do
   command -v "$t" >/dev/null || { echo "tls_loop.sh: $t not found (Debian: build-essential python3 openssl strace linux-perf bpftrace time)" >&2; exit 1; }
 done
+
+# perf probe and bpftrace's syscall tracepoints need tracefs, which this machine does
+# not mount: mount it in a private mount namespace of our own, for this run only.
+if [ ! -d /sys/kernel/tracing/events ] && [ -z "${AA_BENCH_NS:-}" ]; then
+  exec unshare -m --propagation private env AA_BENCH_NS=1 "$0" "$@"
+fi
+if [ ! -d /sys/kernel/tracing/events ]; then
+  mount -t tracefs tracefs /sys/kernel/tracing ||
+    { echo "tls_loop.sh: cannot mount tracefs (perf probe and bpftrace need it)" >&2; exit 1; }
+fi
+floor=$build/aa_bench_floor
+[ -x "$floor" ] || { echo "tls_loop.sh: $floor missing: build aa_bench_floor" >&2; exit 1; }
 
 N_TLS=${N_TLS:-3000}
 N_HS=${N_HS:-1000}
@@ -113,6 +132,14 @@ tracepoint:sched:sched_process_exec { printf("exec %d %s\n", pid, str(args->file
 tracepoint:sched:sched_process_exit { printf("exit %d\n", pid); }
 EOF
 
+# The uprobes alone: the functions aa-record hooks in this client (SSL_write and
+# SSL_read, entry and return; SSL_free at entry), each doing nothing but a per-CPU count.
+# What aa-record costs above this is the cost of its programs, not of the probes.
+cat >"$tmp/uprobes.bt" <<EOF
+uprobe:$libssl:SSL_write, uprobe:$libssl:SSL_read, uprobe:$libssl:SSL_free,
+uretprobe:$libssl:SSL_write, uretprobe:$libssl:SSL_read /pid == cpid/ { @hits = count(); }
+EOF
+
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 calc() { awk "BEGIN { printf \"%.${2:-2}f\", $1 }"; }
 
@@ -125,6 +152,9 @@ run_one() {
   rm -f "$out" "$out-index" "$tmp/err"
   case $tr in
     untraced) "$client" "${args[@]}" 2>"$tmp/err" ;;
+    floor) "$floor" -- "$client" "${args[@]}" 2>"$tmp/err" ;;
+    uprobes)
+      bpftrace -o /dev/null "$tmp/uprobes.bt" -c "$client ${args[*]}" 2>"$tmp/err" >/dev/null ;;
     aa-record*)
       /usr/bin/time -f "time %U %S" -o "$tmp/time" "$record" -q "--io=${tr#aa-record --io=}" \
         -o "$out" -- "$client" "${args[@]}" 2>"$tmp/err" >/dev/null ;;
@@ -142,7 +172,7 @@ run_one() {
     echo "tls_loop.sh: $wl under $tr failed: $(grep -v '^time' "$tmp/err" | tail -1)" >&2
     return 1
   }
-  if [ "$tr" != untraced ]; then
+  if [ "$tr" != untraced ] && [ "$tr" != floor ] && [ "$tr" != uprobes ]; then
     tcpu=$(awk '/^time/ {print $2 + $3}' "$tmp/time")
     # perf trace leaves its workload unreaped, so time's figure is perf's alone
     [ "$tr" = perf ] || tcpu=$(calc "$tcpu - $(field cpu_s "$rep")")
@@ -173,7 +203,8 @@ for wl in $WORKLOADS; do
     *) echo "tls_loop.sh: unknown workload '$wl' (keepalive, handshake)" >&2; exit 2 ;;
   esac
 done
-tracers=(untraced "aa-record --io=summary" "aa-record --io=calls" strace perf bpftrace)
+tracers=(untraced floor uprobes "aa-record --io=summary" strace perf bpftrace)
+[ "${IO_CALLS:-0}" = 1 ] && tracers+=("aa-record --io=calls")
 : >"$tmp/results"
 for r in $(seq "$REPS"); do
   for wl in $WORKLOADS; do
@@ -220,6 +251,8 @@ awk -F'|' -v reps="$REPS" '
       W[order[i]] = w; C[order[i]] = c
       if (p[2] == "untraced")
         printf "| %s | untraced | %.1f µs | 1.00× | %.1f µs | 1.00× | - | - | - | - |\n", p[1], w, c
+      else if (!((order[i] SUBSEP "e") in col))
+        printf "| %s | %s | %.1f µs | %.2f× | %.1f µs | %.2f× | - | - | - | - |\n", p[1], p[2], w, w / bw, c, c / bc
       else
         printf "| %s | %s | %.1f µs | %.2f× | %.1f µs | %.2f× | %.0f | %s | %.1f | %.2f s |\n", p[1], p[2], w, w / bw, c, c / bc,
           med(col[order[i] SUBSEP "e"]), lost[order[i]], med(col[order[i] SUBSEP "b"]), med(col[order[i] SUBSEP "t"])
@@ -233,6 +266,10 @@ awk -F'|' -v reps="$REPS" '
         if (!(a in W) || !(s in W)) continue
         printf "%s, %s: time added per request, strace -f / aa-record: wall %s, CPU %s\n", wl[i], (m == 1 ? "summary" : "calls"),
           ratio(W[s] - W[u], W[a] - W[u]), ratio(C[s] - C[u], C[a] - C[u])
+        up = wl[i] SUBSEP "uprobes"; fl = wl[i] SUBSEP "floor"
+        if ((up in C) && (fl in C))
+          printf "%s, %s: client CPU per request above untraced: uprobes alone %+.1f µs, floor %+.1f µs, aa-record %+.1f µs; aa-record above uprobes + floor: %+.1f µs\n",
+            wl[i], (m == 1 ? "summary" : "calls"), C[up] - C[u], C[fl] - C[u], C[a] - C[u], C[a] - C[up] - (C[fl] - C[u])
       }
     }
   }' "$tmp/results"

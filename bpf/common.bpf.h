@@ -1,0 +1,69 @@
+/* What both BPF objects (aa.bpf.c, tls.bpf.c) share: the traced set, the ring buffer,
+ * the loss counters, and the helpers that write to them. The recorder core's object
+ * owns the maps; recorder/tls_capture.cc reuses them in the TLS object before load
+ * (bpf_map__reuse_fd), so both see one traced tree, one ring and one loss table.
+ * Kernel style. */
+#ifndef AA_COMMON_BPF_H
+#define AA_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#include "events.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);    /* tgid */
+	/* 1 + the tgid's entries in aa.bpf.c's open_files (1 when added: user space, fork
+	 * and exec add with NOEXIST or for a new tgid, so a count is never reset) */
+	__type(value, __u32);
+} traced_pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);  /* resized by the recorder before load */
+} events SEC(".maps");
+
+/* Failed ring-buffer writes (and full tables) per slot, cumulative; events.h says
+ * which slot is whose. Per-CPU: a loss burst does not bounce a cache line. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, AA_LOSS_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost_counts SEC(".maps");
+
+/* Wake the recorder only once this much is waiting (set by the recorder to an eighth
+ * of the ring; it also drains on a timer): a wakeup per record would cost the traced
+ * process a context switch per syscall. */
+const volatile __u64 wakeup_bytes = 1;
+
+static __always_inline __u64 wake_flags(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
+		       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void count_lost(__u32 slot)
+{
+	__u64 *n = bpf_map_lookup_elem(&lost_counts, &slot);
+
+	if (n)
+		*n += 1;
+}
+
+static __always_inline void fill_header(struct aa_rec_header *h, __u16 type, __u32 size)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	h->ts_ns = bpf_ktime_get_ns();
+	h->pid = id >> 32;
+	h->tid = (__u32)id;
+	h->type = type;
+	h->flags = 0;
+	h->size = size;
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+#endif /* AA_COMMON_BPF_H */
