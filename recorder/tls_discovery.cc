@@ -376,6 +376,16 @@ constexpr const char* kCacheMagic = "aa-record tls-discovery 2";
 // beyond them, all of it for the functions hooked so far.
 constexpr uint64_t kCodeWindow = 4096;
 
+std::string hexOf(const unsigned char* bytes, unsigned len) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out += kHex[bytes[i] >> 4];
+    out += kHex[bytes[i] & 15];
+  }
+  return out;
+}
+
 std::string sha256Hex(std::initializer_list<std::span<const uint8_t>> parts) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned len = 0;
@@ -385,13 +395,7 @@ std::string sha256Hex(std::initializer_list<std::span<const uint8_t>> parts) {
   ok = ok && EVP_DigestFinal_ex(ctx, md, &len) == 1;
   EVP_MD_CTX_free(ctx);
   if (!ok) return "";  // never matches: the entry is not used, nor written
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
-  return out;
+  return hexOf(md, len);
 }
 
 // The file's layout: its size, ELF header, program headers and section headers. Any
@@ -516,13 +520,7 @@ std::string hmacHex(const std::string& key, const std::string& text) {
   if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
             reinterpret_cast<const unsigned char*>(text.data()), text.size(), md, &len))
     return "";
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
-  return out;
+  return hexOf(md, len);
 }
 }  // namespace
 
