@@ -42,15 +42,9 @@ for t in strace perf bpftrace /usr/bin/time; do
   command -v "$t" >/dev/null || { echo "run.sh: $t not found (Debian: strace linux-perf bpftrace time)" >&2; exit 1; }
 done
 
-# bpftrace's and perf trace's syscall tracepoints need tracefs, which this machine does
-# not mount: mount it in a private mount namespace of our own, for this run only.
-if [ ! -d /sys/kernel/tracing/events ] && [ -z "${AA_BENCH_NS:-}" ]; then
-  exec unshare -m --propagation private env AA_BENCH_NS=1 "$0" "$@"
-fi
-if [ ! -d /sys/kernel/tracing/events ]; then
-  mount -t tracefs tracefs /sys/kernel/tracing ||
-    { echo "run.sh: cannot mount tracefs (bpftrace and perf trace need it)" >&2; exit 1; }
-fi
+bench=run.sh
+source "$(dirname "$0")/common.sh"
+bench_tracefs "$@"
 
 N_FILE=${N_FILE:-100000}
 N_EXEC=${N_EXEC:-200}
@@ -68,8 +62,6 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$tmp/files" "$tmp/other"
 
-field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
-calc() { awk "BEGIN { printf \"%.${2:-2}f\", $1 }"; }
 
 tracers=(untraced floor "aa-record")
 [ "$IO_CALLS" = 1 ] && tracers+=("aa-record --io=calls")

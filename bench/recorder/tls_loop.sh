@@ -49,15 +49,9 @@ for t in cc "$python" openssl strace perf bpftrace /usr/bin/time; do
   command -v "$t" >/dev/null || { echo "tls_loop.sh: $t not found (Debian: build-essential python3 openssl strace linux-perf bpftrace time)" >&2; exit 1; }
 done
 
-# perf probe and bpftrace's syscall tracepoints need tracefs, which this machine does
-# not mount: mount it in a private mount namespace of our own, for this run only.
-if [ ! -d /sys/kernel/tracing/events ] && [ -z "${AA_BENCH_NS:-}" ]; then
-  exec unshare -m --propagation private env AA_BENCH_NS=1 "$0" "$@"
-fi
-if [ ! -d /sys/kernel/tracing/events ]; then
-  mount -t tracefs tracefs /sys/kernel/tracing ||
-    { echo "tls_loop.sh: cannot mount tracefs (perf probe and bpftrace need it)" >&2; exit 1; }
-fi
+bench=tls_loop.sh
+source "$(dirname "$0")/common.sh"
+bench_tracefs "$@"
 floor=$build/aa_bench_floor
 [ -x "$floor" ] || { echo "tls_loop.sh: $floor missing: build aa_bench_floor" >&2; exit 1; }
 
@@ -140,8 +134,6 @@ uprobe:$libssl:SSL_write, uprobe:$libssl:SSL_read, uprobe:$libssl:SSL_free,
 uretprobe:$libssl:SSL_write, uretprobe:$libssl:SSL_read /pid == cpid/ { @hits = count(); }
 EOF
 
-field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
-calc() { awk "BEGIN { printf \"%.${2:-2}f\", $1 }"; }
 
 # run_one WORKLOAD TRACER N [PER_CONN]: appends one line to $tmp/results:
 #   workload tracer wall_s cpu_s ops events lost bytes tracer_cpu
