@@ -9,6 +9,7 @@
 #include <set>
 
 #include "store/kind.h"
+#include "store/linux_abi.h"
 #include "store/net_addr.h"
 #include "store/traffic/traffic.h"
 
@@ -243,8 +244,8 @@ StatusOr<RunSummary> summarizeRun(const SessionReader& reader, const DiffOptions
     f.seqs.push_back(seq);
     return f;
   };
-  constexpr uint32_t kOCreat = 0100, kOTrunc = 01000;   // Linux's numbers, as recorded
-  constexpr int64_t kEInProgress = -115;
+  constexpr uint32_t kOCreat = linux_abi::kO_CREAT, kOTrunc = linux_abi::kO_TRUNC;
+  constexpr int64_t kEInProgress = -linux_abi::kEINPROGRESS;
 
   Status st = reader.forEach({}, [&](schema::Event::Reader e) {
     uint64_t seq = e.getSeq();

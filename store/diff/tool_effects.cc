@@ -5,6 +5,7 @@
 #include <set>
 
 #include "store/kind.h"
+#include "store/linux_abi.h"
 #include "store/net_addr.h"
 #include "store/traffic/json.h"
 
@@ -128,8 +129,8 @@ std::vector<ToolCallEffects> toolCallEffects(const SessionReader& reader,
   q.pids.assign(tree.begin(), tree.end());
   std::map<uint32_t, size_t> pidTool;   // processes whose exec (or an ancestor's) was attributed
   std::optional<size_t> lastTool;
-  constexpr uint32_t kOCreat = 0100, kOTrunc = 01000;
-  constexpr int64_t kEInProgress = -115;
+  constexpr uint32_t kOCreat = linux_abi::kO_CREAT, kOTrunc = linux_abi::kO_TRUNC;
+  constexpr int64_t kEInProgress = -linux_abi::kEINPROGRESS;
   const bool single = c.toolCalls.size() == 1;
 
   Status st = reader.forEach(q, [&](schema::Event::Reader e) {

@@ -421,7 +421,7 @@ Status storeTrafficCache(const std::string& indexPath, const std::string& key, c
   AA_RETURN_IF_ERROR(d.exec("BEGIN IMMEDIATE"));
   auto fail = [&](const std::string& what) {
     std::string msg = indexPath + ": " + what + ": " + d.error();
-    d.exec("ROLLBACK");
+    (void)d.exec("ROLLBACK");   // the failure above is the one to report
     return Status::error(msg);
   };
   // Recreated, not emptied: tables left by another cache version may have other columns.
@@ -476,7 +476,7 @@ Status storeTrafficCache(const std::string& indexPath, const std::string& key, c
 }
 
 StatusOr<Traffic> loadTraffic(const SessionReader& reader, TrafficOptions options) {
-  std::string indexPath = reader.path() + "-index";
+  const std::string indexPath = aa::indexPath(reader.path());
   std::string key = trafficCacheKey(reader);
   if (options.useCache) {
     Traffic cached;

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "store/version.h"
 #include "viewer/app/main_window.h"
 #include "viewer/app/timeline_view.h"
 
@@ -58,7 +59,7 @@ int main(int argc, char** argv) {
   QApplication app(argc, argv);
   QApplication::setOrganizationName(QStringLiteral("aa-record"));
   QApplication::setApplicationName(QStringLiteral("aa-view"));
-  QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
+  QApplication::setApplicationVersion(QStringLiteral(AA_VERSION));
 
   QCommandLineParser parser;
   parser.setApplicationDescription(QStringLiteral("View an aa-record session as a timeline."));
