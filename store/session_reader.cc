@@ -530,9 +530,7 @@ Status SessionReader::Impl::rebuildInto(const std::string& dbPath, const ReaderO
 
   auto persistTo = [&](const std::string& p) -> Status {
     // The index is as private as the log it describes.
-    auto db = sql::Db::open(p, false, logMode_);
-    if (!db.ok()) return db.status();
-    db_ = std::move(db.value());
+    AA_ASSIGN_OR_RETURN(db_, sql::Db::open(p, false, logMode_));
     AA_RETURN_IF_ERROR(db_.exec("PRAGMA journal_mode=DELETE; PRAGMA synchronous=OFF;"));
     AA_RETURN_IF_ERROR(dropIndexTables(db_));
     Status s = Indexer::createSchema(db_);

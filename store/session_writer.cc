@@ -185,9 +185,7 @@ Status SessionWriter::Impl::open(const std::string& path, SessionHeaderInfo head
     po.ownerUid = opt_.ownerUid;
     po.ownerGid = opt_.ownerGid;
     po.lock = true;   // readers see a live session by it; a second writer is refused by it
-    auto created = createPrivateFile(path, po);
-    if (!created.ok()) return created.status();
-    fd_ = *created;
+    AA_ASSIGN_OR_RETURN(fd_, createPrivateFile(path, po));
   }
 
   header.formatVersion = format::kFormatVersion;
@@ -275,9 +273,8 @@ Status SessionWriter::Impl::createIndexFiles(const std::string& sessionPath) {
     if (::unlink(p.c_str()) != 0 && errno != ENOENT)
       return Status::error(p + ": cannot remove the old index: " + errnoText(errno));
     if (i == files.size() - 1) continue;   // -journal: WAL mode makes none
-    auto fd = createPrivateFile(p, po);
-    if (!fd.ok()) return fd.status();
-    ::close(*fd);
+    AA_ASSIGN_OR_RETURN(const int fd, createPrivateFile(p, po));
+    ::close(fd);
   }
   return {};
 }

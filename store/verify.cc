@@ -23,10 +23,9 @@ Status checkFrames(const SessionReader& reader, uint64_t* badOffset) {
     if (f.firstSeq != nextSeq)
       return Status::error(at(f, i) + "first seq " + std::to_string(f.firstSeq) +
                            ", expected " + std::to_string(nextSeq));
-    auto decoded = reader.frame(i);
-    if (!decoded.ok()) return decoded.status();
+    AA_ASSIGN_OR_RETURN(auto decoded, reader.frame(i));
     try {
-      auto events = (*decoded)->events();
+      auto events = decoded->events();
       if (events.size() != f.count)
         return Status::error(at(f, i) + std::to_string(events.size()) +
                              " events, the frame header says " + std::to_string(f.count));

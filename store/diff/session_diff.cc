@@ -374,19 +374,18 @@ StatusOr<RunSummary> summarizeRun(const SessionReader& reader, const DiffOptions
     f.bytesWritten = c ? c : w;
   }
 
-  auto t = traffic::loadTraffic(reader);
-  if (!t.ok()) return t.status();
-  for (size_t i = 0; i < t->calls.size(); ++i) {
-    const auto& c = t->calls[i];
-    if (c.exchange < t->exchanges.size() && t->exchanges[c.exchange].serverSide) continue;
+  AA_ASSIGN_OR_RETURN(auto t, traffic::loadTraffic(reader));
+  for (size_t i = 0; i < t.calls.size(); ++i) {
+    const auto& c = t.calls[i];
+    if (c.exchange < t.exchanges.size() && t.exchanges[c.exchange].serverSide) continue;
     run.calls.push_back(c);
     run.callIndex.push_back(i);
   }
-  for (size_t i = 0; i < t->calls.size(); ++i) {
-    if (t->calls[i].toolCalls.empty()) continue;
-    if (t->calls[i].exchange < t->exchanges.size() && t->exchanges[t->calls[i].exchange].serverSide)
+  for (size_t i = 0; i < t.calls.size(); ++i) {
+    if (t.calls[i].toolCalls.empty()) continue;
+    if (t.calls[i].exchange < t.exchanges.size() && t.exchanges[t.calls[i].exchange].serverSide)
       continue;
-    for (const auto& tc : toolCallEffects(reader, t->calls, i))
+    for (const auto& tc : toolCallEffects(reader, t.calls, i))
       for (const auto& fx : tc.effects)
         run.causes.emplace(fx.seq, "llm call " + std::to_string(i) + " tool " +
                                        std::to_string(tc.toolCall) + " " + tc.name + " (" + fx.by + ")");
