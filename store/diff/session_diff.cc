@@ -249,8 +249,9 @@ StatusOr<RunSummary> summarizeRun(const SessionReader& reader, const DiffOptions
 
   Status st = reader.forEach({}, [&](schema::Event::Reader e) {
     uint64_t seq = e.getSeq();
-    switch (e.which()) {
-      case schema::Event::EXEC: {
+    // By kind: what each means for a run's behaviour (files changed, processes, peers).
+    switch (kindOf(e)) {
+      case Kind::kExec: {
         auto x = e.getExec();
         std::vector<std::string> argv;
         for (auto a : x.getArgv()) argv.push_back(str(a));
@@ -267,7 +268,7 @@ StatusOr<RunSummary> summarizeRun(const SessionReader& reader, const DiffOptions
         run.execs.push_back(std::move(r));
         break;
       }
-      case schema::Event::EXIT: {
+      case Kind::kExit: {
         auto x = e.getExit();
         if (auto it = lastExec.find(e.getPid()); it != lastExec.end()) {
           run.execs[it->second].status = statusOfExit(x.getExitCode(), x.getSignal());
@@ -275,7 +276,7 @@ StatusOr<RunSummary> summarizeRun(const SessionReader& reader, const DiffOptions
         }
         break;
       }
-      case schema::Event::FILE_OPEN: {
+      case Kind::kFileOpen: {
         auto x = e.getFileOpen();
         if (x.getRet() < 0 || !(x.getFlags() & (kOCreat | kOTrunc))) break;
         std::string p = N(str(x.getPath()));
@@ -285,7 +286,7 @@ StatusOr<RunSummary> summarizeRun(const SessionReader& reader, const DiffOptions
         f.truncated |= (x.getFlags() & kOTrunc) != 0;
         break;
       }
-      case schema::Event::FILE_CLOSE: {
+      case Kind::kFileClose: {
         auto x = e.getFileClose();
         if (!x.getBytesWritten()) break;
         std::string p = N(str(x.getPath()));
@@ -294,7 +295,7 @@ StatusOr<RunSummary> summarizeRun(const SessionReader& reader, const DiffOptions
         closeBytes[p] += x.getBytesWritten();
         break;
       }
-      case schema::Event::FILE_WRITE: {
+      case Kind::kFileWrite: {
         auto x = e.getFileWrite();
         if (x.getRet() <= 0) break;
         std::string p = N(str(x.getPath()));
@@ -303,7 +304,7 @@ StatusOr<RunSummary> summarizeRun(const SessionReader& reader, const DiffOptions
         writeCallBytes[p] += uint64_t(x.getRet());
         break;
       }
-      case schema::Event::FILE_RENAME: {
+      case Kind::kFileRename: {
         auto x = e.getFileRename();
         if (x.getRet() != 0) break;
         std::string from = N(str(x.getOldPath())), to = N(str(x.getNewPath()));
@@ -311,42 +312,42 @@ StatusOr<RunSummary> summarizeRun(const SessionReader& reader, const DiffOptions
         effect(to, seq).renamedFrom.push_back(from);
         break;
       }
-      case schema::Event::FILE_UNLINK: {
+      case Kind::kFileUnlink: {
         auto x = e.getFileUnlink();
         if (x.getRet() == 0) effect(N(str(x.getPath())), seq).deleted = true;
         break;
       }
-      case schema::Event::FILE_MKDIR: {
+      case Kind::kFileMkdir: {
         auto x = e.getFileMkdir();
         if (x.getRet() == 0) effect(N(str(x.getPath())), seq).madeDir = true;
         break;
       }
-      case schema::Event::FILE_RMDIR: {
+      case Kind::kFileRmdir: {
         auto x = e.getFileRmdir();
         if (x.getRet() == 0) effect(N(str(x.getPath())), seq).removedDir = true;
         break;
       }
-      case schema::Event::FILE_TRUNCATE: {
+      case Kind::kFileTruncate: {
         auto x = e.getFileTruncate();
         if (x.getRet() == 0) effect(N(str(x.getPath())), seq).truncated = true;
         break;
       }
-      case schema::Event::FILE_CHMOD: {
+      case Kind::kFileChmod: {
         auto x = e.getFileChmod();
         if (x.getRet() == 0) effect(N(str(x.getPath())), seq).chmodded = true;
         break;
       }
-      case schema::Event::SYMLINK: {
+      case Kind::kFileSymlink: {
         auto x = e.getSymlink();
         if (x.getRet() == 0) effect(N(str(x.getPath())), seq).created = true;
         break;
       }
-      case schema::Event::LINK: {
+      case Kind::kFileLink: {
         auto x = e.getLink();
         if (x.getRet() == 0) effect(N(str(x.getNewPath())), seq).linked = true;
         break;
       }
-      case schema::Event::NET_CONNECT: {
+      case Kind::kNetConnect: {
         auto x = e.getNetConnect();
         if (x.getRet() != 0 && x.getRet() != kEInProgress) break;
         std::string peer = N(formatPeer(x.getFamily(), std::string_view(
