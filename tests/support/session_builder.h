@@ -1,7 +1,9 @@
 // The one way tests write a session: a SessionWriter with a fixed, known header (the
 // command, a monotonic start and its wall clock) and events appended with their common
 // fields (time, pid, tid, comm) set. The suites' own sessions (tests/cli/all_kinds_session.h,
-// tests/viewer/test_session.h, tests/replay/agent_run.h) are built on it.
+// tests/viewer/test_session.h and llm_session.h, tests/replay/agent_run.h, the traffic
+// session tests) are built on it; tests/store/random_events.h, which fuzzes the header
+// and every field, writes its own.
 #pragma once
 
 #include <cstdint>
