@@ -2,7 +2,7 @@
 // bytes, how fast a full scan decodes, what a 1% time window touches through the index,
 // and how many bytes an event takes on disk.
 //
-// Sessions are synthetic (store/cli/synth.h). Files go to $AA_BENCH_DIR (default
+// Sessions are synthetic (store/synth/synth.h). Files go to $AA_BENCH_DIR (default
 // BUILD/aa-bench-data: hundreds of MB, kept out of the source tree, on the disk the
 // build is on); the 10M-event session is kept there between runs and regenerated when
 // missing or different.
@@ -23,7 +23,7 @@
 #include <sstream>
 #include <string>
 
-#include "store/cli/synth.h"
+#include "store/synth/synth.h"
 #include "store/session_reader.h"
 #include "store/session_writer.h"
 

@@ -164,7 +164,7 @@ struct WriterHolder {
 
 // The session and its index files, which this recorder created.
 void removeSession(const std::string& path) {
-  for (const std::string& p : {path, path + "-index", path + "-index-wal", path + "-index-shm"})
+  for (const std::string& p : sessionFiles(path))
     unlink(p.c_str());
 }
 

@@ -30,6 +30,23 @@ uint32_t crc32(const uint8_t* data, size_t len) {
   return static_cast<uint32_t>(c);
 }
 
+void encodeFileHeader(const FileHeader& h, uint8_t out[kFileHeaderSize]) {
+  std::memcpy(out, kFileMagic, sizeof kFileMagic);
+  put<uint32_t>(out + 8, h.version);
+  put<uint32_t>(out + 12, h.payloadLen);
+  put<uint32_t>(out + 16, h.payloadCrc);
+  put<uint32_t>(out + 20, 0);   // reserved
+}
+
+FileHeader decodeFileHeader(const uint8_t in[kFileHeaderSize]) {
+  FileHeader h;
+  h.magicOk = std::memcmp(in, kFileMagic, sizeof kFileMagic) == 0;
+  h.version = get<uint32_t>(in + 8);
+  h.payloadLen = get<uint32_t>(in + 12);
+  h.payloadCrc = get<uint32_t>(in + 16);
+  return h;
+}
+
 void encodeFrameHeader(const FrameHeader& h, uint8_t out[kFrameHeaderSize]) {
   put<uint32_t>(out + 0, kFrameMagic);
   put<uint16_t>(out + 4, h.type);

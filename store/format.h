@@ -61,6 +61,17 @@ struct FrameHeader {
   uint64_t frameLength() const { return kFrameHeaderSize + align8(storedLen); }
 };
 
+// The 24 bytes at offset 0: magic, then four little-endian 32-bit fields.
+struct FileHeader {
+  bool magicOk = false;     // decode only: the 8 magic bytes matched
+  uint32_t version = kFormatVersion;
+  uint32_t payloadLen = 0;  // header payload length L (a multiple of 8)
+  uint32_t payloadCrc = 0;  // CRC-32 of the payload
+};
+// Writes magic and fields (little-endian on every host) into 24 bytes.
+void encodeFileHeader(const FileHeader& h, uint8_t out[kFileHeaderSize]);
+FileHeader decodeFileHeader(const uint8_t in[kFileHeaderSize]);
+
 // Serializes h (crc included as given) into 48 bytes.
 void encodeFrameHeader(const FrameHeader& h, uint8_t out[kFrameHeaderSize]);
 // Parses 48 bytes; nullopt when the magic is wrong.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "store/event_catalog.h"
 #include "store/format.h"
 #include "store/net_addr.h"
 
@@ -81,9 +82,26 @@ void Indexer::addEvent(schema::Event::Reader e, Kind kind) {
   if (e.hasComm() && view(e.getComm()) != p.comm) p.comm = view(e.getComm());
   markDirty(dirtyProcesses_, *pit);
 
-  using W = schema::Event::Which;
-  switch (e.which()) {
-    case W::EXEC: {
+  // Every file the event acts on (both names of a rename or link) is in the file table
+  // with this kind among its kinds; a symlink's target and an exec's binary are not.
+  // (Process, connection and loss events name none: skipping them keeps the recorder's
+  // per-event cost where it was.)
+  const EventInfo info = (kKindsWithoutFiles & bit(kind)) ? EventInfo{} : describe(e);
+  for (const Field& f : info.fields()) {
+    if (f.alias || !touchesFile(f.role)) continue;
+    File& file = touchFile(f.bytes, kind, t);
+    if (kind == Kind::kFileOpen && info.ret && *info.ret >= 0) file.opens++;
+    if (kind == Kind::kFileClose) {
+      // Byte totals come from close summaries only: per-call read/write events
+      // (--io=calls) describe the same bytes again.
+      file.bytesRead += e.getFileClose().getBytesRead();
+      file.bytesWritten += e.getFileClose().getBytesWritten();
+    }
+  }
+
+  // The process and connection tables read the few kinds they derive from.
+  switch (kind) {
+    case Kind::kExec: {
       auto x = e.getExec();
       p.exe = view(x.getPath());
       p.argv.clear();
@@ -94,7 +112,7 @@ void Indexer::addEvent(schema::Event::Reader e, Kind kind) {
       if (p.ppid == 0) p.ppid = x.getPpid();
       break;
     }
-    case W::FORK: {
+    case Kind::kFork: {
       uint32_t child = e.getFork().getChildPid();
       std::string parentComm = p.comm;   // p may dangle once processes_ grows
       auto [cit, freshChild] = processes_.try_emplace(child);
@@ -104,7 +122,7 @@ void Indexer::addEvent(schema::Event::Reader e, Kind kind) {
       markDirty(dirtyProcesses_, *cit);
       break;
     }
-    case W::EXIT: {
+    case Kind::kExit: {
       // Re-read: the fork branch may have rehashed processes_.
       Process& q = processes_[pid];
       q.endNs = t;
@@ -113,43 +131,13 @@ void Indexer::addEvent(schema::Event::Reader e, Kind kind) {
       q.signal = e.getExit().getSignal();
       break;
     }
-    case W::FILE_OPEN: {
-      auto x = e.getFileOpen();
-      File& f = touchFile(view(x.getPath()), kind, t);
-      if (x.getRet() >= 0) f.opens++;
-      break;
-    }
-    case W::FILE_CLOSE: {
-      auto x = e.getFileClose();
-      File& f = touchFile(view(x.getPath()), kind, t);
-      // Byte totals come from close summaries only: per-call read/write events
-      // (--io=calls) describe the same bytes again.
-      f.bytesRead += x.getBytesRead();
-      f.bytesWritten += x.getBytesWritten();
-      break;
-    }
-    case W::FILE_READ: touchFile(view(e.getFileRead().getPath()), kind, t); break;
-    case W::FILE_WRITE: touchFile(view(e.getFileWrite().getPath()), kind, t); break;
-    case W::FILE_RENAME:
-      touchFile(view(e.getFileRename().getOldPath()), kind, t);
-      touchFile(view(e.getFileRename().getNewPath()), kind, t);
-      break;
-    case W::FILE_UNLINK: touchFile(view(e.getFileUnlink().getPath()), kind, t); break;
-    case W::FILE_MKDIR: touchFile(view(e.getFileMkdir().getPath()), kind, t); break;
-    case W::FILE_RMDIR: touchFile(view(e.getFileRmdir().getPath()), kind, t); break;
-    case W::FILE_TRUNCATE: touchFile(view(e.getFileTruncate().getPath()), kind, t); break;
-    case W::FILE_CHMOD: touchFile(view(e.getFileChmod().getPath()), kind, t); break;
-    case W::SYMLINK: touchFile(view(e.getSymlink().getPath()), kind, t); break;
-    case W::LINK:
-      touchFile(view(e.getLink().getOldPath()), kind, t);
-      touchFile(view(e.getLink().getNewPath()), kind, t);
-      break;
-    case W::NET_CONNECT: {
+    case Kind::kNetConnect: {
       auto x = e.getNetConnect();
       peers_[{pid, x.getFd()}] = formatPeer(x.getFamily(), view(x.getAddr()), x.getPort());
       break;
     }
-    case W::TLS: {
+    case Kind::kTlsWrite:
+    case Kind::kTlsRead: {
       auto x = e.getTls();
       auto [cit, fresh] = conns_.try_emplace(x.getConn());
       TlsConn& c = cit->second;
@@ -168,8 +156,7 @@ void Indexer::addEvent(schema::Event::Reader e, Kind kind) {
       markDirty(dirtyConns_, *cit);
       break;
     }
-    case W::LOST:   // handled above
-    case W::CHDIR:
+    default:   // file kinds: the file table above; lost: handled at the top
       break;
   }
 }
@@ -197,7 +184,7 @@ Status Indexer::persist(sql::Db& db, const IndexMeta& meta) {
   AA_RETURN_IF_ERROR(db.exec("BEGIN IMMEDIATE"));
   auto fail = [&](const char* what) {
     std::string msg = std::string("index: ") + what + ": " + db.error();
-    db.exec("ROLLBACK");
+    (void)db.exec("ROLLBACK");   // the failure above is the one to report
     return Status::error(msg);
   };
 
@@ -331,6 +318,118 @@ StatusOr<std::vector<FrameInfo>> loadFrames(sql::Db& db) {
   }
   if (rc != SQLITE_DONE) return Status::error("index: frames: " + db.error());
   return frames;
+}
+
+Status dropIndexTables(sql::Db& db) {
+  return db.exec(
+      "DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS frames; DROP TABLE IF EXISTS processes;"
+      "DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS tls_conns; DROP TABLE IF EXISTS lost;");
+}
+
+namespace {
+
+Status queryFailed(const sql::Db& db, const char* table) {
+  return Status::error(std::string("index: reading ") + table + ": " + db.error());
+}
+
+// Every row of `query` through `fill`; a query that fails to prepare or to finish is an
+// error naming the table.
+template <typename Row, typename Fill>
+StatusOr<std::vector<Row>> readRows(const sql::Db& db, const char* table, const char* query,
+                                    Fill fill, size_t expected = 0) {
+  std::vector<Row> rows;
+  rows.reserve(expected);
+  sql::Stmt st(db, query);
+  if (!st.ok()) return queryFailed(db, table);
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) rows.push_back(fill(st));
+  if (rc != SQLITE_DONE) return queryFailed(db, table);
+  return rows;
+}
+
+std::vector<std::string> splitNul(const std::string& s) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (true) {
+    size_t nul = s.find('\0', pos);
+    out.push_back(s.substr(pos, nul - pos));
+    if (nul == std::string::npos) return out;
+    pos = nul + 1;
+  }
+}
+
+}  // namespace
+
+StatusOr<std::vector<ProcessRow>> readProcessRows(const sql::Db& db, const RelNs& rel) {
+  // Growing the vector row by row costs more than the query: size it first.
+  size_t expected = 0;
+  sql::Stmt count(db, "SELECT count(*) FROM processes");
+  if (count.ok() && count.step() == SQLITE_ROW) expected = size_t(count.i64(0));
+  return readRows<ProcessRow>(
+      db, "processes",
+      "SELECT pid, ppid, exe, argv, comm, start_ns, end_ns, exit_code, signal, kind_counts "
+      "FROM processes ORDER BY start_ns, pid",
+      [&](sql::Stmt& st) {
+        ProcessRow r;
+        r.pid = st.i64(0);
+        r.ppid = st.i64(1);
+        r.exe = st.blob(2);
+        std::string argv = st.blob(3);
+        if (!r.exe.empty() || !argv.empty()) r.argv = splitNul(argv);
+        r.comm = st.blob(4);
+        r.startNs = rel(st.i64(5));
+        if (!st.isNull(6)) r.endNs = rel(st.i64(6));
+        if (!st.isNull(7)) r.exitCode = st.i64(7);
+        if (!st.isNull(8)) r.signal = st.i64(8);
+        unpackArray(st.blob(9), r.kindCounts);
+        return r;
+      },
+      expected);
+}
+
+StatusOr<std::vector<FileRow>> readFileRows(const sql::Db& db, const RelNs& rel) {
+  return readRows<FileRow>(
+      db, "files",
+      "SELECT path, opens, bytes_read, bytes_written, first_ns, last_ns, kinds FROM files "
+      "ORDER BY path",
+      [&](sql::Stmt& st) {
+        FileRow r;
+        r.path = st.blob(0);
+        r.opens = st.i64(1);
+        r.bytesRead = st.i64(2);
+        r.bytesWritten = st.i64(3);
+        r.firstNs = rel(st.i64(4));
+        r.lastNs = rel(st.i64(5));
+        r.kinds = st.i64(6);
+        return r;
+      });
+}
+
+StatusOr<std::vector<TlsConnRow>> readTlsConnRows(const sql::Db& db, const RelNs& rel) {
+  return readRows<TlsConnRow>(
+      db, "tls_conns",
+      "SELECT conn, pid, fd, peer, lib, bytes_out, bytes_in, first_ns, last_ns FROM tls_conns "
+      "ORDER BY first_ns, conn",
+      [&](sql::Stmt& st) {
+        TlsConnRow r;
+        r.conn = st.i64(0);
+        r.pid = st.i64(1);
+        r.fd = st.i64(2);
+        r.peer = st.blob(3);
+        r.lib = st.blob(4);
+        r.bytesOut = st.i64(5);
+        r.bytesIn = st.i64(6);
+        r.firstNs = rel(st.i64(7));
+        r.lastNs = rel(st.i64(8));
+        return r;
+      });
+}
+
+StatusOr<std::vector<LostCountInfo>> readLostRows(const sql::Db& db) {
+  return readRows<LostCountInfo>(db, "lost", "SELECT probe, count FROM lost ORDER BY probe",
+                                 [](sql::Stmt& st) {
+                                   return LostCountInfo{st.blob(0), uint64_t(st.i64(1))};
+                                 });
 }
 
 }  // namespace aa

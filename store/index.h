@@ -5,6 +5,7 @@
 // when it rebuilds. Times are stored as recorded (CLOCK_MONOTONIC ns).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -12,7 +13,8 @@
 #include <vector>
 
 #include "schema/events.capnp.h"
-#include "store/session_reader.h"
+#include "store/index_rows.h"
+#include "store/session_meta.h"
 #include "store/sqlite.h"
 #include "store/status.h"
 
@@ -89,6 +91,16 @@ class Indexer {
 
 // Reads meta from an index database; nullopt when it has none or another version.
 std::optional<IndexMeta> readIndexMeta(sql::Db& db);
+// Removes every table of the index (before a rebuild into the same file).
+Status dropIndexTables(sql::Db& db);
+
+// The derived tables, read back; times become ns since session start through `rel`.
+// A failed query is an error, never an empty table.
+using RelNs = std::function<uint64_t(uint64_t monoNs)>;
+StatusOr<std::vector<ProcessRow>> readProcessRows(const sql::Db& db, const RelNs& rel);
+StatusOr<std::vector<FileRow>> readFileRows(const sql::Db& db, const RelNs& rel);
+StatusOr<std::vector<TlsConnRow>> readTlsConnRows(const sql::Db& db, const RelNs& rel);
+StatusOr<std::vector<LostCountInfo>> readLostRows(const sql::Db& db);
 // Loads the frame table.
 StatusOr<std::vector<FrameInfo>> loadFrames(sql::Db& db);
 

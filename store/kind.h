@@ -24,6 +24,7 @@ using KindMask = uint32_t;  // bit (1 << kind)
 constexpr KindMask kAllKinds = (1u << kKindCount) - 1;
 constexpr KindMask bit(Kind k) { return 1u << static_cast<int>(k); }
 
+// Defined with the event catalog (store/event_catalog.cc), the one switch over the union.
 Kind kindOf(schema::Event::Reader e);
 // "exec", "file.open", "tls.write", ... (the JSON Lines `kind` values).
 std::string_view kindName(Kind k);

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <list>
 #include <mutex>
@@ -201,17 +202,16 @@ void SessionReader::Impl::noteLateDamage(const Status& why) const {
 Status SessionReader::Impl::readHeader() {
   if (size_ == 0) return Status::error(path_ + ": empty file, not a session");
   if (size_ < format::kFileHeaderSize) return Status::error(path_ + ": not an aa-record session (bad magic)");
-  bool magicOk = std::memcmp(map_, format::kFileMagic, 8) == 0;
-  uint32_t fields[4];
-  std::memcpy(fields, map_ + 8, sizeof fields);
-  uint32_t len = fields[1];
+  const format::FileHeader fh = format::decodeFileHeader(map_);
+  const bool magicOk = fh.magicOk;
+  const uint32_t len = fh.payloadLen;
   std::string why;
   std::optional<SessionHeaderInfo> parsed;
   if (!magicOk) {
     why = "not an aa-record session (bad magic)";
   } else if (len % 8 != 0 || len > format::kMaxHeaderPayload || format::kFileHeaderSize + len > size_) {
     why = "truncated or damaged session header";
-  } else if (format::crc32(map_ + format::kFileHeaderSize, len) != fields[2]) {
+  } else if (format::crc32(map_ + format::kFileHeaderSize, len) != fh.payloadCrc) {
     why = "session header checksum mismatch";
   } else {
     auto words = kj::arrayPtr(reinterpret_cast<const capnp::word*>(map_ + format::kFileHeaderSize),
@@ -229,9 +229,9 @@ Status SessionReader::Impl::readHeader() {
     if (parsed->formatVersion > format::kFormatVersion) return newer(parsed->formatVersion);
     header_ = std::move(*parsed);
     dataStart_ = format::kFileHeaderSize + len;
-    if (fields[0] != header_.formatVersion)
+    if (fh.version != header_.formatVersion)
       damage_ = Status::error(path_ + ": offset 8: damaged format version field (" +
-                              std::to_string(fields[0]) + ", the header says " +
+                              std::to_string(fh.version) + ", the header says " +
                               std::to_string(header_.formatVersion) + ")");
     return {};
   }
@@ -245,7 +245,7 @@ Status SessionReader::Impl::readHeader() {
                             std::to_string(copy->second));
     return {};
   }
-  if (magicOk && fields[0] > format::kFormatVersion) return newer(fields[0]);
+  if (magicOk && fh.version > format::kFormatVersion) return newer(fh.version);
   return Status::error(path_ + ": " + why);
 }
 
@@ -255,9 +255,7 @@ std::optional<std::pair<SessionHeaderInfo, uint64_t>> SessionReader::Impl::findH
   uint64_t limit = std::min<uint64_t>(size_, format::kFileHeaderSize + format::kMaxHeaderPayload +
                                                  format::kFrameHeaderSize);
   for (uint64_t off = format::align8(from); off + format::kFrameHeaderSize <= limit; off += 8) {
-    uint32_t magic;
-    std::memcpy(&magic, map_ + off, 4);
-    if (magic != format::kFrameMagic) continue;
+    if (!format::decodeFrameHeader(map_ + off)) continue;   // not a frame's magic
     format::FrameHeader h;
     if (format::checkFrame(map_ + off, off, size_, &h) || h.type != format::kFrameBatch) continue;
     kj::Array<capnp::word> owned;
@@ -532,15 +530,9 @@ Status SessionReader::Impl::rebuildInto(const std::string& dbPath, const ReaderO
 
   auto persistTo = [&](const std::string& p) -> Status {
     // The index is as private as the log it describes.
-    auto db = sql::Db::open(p, false, logMode_);
-    if (!db.ok()) return db.status();
-    db_ = std::move(db.value());
+    AA_ASSIGN_OR_RETURN(db_, sql::Db::open(p, false, logMode_));
     AA_RETURN_IF_ERROR(db_.exec("PRAGMA journal_mode=DELETE; PRAGMA synchronous=OFF;"));
-    AA_RETURN_IF_ERROR(db_.exec(
-        "DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS frames; DROP TABLE IF EXISTS processes;"
-        "DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS tls_conns; DROP TABLE IF EXISTS lost;"));
-    AA_RETURN_IF_ERROR(db_.exec(
-        "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value);"));
+    AA_RETURN_IF_ERROR(dropIndexTables(db_));
     Status s = Indexer::createSchema(db_);
     // createSchema asks for WAL; a rebuilt index is written once, so keep it simple.
     AA_RETURN_IF_ERROR(db_.exec("PRAGMA journal_mode=DELETE;"));
@@ -598,15 +590,16 @@ Status SessionReader::Impl::open(const std::string& path, const ReaderOptions& o
   if (!live) flock(fd_, LOCK_UN);
   live_ = live;
 
-  std::string indexPath = path + "-index";
+  const std::string indexPath = aa::indexPath(path);
   if (!options.useIndex || live) return rebuildInto(":memory:", options);
   // SQLite would open a FIFO planted as the index (or its -wal, -shm) and wait on it
   // forever: anything there but a regular file (or nothing) is left alone, and this
   // reader keeps its index in memory.
-  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+  const auto files = indexFiles(path);
+  for (const std::string& f : files) {
     struct stat ist{};
-    if (lstat((indexPath + suffix).c_str(), &ist) == 0 && !S_ISREG(ist.st_mode) &&
-        !(S_ISLNK(ist.st_mode) && suffix[0] == '\0'))
+    if (lstat(f.c_str(), &ist) == 0 && !S_ISREG(ist.st_mode) &&
+        !(S_ISLNK(ist.st_mode) && &f == &files.front()))
       return rebuildInto(":memory:", options);
   }
 
@@ -750,80 +743,29 @@ Status SessionReader::forEach(const EventQuery& q,
   return {};
 }
 
+namespace {
+
+// The derived tables are read from a database this reader opened and checked: a failed
+// query is a bug or a broken file, said on stderr rather than shown as an empty table.
+template <typename T>
+T rowsOrReport(StatusOr<T> rows) {
+  if (rows.ok()) return std::move(rows).value();
+  std::fprintf(stderr, "aa: %s\n", rows.status().message().c_str());
+  return T{};
+}
+
+}  // namespace
+
 std::vector<ProcessRow> SessionReader::processes() const {
-  std::vector<ProcessRow> rows;
-  // Growing the vector row by row costs more than the query: size it first.
-  sql::Stmt count(impl_->db_, "SELECT count(*) FROM processes");
-  if (count.ok() && count.step() == SQLITE_ROW) rows.reserve(count.i64(0));
-  sql::Stmt st(impl_->db_, "SELECT pid, ppid, exe, argv, comm, start_ns, end_ns, exit_code, signal, "
-                           "kind_counts FROM processes ORDER BY start_ns, pid");
-  if (!st.ok()) return rows;
-  while (st.step() == SQLITE_ROW) {
-    ProcessRow r;
-    r.pid = st.i64(0);
-    r.ppid = st.i64(1);
-    r.exe = st.blob(2);
-    std::string argv = st.blob(3);
-    if (!r.exe.empty() || !argv.empty()) {
-      size_t pos = 0;
-      while (true) {
-        size_t nul = argv.find('\0', pos);
-        r.argv.push_back(argv.substr(pos, nul - pos));
-        if (nul == std::string::npos) break;
-        pos = nul + 1;
-      }
-    }
-    r.comm = st.blob(4);
-    r.startNs = relNs(st.i64(5));
-    if (!st.isNull(6)) r.endNs = relNs(st.i64(6));
-    if (!st.isNull(7)) r.exitCode = st.i64(7);
-    if (!st.isNull(8)) r.signal = st.i64(8);
-    std::string counts = st.blob(9);
-    std::memcpy(r.kindCounts.data(), counts.data(),
-                std::min(counts.size(), sizeof(uint64_t) * r.kindCounts.size()));
-    rows.push_back(std::move(r));
-  }
-  return rows;
+  return rowsOrReport(readProcessRows(impl_->db_, [this](uint64_t t) { return relNs(t); }));
 }
 
 std::vector<FileRow> SessionReader::files() const {
-  std::vector<FileRow> rows;
-  sql::Stmt st(impl_->db_, "SELECT path, opens, bytes_read, bytes_written, first_ns, last_ns, kinds "
-                           "FROM files ORDER BY path");
-  if (!st.ok()) return rows;
-  while (st.step() == SQLITE_ROW) {
-    FileRow r;
-    r.path = st.blob(0);
-    r.opens = st.i64(1);
-    r.bytesRead = st.i64(2);
-    r.bytesWritten = st.i64(3);
-    r.firstNs = relNs(st.i64(4));
-    r.lastNs = relNs(st.i64(5));
-    r.kinds = st.i64(6);
-    rows.push_back(std::move(r));
-  }
-  return rows;
+  return rowsOrReport(readFileRows(impl_->db_, [this](uint64_t t) { return relNs(t); }));
 }
 
 std::vector<TlsConnRow> SessionReader::tlsConnections() const {
-  std::vector<TlsConnRow> rows;
-  sql::Stmt st(impl_->db_, "SELECT conn, pid, fd, peer, lib, bytes_out, bytes_in, first_ns, last_ns "
-                           "FROM tls_conns ORDER BY first_ns, conn");
-  if (!st.ok()) return rows;
-  while (st.step() == SQLITE_ROW) {
-    TlsConnRow r;
-    r.conn = st.i64(0);
-    r.pid = st.i64(1);
-    r.fd = st.i64(2);
-    r.peer = st.blob(3);
-    r.lib = st.blob(4);
-    r.bytesOut = st.i64(5);
-    r.bytesIn = st.i64(6);
-    r.firstNs = relNs(st.i64(7));
-    r.lastNs = relNs(st.i64(8));
-    rows.push_back(std::move(r));
-  }
-  return rows;
+  return rowsOrReport(readTlsConnRows(impl_->db_, [this](uint64_t t) { return relNs(t); }));
 }
 
 std::array<uint64_t, kKindCount> SessionReader::kindTotals() const {
@@ -834,11 +776,7 @@ std::array<uint64_t, kKindCount> SessionReader::kindTotals() const {
 }
 
 std::vector<LostCountInfo> SessionReader::lostTotals() const {
-  std::vector<LostCountInfo> rows;
-  sql::Stmt st(impl_->db_, "SELECT probe, count FROM lost ORDER BY probe");
-  if (!st.ok()) return rows;
-  while (st.step() == SQLITE_ROW) rows.push_back({st.blob(0), uint64_t(st.i64(1))});
-  return rows;
+  return rowsOrReport(readLostRows(impl_->db_));
 }
 
 Status replay(const SessionReader& reader, const EventQuery& query, double speed,

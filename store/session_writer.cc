@@ -98,7 +98,7 @@ class SessionWriter::Impl {
   void indexCompleted(bool force);
   Status writeAllSync(const uint8_t* data, size_t len, uint64_t offset);
   void abandonIndex(const Status& why);
-  Status createIndexFiles(const std::string& indexPath);
+  Status createIndexFiles(const std::string& sessionPath);
   void closeIndex();
   int dirFd_ = -1;            // the session's directory, opened at the start
   std::string baseName_;      // the session's file name in it
@@ -140,7 +140,8 @@ class SessionWriter::Impl {
 SessionWriter::Impl::~Impl() {
   if (!closed_ && fd_ >= 0) {
     // No footer: like a crash, but every submitted frame is completed and indexed.
-    flush();
+    // (A destructor has no one to report to: close() is where failures are returned.)
+    (void)flush();
     while (!pending_.empty() || fsyncsInFlight_ > 0) {
       if (!reap(true).ok()) break;
     }
@@ -162,8 +163,9 @@ void SessionWriter::Impl::closeIndex() {
   // the -wal and -shm go here, by name in the directory opened at the start.
   index_ = sql::Db();
   if (dirFd_ < 0) return;
-  for (const char* suffix : {"-index-wal", "-index-shm"})
-    ::unlinkat(dirFd_, (baseName_ + suffix).c_str(), 0);
+  const auto files = indexFiles(baseName_);
+  for (size_t i : {1, 2})   // -wal, -shm
+    ::unlinkat(dirFd_, files[i].c_str(), 0);
 }
 
 Status SessionWriter::Impl::open(const std::string& path, SessionHeaderInfo header,
@@ -183,9 +185,7 @@ Status SessionWriter::Impl::open(const std::string& path, SessionHeaderInfo head
     po.ownerUid = opt_.ownerUid;
     po.ownerGid = opt_.ownerGid;
     po.lock = true;   // readers see a live session by it; a second writer is refused by it
-    auto created = createPrivateFile(path, po);
-    if (!created.ok()) return created.status();
-    fd_ = *created;
+    AA_ASSIGN_OR_RETURN(fd_, createPrivateFile(path, po));
   }
 
   header.formatVersion = format::kFormatVersion;
@@ -211,10 +211,10 @@ Status SessionWriter::Impl::open(const std::string& path, SessionHeaderInfo head
   kj::Array<capnp::word> words = encodeHeader(header_);
   auto payload = words.asBytes();
   std::vector<uint8_t> fileHeader(format::kFileHeaderSize);
-  std::memcpy(fileHeader.data(), format::kFileMagic, 8);
-  uint32_t fields[4] = {format::kFormatVersion, uint32_t(payload.size()),
-                        format::crc32(payload.begin(), payload.size()), 0};
-  std::memcpy(fileHeader.data() + 8, fields, sizeof fields);   // x86-64/arm64: little-endian
+  format::FileHeader fh;
+  fh.payloadLen = uint32_t(payload.size());
+  fh.payloadCrc = format::crc32(payload.begin(), payload.size());
+  format::encodeFileHeader(fh, fileHeader.data());
   fileHeader.insert(fileHeader.end(), payload.begin(), payload.end());
   AA_RETURN_IF_ERROR(writeAllSync(fileHeader.data(), fileHeader.size(), 0));
   fileOffset_ = fileHeader.size();
@@ -236,16 +236,14 @@ Status SessionWriter::Impl::open(const std::string& path, SessionHeaderInfo head
     const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
     baseName_ = slash == std::string::npos ? path : path.substr(slash + 1);
     dirFd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    std::string indexPath = path + "-index";
     // SQLite opens its files by path, and would create -wal and -shm itself: each is
     // made here first, fresh, never through a symlink, with the session's mode and
     // owner (on the descriptor). SQLite then never follows a symlink either (sql::Db).
-    Status made = createIndexFiles(indexPath);
+    Status made = createIndexFiles(path);
     if (!made.ok()) abandonIndex(made);
   }
   if (opt_.writeIndex) {
-    std::string indexPath = path + "-index";
-    auto db = sql::Db::open(indexPath, false, opt_.fileMode);
+    auto db = sql::Db::open(indexPath(path), false, opt_.fileMode);
     if (!db.ok()) {
       abandonIndex(db.status());
     } else {
@@ -262,21 +260,21 @@ Status SessionWriter::Impl::open(const std::string& path, SessionHeaderInfo head
   return {};
 }
 
-Status SessionWriter::Impl::createIndexFiles(const std::string& indexPath) {
+Status SessionWriter::Impl::createIndexFiles(const std::string& sessionPath) {
   PrivateFileOptions po;
   po.mode = opt_.fileMode;
   po.ownerUid = opt_.ownerUid;
   po.ownerGid = opt_.ownerGid;
-  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
-    const std::string p = indexPath + suffix;
+  const auto files = indexFiles(sessionPath);
+  for (size_t i = 0; i < files.size(); ++i) {
+    const std::string& p = files[i];
     // A stale index is a cache of an older log: remove it (unlink removes a symlink,
     // never its target). Anything that cannot be removed makes the creation fail.
     if (::unlink(p.c_str()) != 0 && errno != ENOENT)
       return Status::error(p + ": cannot remove the old index: " + errnoText(errno));
-    if (std::string_view(suffix) == "-journal") continue;   // WAL mode: none is made
-    auto fd = createPrivateFile(p, po);
-    if (!fd.ok()) return fd.status();
-    ::close(*fd);
+    if (i == files.size() - 1) continue;   // -journal: WAL mode makes none
+    AA_ASSIGN_OR_RETURN(const int fd, createPrivateFile(p, po));
+    ::close(fd);
   }
   return {};
 }
@@ -606,7 +604,8 @@ Status SessionWriter::Impl::close(SessionFooterInfo footer) {
     }
     Status is = indexer_.persist(index_, meta);
     if (!is.ok()) abandonIndex(is);
-    index_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    // Best effort: an index left with its WAL is still read (and rebuilt if stale).
+    (void)index_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   }
   closeIndex();
   closed_ = true;
@@ -621,7 +620,7 @@ void SessionWriter::Impl::endAfterError(SessionFooterInfo& footer) {
   // it. Removed first, so the room it took can hold the footer.
   index_ = sql::Db();
   opt_.writeIndex = false;
-  for (const char* suffix : {"", "-wal", "-shm"}) ::unlink((path_ + "-index" + suffix).c_str());
+  for (size_t i : {0, 1, 2}) ::unlink(indexFiles(path_)[i].c_str());   // index, -wal, -shm
   // Whatever follows the whole frames (a partial frame, frames after a failed one)
   // goes: a reader then finds a file that ends cleanly, not damage.
   if (ftruncate(fd_, off_t(goodEnd_)) == 0) fileOffset_ = goodEnd_;

@@ -17,6 +17,7 @@
 
 #include "schema/events.capnp.h"
 #include "store/private_file.h"
+#include "store/session_files.h"
 #include "store/session_meta.h"
 #include "store/status.h"
 

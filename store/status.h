@@ -1,5 +1,7 @@
 // Status and StatusOr: how expected failures (bad file, missing permission, refused
 // probe) travel. A message names the thing and the reason, ready for one line on stderr.
+// Both are [[nodiscard]]: a failure is handled, returned (AA_RETURN_IF_ERROR,
+// AA_ASSIGN_OR_RETURN) or dropped visibly with (void). Bugs are AA_CHECK (store/check.h).
 #pragma once
 
 #include <optional>
@@ -9,7 +11,7 @@
 
 namespace aa {
 
-class Status {
+class [[nodiscard]] Status {
  public:
   Status() = default;
   static Status error(std::string message) { return Status(std::move(message)); }
@@ -25,7 +27,7 @@ class Status {
 };
 
 template <typename T>
-class StatusOr {
+class [[nodiscard]] StatusOr {
  public:
   StatusOr(T value) : v_(std::move(value)) {}
   StatusOr(Status status) : v_(std::move(status)) {}
@@ -51,3 +53,15 @@ class StatusOr {
     ::aa::Status aa_status_ = (expr);   \
     if (!aa_status_.ok()) return aa_status_; \
   } while (0)
+
+#define AA_STATUS_CONCAT_INNER(a, b) a##b
+#define AA_STATUS_CONCAT(a, b) AA_STATUS_CONCAT_INNER(a, b)
+
+// AA_ASSIGN_OR_RETURN(auto x, f()); or AA_ASSIGN_OR_RETURN(x, f()); returns f()'s status
+// from the enclosing function when it failed, otherwise moves the value into the lhs.
+#define AA_ASSIGN_OR_RETURN(lhs, expr) \
+  AA_ASSIGN_OR_RETURN_IMPL(AA_STATUS_CONCAT(aa_status_or_, __LINE__), lhs, expr)
+#define AA_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                             \
+  if (!tmp.ok()) return tmp.status();            \
+  lhs = std::move(tmp).value()

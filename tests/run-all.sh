@@ -33,7 +33,7 @@ run_ctest "$build"
 portable="$build-portable"
 cmake -S . -B "$portable" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAA_RECORDER=OFF -DAA_BENCH=OFF
 cmake --build "$portable" -j"$(nproc)" --target store_test aa-session
-run_ctest "$portable" -R '^(Format|Kind|RoundTrip|Writers|Damage|Hostile|DiskFull|Index|Portability)\.'
+run_ctest "$portable" -R '^(Format|Kind|EventCatalog|LinuxAbi|RoundTrip|Writers|Damage|Hostile|DiskFull|Index|Portability)\.'
 
 # The reader under libFuzzer for a bounded time (tests/fuzz/run_fuzz.sh: 10 s on the
 # bytes as mutated, 10 s with every checksum fixed so mutations reach the decoders).

@@ -6,7 +6,7 @@
 #include <map>
 #include <utility>
 
-#include "store/cli/event_json.h"
+#include "store/render/event_json.h"
 #include "store/kind.h"
 #include "store/traffic/traffic.h"
 #include "store/traffic/traffic_json.h"
@@ -57,189 +57,229 @@ std::string_view categoryOf(Kind k) {
   }
 }
 
-}  // namespace
+// The export in the order Perfetto reads best: session info, a slice per process, the
+// events (with an async slice per open file), a slice per TLS connection, then the
+// HTTP exchanges and LLM calls.
+class ChromeTraceWriter {
+ public:
+  ChromeTraceWriter(const SessionReader& reader, std::FILE* f) : reader_(reader), out_(f), b_(out_.buf()) {}
 
-StatusOr<ChromeTraceStats> writeChromeTrace(const SessionReader& reader, std::FILE* f) {
-  ChromeTraceStats stats;
-  Out out(f);
-  std::string& b = out.buf();
-  const auto& h = reader.header();
-  b += "{\"displayTimeUnit\":\"ms\",\"otherData\":{\"session_id\":";
-  appendJsonString(b, h.sessionId);
-  b += ",\"host\":";
-  appendJsonString(b, h.host);
-  b += ",\"kernel\":";
-  appendJsonString(b, h.kernel);
-  b += ",\"command\":";
-  std::string cmd;
-  for (auto& a : h.command) cmd += (cmd.empty() ? "" : " ") + a;
-  appendJsonString(b, cmd);
-  b += ",\"start_wall_ns\":" + std::to_string(h.startWallNs);
-  b += ",\"clean_stop\":";
-  b += reader.footer() && reader.footer()->cleanStop ? "true" : "false";
-  b += "},\n\"traceEvents\":[\n";
-
-  std::set<uint32_t> namedPids;
-  std::set<std::pair<uint32_t, uint32_t>> namedThreads;
-  auto nameProcess = [&](uint32_t pid, const std::string& name, int64_t sortIndex) {
-    namedPids.insert(pid);
-    out.next();
-    b += "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":" + std::to_string(pid) +
-         ",\"tid\":" + std::to_string(pid) + ",\"args\":{\"name\":";
-    appendJsonString(b, name);
-    b += "}}";
-    out.next();
-    b += "{\"name\":\"process_sort_index\",\"ph\":\"M\",\"pid\":" + std::to_string(pid) +
-         ",\"tid\":" + std::to_string(pid) + ",\"args\":{\"sort_index\":" +
-         std::to_string(sortIndex) + "}}";
-  };
-
-  const uint64_t endNs = reader.durationNs();
-  auto procs = reader.processes();
-  int64_t order = 0;
-  for (const auto& p : procs) {
-    std::string name = p.comm.empty() ? std::string("pid") : p.comm;
-    name += " " + std::to_string(p.pid);
-    if (!p.exe.empty()) name += ": " + p.exe;
-    nameProcess(p.pid, name, order++);
-    uint64_t start = p.startNs.value_or(0);
-    uint64_t end = std::max(start, p.endNs.value_or(endNs));
-    out.next();
-    b += "{\"name\":";
-    std::string label;
-    for (auto& a : p.argv) label += (label.empty() ? "" : " ") + a;
-    appendJsonString(b, label.empty() ? (p.exe.empty() ? p.comm : p.exe) : label);
-    b += ",\"cat\":\"process\",\"ph\":\"X\",\"pid\":" + std::to_string(p.pid) +
-         ",\"tid\":" + std::to_string(p.pid) + ",\"ts\":";
-    appendTs(b, start);
-    b += ",\"dur\":";
-    appendTs(b, end - start);
-    b += ",\"args\":{\"ppid\":" + std::to_string(p.ppid) + ",\"exe\":";
-    appendJsonString(b, p.exe);
-    b += ",\"argv\":[";
-    for (size_t i = 0; i < p.argv.size(); ++i) {
-      if (i) b += ',';
-      appendJsonString(b, p.argv[i]);
-    }
-    b += "]";
-    if (p.exitCode) b += ",\"exit_code\":" + std::to_string(*p.exitCode);
-    if (p.signal) b += ",\"signal\":" + std::to_string(*p.signal);
-    b += "}}";
-    ++stats.processes;
+  StatusOr<ChromeTraceStats> write() {
+    writeSessionInfo();
+    writeProcessSlices();
+    Status st = writeEvents();
+    if (!st.ok()) return st;
+    writeTlsSlices();
+    writeTrafficSlices();
+    b_ += "\n]}\n";
+    out_.flush();
+    if (out_.failed()) return Status::error(std::string("write failed: ") + std::strerror(errno));
+    return stats_;
   }
 
+ private:
   struct OpenSpan {
     uint64_t id;
     std::string path;
   };
-  std::map<uint64_t, OpenSpan> openFiles;   // key: pid << 32 | fd
-  uint64_t nextSpan = 1;
-  auto spanEdge = [&](char ph, uint32_t pid, uint32_t tid, uint64_t id, std::string_view path,
-                      uint64_t t) {
-    out.next();
-    b += "{\"name\":";
-    appendJsonString(b, path);
-    b += ",\"cat\":\"file\",\"ph\":\"";
-    b += ph;
-    b += "\",\"id\":" + std::to_string(id) + ",\"pid\":" + std::to_string(pid) +
-         ",\"tid\":" + std::to_string(tid) + ",\"ts\":";
-    appendTs(b, t);
-    b += "}";
-  };
 
-  Status st = reader.forEach(EventQuery{}, [&](schema::Event::Reader e) {
-    Kind k = kindOf(e);
-    uint32_t pid = e.getPid(), tid = e.getTid();
-    uint64_t t = reader.relNs(e.getTNs());
-    if (k != Kind::kLost) {
-      if (!namedPids.count(pid)) {
-        nameProcess(pid, std::string(asView(e.getComm())) + " " + std::to_string(pid),
-                    order++);
+  void writeSessionInfo() {
+    const auto& h = reader_.header();
+    b_ += "{\"displayTimeUnit\":\"ms\",\"otherData\":{\"session_id\":";
+    appendJsonString(b_, h.sessionId);
+    b_ += ",\"host\":";
+    appendJsonString(b_, h.host);
+    b_ += ",\"kernel\":";
+    appendJsonString(b_, h.kernel);
+    b_ += ",\"command\":";
+    std::string cmd;
+    for (auto& a : h.command) cmd += (cmd.empty() ? "" : " ") + a;
+    appendJsonString(b_, cmd);
+    b_ += ",\"start_wall_ns\":" + std::to_string(h.startWallNs);
+    b_ += ",\"clean_stop\":";
+    b_ += reader_.footer() && reader_.footer()->cleanStop ? "true" : "false";
+    b_ += "},\n\"traceEvents\":[\n";
+  }
+
+  void nameProcess(uint32_t pid, const std::string& name) {
+    namedPids_.insert(pid);
+    out_.next();
+    b_ += "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":" + std::to_string(pid) +
+          ",\"tid\":" + std::to_string(pid) + ",\"args\":{\"name\":";
+    appendJsonString(b_, name);
+    b_ += "}}";
+    out_.next();
+    b_ += "{\"name\":\"process_sort_index\",\"ph\":\"M\",\"pid\":" + std::to_string(pid) +
+          ",\"tid\":" + std::to_string(pid) + ",\"args\":{\"sort_index\":" +
+          std::to_string(order_++) + "}}";
+  }
+
+  void nameThreadOnce(uint32_t pid, uint32_t tid, std::string_view comm) {
+    if (!namedThreads_.insert({pid, tid}).second) return;
+    out_.next();
+    b_ += "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":" + std::to_string(pid) +
+          ",\"tid\":" + std::to_string(tid) + ",\"args\":{\"name\":";
+    appendJsonString(b_, std::string(comm) + " " + std::to_string(tid));
+    b_ += "}}";
+  }
+
+  void writeProcessSlices() {
+    const uint64_t endNs = reader_.durationNs();
+    for (const auto& p : reader_.processes()) {
+      std::string name = p.comm.empty() ? std::string("pid") : p.comm;
+      name += " " + std::to_string(p.pid);
+      if (!p.exe.empty()) name += ": " + p.exe;
+      nameProcess(p.pid, name);
+      uint64_t start = p.startNs.value_or(0);
+      uint64_t end = std::max(start, p.endNs.value_or(endNs));
+      out_.next();
+      b_ += "{\"name\":";
+      std::string label;
+      for (auto& a : p.argv) label += (label.empty() ? "" : " ") + a;
+      appendJsonString(b_, label.empty() ? (p.exe.empty() ? p.comm : p.exe) : label);
+      b_ += ",\"cat\":\"process\",\"ph\":\"X\",\"pid\":" + std::to_string(p.pid) +
+            ",\"tid\":" + std::to_string(p.pid) + ",\"ts\":";
+      appendTs(b_, start);
+      b_ += ",\"dur\":";
+      appendTs(b_, end - start);
+      b_ += ",\"args\":{\"ppid\":" + std::to_string(p.ppid) + ",\"exe\":";
+      appendJsonString(b_, p.exe);
+      b_ += ",\"argv\":[";
+      for (size_t i = 0; i < p.argv.size(); ++i) {
+        if (i) b_ += ',';
+        appendJsonString(b_, p.argv[i]);
       }
-      if (namedThreads.insert({pid, tid}).second) {
-        out.next();
-        b += "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":" + std::to_string(pid) +
-             ",\"tid\":" + std::to_string(tid) + ",\"args\":{\"name\":";
-        appendJsonString(b, std::string(asView(e.getComm())) + " " + std::to_string(tid));
-        b += "}}";
-      }
+      b_ += "]";
+      if (p.exitCode) b_ += ",\"exit_code\":" + std::to_string(*p.exitCode);
+      if (p.signal) b_ += ",\"signal\":" + std::to_string(*p.signal);
+      b_ += "}}";
+      ++stats_.processes;
     }
+  }
+
+  void spanEdge(char ph, uint32_t pid, uint32_t tid, uint64_t id, std::string_view path, uint64_t t) {
+    out_.next();
+    b_ += "{\"name\":";
+    appendJsonString(b_, path);
+    b_ += ",\"cat\":\"file\",\"ph\":\"";
+    b_ += ph;
+    b_ += "\",\"id\":" + std::to_string(id) + ",\"pid\":" + std::to_string(pid) +
+          ",\"tid\":" + std::to_string(tid) + ",\"ts\":";
+    appendTs(b_, t);
+    b_ += "}";
+  }
+
+  // An open that returned an fd begins a file slice; the close of that fd ends it.
+  void fileSpan(Kind k, schema::Event::Reader e, uint64_t t) {
+    const uint32_t pid = e.getPid(), tid = e.getTid();
     if (k == Kind::kFileOpen && e.getFileOpen().getRet() >= 0) {
       uint64_t key = uint64_t(pid) << 32 | uint32_t(e.getFileOpen().getRet());
-      OpenSpan span{nextSpan++, std::string(asView(e.getFileOpen().getPath()))};
+      OpenSpan span{nextSpan_++, std::string(asView(e.getFileOpen().getPath()))};
       spanEdge('b', pid, tid, span.id, span.path, t);
-      openFiles.insert_or_assign(key, std::move(span));
-      ++stats.fileSlices;
+      openFiles_.insert_or_assign(key, std::move(span));
+      ++stats_.fileSlices;
     } else if (k == Kind::kFileClose) {
       uint64_t key = uint64_t(pid) << 32 | uint32_t(e.getFileClose().getFd());
-      if (auto it = openFiles.find(key); it != openFiles.end()) {
+      if (auto it = openFiles_.find(key); it != openFiles_.end()) {
         spanEdge('e', pid, tid, it->second.id, it->second.path, t);
-        openFiles.erase(it);
+        openFiles_.erase(it);
       }
     }
-    out.next();
-    b += "{\"name\":\"";
-    b += kindName(k);
-    b += "\",\"cat\":\"";
-    b += categoryOf(k);
-    b += "\",\"ph\":\"i\",\"s\":\"";
-    b += k == Kind::kLost ? 'g' : 't';
-    b += "\",\"pid\":" + std::to_string(pid) + ",\"tid\":" + std::to_string(tid) + ",\"ts\":";
-    appendTs(b, t);
-    b += ",\"args\":{\"seq\":" + std::to_string(e.getSeq()) + ",\"comm\":";
-    appendJsonString(b, asView(e.getComm()));
-    appendKindFieldsJson(b, e);
-    b += "}}";
-    ++stats.events;
-    return !out.failed();
-  });
-  if (!st.ok()) return st;
-  // Files still open at the end of the recording end with it.
-  for (auto& [key, span] : openFiles)
-    spanEdge('e', uint32_t(key >> 32), uint32_t(key >> 32), span.id, span.path, endNs);
+  }
+
+  // Each event as an instant, its catalog fields as args.
+  Status writeEvents() {
+    Status st = reader_.forEach(EventQuery{}, [&](schema::Event::Reader e) {
+      const Kind k = kindOf(e);
+      const uint32_t pid = e.getPid(), tid = e.getTid();
+      const uint64_t t = reader_.relNs(e.getTNs());
+      if (k != Kind::kLost) {
+        if (!namedPids_.count(pid)) nameProcess(pid, std::string(asView(e.getComm())) + " " + std::to_string(pid));
+        nameThreadOnce(pid, tid, asView(e.getComm()));
+      }
+      fileSpan(k, e, t);
+      out_.next();
+      b_ += "{\"name\":\"";
+      b_ += kindName(k);
+      b_ += "\",\"cat\":\"";
+      b_ += categoryOf(k);
+      b_ += "\",\"ph\":\"i\",\"s\":\"";
+      b_ += k == Kind::kLost ? 'g' : 't';
+      b_ += "\",\"pid\":" + std::to_string(pid) + ",\"tid\":" + std::to_string(tid) + ",\"ts\":";
+      appendTs(b_, t);
+      b_ += ",\"args\":{\"seq\":" + std::to_string(e.getSeq()) + ",\"comm\":";
+      appendJsonString(b_, asView(e.getComm()));
+      appendKindFieldsJson(b_, e);
+      b_ += "}}";
+      ++stats_.events;
+      return !out_.failed();
+    });
+    if (!st.ok()) return st;
+    // Files still open at the end of the recording end with it.
+    const uint64_t endNs = reader_.durationNs();
+    for (auto& [key, span] : openFiles_)
+      spanEdge('e', uint32_t(key >> 32), uint32_t(key >> 32), span.id, span.path, endNs);
+    return {};
+  }
+
   // A TLS connection as one async slice from its first to its last captured byte, in
   // its own category, so a request and its streamed response read as one span.
-  for (const auto& c : reader.tlsConnections()) {
-    std::string name = "tls " + std::to_string(c.conn) + (c.peer.empty() ? "" : " " + c.peer);
-    for (char ph : {'b', 'e'}) {
-      out.next();
-      b += "{\"name\":";
-      appendJsonString(b, name);
-      b += ",\"cat\":\"tls\",\"ph\":\"";
-      b += ph;
-      b += "\",\"id\":\"conn-" + std::to_string(c.conn) + "\",\"pid\":" + std::to_string(c.pid) +
-           ",\"tid\":" + std::to_string(c.pid) + ",\"ts\":";
-      appendTs(b, ph == 'b' ? c.firstNs : std::max(c.firstNs, c.lastNs));
-      if (ph == 'b') {
-        b += ",\"args\":{\"conn\":" + std::to_string(c.conn) + ",\"peer\":";
-        appendJsonString(b, c.peer);
-        b += ",\"lib\":";
-        appendJsonString(b, c.lib);
-        b += ",\"bytes_out\":" + std::to_string(c.bytesOut) +
-             ",\"bytes_in\":" + std::to_string(c.bytesIn) + "}";
+  void writeTlsSlices() {
+    for (const auto& c : reader_.tlsConnections()) {
+      std::string name = "tls " + std::to_string(c.conn) + (c.peer.empty() ? "" : " " + c.peer);
+      for (char ph : {'b', 'e'}) {
+        out_.next();
+        b_ += "{\"name\":";
+        appendJsonString(b_, name);
+        b_ += ",\"cat\":\"tls\",\"ph\":\"";
+        b_ += ph;
+        b_ += "\",\"id\":\"conn-" + std::to_string(c.conn) + "\",\"pid\":" + std::to_string(c.pid) +
+              ",\"tid\":" + std::to_string(c.pid) + ",\"ts\":";
+        appendTs(b_, ph == 'b' ? c.firstNs : std::max(c.firstNs, c.lastNs));
+        if (ph == 'b') {
+          b_ += ",\"args\":{\"conn\":" + std::to_string(c.conn) + ",\"peer\":";
+          appendJsonString(b_, c.peer);
+          b_ += ",\"lib\":";
+          appendJsonString(b_, c.lib);
+          b_ += ",\"bytes_out\":" + std::to_string(c.bytesOut) +
+                ",\"bytes_in\":" + std::to_string(c.bytesIn) + "}";
+        }
+        b_ += "}";
       }
-      b += "}";
+      ++stats_.tlsSlices;
     }
-    ++stats.tlsSlices;
   }
+
   // What the agent said to the model: a slice per LLM call and per other HTTP
   // exchange, reassembled from the TLS streams (cached in the index).
-  auto traffic = traffic::loadTraffic(reader);
-  if (traffic.ok()) {
+  void writeTrafficSlices() {
+    auto traffic = traffic::loadTraffic(reader_);
+    if (!traffic.ok()) return;
     traffic::RenderOptions render;
-    render.originNs = reader.header().startMonoNs;
+    render.originNs = reader_.header().startMonoNs;
     std::string slices = traffic::chromeTraceEvents(traffic->exchanges, traffic->calls,
                                                     /*withHttp=*/true, render);
-    if (!slices.empty()) {
-      out.next();
-      b += slices;
-      stats.llmSlices = traffic->calls.size();
-    }
+    if (slices.empty()) return;
+    out_.next();
+    b_ += slices;
+    stats_.llmSlices = traffic->calls.size();
   }
-  b += "\n]}\n";
-  out.flush();
-  if (out.failed()) return Status::error(std::string("write failed: ") + std::strerror(errno));
-  return stats;
+
+  const SessionReader& reader_;
+  Out out_;
+  std::string& b_;
+  ChromeTraceStats stats_;
+  std::set<uint32_t> namedPids_;
+  std::set<std::pair<uint32_t, uint32_t>> namedThreads_;
+  std::map<uint64_t, OpenSpan> openFiles_;   // key: pid << 32 | fd
+  uint64_t nextSpan_ = 1;
+  int64_t order_ = 0;   // process_sort_index, in order of first appearance
+};
+
+}  // namespace
+
+StatusOr<ChromeTraceStats> writeChromeTrace(const SessionReader& reader, std::FILE* f) {
+  return ChromeTraceWriter(reader, f).write();
 }
 
 }  // namespace aa

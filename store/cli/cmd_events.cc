@@ -7,8 +7,8 @@
 
 #include "store/cli/cli_common.h"
 #include "store/cli/commands.h"
-#include "store/cli/event_json.h"
-#include "store/cli/event_text.h"
+#include "store/render/event_json.h"
+#include "store/render/event_text.h"
 
 namespace aa {
 namespace {

@@ -8,7 +8,7 @@
 
 #include "store/cli/cli_common.h"
 #include "store/cli/commands.h"
-#include "store/cli/event_text.h"
+#include "store/render/event_text.h"
 
 namespace aa {
 namespace {
@@ -127,7 +127,7 @@ int runInfoCommand(int argc, char** argv) {
     line("stop:", "not clean (no footer: the recorder did not finish the file)");
   }
   line("damage:", reader->damage().ok() ? "none" : reader->damage().message());
-  std::string index = path + "-index";
+  std::string index = indexPath(path);
   if (!reader->indexNote().empty()) index += " (rebuilt from the log now: " + reader->indexNote() + ")";
   else index += reader->indexRebuilt() ? " (rebuilt from the log now)" : " (up to date)";
   line("index:", index);

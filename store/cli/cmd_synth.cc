@@ -7,7 +7,7 @@
 
 #include "store/cli/cli_common.h"
 #include "store/cli/commands.h"
-#include "store/cli/synth.h"
+#include "store/synth/synth.h"
 
 namespace aa {
 namespace {

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "store/kind.h"
+#include "store/linux_abi.h"
 #include "store/net_addr.h"
 #include "store/traffic/traffic.h"
 
@@ -243,13 +244,14 @@ StatusOr<RunSummary> summarizeRun(const SessionReader& reader, const DiffOptions
     f.seqs.push_back(seq);
     return f;
   };
-  constexpr uint32_t kOCreat = 0100, kOTrunc = 01000;   // Linux's numbers, as recorded
-  constexpr int64_t kEInProgress = -115;
+  constexpr uint32_t kOCreat = linux_abi::kO_CREAT, kOTrunc = linux_abi::kO_TRUNC;
+  constexpr int64_t kEInProgress = -linux_abi::kEINPROGRESS;
 
   Status st = reader.forEach({}, [&](schema::Event::Reader e) {
     uint64_t seq = e.getSeq();
-    switch (e.which()) {
-      case schema::Event::EXEC: {
+    // By kind: what each means for a run's behaviour (files changed, processes, peers).
+    switch (kindOf(e)) {
+      case Kind::kExec: {
         auto x = e.getExec();
         std::vector<std::string> argv;
         for (auto a : x.getArgv()) argv.push_back(str(a));
@@ -266,7 +268,7 @@ StatusOr<RunSummary> summarizeRun(const SessionReader& reader, const DiffOptions
         run.execs.push_back(std::move(r));
         break;
       }
-      case schema::Event::EXIT: {
+      case Kind::kExit: {
         auto x = e.getExit();
         if (auto it = lastExec.find(e.getPid()); it != lastExec.end()) {
           run.execs[it->second].status = statusOfExit(x.getExitCode(), x.getSignal());
@@ -274,7 +276,7 @@ StatusOr<RunSummary> summarizeRun(const SessionReader& reader, const DiffOptions
         }
         break;
       }
-      case schema::Event::FILE_OPEN: {
+      case Kind::kFileOpen: {
         auto x = e.getFileOpen();
         if (x.getRet() < 0 || !(x.getFlags() & (kOCreat | kOTrunc))) break;
         std::string p = N(str(x.getPath()));
@@ -284,7 +286,7 @@ StatusOr<RunSummary> summarizeRun(const SessionReader& reader, const DiffOptions
         f.truncated |= (x.getFlags() & kOTrunc) != 0;
         break;
       }
-      case schema::Event::FILE_CLOSE: {
+      case Kind::kFileClose: {
         auto x = e.getFileClose();
         if (!x.getBytesWritten()) break;
         std::string p = N(str(x.getPath()));
@@ -293,7 +295,7 @@ StatusOr<RunSummary> summarizeRun(const SessionReader& reader, const DiffOptions
         closeBytes[p] += x.getBytesWritten();
         break;
       }
-      case schema::Event::FILE_WRITE: {
+      case Kind::kFileWrite: {
         auto x = e.getFileWrite();
         if (x.getRet() <= 0) break;
         std::string p = N(str(x.getPath()));
@@ -302,7 +304,7 @@ StatusOr<RunSummary> summarizeRun(const SessionReader& reader, const DiffOptions
         writeCallBytes[p] += uint64_t(x.getRet());
         break;
       }
-      case schema::Event::FILE_RENAME: {
+      case Kind::kFileRename: {
         auto x = e.getFileRename();
         if (x.getRet() != 0) break;
         std::string from = N(str(x.getOldPath())), to = N(str(x.getNewPath()));
@@ -310,42 +312,42 @@ StatusOr<RunSummary> summarizeRun(const SessionReader& reader, const DiffOptions
         effect(to, seq).renamedFrom.push_back(from);
         break;
       }
-      case schema::Event::FILE_UNLINK: {
+      case Kind::kFileUnlink: {
         auto x = e.getFileUnlink();
         if (x.getRet() == 0) effect(N(str(x.getPath())), seq).deleted = true;
         break;
       }
-      case schema::Event::FILE_MKDIR: {
+      case Kind::kFileMkdir: {
         auto x = e.getFileMkdir();
         if (x.getRet() == 0) effect(N(str(x.getPath())), seq).madeDir = true;
         break;
       }
-      case schema::Event::FILE_RMDIR: {
+      case Kind::kFileRmdir: {
         auto x = e.getFileRmdir();
         if (x.getRet() == 0) effect(N(str(x.getPath())), seq).removedDir = true;
         break;
       }
-      case schema::Event::FILE_TRUNCATE: {
+      case Kind::kFileTruncate: {
         auto x = e.getFileTruncate();
         if (x.getRet() == 0) effect(N(str(x.getPath())), seq).truncated = true;
         break;
       }
-      case schema::Event::FILE_CHMOD: {
+      case Kind::kFileChmod: {
         auto x = e.getFileChmod();
         if (x.getRet() == 0) effect(N(str(x.getPath())), seq).chmodded = true;
         break;
       }
-      case schema::Event::SYMLINK: {
+      case Kind::kFileSymlink: {
         auto x = e.getSymlink();
         if (x.getRet() == 0) effect(N(str(x.getPath())), seq).created = true;
         break;
       }
-      case schema::Event::LINK: {
+      case Kind::kFileLink: {
         auto x = e.getLink();
         if (x.getRet() == 0) effect(N(str(x.getNewPath())), seq).linked = true;
         break;
       }
-      case schema::Event::NET_CONNECT: {
+      case Kind::kNetConnect: {
         auto x = e.getNetConnect();
         if (x.getRet() != 0 && x.getRet() != kEInProgress) break;
         std::string peer = N(formatPeer(x.getFamily(), std::string_view(
@@ -373,19 +375,18 @@ StatusOr<RunSummary> summarizeRun(const SessionReader& reader, const DiffOptions
     f.bytesWritten = c ? c : w;
   }
 
-  auto t = traffic::loadTraffic(reader);
-  if (!t.ok()) return t.status();
-  for (size_t i = 0; i < t->calls.size(); ++i) {
-    const auto& c = t->calls[i];
-    if (c.exchange < t->exchanges.size() && t->exchanges[c.exchange].serverSide) continue;
+  AA_ASSIGN_OR_RETURN(auto t, traffic::loadTraffic(reader));
+  for (size_t i = 0; i < t.calls.size(); ++i) {
+    const auto& c = t.calls[i];
+    if (c.exchange < t.exchanges.size() && t.exchanges[c.exchange].serverSide) continue;
     run.calls.push_back(c);
     run.callIndex.push_back(i);
   }
-  for (size_t i = 0; i < t->calls.size(); ++i) {
-    if (t->calls[i].toolCalls.empty()) continue;
-    if (t->calls[i].exchange < t->exchanges.size() && t->exchanges[t->calls[i].exchange].serverSide)
+  for (size_t i = 0; i < t.calls.size(); ++i) {
+    if (t.calls[i].toolCalls.empty()) continue;
+    if (t.calls[i].exchange < t.exchanges.size() && t.exchanges[t.calls[i].exchange].serverSide)
       continue;
-    for (const auto& tc : toolCallEffects(reader, t->calls, i))
+    for (const auto& tc : toolCallEffects(reader, t.calls, i))
       for (const auto& fx : tc.effects) {
         run.causes.emplace(fx.seq, "llm call " + std::to_string(i) + " tool " +
                                        std::to_string(tc.toolCall) + " " + tc.name + " (" + fx.by + ")");

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "store/kind.h"
+#include "store/linux_abi.h"
 #include "store/net_addr.h"
 #include "store/traffic/json.h"
 
@@ -128,8 +129,8 @@ std::vector<ToolCallEffects> toolCallEffects(const SessionReader& reader,
   q.pids.assign(tree.begin(), tree.end());
   std::map<uint32_t, size_t> pidTool;   // processes whose exec (or an ancestor's) was attributed
   std::optional<size_t> lastTool;
-  constexpr uint32_t kOCreat = 0100, kOTrunc = 01000;
-  constexpr int64_t kEInProgress = -115;
+  constexpr uint32_t kOCreat = linux_abi::kO_CREAT, kOTrunc = linux_abi::kO_TRUNC;
+  constexpr int64_t kEInProgress = -linux_abi::kEINPROGRESS;
   const bool single = c.toolCalls.size() == 1;
 
   Status st = reader.forEach(q, [&](schema::Event::Reader e) {
@@ -142,41 +143,42 @@ std::vector<ToolCallEffects> toolCallEffects(const SessionReader& reader,
     fx.kind = std::string(kindName(kindOf(e)));
     std::vector<std::string> argv;
     std::string path, path2;
-    switch (e.which()) {
-      case schema::Event::FORK: {
+    // By kind: what each means for a run's behaviour (files changed, processes, peers).
+    switch (kindOf(e)) {
+      case Kind::kFork: {
         if (auto it = pidTool.find(pid); it != pidTool.end())
           pidTool[e.getFork().getChildPid()] = it->second;
         return true;
       }
-      case schema::Event::EXEC: {
+      case Kind::kExec: {
         auto x = e.getExec();
         for (auto a : x.getArgv()) argv.push_back(str(a));
         if (argv.empty()) argv.push_back(str(x.getPath()));
         fx.summary = "exec " + joinArgv(argv);
         break;
       }
-      case schema::Event::FILE_OPEN: {
+      case Kind::kFileOpen: {
         auto x = e.getFileOpen();
         if (x.getRet() < 0 || !(x.getFlags() & (kOCreat | kOTrunc))) return true;
         path = str(x.getPath());
         fx.summary = std::string(x.getFlags() & kOTrunc ? "create/truncate " : "create ") + path;
         break;
       }
-      case schema::Event::FILE_CLOSE: {
+      case Kind::kFileClose: {
         auto x = e.getFileClose();
         if (!x.getBytesWritten()) return true;
         path = str(x.getPath());
         fx.summary = "write " + path + " (" + std::to_string(x.getBytesWritten()) + " bytes)";
         break;
       }
-      case schema::Event::FILE_WRITE: {
+      case Kind::kFileWrite: {
         auto x = e.getFileWrite();
         if (x.getRet() <= 0) return true;
         path = str(x.getPath());
         fx.summary = "write " + path + " (" + std::to_string(x.getRet()) + " bytes)";
         break;
       }
-      case schema::Event::FILE_RENAME: {
+      case Kind::kFileRename: {
         auto x = e.getFileRename();
         if (x.getRet() != 0) return true;
         path = str(x.getOldPath());
@@ -184,42 +186,42 @@ std::vector<ToolCallEffects> toolCallEffects(const SessionReader& reader,
         fx.summary = "rename " + path + " -> " + path2;
         break;
       }
-      case schema::Event::FILE_UNLINK:
+      case Kind::kFileUnlink:
         if (e.getFileUnlink().getRet() != 0) return true;
         path = str(e.getFileUnlink().getPath());
         fx.summary = "delete " + path;
         break;
-      case schema::Event::FILE_MKDIR:
+      case Kind::kFileMkdir:
         if (e.getFileMkdir().getRet() != 0) return true;
         path = str(e.getFileMkdir().getPath());
         fx.summary = "mkdir " + path;
         break;
-      case schema::Event::FILE_RMDIR:
+      case Kind::kFileRmdir:
         if (e.getFileRmdir().getRet() != 0) return true;
         path = str(e.getFileRmdir().getPath());
         fx.summary = "rmdir " + path;
         break;
-      case schema::Event::FILE_TRUNCATE:
+      case Kind::kFileTruncate:
         if (e.getFileTruncate().getRet() != 0) return true;
         path = str(e.getFileTruncate().getPath());
         fx.summary = "truncate " + path;
         break;
-      case schema::Event::FILE_CHMOD:
+      case Kind::kFileChmod:
         if (e.getFileChmod().getRet() != 0) return true;
         path = str(e.getFileChmod().getPath());
         fx.summary = "chmod " + path;
         break;
-      case schema::Event::SYMLINK:
+      case Kind::kFileSymlink:
         if (e.getSymlink().getRet() != 0) return true;
         path = str(e.getSymlink().getPath());
         fx.summary = "symlink " + path;
         break;
-      case schema::Event::LINK:
+      case Kind::kFileLink:
         if (e.getLink().getRet() != 0) return true;
         path = str(e.getLink().getNewPath());
         fx.summary = "link " + path;
         break;
-      case schema::Event::NET_CONNECT: {
+      case Kind::kNetConnect: {
         auto x = e.getNetConnect();
         if (x.getRet() != 0 && x.getRet() != kEInProgress) return true;
         path = formatPeer(x.getFamily(),

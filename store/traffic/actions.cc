@@ -3,65 +3,39 @@
 #include <map>
 #include <set>
 
+#include "store/event_catalog.h"
 #include "store/kind.h"
-#include "store/net_addr.h"
+#include "store/render/event_summary.h"
 
 namespace aa::traffic {
 
 namespace {
 
-std::string bytesOf(capnp::Data::Reader d) {
-  return std::string(reinterpret_cast<const char*>(d.begin()), d.size());
-}
+// The kinds that are something an agent does (reads and opens are not).
+constexpr KindMask kActionKinds =
+    bit(Kind::kExec) | bit(Kind::kFileClose) | bit(Kind::kFileRename) | bit(Kind::kFileUnlink) |
+    bit(Kind::kFileMkdir) | bit(Kind::kFileRmdir) | bit(Kind::kFileTruncate) |
+    bit(Kind::kFileChmod) | bit(Kind::kFileSymlink) | bit(Kind::kFileLink) | bit(Kind::kNetConnect);
 
-std::string failed(int64_t ret) {
-  return ret < 0 ? " (failed: " + std::to_string(ret) + ")" : std::string();
-}
-
-// One line for an event worth showing, or "" for one that is not (reads, closes of
-// files that were not written).
-std::string summarize(schema::Event::Reader e) {
-  using W = schema::Event::Which;
-  switch (e.which()) {
-    case W::EXEC: {
-      std::string s = "exec " + bytesOf(e.getExec().getPath());
-      auto argv = e.getExec().getArgv();
-      for (size_t i = 1; i < argv.size() && s.size() < 300; ++i) s += " " + bytesOf(argv[i]);
-      return s;
-    }
-    case W::FILE_CLOSE: {
-      auto c = e.getFileClose();
-      if (c.getBytesWritten() == 0) return {};
-      return "write " + bytesOf(c.getPath()) + " (" + std::to_string(c.getBytesWritten()) + " bytes)";
-    }
-    case W::FILE_RENAME:
-      return "rename " + bytesOf(e.getFileRename().getOldPath()) + " -> " +
-             bytesOf(e.getFileRename().getNewPath()) + failed(e.getFileRename().getRet());
-    case W::FILE_UNLINK:
-      return "unlink " + bytesOf(e.getFileUnlink().getPath()) + failed(e.getFileUnlink().getRet());
-    case W::FILE_MKDIR:
-      return "mkdir " + bytesOf(e.getFileMkdir().getPath()) + failed(e.getFileMkdir().getRet());
-    case W::FILE_RMDIR:
-      return "rmdir " + bytesOf(e.getFileRmdir().getPath()) + failed(e.getFileRmdir().getRet());
-    case W::FILE_TRUNCATE:
-      return "truncate " + bytesOf(e.getFileTruncate().getPath()) + " to " +
-             std::to_string(e.getFileTruncate().getLength()) + failed(e.getFileTruncate().getRet());
-    case W::FILE_CHMOD:
-      return "chmod " + bytesOf(e.getFileChmod().getPath()) + failed(e.getFileChmod().getRet());
-    case W::SYMLINK:
-      return "symlink " + bytesOf(e.getSymlink().getPath()) + " -> " +
-             bytesOf(e.getSymlink().getTarget()) + failed(e.getSymlink().getRet());
-    case W::LINK:
-      return "link " + bytesOf(e.getLink().getNewPath()) + " => " +
-             bytesOf(e.getLink().getOldPath()) + failed(e.getLink().getRet());
-    case W::NET_CONNECT: {
-      auto c = e.getNetConnect();
-      return "connect " + formatPeer(c.getFamily(), bytesOf(c.getAddr()), c.getPort()) +
-             (c.getRet() < 0 && c.getRet() != -115 ? failed(c.getRet()) : std::string());
-    }
-    default:
-      return {};
+// "VERB SUMMARY (failed: ...)" for an action, or "" for an event that is not one (a
+// close of a file that was not written).
+std::string actionLine(schema::Event::Reader e) {
+  const EventInfo info = describe(e);
+  if (!(kActionKinds & bit(info.kind))) return {};
+  std::string_view verb = kindName(info.kind);
+  if (verb.starts_with("file.")) verb.remove_prefix(5);
+  if (verb.starts_with("net.")) verb.remove_prefix(4);
+  std::string line;
+  if (info.kind == Kind::kFileClose) {
+    // A close is an action when the file was written: the write summed at close.
+    const Field* written = info.find("bytes_written");
+    if (!written || written->u == 0) return {};
+    line = "write " + eventSummary(info, e.getPathTruncated()) + " (" +
+           std::to_string(written->u) + " bytes)";
+  } else {
+    line = std::string(verb) + " " + eventSummary(info, e.getPathTruncated());
   }
+  return line + failureSuffix(info);
 }
 
 }  // namespace
@@ -94,14 +68,11 @@ std::vector<AgentAction> actionsAfterCall(const SessionReader& reader,
       break;
     }
   }
-  q.kinds = bit(Kind::kExec) | bit(Kind::kFileClose) | bit(Kind::kFileRename) |
-            bit(Kind::kFileUnlink) | bit(Kind::kFileMkdir) | bit(Kind::kFileRmdir) |
-            bit(Kind::kFileTruncate) | bit(Kind::kFileChmod) | bit(Kind::kFileSymlink) |
-            bit(Kind::kFileLink) | bit(Kind::kNetConnect);
+  q.kinds = kActionKinds;
   // A failed read ends the list early; what was found is still right.
   (void)reader.forEach(q, [&](schema::Event::Reader e) {
     if (!tree.count(e.getPid())) return true;
-    std::string s = summarize(e);
+    std::string s = actionLine(e);
     if (s.empty()) return true;
     out.push_back({e.getSeq(), e.getTNs(), e.getPid(), std::string(kindName(kindOf(e))), std::move(s)});
     return out.size() < max;

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <optional>
 
 #include "store/traffic/body_decoder.h"
 #include "store/traffic/http.h"
@@ -95,6 +96,89 @@ struct ParseState {
   size_t responsesSeen;   // final responses parsed so far on this stream
 };
 
+enum class Headers { kDone, kCut, kNotHttp };
+
+// The header lines from d[p] up to the empty line; `p` ends after it. Obsolete line
+// folding joins a line to the previous value.
+Headers parseHeaderSection(std::string_view d, size_t pos, size_t& p, HttpMessage& msg) {
+  while (true) {
+    if (p - pos > kMaxHeaderBytes) return Headers::kNotHttp;
+    size_t e = lineEnd(d, p, kMaxHeaderBytes);
+    if (e == std::string_view::npos) return Headers::kCut;
+    std::string_view line = stripCr(d.substr(p, e - p));
+    p = e + 1;
+    if (line.empty()) return Headers::kDone;
+    if ((line[0] == ' ' || line[0] == '\t') && !msg.headers.empty()) {
+      msg.headers.back().value += ' ';
+      msg.headers.back().value += std::string(trim(line));
+      continue;
+    }
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0) return Headers::kNotHttp;
+    for (size_t i = 0; i < colon; ++i) {
+      if (!isTchar(static_cast<unsigned char>(line[i]))) return Headers::kNotHttp;
+    }
+    msg.headers.push_back({std::string(line.substr(0, colon)),
+                           std::string(trim(line.substr(colon + 1)))});
+  }
+}
+
+// A response that has no body whatever its headers say (RFC 9112 section 6.3): 1xx,
+// 204, 304, the answer to a HEAD, a 2xx to a CONNECT.
+bool responseHasNoBody(const ParseState& st, const HttpMessage& msg) {
+  if (msg.isRequest) return false;
+  if ((msg.status >= 100 && msg.status < 200) || msg.status == 204 || msg.status == 304) return true;
+  if (st.responsesSeen >= st.requestMethods.size()) return false;
+  const std::string& method = st.requestMethods[st.responsesSeen];
+  return method == "HEAD" || (method == "CONNECT" && msg.status / 100 == 2);
+}
+
+// A chunk-size line's number (extensions after ';' ignored), or nullopt.
+std::optional<uint64_t> chunkSize(std::string_view line) {
+  line = trim(stripCr(line));
+  size_t semi = line.find(';');
+  if (semi != std::string_view::npos) line = trim(line.substr(0, semi));
+  if (line.empty() || line.size() > 15) return std::nullopt;
+  uint64_t n = 0;
+  for (char c : line) {
+    int v = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
+            : (c >= 'a' && c <= 'f')                    ? c - 'a' + 10
+            : (c >= 'A' && c <= 'F')                    ? c - 'A' + 10
+                                                        : -1;
+    if (v < 0) return std::nullopt;
+    n = n * 16 + v;
+  }
+  return n;
+}
+
+// A Content-Length value, or nullopt when it is not a decimal number.
+std::optional<uint64_t> contentLength(const std::string& v) {
+  if (v.empty() || v.size() > 18) return std::nullopt;
+  uint64_t n = 0;
+  for (char c : v) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  return n;
+}
+
+// Trailer lines after the last chunk, up to the empty line (added to the headers).
+// False when the segment ends first.
+bool parseTrailers(std::string_view d, size_t& p, HttpMessage& msg) {
+  while (true) {
+    size_t e = lineEnd(d, p, kMaxHeaderBytes);
+    if (e == std::string_view::npos) return false;
+    std::string_view tl = stripCr(d.substr(p, e - p));
+    p = e + 1;
+    if (tl.empty()) return true;
+    size_t colon = tl.find(':');
+    if (colon != std::string_view::npos) {
+      msg.headers.push_back({std::string(tl.substr(0, colon)),
+                             std::string(trim(tl.substr(colon + 1)))});
+    }
+  }
+}
+
 // Parses one message at seg.data[pos]. `next` is set to the segment index after it
 // (kDone/kBroken), or, for kCut, to where the message would end when known (else 0).
 Outcome parseMessage(ParseState& st, size_t pos, HttpMessage& msg, size_t& next,
@@ -121,44 +205,16 @@ Outcome parseMessage(ParseState& st, size_t pos, HttpMessage& msg, size_t& next,
     return Outcome::kCut;
   };
 
-  // Header section.
   size_t p = le + 1;
-  while (true) {
-    if (p - pos > kMaxHeaderBytes) return Outcome::kNotHttp;
-    size_t e = lineEnd(d, p, kMaxHeaderBytes);
-    if (e == std::string_view::npos) return cutAt(d.size());
-    std::string_view line = stripCr(d.substr(p, e - p));
-    p = e + 1;
-    if (line.empty()) break;
-    if ((line[0] == ' ' || line[0] == '\t') && !msg.headers.empty()) {
-      // Obsolete line folding: the line continues the previous value.
-      msg.headers.back().value += ' ';
-      msg.headers.back().value += std::string(trim(line));
-      continue;
-    }
-    size_t colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0) return Outcome::kNotHttp;
-    for (size_t i = 0; i < colon; ++i) {
-      if (!isTchar(static_cast<unsigned char>(line[i]))) return Outcome::kNotHttp;
-    }
-    msg.headers.push_back({std::string(line.substr(0, colon)),
-                           std::string(trim(line.substr(colon + 1)))});
+  switch (parseHeaderSection(d, pos, p, msg)) {
+    case Headers::kDone: break;
+    case Headers::kCut: return cutAt(d.size());
+    case Headers::kNotHttp: return Outcome::kNotHttp;
   }
   msg.tHeadersNs = s.timeAt(base + p - 1);
 
   // Body framing (RFC 9112 section 6.3).
-  bool noBody = false;
-  if (!msg.isRequest) {
-    if ((msg.status >= 100 && msg.status < 200) || msg.status == 204 || msg.status == 304) {
-      noBody = true;
-    } else if (st.responsesSeen < st.requestMethods.size() &&
-               st.requestMethods[st.responsesSeen] == "HEAD") {
-      noBody = true;
-    } else if (st.responsesSeen < st.requestMethods.size() &&
-               st.requestMethods[st.responsesSeen] == "CONNECT" && msg.status / 100 == 2) {
-      noBody = true;
-    }
-  }
+  const bool noBody = responseHasNoBody(st, msg);
   const std::string* te = msg.header("transfer-encoding");
   const std::string* cl = msg.header("content-length");
   BodyDecoder body(msg, msg.headerOr("content-encoding"));
@@ -185,20 +241,8 @@ Outcome parseMessage(ParseState& st, size_t pos, HttpMessage& msg, size_t& next,
           body.finish(false);
           return cutAt(d.size());
         }
-        std::string_view sizeLine = trim(stripCr(d.substr(p, e - p)));
-        size_t semi = sizeLine.find(';');
-        if (semi != std::string_view::npos) sizeLine = trim(sizeLine.substr(0, semi));
-        uint64_t n = 0;
-        bool ok = !sizeLine.empty() && sizeLine.size() <= 15;
-        for (char c : sizeLine) {
-          int v = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
-                  : (c >= 'a' && c <= 'f')                    ? c - 'a' + 10
-                  : (c >= 'A' && c <= 'F')                    ? c - 'A' + 10
-                                                              : -1;
-          if (v < 0) ok = false;
-          n = n * 16 + (v < 0 ? 0 : v);
-        }
-        if (!ok) {
+        const std::optional<uint64_t> size = chunkSize(d.substr(p, e - p));
+        if (!size) {
           msg.problem = "bad chunk size at offset " + std::to_string(base + p);
           body.finish(false);
           msg.endOffset = base + p;
@@ -206,23 +250,12 @@ Outcome parseMessage(ParseState& st, size_t pos, HttpMessage& msg, size_t& next,
           next = p;
           return Outcome::kBroken;
         }
+        const uint64_t n = *size;
         p = e + 1;
         if (n == 0) {
-          // Trailer section up to an empty line.
-          while (true) {
-            size_t te2 = lineEnd(d, p, kMaxHeaderBytes);
-            if (te2 == std::string_view::npos) {
-              body.finish(true);
-              return cutAt(d.size());
-            }
-            std::string_view tl = stripCr(d.substr(p, te2 - p));
-            p = te2 + 1;
-            if (tl.empty()) break;
-            size_t colon = tl.find(':');
-            if (colon != std::string_view::npos) {
-              msg.headers.push_back({std::string(tl.substr(0, colon)),
-                                     std::string(trim(tl.substr(colon + 1)))});
-            }
+          if (!parseTrailers(d, p, msg)) {
+            body.finish(true);
+            return cutAt(d.size());
           }
           msg.complete = true;
           return done(p, true);
@@ -259,13 +292,8 @@ Outcome parseMessage(ParseState& st, size_t pos, HttpMessage& msg, size_t& next,
     }
   }
   if (cl) {
-    uint64_t n = 0;
-    bool ok = !cl->empty() && cl->size() <= 18;
-    for (char c : *cl) {
-      if (!std::isdigit(static_cast<unsigned char>(c))) ok = false;
-      n = n * 10 + (c - '0');
-    }
-    if (!ok) {
+    const std::optional<uint64_t> length = contentLength(*cl);
+    if (!length) {
       msg.problem = "bad Content-Length '" + *cl + "'";
       body.finish(false);
       msg.endOffset = base + p;
@@ -273,6 +301,7 @@ Outcome parseMessage(ParseState& st, size_t pos, HttpMessage& msg, size_t& next,
       next = p;
       return Outcome::kBroken;
     }
+    const uint64_t n = *length;
     size_t avail = d.size() - p;
     if (avail < n) {
       body.feed(s, base + p, d.substr(p, avail));

@@ -99,39 +99,62 @@ void appendProblem(HttpMessage& m, const std::string& p) {
 
 // Parses one direction's frames into `msgs` (by stream id). `requests`: this direction
 // carries the requests (client to server).
-void parseDirection(const ByteStream& s, bool requests, std::map<uint32_t, H2Message>& msgs,
-                    HttpParseStats& st) {
-  HpackInflater hpack;
-  bool hpackBroken = false;
-  std::string block;            // header block being collected across CONTINUATION frames
-  uint32_t blockStream = 0;
-  uint8_t blockFlags = 0;
-  uint64_t blockStart = 0;
-  std::string stopReason;
-  uint64_t stopAt = 0;
+class DirectionParser {
+ public:
+  DirectionParser(const ByteStream& s, bool requests, std::map<uint32_t, H2Message>& msgs,
+                  HttpParseStats& st)
+      : s_(s), requests_(requests), msgs_(msgs), st_(st) {}
 
-  auto msgFor = [&](uint32_t id) -> H2Message& {
-    H2Message& m = msgs[id];
-    return m;
-  };
-  auto endMessage = [&](H2Message& m, uint64_t endOffset, bool whole) {
+  void run() {
+    for (size_t si = 0; si < s_.segments.size(); ++si) {
+      if (!parseSegment(si)) break;
+    }
+    endOpenMessages();
+  }
+
+ private:
+  void endMessage(H2Message& m, uint64_t endOffset, bool whole) {
     if (m.ended) return;
     m.ended = true;
     if (m.body) m.body->finish(whole);
     m.msg.endOffset = endOffset;
-    m.msg.tEndNs = s.timeAt(endOffset > 0 ? endOffset - 1 : 0);
+    m.msg.tEndNs = s_.timeAt(endOffset > 0 ? endOffset - 1 : 0);
     m.msg.complete = whole && m.headersDone;
-  };
-  auto onHeaderBlock = [&](uint32_t id, uint8_t flags, uint64_t start, uint64_t end) {
-    H2Message& m = msgFor(id);
+  }
+
+  // The first (non-interim) header block of a stream starts its message.
+  void startMessage(H2Message& m, std::vector<HttpHeader> hs, uint64_t start, uint64_t end) {
+    HttpMessage& msg = m.msg;
+    msg.isRequest = requests_;
+    msg.version = "HTTP/2";
+    msg.startOffset = start;
+    if (const TimeMark* tm = s_.markAt(start)) {
+      msg.tStartNs = tm->tNs;
+      msg.pid = tm->pid;
+      msg.comm = tm->comm;
+    }
+    msg.tHeadersNs = s_.timeAt(end - 1);
+    msg.headers = std::move(hs);
+    for (const auto& h : msg.headers) {
+      if (h.name == ":method") msg.method = h.value;
+      else if (h.name == ":path") msg.target = h.value;
+      else if (h.name == ":status") msg.status = std::atoi(h.value.c_str());
+    }
+    m.headersDone = true;
+    ++st_.messages;
+    m.body = std::make_unique<BodyDecoder>(msg, msg.headerOr("content-encoding"));
+  }
+
+  void onHeaderBlock(uint32_t id, uint8_t flags, uint64_t start, uint64_t end) {
+    H2Message& m = msgs_[id];
     std::vector<HttpHeader> hs;
     std::string err;
-    if (hpackBroken || !hpack.inflate(block, hs, err)) {
+    if (hpackBroken_ || !hpack_.inflate(block_, hs, err)) {
       // Later blocks depend on this one's table updates: headers of this direction
       // cannot be trusted from here on.
-      if (!hpackBroken) stopReason = err;
-      hpackBroken = true;
-      appendProblem(m.msg, stopReason.empty() ? "HPACK state lost" : stopReason);
+      if (!hpackBroken_) stopReason_ = err;
+      hpackBroken_ = true;
+      appendProblem(m.msg, stopReason_.empty() ? "HPACK state lost" : stopReason_);
     }
     if (m.headersDone) {
       for (auto& h : hs) m.msg.headers.push_back(std::move(h));   // trailers
@@ -140,40 +163,84 @@ void parseDirection(const ByteStream& s, bool requests, std::map<uint32_t, H2Mes
       for (const auto& h : hs) {
         if (h.name == ":status" && h.value.size() == 3 && h.value[0] == '1') interim = true;
       }
-      if (!interim) {
-        HttpMessage& msg = m.msg;
-        msg.isRequest = requests;
-        msg.version = "HTTP/2";
-        msg.startOffset = start;
-        if (const TimeMark* tm = s.markAt(start)) {
-          msg.tStartNs = tm->tNs;
-          msg.pid = tm->pid;
-          msg.comm = tm->comm;
-        }
-        msg.tHeadersNs = s.timeAt(end - 1);
-        msg.headers = std::move(hs);
-        for (const auto& h : msg.headers) {
-          if (h.name == ":method") msg.method = h.value;
-          else if (h.name == ":path") msg.target = h.value;
-          else if (h.name == ":status") msg.status = std::atoi(h.value.c_str());
-        }
-        m.headersDone = true;
-        ++st.messages;
-        m.body = std::make_unique<BodyDecoder>(msg, msg.headerOr("content-encoding"));
-      }
+      if (!interim) startMessage(m, std::move(hs), start, end);
     }
     if (flags & kEndStream) endMessage(m, end, true);
-  };
+  }
 
-  for (size_t si = 0; si < s.segments.size(); ++si) {
-    const Segment& seg = s.segments[si];
+  void onData(uint32_t id, uint8_t flags, std::string_view payload, uint64_t frameStart,
+              uint64_t frameEnd) {
+    H2Message& m = msgs_[id];
+    if (!m.body) {
+      // DATA before HEADERS: the headers were lost; keep the bytes, marked.
+      m.msg.isRequest = requests_;
+      m.msg.version = "HTTP/2";
+      m.msg.startOffset = frameStart;
+      m.msg.tStartNs = s_.timeAt(frameStart);
+      appendProblem(m.msg, "DATA without HEADERS");
+      m.body = std::make_unique<BodyDecoder>(m.msg, "");
+    }
+    if (!m.ended) m.body->feedAt(s_.timeAt(frameEnd - 1), payload);
+    if (flags & kEndStream) endMessage(m, frameEnd, true);
+  }
+
+  void onFrame(uint8_t type, uint8_t flags, uint32_t id, std::string_view payload,
+               uint64_t frameStart, uint64_t frameEnd) {
+    switch (type) {
+      case kHeaders: {
+        if (flags & kPriorityFlag) payload = payload.size() >= 5 ? payload.substr(5) : std::string_view();
+        block_.assign(payload);
+        blockStream_ = id;
+        blockFlags_ = flags;
+        blockStart_ = frameStart;
+        if (flags & kEndHeaders) onHeaderBlock(id, flags, frameStart, frameEnd);
+        break;
+      }
+      case kContinuation:
+        if (id == blockStream_) {
+          block_.append(payload);
+          if (flags & kEndHeaders) onHeaderBlock(id, blockFlags_, blockStart_, frameEnd);
+        }
+        break;
+      case kData:
+        onData(id, flags, payload, frameStart, frameEnd);
+        break;
+      case kRstStream: {
+        H2Message& m = msgs_[id];
+        uint32_t code = payload.size() >= 4 ? (uint8_t(payload[0]) << 24 | uint8_t(payload[1]) << 16 |
+                                               uint8_t(payload[2]) << 8 | uint8_t(payload[3]))
+                                            : 0;
+        appendProblem(m.msg, "stream reset (error code " + std::to_string(code) + ")");
+        endMessage(m, frameEnd, false);
+        break;
+      }
+      case kPushPromise:
+        // Server push carries a header block of its own; decode it to keep HPACK in step.
+        if (payload.size() >= 4) {
+          std::vector<HttpHeader> ignored;
+          std::string err;
+          if (!hpackBroken_ && (flags & kEndHeaders) &&
+              !hpack_.inflate(payload.substr(4), ignored, err)) {
+            hpackBroken_ = true;
+            stopReason_ = err;
+          }
+        }
+        break;
+      default:
+        break;   // SETTINGS, PING, GOAWAY, WINDOW_UPDATE, PRIORITY: no message content
+    }
+  }
+
+  // The frames of segment `si`; false when parsing stops before it (a gap).
+  bool parseSegment(size_t si) {
+    const Segment& seg = s_.segments[si];
     std::string_view d = seg.data;
     size_t p = 0;
     if (si > 0 || seg.offset != 0) {
-      stopReason = "gap at offset " + std::to_string(si > 0 ? s.segments[si - 1].end() : 0);
-      stopAt = seg.offset;
-      st.unparsedBytes += d.size();
-      break;
+      stopReason_ = "gap at offset " + std::to_string(si > 0 ? s_.segments[si - 1].end() : 0);
+      stopAt_ = seg.offset;
+      st_.unparsedBytes += d.size();
+      return false;
     }
     if (d.substr(0, kPreface.size()) == kPreface) p = kPreface.size();
     while (p + 9 <= d.size()) {
@@ -192,80 +259,49 @@ void parseDirection(const ByteStream& s, bool requests, std::map<uint32_t, H2Mes
         size_t pad = uint8_t(payload[0]);
         payload = payload.substr(1, payload.size() - 1 - pad);
       }
-      switch (type) {
-        case kHeaders: {
-          if (flags & kPriorityFlag) payload = payload.size() >= 5 ? payload.substr(5) : std::string_view();
-          block.assign(payload);
-          blockStream = id;
-          blockFlags = flags;
-          blockStart = frameStart;
-          if (flags & kEndHeaders) onHeaderBlock(id, flags, frameStart, frameEnd);
-          break;
-        }
-        case kContinuation:
-          if (id == blockStream) {
-            block.append(payload);
-            if (flags & kEndHeaders) onHeaderBlock(id, blockFlags, blockStart, frameEnd);
-          }
-          break;
-        case kData: {
-          H2Message& m = msgFor(id);
-          if (!m.body) {
-            // DATA before HEADERS: the headers were lost; keep the bytes, marked.
-            m.msg.isRequest = requests;
-            m.msg.version = "HTTP/2";
-            m.msg.startOffset = frameStart;
-            m.msg.tStartNs = s.timeAt(frameStart);
-            appendProblem(m.msg, "DATA without HEADERS");
-            m.body = std::make_unique<BodyDecoder>(m.msg, "");
-          }
-          if (!m.ended) m.body->feedAt(s.timeAt(frameEnd - 1), payload);
-          if (flags & kEndStream) endMessage(m, frameEnd, true);
-          break;
-        }
-        case kRstStream: {
-          H2Message& m = msgFor(id);
-          uint32_t code = payload.size() >= 4 ? (uint8_t(payload[0]) << 24 | uint8_t(payload[1]) << 16 |
-                                                 uint8_t(payload[2]) << 8 | uint8_t(payload[3]))
-                                              : 0;
-          appendProblem(m.msg, "stream reset (error code " + std::to_string(code) + ")");
-          endMessage(m, frameEnd, false);
-          break;
-        }
-        case kPushPromise:
-          // Server push carries a header block of its own; decode it to keep HPACK in step.
-          if (payload.size() >= 4) {
-            std::vector<HttpHeader> ignored;
-            std::string err;
-            if (!hpackBroken && (flags & kEndHeaders) &&
-                !hpack.inflate(payload.substr(4), ignored, err)) {
-              hpackBroken = true;
-              stopReason = err;
-            }
-          }
-          break;
-        default:
-          break;   // SETTINGS, PING, GOAWAY, WINDOW_UPDATE, PRIORITY: no message content
-      }
+      onFrame(type, flags, id, payload, frameStart, frameEnd);
     }
     if (p < d.size()) {
-      stopAt = seg.offset + p;
-      stopReason = (si + 1 < s.segments.size()) ? "gap at offset " + std::to_string(seg.end())
-                                                : "stream ends at offset " + std::to_string(seg.end());
-      if (si + 1 == s.segments.size() && !s.gaps.empty() && s.gaps.back().unknownSize) {
-        stopReason = "capture truncated at offset " + std::to_string(seg.end());
+      stopAt_ = seg.offset + p;
+      stopReason_ = (si + 1 < s_.segments.size()) ? "gap at offset " + std::to_string(seg.end())
+                                                  : "stream ends at offset " + std::to_string(seg.end());
+      if (si + 1 == s_.segments.size() && !s_.gaps.empty() && s_.gaps.back().unknownSize) {
+        stopReason_ = "capture truncated at offset " + std::to_string(seg.end());
       }
-    } else if (si + 1 == s.segments.size()) {
-      stopReason = "stream ends at offset " + std::to_string(seg.end());
-      stopAt = seg.end();
+    } else if (si + 1 == s_.segments.size()) {
+      stopReason_ = "stream ends at offset " + std::to_string(seg.end());
+      stopAt_ = seg.end();
+    }
+    return true;
+  }
+
+  // Messages of this direction still open where parsing stopped end there, incomplete.
+  void endOpenMessages() {
+    for (auto& [id, m] : msgs_) {
+      if (m.ended || m.msg.isRequest != requests_ || !m.headersDone) continue;
+      appendProblem(m.msg, stopReason_.empty() ? "stream not ended" : stopReason_);
+      endMessage(m, std::max(stopAt_, m.msg.startOffset), false);
+      ++st_.incompleteMessages;
     }
   }
-  for (auto& [id, m] : msgs) {
-    if (m.ended || m.msg.isRequest != requests || !m.headersDone) continue;
-    appendProblem(m.msg, stopReason.empty() ? "stream not ended" : stopReason);
-    endMessage(m, std::max(stopAt, m.msg.startOffset), false);
-    ++st.incompleteMessages;
-  }
+
+  const ByteStream& s_;
+  const bool requests_;
+  std::map<uint32_t, H2Message>& msgs_;
+  HttpParseStats& st_;
+  HpackInflater hpack_;
+  bool hpackBroken_ = false;
+  std::string block_;           // header block being collected across CONTINUATION frames
+  uint32_t blockStream_ = 0;
+  uint8_t blockFlags_ = 0;
+  uint64_t blockStart_ = 0;
+  std::string stopReason_;
+  uint64_t stopAt_ = 0;
+};
+
+void parseDirection(const ByteStream& s, bool requests, std::map<uint32_t, H2Message>& msgs,
+                    HttpParseStats& st) {
+  DirectionParser(s, requests, msgs, st).run();
 }
 
 }  // namespace

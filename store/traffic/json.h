@@ -15,6 +15,9 @@
 #include <utility>
 #include <vector>
 
+#include "store/render/json_string.h"
+#include "store/render/utf8.h"
+
 namespace aa::traffic {
 
 class Json {
@@ -60,7 +63,7 @@ class Json {
   Json& set(std::string key, Json v);          // object: replace or append
   std::string& mutableStr() { return text_; }
 
-  // Compact serialization (no spaces), strings escaped; non-UTF-8 bytes become \u00XX.
+  // Compact serialization (no spaces), strings escaped; non-UTF-8 bytes become U+FFFD.
   std::string dump() const;
   void dumpTo(std::string& out) const;
 
@@ -79,11 +82,9 @@ constexpr int kJsonMaxDepth = 200;
 // and, when `error` is given, sets it to "offset N: reason".
 std::optional<Json> parseJson(std::string_view text, std::string* error = nullptr);
 
-// Appends `s` as a JSON string literal (with quotes). Invalid UTF-8 bytes are written as
-// \u00XX so the output is always valid JSON; `s` itself may hold any bytes.
-void appendJsonString(std::string& out, std::string_view s);
-
-// True when `s` is valid UTF-8 (no overlongs, no surrogates).
-bool isValidUtf8(std::string_view s);
+// String literals are written by aa::appendJsonString (store/render/json_string.h) and
+// UTF-8 is judged by aa::isValidUtf8 (store/render/utf8.h), as in every other output.
+using ::aa::appendJsonString;
+using ::aa::isValidUtf8;
 
 }  // namespace aa::traffic

@@ -23,7 +23,7 @@ namespace aa::traffic {
 
 // Bump when parsing changes what is derived: cached results of older versions are
 // rebuilt.
-constexpr int kTrafficCacheVersion = 3;
+constexpr int kTrafficCacheVersion = 4;   // 4: Cap'n Proto (schema/traffic_cache.capnp)
 
 struct TrafficStats {
   uint64_t records = 0;          // TLS events read
@@ -62,13 +62,12 @@ struct TrafficOptions {
 // cache. Fails only when the session cannot be read.
 StatusOr<Traffic> loadTraffic(const SessionReader& reader, TrafficOptions options = {});
 
-// Cache primitives (exposed for tests): the key of the session's current content, and
-// load/store against an index file path. load returns false on a miss.
-std::string trafficCacheKey(const SessionReader& reader);
-bool loadTrafficCache(const std::string& indexPath, const std::string& key, Traffic& out);
-Status storeTrafficCache(const std::string& indexPath, const std::string& key, const Traffic& t);
-
-// Serialization used by the cache (a compact, versioned binary encoding).
+// The cache: a Cap'n Proto message of schema/traffic_cache.capnp, kept by the store
+// (store/derived_cache.h) under this name, valid for this version and the session's
+// current content. Decoding returns false for anything but a whole, valid message.
+constexpr const char* kTrafficCacheName = "traffic";
+std::string encodeTraffic(const Traffic& t);
+bool decodeTraffic(std::string_view data, Traffic& t);
 std::string encodeExchange(const HttpExchange& x);
 bool decodeExchange(std::string_view data, HttpExchange& x);
 std::string encodeCall(const LlmCall& c);

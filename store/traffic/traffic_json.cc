@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "store/render/units.h"
 #include "store/traffic/json.h"
 
 namespace aa::traffic {
@@ -72,7 +73,11 @@ void message(std::string& out, const HttpMessage& m, const RenderOptions& o) {
   bool cut = m.body.size() > o.maxBodyBytes;
   std::string_view body = std::string_view(m.body).substr(0, o.maxBodyBytes);
   fStr(out, "body", body);
-  fB(out, "body_utf8", isValidUtf8(body));
+  const bool utf8 = isValidUtf8(body);
+  fB(out, "body_utf8", utf8);
+  // As in the JSON Lines of events: invalid bytes read as U+FFFD in `body`, the exact
+  // bytes (as far as `body` goes) are in body_b64.
+  if (!utf8) fStr(out, "body_b64", base64Encode(body));
   fU(out, "body_size", m.body.size());
   if (cut) fB(out, "body_cut", true);
   fU(out, "wire_body_bytes", m.wireBodyBytes);
@@ -86,14 +91,6 @@ void message(std::string& out, const HttpMessage& m, const RenderOptions& o) {
   fB(out, "complete", m.complete);
   fStr(out, "problem", m.problem);
   out += '}';
-}
-
-std::string humanBytes(uint64_t n) {
-  char buf[32];
-  if (n < 1024) std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(n));
-  else if (n < (1 << 20)) std::snprintf(buf, sizeof buf, "%.1f KiB", n / 1024.0);
-  else std::snprintf(buf, sizeof buf, "%.1f MiB", n / 1048576.0);
-  return buf;
 }
 
 std::string humanTime(uint64_t ns) {
@@ -189,8 +186,8 @@ std::string exchangeLine(const HttpExchange& x, size_t index, const RenderOption
                    : std::string("(no request)");
   out += " -> ";
   out += x.response ? std::to_string(x.status()) : std::string("(no response)");
-  out += " (" + humanBytes(x.request ? x.request->wireBodyBytes : 0) + " / " +
-         humanBytes(x.response ? x.response->wireBodyBytes : 0) + ", " +
+  out += " (" + formatBytes(x.request ? x.request->wireBodyBytes : 0) + " / " +
+         formatBytes(x.response ? x.response->wireBodyBytes : 0) + ", " +
          ms(x.tEndNs() - x.tStartNs()) + ")";
   if (!x.websocket.empty()) {
     size_t client = 0;

@@ -21,7 +21,8 @@ struct RenderOptions {
 
 // One JSON object (no newline): conn, protocol, pid, comm, method, host, path, status,
 // times, sizes, completeness, and request/response with headers and bodies. A body that
-// is not UTF-8 is given base64-free as escaped bytes (\u00XX), with "body_utf8": false.
+// is not UTF-8 has "body_utf8": false, each invalid byte as U+FFFD in "body" (the one
+// rule of store/render/json_string.h) and the exact bytes in "body_b64".
 std::string exchangeJson(const HttpExchange& x, size_t index, const RenderOptions& o = {});
 // One line: "+1.234567s conn 3 pid 42 POST api.test/v1/messages -> 200 (12 B / 3.4 KiB, 812 ms)".
 std::string exchangeLine(const HttpExchange& x, size_t index, const RenderOptions& o = {});

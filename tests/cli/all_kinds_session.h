@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "store/session_writer.h"
+#include "tests/support/session_builder.h"
 
 namespace aa::testing {
 
@@ -14,31 +14,19 @@ constexpr uint64_t kStartMono = 5'000'000'000ull;
 constexpr int kAllKindsCount = 20;
 constexpr uint64_t kBigConn = UINT64_MAX;
 
-inline capnp::Data::Reader dataOf(std::string_view s) {
-  return {reinterpret_cast<const capnp::byte*>(s.data()), s.size()};
-}
+inline capnp::Data::Reader dataOf(std::string_view s) { return test_support::bytes(s); }
 
 // Event i happens at kStartMono + 1000 * (i + 1) ns, so t_ns = 1000 * (i + 1).
 inline Status writeAllKindsSession(const std::string& path, uint32_t batchEvents = 4) {
-  SessionHeaderInfo h;
-  h.command = {"python3", "agent.py"};
-  h.startMonoNs = kStartMono;
-  h.startWallNs = 1'700'000'000'000'000'000;
-  h.clockOffsetNs = h.startWallNs - int64_t(kStartMono);
-  h.target = "command";
-  WriterOptions o;
+  test_support::SessionOptions o;
+  o.startMonoNs = kStartMono;
   o.batchEvents = batchEvents;
-  auto w = SessionWriter::create(path, h, o);
-  if (!w.ok()) return w.status();
-  SessionWriter& writer = **w;
+  test_support::SessionBuilder b(path, o);
+  if (!b.status().ok()) return b.status();
   int i = 0;
   auto next = [&](uint32_t pid, std::string_view comm) {
-    auto e = writer.append();
-    e.setTNs(kStartMono + 1000 * (++i));
-    e.setPid(pid);
-    e.setTid(pid + (i == 16 ? 1 : 0));   // tls.read runs on a second thread
-    e.setComm(dataOf(comm));
-    return e;
+    ++i;
+    return b.event(kStartMono + 1000 * i, pid, comm, pid + (i == 16 ? 1 : 0));   // tls.read: a second thread
   };
   {
     auto x = next(100, "agent").initExec();
@@ -164,7 +152,7 @@ inline Status writeAllKindsSession(const std::string& path, uint32_t batchEvents
   SessionFooterInfo f;
   f.exitCode = 0;
   f.lost = {{"sys_exit", 42}};
-  return writer.close(f);
+  return b.close(f);
 }
 
 }  // namespace aa::testing

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "store/cli/event_json.h"
+#include "store/render/event_json.h"
 #include "store/session_reader.h"
 #include "tests/cli/all_kinds_session.h"
 #include "tests/cli/json_lite.h"
@@ -86,11 +86,11 @@ TEST_F(CliTest, EventsJsonEqualsLibraryOutput) {
   auto reader = SessionReader::open(p);
   ASSERT_TRUE(reader.ok());
   std::string want;
-  (*reader)->forEach(EventQuery{}, [&](schema::Event::Reader e) {
+  ASSERT_TRUE((*reader)->forEach(EventQuery{}, [&](schema::Event::Reader e) {
     appendEventJson(want, e, (*reader)->relNs(e.getTNs()));
     want += '\n';
     return true;
-  });
+  }).ok());
   EXPECT_EQ(r.out, want);
   size_t lines = 0;
   for (size_t pos = 0; (pos = r.out.find('\n', pos)) != std::string::npos; ++pos) ++lines;

@@ -1,5 +1,5 @@
 // The JSON Lines contract of `aa-session events --json`, field by field, for every kind.
-#include "store/cli/event_json.h"
+#include "store/render/event_json.h"
 
 #include <gtest/gtest.h>
 

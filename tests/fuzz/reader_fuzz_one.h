@@ -13,7 +13,7 @@
 #include <cstring>
 #include <string>
 
-#include "store/cli/event_json.h"
+#include "store/render/event_json.h"
 #include "store/format.h"
 #include "store/session_reader.h"
 

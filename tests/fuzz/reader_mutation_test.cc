@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "store/cli/synth.h"
+#include "store/synth/synth.h"
 #include "tests/cli/all_kinds_session.h"
 #include "tests/cli/test_dir.h"
 #include "tests/fuzz/reader_fuzz_one.h"

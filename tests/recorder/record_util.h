@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "store/event_catalog.h"
 #include "store/kind.h"
 #include "store/session_reader.h"
 
@@ -40,111 +41,56 @@ inline std::string str(capnp::Data::Reader d) {
   return std::string(reinterpret_cast<const char*>(d.begin()), d.size());
 }
 
+// Through the event catalog, like every reader: path is the file acted on (for a rename
+// or link the old name, for an exec the binary, for a connect the raw address), path2 the
+// second name (a rename's or link's new name, a symlink's target).
 inline Ev flatten(schema::Event::Reader e) {
   Ev v;
   v.seq = e.getSeq();
   v.tNs = e.getTNs();
   v.pid = e.getPid();
   v.comm = str(e.getComm());
-  v.kind = kindOf(e);
   v.pathTruncated = e.getPathTruncated();
-  switch (e.which()) {
-    case schema::Event::EXEC: {
-      auto x = e.getExec();
-      v.path = str(x.getPath());
-      for (auto a : x.getArgv()) v.argv.push_back(str(a));
-      v.cwd = str(x.getCwd());
-      v.ppid = x.getPpid();
-      v.filename = str(x.getFilename());
-      break;
+  const EventInfo info = describe(e);
+  v.kind = info.kind;
+  v.ret = info.ret.value_or(0);
+  v.fd = info.fd.value_or(-1);
+  for (const Field& f : info.fields()) {
+    if (f.alias) continue;
+    const std::string bytes(f.bytes);
+    switch (f.role) {
+      case PathRole::kPath:
+      case PathRole::kWorkingDir:
+      case PathRole::kOldPath:
+      case PathRole::kExecutable: v.path = bytes; break;
+      case PathRole::kNewPath:
+      case PathRole::kTarget: v.path2 = bytes; break;
+      case PathRole::kCwd: v.cwd = bytes; break;
+      case PathRole::kScript: v.filename = bytes; break;
+      case PathRole::kLibrary:
+      case PathRole::kNone: break;
     }
-    case schema::Event::FORK: v.child = e.getFork().getChildPid(); break;
-    case schema::Event::EXIT:
-      v.exitCode = e.getExit().getExitCode();
-      v.signal = e.getExit().getSignal();
-      break;
-    case schema::Event::FILE_OPEN: {
-      auto x = e.getFileOpen();
-      v.path = str(x.getPath());
-      v.flags = x.getFlags();
-      v.mode = x.getMode();
-      v.ret = x.getRet();
-      break;
-    }
-    case schema::Event::FILE_CLOSE: {
-      auto x = e.getFileClose();
-      v.path = str(x.getPath());
-      v.fd = x.getFd();
-      v.bytesRead = x.getBytesRead();
-      v.bytesWritten = x.getBytesWritten();
-      v.reads = x.getReads();
-      v.writes = x.getWrites();
-      v.reason = x.getReason();
-      break;
-    }
-    case schema::Event::FILE_READ:
-      v.path = str(e.getFileRead().getPath());
-      v.ret = e.getFileRead().getRet();
-      break;
-    case schema::Event::FILE_WRITE:
-      v.path = str(e.getFileWrite().getPath());
-      v.ret = e.getFileWrite().getRet();
-      break;
-    case schema::Event::FILE_RENAME:
-      v.path = str(e.getFileRename().getOldPath());
-      v.path2 = str(e.getFileRename().getNewPath());
-      v.ret = e.getFileRename().getRet();
-      break;
-    case schema::Event::FILE_UNLINK:
-      v.path = str(e.getFileUnlink().getPath());
-      v.ret = e.getFileUnlink().getRet();
-      break;
-    case schema::Event::FILE_MKDIR:
-      v.path = str(e.getFileMkdir().getPath());
-      v.mode = e.getFileMkdir().getMode();
-      v.ret = e.getFileMkdir().getRet();
-      break;
-    case schema::Event::FILE_RMDIR:
-      v.path = str(e.getFileRmdir().getPath());
-      v.ret = e.getFileRmdir().getRet();
-      break;
-    case schema::Event::FILE_TRUNCATE:
-      v.path = str(e.getFileTruncate().getPath());
-      v.ret = e.getFileTruncate().getRet();
-      break;
-    case schema::Event::FILE_CHMOD:
-      v.path = str(e.getFileChmod().getPath());
-      v.mode = e.getFileChmod().getMode();
-      v.ret = e.getFileChmod().getRet();
-      break;
-    case schema::Event::NET_CONNECT:
-      v.fd = e.getNetConnect().getFd();
-      v.path = str(e.getNetConnect().getAddr());
-      v.family = e.getNetConnect().getFamily();
-      v.port = e.getNetConnect().getPort();
-      v.ret = e.getNetConnect().getRet();
-      break;
-    case schema::Event::LOST:
-      v.count = e.getLost().getCount();
-      v.probe = e.getLost().getProbe();
-      break;
-    case schema::Event::SYMLINK:
-      v.path = str(e.getSymlink().getPath());
-      v.path2 = str(e.getSymlink().getTarget());
-      break;
-    case schema::Event::LINK:
-      v.path = str(e.getLink().getOldPath());
-      v.path2 = str(e.getLink().getNewPath());
-      v.flags = e.getLink().getFlags();
-      v.ret = e.getLink().getRet();
-      break;
-    case schema::Event::CHDIR:
-      v.path = str(e.getChdir().getPath());
-      v.ret = e.getChdir().getRet();
-      break;
-    default:
-      break;
+    if (f.type == Field::Type::kAddr) v.path = bytes;
+    if (f.type == Field::Type::kBytesList)
+      for (auto a : f.list) v.argv.push_back(str(a));
+    const std::string_view n = f.name;
+    const uint64_t u = f.type == Field::Type::kSigned ? static_cast<uint64_t>(f.i) : f.u;
+    if (n == "ppid") v.ppid = static_cast<uint32_t>(u);
+    else if (n == "child_pid") v.child = static_cast<uint32_t>(u);
+    else if (n == "flags") v.flags = static_cast<uint32_t>(u);
+    else if (n == "mode") v.mode = static_cast<uint32_t>(u);
+    else if (n == "exit_code") v.exitCode = static_cast<int32_t>(f.i);
+    else if (n == "signal") v.signal = static_cast<int32_t>(f.i);
+    else if (n == "bytes_read") v.bytesRead = u;
+    else if (n == "bytes_written") v.bytesWritten = u;
+    else if (n == "reads") v.reads = static_cast<uint32_t>(u);
+    else if (n == "writes") v.writes = static_cast<uint32_t>(u);
+    else if (n == "count") v.count = u;
+    else if (n == "probe") v.probe = bytes;
+    else if (n == "port") v.port = static_cast<uint16_t>(u);
+    else if (n == "family") v.family = static_cast<uint16_t>(u);
   }
+  if (info.kind == Kind::kFileClose) v.reason = e.getFileClose().getReason();
   return v;
 }
 

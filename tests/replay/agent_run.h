@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "store/session_writer.h"
+#include "tests/support/session_builder.h"
 
 namespace aa::testing {
 
@@ -45,29 +45,17 @@ inline std::string anthropicAnswer(const std::string& id, const std::string& tex
 }
 
 inline Status writeAgentRun(const std::string& path, const AgentRunKnobs& k) {
-  SessionHeaderInfo h;
-  h.command = {"sh", "agent.sh"};
-  h.startMonoNs = k.startMono;
-  h.startWallNs = 1'700'000'000'000'000'000 + int64_t(k.startMono);
-  h.clockOffsetNs = h.startWallNs - int64_t(k.startMono);
-  h.target = "command";
-  WriterOptions o;
-  o.batchEvents = 8;
-  auto w = SessionWriter::create(path, h, o);
-  if (!w.ok()) return w.status();
-  SessionWriter& writer = **w;
+  test_support::SessionOptions o;
+  o.command = {"sh", "agent.sh"};
+  o.startMonoNs = k.startMono;
+  o.startWallNs = 1'700'000'000'000'000'000 + int64_t(k.startMono);
+  test_support::SessionBuilder b(path, o);
+  if (!b.status().ok()) return b.status();
   uint64_t t = k.startMono;
-  auto data = [](std::string_view s) {
-    return capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(s.data()), s.size());
-  };
+  constexpr auto data = &test_support::bytes;
   auto next = [&](uint32_t pid, std::string_view comm) {
-    auto e = writer.append();
     t += 1'000'000 + (k.pidBase % 7) * 1000;   // times differ run to run
-    e.setTNs(t);
-    e.setPid(pid);
-    e.setTid(pid);
-    e.setComm(data(comm));
-    return e;
+    return b.event(t, pid, comm);
   };
   const uint32_t agent = k.pidBase;
   uint32_t nextPid = agent + 1;
@@ -164,7 +152,7 @@ inline Status writeAgentRun(const std::string& path, const AgentRunKnobs& k) {
   next(agent, "sh").initExit().setExitCode(0);
   SessionFooterInfo f;
   f.exitCode = 0;
-  return writer.close(f);
+  return b.close(f);
 }
 
 }  // namespace aa::testing

@@ -61,3 +61,30 @@ TEST(Kind, NamesRoundTrip) {
 
 }  // namespace
 }  // namespace aa
+
+namespace aa {
+namespace {
+
+// The file header is little-endian whatever the host (the byte table in
+// docs/ARCHITECTURE.md), and decodes what it encodes.
+TEST(Format, FileHeaderIsLittleEndian) {
+  format::FileHeader h;
+  h.version = 1;
+  h.payloadLen = 0x01020308;
+  h.payloadCrc = 0xA1B2C3D4;
+  uint8_t b[format::kFileHeaderSize];
+  format::encodeFileHeader(h, b);
+  EXPECT_EQ(std::memcmp(b, "AASESS\r\n", 8), 0);
+  const uint8_t want[16] = {1, 0, 0, 0, 0x08, 0x03, 0x02, 0x01, 0xD4, 0xC3, 0xB2, 0xA1, 0, 0, 0, 0};
+  EXPECT_EQ(std::memcmp(b + 8, want, 16), 0);
+  const format::FileHeader d = format::decodeFileHeader(b);
+  EXPECT_TRUE(d.magicOk);
+  EXPECT_EQ(d.version, 1u);
+  EXPECT_EQ(d.payloadLen, 0x01020308u);
+  EXPECT_EQ(d.payloadCrc, 0xA1B2C3D4u);
+  b[0] = 'X';
+  EXPECT_FALSE(format::decodeFileHeader(b).magicOk);
+}
+
+}  // namespace
+}  // namespace aa

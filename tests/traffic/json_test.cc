@@ -44,14 +44,27 @@ TEST(Json, DepthIsBounded) {
   EXPECT_TRUE(parseJson(ok));
 }
 
+// The one rule of every JSON output (store/render/json_string.h), so `llm --json` and
+// `events --json` agree on the same bytes: an invalid byte is U+FFFD (it was \u00XX here,
+// which read back as a Latin-1 character), controls are escaped, DEL passes.
 TEST(Json, EscapesInvalidUtf8AndControls) {
   std::string out;
   appendJsonString(out, std::string("a\xff\x01\x7f\xC3\xA9", 6));
-  EXPECT_EQ(out, "\"a\\u00ff\\u0001\\u007f\xC3\xA9\"");
+  EXPECT_EQ(out, "\"a\xEF\xBF\xBD\\u0001\x7f\xC3\xA9\"");
   EXPECT_TRUE(parseJson(out));
   EXPECT_FALSE(isValidUtf8("\xC0\x80"));     // overlong
   EXPECT_FALSE(isValidUtf8("\xED\xA0\x80"));  // surrogate
   EXPECT_TRUE(isValidUtf8("\xF0\x9F\x98\x80"));
+}
+
+// `llm --json` (traffic::Json) and `events --json` write the same bytes for the same
+// string, invalid UTF-8 included.
+TEST(Json, DumpAgreesWithTheEventsWriter) {
+  const std::string bytes("caf\xe9 \xff\xfe\x01\"", 9);
+  std::string events;
+  aa::appendJsonString(events, bytes);
+  EXPECT_EQ(Json::string(bytes).dump(), events);
+  EXPECT_EQ(events, "\"caf\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD\\u0001\\\"\"");
 }
 
 TEST(Json, LoneSurrogateBecomesReplacement) {

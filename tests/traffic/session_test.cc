@@ -15,6 +15,7 @@
 #include "store/traffic/json.h"
 #include "store/traffic/traffic.h"
 #include "store/traffic/traffic_json.h"
+#include "tests/support/session_builder.h"
 #include "tests/traffic/llm_samples.h"
 
 namespace aa::traffic {
@@ -60,35 +61,16 @@ void writeSession(const std::string& path, std::vector<TlsRecord> recs, int extr
                   bool footer = true, std::vector<Extra> extras = {}) {
   std::stable_sort(recs.begin(), recs.end(),
                    [](const TlsRecord& a, const TlsRecord& b) { return a.tNs < b.tNs; });
-  SessionHeaderInfo h;
-  h.command = {"python3", "agent.py"};
-  h.startMonoNs = kStartMono;
-  h.startWallNs = 1'700'000'000'000'000'000;
-  WriterOptions wo;
-  wo.batchEvents = 16;   // many frames
-  auto w = SessionWriter::create(path, h, wo);
-  ASSERT_TRUE(w.ok()) << w.status().message();
-  auto& writer = *w.value();
-  auto comm = [](const std::string& s) {
-    return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(s.data()), s.size());
-  };
-  {
-    auto e = writer.append();
-    e.setTNs(kStartMono + 1);
-    e.setPid(42);
-    e.setTid(42);
-    e.setComm(comm("python3"));
-    auto x = e.initExec();
-    x.setPath(comm("/usr/bin/python3"));
-  }
-  for (int i = 0; i < extraEvents; ++i) {
-    auto e = writer.append();
-    e.setTNs(kStartMono + 2 + i);
-    e.setPid(42);
-    e.setTid(42);
-    e.setComm(comm("python3"));
-    e.initFileUnlink().setPath(comm("/tmp/x"));
-  }
+  test_support::SessionOptions o;
+  o.startMonoNs = kStartMono;
+  o.batchEvents = 16;   // many frames
+  test_support::SessionBuilder b(path, o);
+  ASSERT_TRUE(b.status().ok()) << b.status().message();
+  auto& writer = b.writer();
+  constexpr auto bytes = &test_support::bytes;
+  b.event(kStartMono + 1, 42, "python3").initExec().setPath(bytes("/usr/bin/python3"));
+  for (int i = 0; i < extraEvents; ++i)
+    b.event(kStartMono + 2 + i, 42, "python3").initFileUnlink().setPath(bytes("/tmp/x"));
   size_t xi = 0;
   auto flushExtras = [&](uint64_t until) {
     for (; xi < extras.size() && extras[xi].tNs <= until; ++xi) {
@@ -99,16 +81,13 @@ void writeSession(const std::string& path, std::vector<TlsRecord> recs, int extr
   };
   for (const auto& r : recs) {
     flushExtras(r.tNs);
-    auto e = writer.append();
-    e.setTNs(r.tNs);
-    e.setPid(r.pid);
-    e.setTid(r.tid);
-    e.setComm(comm(r.comm));
+    auto e = b.event(r.tNs, r.pid, r.comm);
+    e.setTid(r.tid);   // as recorded, 0 included
     auto t = e.initTls();
     t.setDirection(r.dir == Direction::kWrite ? schema::TlsDirection::WRITE : schema::TlsDirection::READ);
     t.setConn(r.conn);
     t.setOffset(r.offset);
-    t.setData(capnp::Data::Reader(reinterpret_cast<const kj::byte*>(r.data.data()), r.data.size()));
+    t.setData(bytes(r.data));
     t.setLength(r.length ? r.length : r.data.size());
     t.setTruncated(r.truncated);
     t.setFd(r.fd);
@@ -116,10 +95,10 @@ void writeSession(const std::string& path, std::vector<TlsRecord> recs, int extr
   }
   flushExtras(UINT64_MAX);
   if (!footer) {
-    w.value().reset();   // ends the file like a crash: whole frames, no footer
+    b.abandon();   // ends the file like a crash: whole frames, no footer
     return;
   }
-  Status s = writer.close();
+  Status s = b.close();
   ASSERT_TRUE(s.ok()) << s.message();
 }
 

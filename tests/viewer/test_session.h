@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "store/session_writer.h"
+#include "tests/support/session_builder.h"
 
 namespace aa::view::test {
 
@@ -42,32 +42,16 @@ struct SessionSpec {
 // common fields set. Shared by the sessions the viewer tests build.
 class TestSessionWriter {
  public:
-  TestSessionWriter(const std::string& path, uint32_t batchEvents) {
-    SessionHeaderInfo h;
-    h.startMonoNs = kStartMono;
-    h.startWallNs = kStartWall;
-    h.clockOffsetNs = kStartWall - int64_t(kStartMono);
-    h.command = {"python3", "agent.py"};
-    h.target = "command";
-    WriterOptions o;
-    o.batchEvents = batchEvents;
-    o.useIoUring = false;
-    auto w = SessionWriter::create(path, h, o);
-    if (w.ok()) writer_ = std::move(w.value());
-    else error_ = w.status().message();
-  }
+  TestSessionWriter(const std::string& path, uint32_t batchEvents)
+      : b_(path, options(batchEvents)),
+        error_(b_.status().ok() ? std::string() : b_.status().message()) {}
   const std::string& error() const { return error_; }
-  SessionWriter& writer() { return *writer_; }
+  SessionWriter& writer() { return b_.writer(); }
   // Ends the writer without a footer, as a crash would (whole frames only).
-  void abandon() { writer_.reset(); }
+  void abandon() { b_.abandon(); }
 
   schema::Event::Builder ev(uint64_t ms, uint32_t pid, const char* comm) {
-    auto e = writer_->append();
-    e.setTNs(kStartMono + ms * kMs);
-    e.setPid(pid);
-    e.setTid(pid);
-    e.setComm(data(comm));
-    return e;
+    return b_.event(kStartMono + ms * kMs, pid, comm);
   }
   void exec(uint64_t ms, uint32_t pid, uint32_t ppid, const char* comm, const char* path,
             std::initializer_list<const char*> argv) {
@@ -81,7 +65,16 @@ class TestSessionWriter {
   }
 
  private:
-  std::unique_ptr<SessionWriter> writer_;
+  static test_support::SessionOptions options(uint32_t batchEvents) {
+    test_support::SessionOptions o;
+    o.startMonoNs = kStartMono;
+    o.startWallNs = kStartWall;
+    o.batchEvents = batchEvents;
+    o.useIoUring = false;
+    return o;
+  }
+
+  test_support::SessionBuilder b_;
   std::string error_;
 };
 

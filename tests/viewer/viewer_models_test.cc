@@ -13,6 +13,7 @@
 #include "tests/viewer/llm_session.h"
 #include "tests/viewer/test_session.h"
 #include "viewer/models/chart_data.h"
+#include "viewer/models/connection_stream.h"
 #include "viewer/models/event_format.h"
 #include "viewer/models/event_table_model.h"
 #include "viewer/models/lod.h"
@@ -212,9 +213,12 @@ TEST(Format, PayloadHttpJsonChunkedBinary) {
   EXPECT_EQ(text.body, QStringLiteral("hello\nworld"));
 }
 
+// Recorded values are Linux's whatever the host: 01101 is O_WRONLY|O_CREAT|O_TRUNC on
+// Linux (on macOS O_CREAT is 0x200), 11 is EAGAIN (35 on macOS).
 TEST(Format, FlagsAndErrno) {
-  EXPECT_EQ(openFlagsText(O_WRONLY | O_CREAT | O_TRUNC), QStringLiteral("O_WRONLY|O_CREAT|O_TRUNC"));
+  EXPECT_EQ(openFlagsText(01101), QStringLiteral("O_WRONLY|O_CREAT|O_TRUNC"));
   EXPECT_EQ(errnoText(-2), QStringLiteral("-2 (ENOENT)"));
+  EXPECT_EQ(errnoText(-11), QStringLiteral("-11 (EAGAIN)"));
   EXPECT_EQ(errnoText(7), QStringLiteral("7"));
 }
 
@@ -324,7 +328,8 @@ TEST_F(SessionTest, EventTablePassesTesterAndFilters) {
   m.setDocument(doc.get());
   EXPECT_EQ(m.rowCount(), kBaseEvents);
   EXPECT_EQ(m.data(m.index(0, EventTableModel::KindColumn), Qt::DisplayRole).toString(), QStringLiteral("exec"));
-  EXPECT_EQ(m.data(m.index(0, EventTableModel::SummaryColumn), Qt::DisplayRole).toString(), QStringLiteral("python3 agent.py"));
+  // The one summary (store/render/event_summary.h): the binary run, then argv[1..].
+  EXPECT_EQ(m.data(m.index(0, EventTableModel::SummaryColumn), Qt::DisplayRole).toString(), QStringLiteral("/usr/bin/python3 agent.py"));
   EXPECT_EQ(m.data(m.index(3, EventTableModel::SummaryColumn), Qt::DisplayRole).toString(), QStringLiteral("/etc/hosts"));
   EXPECT_EQ(m.data(m.index(4, EventTableModel::BytesColumn), Qt::DisplayRole).toString(), QStringLiteral("512"));
 
@@ -371,6 +376,23 @@ TEST_F(SessionTest, EventTablePassesTesterAndFilters) {
   EXPECT_EQ(m.seqAtRow(m.rowOfSeq(5)), 5u);
   m.sort(EventTableModel::TimeColumn, Qt::AscendingOrder);
   EXPECT_EQ(m.rowAtTime(double(45 * kMs)), m.rowOfSeq(8));   // last event at or before 45 ms
+}
+
+// The "show whole stream" text: both directions of conn 7 in order, HTTP apart, and a
+// budget that cuts a long stream (and says so).
+TEST_F(SessionTest, ConnectionStreamJoinsBothDirections) {
+  const QString all = connectionStreamText(*doc, 7);
+  const qsizetype sent = all.indexOf(QStringLiteral("→ sent"));
+  const qsizetype received = all.indexOf(QStringLiteral("← received"));
+  ASSERT_GE(sent, 0) << all.toStdString();
+  EXPECT_GT(received, sent);
+  EXPECT_TRUE(all.contains(QStringLiteral("(SSL_write)")));
+  EXPECT_TRUE(all.contains(QStringLiteral("POST /v1/messages HTTP/1.1")));
+  EXPECT_FALSE(all.contains(QStringLiteral("stream cut")));
+  EXPECT_TRUE(connectionStreamText(*doc, 99).isEmpty());
+  const QString cut = connectionStreamText(*doc, 7, 10);
+  EXPECT_TRUE(cut.contains(QStringLiteral("stream cut at 10 B")));
+  EXPECT_LT(cut.indexOf(QStringLiteral("← received")), 0);
 }
 
 TEST_F(SessionTest, DetailsShowArgvCwdAndTlsParts) {

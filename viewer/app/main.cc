@@ -11,6 +11,7 @@
 #include <ctime>
 
 #include "store/diff/session_diff.h"
+#include "store/version.h"
 #include "viewer/app/diff_panel.h"
 #include "viewer/app/main_window.h"
 #include "viewer/app/run_panel.h"
@@ -61,7 +62,7 @@ int main(int argc, char** argv) {
   QApplication app(argc, argv);
   QApplication::setOrganizationName(QStringLiteral("aa-record"));
   QApplication::setApplicationName(QStringLiteral("aa-view"));
-  QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
+  QApplication::setApplicationVersion(QStringLiteral(AA_VERSION));
 
   QCommandLineParser parser;
   parser.setApplicationDescription(QStringLiteral("View an aa-record session as a timeline."));

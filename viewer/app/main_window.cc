@@ -28,10 +28,12 @@
 #include <atomic>
 #include <thread>
 
+#include "store/render/units.h"
 #include "viewer/app/charts_panel.h"
 #include "viewer/app/diff_panel.h"
 #include "viewer/app/run_panel.h"
 #include "viewer/app/timeline_view.h"
+#include "viewer/models/connection_stream.h"
 #include "viewer/models/details_html.h"
 #include "viewer/models/event_format.h"
 #include "viewer/models/session_comparison.h"
@@ -53,12 +55,7 @@ QIcon swatch(const QColor& c) {
   return QIcon(pm);
 }
 
-QString humanSize(double b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  while (b >= 1024 && u < 4) { b /= 1024; ++u; }
-  return QString::number(b, 'f', u ? 1 : 0) + QLatin1Char(' ') + QLatin1String(units[u]);
-}
+QString humanSize(double b) { return QString::fromStdString(formatBytes(uint64_t(b))); }
 
 }  // namespace
 
@@ -631,28 +628,7 @@ void MainWindow::nextMatch(int direction) {
 }
 
 QString MainWindow::connectionStream(uint64_t conn) const {
-  if (!m_doc) return {};
-  QString out;
-  EventQuery q;
-  q.kinds = bit(Kind::kTlsWrite) | bit(Kind::kTlsRead);
-  qsizetype budget = 8 << 20;   // the dialog stays responsive on huge streams
-  m_doc->forEach(q, [&](schema::Event::Reader e) {
-    const auto t = e.getTls();
-    if (t.getConn() != conn) return true;
-    const bool sent = t.getDirection() == schema::TlsDirection::WRITE;
-    out += QStringLiteral("──── %1 %2  %3 B at offset %4  (%5)\n")
-               .arg(sent ? QStringLiteral("→ sent") : QStringLiteral("← received"),
-                    formatSessionTime(double(m_doc->relNs(e.getTNs())), 1e3))
-               .arg(t.getData().size()).arg(t.getOffset())
-               .arg(QString::fromUtf8(t.getFunc().cStr()));
-    const Payload p = formatPayload(toBytes(t.getData()));
-    if (p.form == Payload::Form::Http) out += p.startLine + QLatin1Char('\n') + p.headers + QStringLiteral("\n\n");
-    out += p.body;
-    if (!out.endsWith(QLatin1Char('\n'))) out += QLatin1Char('\n');
-    return (budget -= t.getData().size()) > 0;
-  });
-  if (budget <= 0) out += tr("\n… stream cut at 8 MiB\n");
-  return out;
+  return m_doc ? connectionStreamText(*m_doc, conn) : QString();
 }
 
 void MainWindow::showConnection(uint64_t conn) {

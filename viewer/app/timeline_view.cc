@@ -552,7 +552,8 @@ std::optional<TimelineView::Hit> TimelineView::hitTest(QPoint pos) const {
   std::optional<Hit> best;
   double bestDist = 1e300;
   int visited = 0;
-  m_doc->forEach(q, [&](schema::Event::Reader e) {
+  // A hover tooltip: events that cannot be read just give none.
+  (void)m_doc->forEach(q, [&](schema::Event::Reader e) {
     const Activity a = activityOf(e);
     if (!(m_activities & activityBit(a)) || a == Activity::Lost) return ++visited < 20000;
     const double ns = double(m_doc->relNs(e.getTNs()));

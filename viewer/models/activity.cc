@@ -1,6 +1,6 @@
 #include "viewer/models/activity.h"
 
-#include <fcntl.h>
+#include "store/linux_abi.h"
 
 namespace aa::view {
 
@@ -36,18 +36,18 @@ Activity activityOfKind(Kind k) {
 }
 
 Activity activityOf(schema::Event::Reader e) {
-  using W = schema::Event::Which;
-  switch (e.which()) {
-    case W::FILE_OPEN: {
-      const uint32_t flags = e.getFileOpen().getFlags();
-      const bool writes = (flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC));
-      return writes ? Activity::FileWrite : Activity::FileRead;
-    }
-    case W::FILE_CLOSE:
-      return e.getFileClose().getBytesWritten() > 0 ? Activity::FileWrite : Activity::FileRead;
-    default:
-      return activityOfKind(kindOf(e));
+  // Opens and closes are reads or writes depending on the event itself.
+  const Kind k = kindOf(e);
+  if (k == Kind::kFileOpen) {
+    const uint32_t flags = e.getFileOpen().getFlags();
+    // Linux's O_* as recorded, not the host's (macOS has other numbers).
+    using namespace linux_abi;
+    const bool writes = (flags & kO_ACCMODE) != kO_RDONLY || (flags & (kO_CREAT | kO_TRUNC));
+    return writes ? Activity::FileWrite : Activity::FileRead;
   }
+  if (k == Kind::kFileClose)
+    return e.getFileClose().getBytesWritten() > 0 ? Activity::FileWrite : Activity::FileRead;
+  return activityOfKind(k);
 }
 
 KindMask kindsOf(ActivityMask mask) {

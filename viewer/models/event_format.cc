@@ -2,11 +2,11 @@
 
 #include <QJsonDocument>
 #include <QStringConverter>
-#include <cerrno>
-#include <cstring>
-#include <fcntl.h>
 
+#include "store/event_catalog.h"
 #include "store/kind.h"
+#include "store/linux_abi.h"
+#include "store/render/event_summary.h"
 #include "viewer/models/activity.h"
 
 namespace aa::view {
@@ -47,11 +47,13 @@ bool containsLower(const QByteArray& hay, const QByteArray& needleLower) {
   return false;
 }
 
-bool dataMatches(capnp::Data::Reader d, const QByteArray& needleLower) {
+bool bytesMatch(std::string_view d, const QByteArray& needleLower) {
   // No copy: the payload can be large and search runs over every event.
-  return containsLower(QByteArray::fromRawData(reinterpret_cast<const char*>(d.begin()),
-                                               qsizetype(d.size())),
-                       needleLower);
+  return containsLower(QByteArray::fromRawData(d.data(), qsizetype(d.size())), needleLower);
+}
+
+bool dataMatches(capnp::Data::Reader d, const QByteArray& needleLower) {
+  return bytesMatch(asView(d), needleLower);
 }
 
 bool isPrintable(const QByteArray& b) {
@@ -67,193 +69,55 @@ bool isPrintable(const QByteArray& b) {
 QString displayText(capnp::Data::Reader d) { return decodeText(toBytes(d)); }
 
 QString errnoText(int64_t ret) {
-  if (ret >= 0) return QString::number(ret);
-  const char* name = nullptr;
-  switch (-ret) {
-    case ENOENT: name = "ENOENT"; break;
-    case EACCES: name = "EACCES"; break;
-    case EPERM: name = "EPERM"; break;
-    case EEXIST: name = "EEXIST"; break;
-    case ENOTDIR: name = "ENOTDIR"; break;
-    case EISDIR: name = "EISDIR"; break;
-    case EBADF: name = "EBADF"; break;
-    case EINTR: name = "EINTR"; break;
-    case EAGAIN: name = "EAGAIN"; break;
-    case EINPROGRESS: name = "EINPROGRESS"; break;
-    case ECONNREFUSED: name = "ECONNREFUSED"; break;
-    case ENOTEMPTY: name = "ENOTEMPTY"; break;
-    case EROFS: name = "EROFS"; break;
-    case ENOSPC: name = "ENOSPC"; break;
-    default: break;
-  }
-  return name ? QStringLiteral("%1 (%2)").arg(ret).arg(QLatin1String(name))
-              : QString::number(ret);
+  // Linux's numbers as recorded, named from store/linux_abi.h (not the host's errno.h).
+  return QString::fromStdString(resultText(ret));
 }
 
 QString openFlagsText(uint32_t flags) {
-  QStringList parts;
-  switch (flags & O_ACCMODE) {
-    case O_RDONLY: parts << QStringLiteral("O_RDONLY"); break;
-    case O_WRONLY: parts << QStringLiteral("O_WRONLY"); break;
-    case O_RDWR: parts << QStringLiteral("O_RDWR"); break;
-    default: break;
-  }
-  struct F { uint32_t bit; const char* name; };
-  static const F names[] = {{O_CREAT, "O_CREAT"},   {O_EXCL, "O_EXCL"},
-                            {O_TRUNC, "O_TRUNC"},   {O_APPEND, "O_APPEND"},
-                            {O_NONBLOCK, "O_NONBLOCK"}, {O_DIRECTORY, "O_DIRECTORY"},
-                            {O_NOFOLLOW, "O_NOFOLLOW"}, {O_CLOEXEC, "O_CLOEXEC"},
-                            {O_TMPFILE & ~O_DIRECTORY, "O_TMPFILE"}};
-  for (const F& f : names)
-    if (flags & f.bit) parts << QLatin1String(f.name);
-  return parts.join(QLatin1Char('|'));
-}
-
-// A path as shown: one whose kernel walk was cut is relative (the directories above
-// it are unknown) and is shown as "…/tail", never as if it were absolute.
-QString pathText(schema::Event::Reader e, capnp::Data::Reader d) {
-  QString t = displayText(d);
-  if (e.getPathTruncated() && d.size() > 0 && d[0] != '/') t = QStringLiteral("…/") + t;
-  return t;
+  return QString::fromStdString(linux_abi::openFlagsName(flags));
 }
 
 QString eventSummary(schema::Event::Reader e) {
-  using W = schema::Event::Which;
-  switch (e.which()) {
-    case W::EXEC: {
-      const auto x = e.getExec();
-      QStringList argv;
-      for (auto a : x.getArgv()) argv << displayText(a);
-      return argv.isEmpty() ? displayText(x.getPath()) : argv.join(QLatin1Char(' '));
-    }
-    case W::FORK: return QStringLiteral("child pid %1").arg(e.getFork().getChildPid());
-    case W::EXIT: {
-      const auto x = e.getExit();
-      return x.getSignal() ? QStringLiteral("killed by signal %1").arg(x.getSignal())
-                           : QStringLiteral("exit code %1").arg(x.getExitCode());
-    }
-    case W::FILE_OPEN: return pathText(e, e.getFileOpen().getPath());
-    case W::FILE_CLOSE: return pathText(e, e.getFileClose().getPath());
-    case W::FILE_READ: return pathText(e, e.getFileRead().getPath());
-    case W::FILE_WRITE: return pathText(e, e.getFileWrite().getPath());
-    case W::FILE_RENAME:
-      return pathText(e, e.getFileRename().getOldPath()) + QStringLiteral(" → ") +
-             pathText(e, e.getFileRename().getNewPath());
-    case W::FILE_UNLINK: return pathText(e, e.getFileUnlink().getPath());
-    case W::FILE_MKDIR: return pathText(e, e.getFileMkdir().getPath());
-    case W::FILE_RMDIR: return pathText(e, e.getFileRmdir().getPath());
-    case W::FILE_TRUNCATE: return pathText(e, e.getFileTruncate().getPath());
-    case W::FILE_CHMOD: return pathText(e, e.getFileChmod().getPath());
-    case W::NET_CONNECT: {
-      const auto c = e.getNetConnect();
-      const QByteArray a = toBytes(c.getAddr());
-      if (c.getFamily() == 2 && a.size() == 4)
-        return QStringLiteral("%1.%2.%3.%4:%5")
-            .arg(uint8_t(a[0])).arg(uint8_t(a[1])).arg(uint8_t(a[2])).arg(uint8_t(a[3]))
-            .arg(c.getPort());
-      if (c.getFamily() == 10 && a.size() == 16) {
-        QStringList g;
-        for (int i = 0; i < 16; i += 2)
-          g << QString::number((uint8_t(a[i]) << 8) | uint8_t(a[i + 1]), 16);
-        return QStringLiteral("[%1]:%2").arg(g.join(QLatin1Char(':'))).arg(c.getPort());
-      }
-      if (c.getFamily() == 1) return QStringLiteral("unix:") + decodeText(a);
-      return QStringLiteral("family %1").arg(c.getFamily());
-    }
-    case W::TLS: {
-      const auto t = e.getTls();
-      QByteArray data = toBytes(t.getData()).left(120);
-      const qsizetype nl = data.indexOf('\n');
-      if (nl >= 0) data.truncate(nl);
-      QString first = isPrintable(data) ? decodeText(data).trimmed() : QStringLiteral("(binary)");
-      return QStringLiteral("conn %1: %2").arg(t.getConn()).arg(first);
-    }
-    case W::LOST: {
-      const auto l = e.getLost();
-      return QStringLiteral("%1 events lost (%2)")
-          .arg(l.getCount()).arg(QString::fromUtf8(l.getProbe().cStr()));
-    }
-    case W::SYMLINK:
-      return pathText(e, e.getSymlink().getPath()) + QStringLiteral(" → ") +
-             displayText(e.getSymlink().getTarget());
-    case W::CHDIR: return pathText(e, e.getChdir().getPath());
-    case W::LINK:
-      return pathText(e, e.getLink().getNewPath()) + QStringLiteral(" ⇒ ") +
-             pathText(e, e.getLink().getOldPath());
-  }
-  return QString();
+  // A table cell shows control bytes (a binary payload's first line) as '·'.
+  QString s = decodeText(QByteArray::fromStdString(aa::eventSummary(e)));
+  for (QChar& c : s)
+    if (c.unicode() < 0x20) c = QChar(0x00B7);
+  return s;
 }
 
 int64_t eventBytes(schema::Event::Reader e) {
-  using W = schema::Event::Which;
-  switch (e.which()) {
-    case W::FILE_CLOSE: {
-      const auto c = e.getFileClose();
-      return int64_t(c.getBytesRead() + c.getBytesWritten());
-    }
-    case W::FILE_READ: return std::max<int64_t>(0, e.getFileRead().getRet());
-    case W::FILE_WRITE: return std::max<int64_t>(0, e.getFileWrite().getRet());
-    case W::TLS: return int64_t(e.getTls().getData().size());
-    default: return -1;
-  }
+  const EventInfo info = describe(e);
+  return info.bytes ? int64_t(*info.bytes) : -1;
 }
 
 QString eventResult(schema::Event::Reader e) {
-  using W = schema::Event::Which;
-  switch (e.which()) {
-    case W::FILE_OPEN: {
-      const int64_t r = e.getFileOpen().getRet();
-      return r >= 0 ? QStringLiteral("fd %1").arg(r) : errnoText(r);
-    }
-    case W::FILE_READ: return errnoText(e.getFileRead().getRet());
-    case W::FILE_WRITE: return errnoText(e.getFileWrite().getRet());
-    case W::FILE_RENAME: return errnoText(e.getFileRename().getRet());
-    case W::FILE_UNLINK: return errnoText(e.getFileUnlink().getRet());
-    case W::FILE_MKDIR: return errnoText(e.getFileMkdir().getRet());
-    case W::FILE_RMDIR: return errnoText(e.getFileRmdir().getRet());
-    case W::FILE_TRUNCATE: return errnoText(e.getFileTruncate().getRet());
-    case W::FILE_CHMOD: return errnoText(e.getFileChmod().getRet());
-    case W::NET_CONNECT: return errnoText(e.getNetConnect().getRet());
-    case W::SYMLINK: return errnoText(e.getSymlink().getRet());
-    case W::CHDIR: return errnoText(e.getChdir().getRet());
-    case W::LINK: return errnoText(e.getLink().getRet());
-    case W::EXIT: return QString::number(e.getExit().getExitCode());
-    default: return QString();
-  }
+  const EventInfo info = describe(e);
+  if (info.kind == Kind::kFileOpen && info.ret && *info.ret >= 0)
+    return QStringLiteral("fd %1").arg(*info.ret);
+  if (info.ret) return errnoText(*info.ret);
+  if (info.kind == Kind::kExit) return QString::number(e.getExit().getExitCode());
+  return QString();
 }
 
 bool eventMatchesText(schema::Event::Reader e, const QByteArray& n) {
-  using W = schema::Event::Which;
   if (dataMatches(e.getComm(), n)) return true;
-  switch (e.which()) {
-    case W::EXEC: {
-      const auto x = e.getExec();
-      if (dataMatches(x.getPath(), n) || dataMatches(x.getCwd(), n)) return true;
-      for (auto a : x.getArgv())
-        if (dataMatches(a, n)) return true;
-      return false;
+  // Every byte string of the event: paths, argv, the address, the payload, the library.
+  const EventInfo info = describe(e);
+  for (const Field& f : info.fields()) {
+    if (f.alias) continue;
+    switch (f.type) {
+      case Field::Type::kBytes: case Field::Type::kText: case Field::Type::kAddr:
+      case Field::Type::kPayload:
+        if (bytesMatch(f.bytes, n)) return true;
+        break;
+      case Field::Type::kBytesList:
+        for (auto a : f.list)
+          if (dataMatches(a, n)) return true;
+        break;
+      case Field::Type::kUnsigned: case Field::Type::kSigned: case Field::Type::kBool: break;
     }
-    case W::FILE_OPEN: return dataMatches(e.getFileOpen().getPath(), n);
-    case W::FILE_CLOSE: return dataMatches(e.getFileClose().getPath(), n);
-    case W::FILE_READ: return dataMatches(e.getFileRead().getPath(), n);
-    case W::FILE_WRITE: return dataMatches(e.getFileWrite().getPath(), n);
-    case W::FILE_RENAME:
-      return dataMatches(e.getFileRename().getOldPath(), n) ||
-             dataMatches(e.getFileRename().getNewPath(), n);
-    case W::FILE_UNLINK: return dataMatches(e.getFileUnlink().getPath(), n);
-    case W::FILE_MKDIR: return dataMatches(e.getFileMkdir().getPath(), n);
-    case W::FILE_RMDIR: return dataMatches(e.getFileRmdir().getPath(), n);
-    case W::FILE_TRUNCATE: return dataMatches(e.getFileTruncate().getPath(), n);
-    case W::FILE_CHMOD: return dataMatches(e.getFileChmod().getPath(), n);
-    case W::TLS: return dataMatches(e.getTls().getData(), n);
-    case W::NET_CONNECT: return dataMatches(e.getNetConnect().getAddr(), n);
-    case W::SYMLINK:
-      return dataMatches(e.getSymlink().getPath(), n) || dataMatches(e.getSymlink().getTarget(), n);
-    case W::CHDIR: return dataMatches(e.getChdir().getPath(), n);
-    case W::LINK:
-      return dataMatches(e.getLink().getOldPath(), n) || dataMatches(e.getLink().getNewPath(), n);
-    default: return false;
   }
+  return false;
 }
 
 QString hexDump(const QByteArray& data, int maxBytes) {
@@ -362,147 +226,112 @@ Payload formatPayload(const QByteArray& data) {
   return p;
 }
 
+namespace {
+
+// The details row of one catalog field, or "" for a field shown apart (argv, payload).
+QString fieldRow(schema::Event::Reader e, const EventInfo& info, const Field& f) {
+  QString label = QString::fromUtf8(f.name.data(), qsizetype(f.name.size()));
+  label.replace(QLatin1Char('_'), QLatin1Char(' '));
+  const QString bytes = decodeText(QByteArray(f.bytes.data(), qsizetype(f.bytes.size())));
+  using T = Field::Type;
+  switch (f.type) {
+    case T::kBytes:
+      if (f.role != PathRole::kNone && f.role != PathRole::kLibrary) {
+        QString shown = bytes;
+        if (e.getPathTruncated() && !f.bytes.empty() && f.bytes[0] != '/') shown = QStringLiteral("…/") + shown;
+        return row(label, QStringLiteral("<b>%1</b>").arg(esc(shown)));
+      }
+      return row(label, esc(bytes));
+    case T::kText: return row(label, esc(bytes));
+    case T::kAddr: return row(QStringLiteral("peer"), esc(eventSummary(e)));
+    case T::kBool: return row(label, f.b ? QStringLiteral("yes") : QStringLiteral("no"));
+    case T::kUnsigned:
+      switch (f.meaning) {
+        case NumberMeaning::kOpenFlags: return row(label, esc(openFlagsText(uint32_t(f.u))));
+        case NumberMeaning::kMode: return row(label, QStringLiteral("0%1").arg(f.u, 0, 8));
+        case NumberMeaning::kFlags: return row(label, QStringLiteral("0x%1").arg(f.u, 0, 16));
+        case NumberMeaning::kFamily: {
+          const auto name = linux_abi::familyName(uint16_t(f.u));
+          return row(label, QStringLiteral("%1 %2").arg(f.u).arg(QLatin1String(name.data(), qsizetype(name.size()))));
+        }
+        default: break;
+      }
+      if (f.name == "conn" && (info.kind == Kind::kTlsWrite || info.kind == Kind::kTlsRead))
+        return row(QStringLiteral("connection"),
+                   QStringLiteral("%1 — <a href='aa:conn/%1'>show whole stream</a>").arg(f.u));
+      return row(label, QString::number(f.u));
+    case T::kSigned:
+      if (f.meaning == NumberMeaning::kResult) return row(QStringLiteral("result"), esc(eventResult(e)));
+      if (f.meaning == NumberMeaning::kSignal && f.i != 0) {
+        const auto name = linux_abi::signalName(int(f.i));
+        return row(label, QStringLiteral("%1 %2").arg(f.i).arg(QLatin1String(name.data(), qsizetype(name.size()))));
+      }
+      return row(label, QString::number(f.i));
+    case T::kBytesList: case T::kPayload: break;
+  }
+  return QString();
+}
+
+QString argvHtml(const Field& argv, bool truncated) {
+  QString rows;
+  int i = 0;
+  for (auto a : argv.list)
+    rows += QStringLiteral("<tr><td style='color:#666'>[%1]</td><td><code>%2</code></td></tr>")
+                .arg(i++).arg(esc(displayText(a)));
+  return QStringLiteral("<p><b>argv</b>%1</p><table>%2</table>")
+      .arg(truncated ? QStringLiteral(" (truncated)") : QString(), rows);
+}
+
+QString payloadHtml(std::string_view data) {
+  QString extra;
+  const Payload p = formatPayload(QByteArray(data.data(), qsizetype(data.size())));
+  if (p.form == Payload::Form::Http) {
+    extra += QStringLiteral("<p><b>HTTP</b></p><pre style='background:#eef3fb'>%1\n%2</pre>")
+                 .arg(esc(p.startLine), esc(p.headers));
+  }
+  if (!p.body.isEmpty()) {
+    const char* label = p.bodyIsJson ? "JSON body" : p.form == Payload::Form::Binary ? "binary (hex)" : "body";
+    extra += QStringLiteral("<p><b>%1</b></p><pre style='background:#f6f6f6'>%2</pre>")
+                 .arg(QLatin1String(label), esc(p.body));
+  }
+  return extra;
+}
+
+}  // namespace
+
 QString eventDetailsHtml(schema::Event::Reader e, const QString& when, const QString& process) {
-  using W = schema::Event::Which;
-  const Kind kind = kindOf(e);
+  const EventInfo info = describe(e);
   const Activity act = activityOf(e);
+  const std::string_view kind = kindName(info.kind);
   QString h;
   h += QStringLiteral("<h3 style='margin:0'><span style='color:%1'>■</span> %2</h3>")
-           .arg(activityColor(act).name(), esc(QString::fromUtf8(kindName(kind).data(),
-                                                               qsizetype(kindName(kind).size()))));
+           .arg(activityColor(act).name(), esc(QString::fromUtf8(kind.data(), qsizetype(kind.size()))));
   h += QStringLiteral("<table>");
   h += row(QStringLiteral("time"), esc(when));
   h += row(QStringLiteral("process"), esc(process));
   h += row(QStringLiteral("thread"), QStringLiteral("%1 (%2)").arg(e.getTid()).arg(esc(displayText(e.getComm()))));
   h += row(QStringLiteral("seq"), QString::number(e.getSeq()));
-  auto path = [&](const QString& k, capnp::Data::Reader d) { h += row(k, QStringLiteral("<b>%1</b>").arg(esc(pathText(e, d)))); };
   if (e.getPathTruncated())
     h += row(QStringLiteral("path truncated"),
              QStringLiteral("the kernel's walk up the directory tree was cut at its bound; "
                             "the directories above the part shown are unknown"));
-  auto res = [&](int64_t r) { h += row(QStringLiteral("result"), esc(errnoText(r))); };
+  // The catalog's fields in its order; argv and the TLS payload get their own blocks.
   QString extra;
-  switch (e.which()) {
-    case W::EXEC: {
-      const auto x = e.getExec();
-      path(QStringLiteral("path"), x.getPath());
-      if (x.hasFilename() && x.getFilename() != x.getPath())
-        path(QStringLiteral("execve'd file"), x.getFilename());
-      h += row(QStringLiteral("cwd"), esc(pathText(e, x.getCwd())));
-      h += row(QStringLiteral("uid/gid"), QStringLiteral("%1/%2").arg(x.getUid()).arg(x.getGid()));
-      h += row(QStringLiteral("ppid"), QString::number(x.getPpid()));
-      QString argv;
-      int i = 0;
-      for (auto a : x.getArgv())
-        argv += QStringLiteral("<tr><td style='color:#666'>[%1]</td><td><code>%2</code></td></tr>")
-                    .arg(i++).arg(esc(displayText(a)));
-      extra = QStringLiteral("<p><b>argv</b>%1</p><table>%2</table>")
-                  .arg(x.getArgvTruncated() ? QStringLiteral(" (truncated)") : QString(), argv);
-      break;
-    }
-    case W::FORK: h += row(QStringLiteral("child"), QString::number(e.getFork().getChildPid())); break;
-    case W::EXIT:
-      h += row(QStringLiteral("exit code"), QString::number(e.getExit().getExitCode()));
-      h += row(QStringLiteral("signal"), QString::number(e.getExit().getSignal()));
-      break;
-    case W::FILE_OPEN: {
-      const auto x = e.getFileOpen();
-      path(QStringLiteral("path"), x.getPath());
-      h += row(QStringLiteral("flags"), esc(openFlagsText(x.getFlags())));
-      h += row(QStringLiteral("mode"), QStringLiteral("0%1").arg(x.getMode(), 0, 8));
-      h += row(QStringLiteral("result"), esc(eventResult(e)));
-      break;
-    }
-    case W::FILE_CLOSE: {
-      const auto x = e.getFileClose();
-      path(QStringLiteral("path"), x.getPath());
-      h += row(QStringLiteral("fd"), QString::number(x.getFd()));
-      h += row(QStringLiteral("read"), QStringLiteral("%1 B in %2 calls").arg(x.getBytesRead()).arg(x.getReads()));
-      h += row(QStringLiteral("written"), QStringLiteral("%1 B in %2 calls").arg(x.getBytesWritten()).arg(x.getWrites()));
-      static const char* reasons[] = {"close()", "process exit", "exec (O_CLOEXEC)", "replaced by dup2", "unknown"};
-      const int r = int(x.getReason());
-      h += row(QStringLiteral("closed by"), QLatin1String(r >= 0 && r < 5 ? reasons[r] : "?"));
-      break;
-    }
-    case W::FILE_READ:
-      path(QStringLiteral("path"), e.getFileRead().getPath());
-      h += row(QStringLiteral("fd"), QString::number(e.getFileRead().getFd()));
-      res(e.getFileRead().getRet());
-      break;
-    case W::FILE_WRITE:
-      path(QStringLiteral("path"), e.getFileWrite().getPath());
-      h += row(QStringLiteral("fd"), QString::number(e.getFileWrite().getFd()));
-      res(e.getFileWrite().getRet());
-      break;
-    case W::FILE_RENAME:
-      path(QStringLiteral("from"), e.getFileRename().getOldPath());
-      path(QStringLiteral("to"), e.getFileRename().getNewPath());
-      h += row(QStringLiteral("flags"), QString::number(e.getFileRename().getFlags()));
-      res(e.getFileRename().getRet());
-      break;
-    case W::FILE_UNLINK: path(QStringLiteral("path"), e.getFileUnlink().getPath()); res(e.getFileUnlink().getRet()); break;
-    case W::FILE_MKDIR:
-      path(QStringLiteral("path"), e.getFileMkdir().getPath());
-      h += row(QStringLiteral("mode"), QStringLiteral("0%1").arg(e.getFileMkdir().getMode(), 0, 8));
-      res(e.getFileMkdir().getRet());
-      break;
-    case W::FILE_RMDIR: path(QStringLiteral("path"), e.getFileRmdir().getPath()); res(e.getFileRmdir().getRet()); break;
-    case W::FILE_TRUNCATE:
-      path(QStringLiteral("path"), e.getFileTruncate().getPath());
-      h += row(QStringLiteral("length"), QString::number(e.getFileTruncate().getLength()));
-      res(e.getFileTruncate().getRet());
-      break;
-    case W::FILE_CHMOD:
-      path(QStringLiteral("path"), e.getFileChmod().getPath());
-      h += row(QStringLiteral("mode"), QStringLiteral("0%1").arg(e.getFileChmod().getMode(), 0, 8));
-      res(e.getFileChmod().getRet());
-      break;
-    case W::NET_CONNECT:
-      h += row(QStringLiteral("peer"), esc(eventSummary(e)));
-      h += row(QStringLiteral("fd"), QString::number(e.getNetConnect().getFd()));
-      res(e.getNetConnect().getRet());
-      break;
-    case W::TLS: {
-      const auto t = e.getTls();
-      const bool out = t.getDirection() == schema::TlsDirection::WRITE;
-      h += row(QStringLiteral("direction"), out ? QStringLiteral("sent (SSL write)") : QStringLiteral("received (SSL read)"));
-      h += row(QStringLiteral("connection"),
-               QStringLiteral("%1 — <a href='aa:conn/%1'>show whole stream</a>").arg(t.getConn()));
-      h += row(QStringLiteral("function"), esc(QString::fromUtf8(t.getFunc().cStr())));
-      h += row(QStringLiteral("library"), esc(displayText(t.getLib())));
-      h += row(QStringLiteral("fd"), QString::number(t.getFd()));
-      h += row(QStringLiteral("offset"), QString::number(t.getOffset()));
+  const Field* truncatedArgv = info.find("argv_truncated");
+  for (const Field& f : info.fields()) {
+    if (f.alias) continue;
+    if (f.type == Field::Type::kBytesList) {
+      extra += argvHtml(f, truncatedArgv && truncatedArgv->b);
+    } else if (f.type == Field::Type::kPayload) {
+      const Field* len = info.find("len");
+      const Field* cut = info.find("truncated");
       h += row(QStringLiteral("bytes"), QStringLiteral("%1 captured of %2%3")
-                                            .arg(t.getData().size()).arg(t.getLength())
-                                            .arg(t.getTruncated() ? QStringLiteral(" (truncated)") : QString()));
-      const Payload p = formatPayload(toBytes(t.getData()));
-      if (p.form == Payload::Form::Http) {
-        extra += QStringLiteral("<p><b>HTTP</b></p><pre style='background:#eef3fb'>%1\n%2</pre>")
-                     .arg(esc(p.startLine), esc(p.headers));
-      }
-      if (!p.body.isEmpty()) {
-        const char* label = p.bodyIsJson ? "JSON body" : p.form == Payload::Form::Binary ? "binary (hex)" : "body";
-        extra += QStringLiteral("<p><b>%1</b></p><pre style='background:#f6f6f6'>%2</pre>")
-                     .arg(QLatin1String(label), esc(p.body));
-      }
-      break;
+                                            .arg(f.bytes.size()).arg(len ? len->u : 0)
+                                            .arg(cut && cut->b ? QStringLiteral(" (truncated)") : QString()));
+      extra += payloadHtml(f.bytes);
+    } else {
+      h += fieldRow(e, info, f);
     }
-    case W::LOST:
-      h += row(QStringLiteral("lost"), QString::number(e.getLost().getCount()));
-      h += row(QStringLiteral("probe"), esc(QString::fromUtf8(e.getLost().getProbe().cStr())));
-      break;
-    case W::SYMLINK:
-      path(QStringLiteral("link"), e.getSymlink().getPath());
-      path(QStringLiteral("target"), e.getSymlink().getTarget());
-      res(e.getSymlink().getRet());
-      break;
-    case W::CHDIR: path(QStringLiteral("path"), e.getChdir().getPath()); res(e.getChdir().getRet()); break;
-    case W::LINK:
-      path(QStringLiteral("link"), e.getLink().getNewPath());
-      path(QStringLiteral("to"), e.getLink().getOldPath());
-      h += row(QStringLiteral("flags"), QString::number(e.getLink().getFlags()));
-      res(e.getLink().getRet());
-      break;
   }
   h += QStringLiteral("</table>") + extra;
   return h;

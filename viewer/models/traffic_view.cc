@@ -3,6 +3,7 @@
 #include <QStringList>
 #include <algorithm>
 
+#include "store/render/units.h"
 #include "store/traffic/conversation.h"
 #include "viewer/models/event_format.h"
 #include "viewer/models/time_axis.h"
@@ -45,11 +46,7 @@ QString relTime(uint64_t monoNs, uint64_t originNs) {
   return formatSessionTime(double(monoNs > originNs ? monoNs - originNs : 0), 1e3);
 }
 
-QString bytesText(uint64_t n) {
-  if (n < 10 * 1024) return QStringLiteral("%1 B").arg(n);
-  if (n < 10 * 1024 * 1024) return QStringLiteral("%1 KiB").arg(double(n) / 1024, 0, 'f', 1);
-  return QStringLiteral("%1 MiB").arg(double(n) / (1024 * 1024), 0, 'f', 1);
-}
+QString bytesText(uint64_t n) { return QString::fromStdString(formatBytes(n)); }
 
 QString roleColor(const std::string& role, bool fromResponse) {
   if (fromResponse || role == "assistant") return QStringLiteral("#1f2d5c");

@@ -1,5 +1,7 @@
 // Events as JSON Lines: the contract `aa-session events --json` prints and scripts and
-// tests depend on. One object per event, keys in a fixed order:
+// tests depend on. One object per event, keys in a fixed order: the common ones, then
+// the kind's fields in the order of the event catalog (store/event_catalog.cc), which is
+// the order below:
 //
 //   every event  seq, t_ns (ns since session start), pid, tid, comm, kind
 //   exec         path, argv (array), cwd, argv_truncated, uid, gid, ppid
@@ -39,7 +41,10 @@
 #include <string_view>
 
 #include "schema/events.capnp.h"
+#include "store/event_catalog.h"
 #include "store/net_addr.h"
+#include "store/render/json_string.h"
+#include "store/render/utf8.h"
 
 namespace aa {
 
@@ -52,14 +57,7 @@ std::string eventJson(schema::Event::Reader e, uint64_t tRelNs);
 // the chrome-trace exporter uses them as args.
 void appendKindFieldsJson(std::string& out, schema::Event::Reader e);
 
-// Building blocks shared with the other exporters.
-bool isValidUtf8(std::string_view s);
-std::string base64Encode(std::string_view bytes);
-// A JSON string literal (quotes included); invalid UTF-8 bytes become U+FFFD.
-void appendJsonString(std::string& out, std::string_view s);
-
-inline std::string_view asView(capnp::Data::Reader d) {
-  return {reinterpret_cast<const char*>(d.begin()), d.size()};
-}
+// One catalog field as `,"key":value` (plus NAME_b64 where the rules above say).
+void appendFieldJson(std::string& out, const Field& f);
 
 }  // namespace aa

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "schema/events.capnp.h"
+#include "store/render/units.h"
 
 namespace aa {
 
@@ -15,12 +16,10 @@ namespace aa {
 std::string eventTableHeader();
 // "SEQ TIME PID TID COMM KIND DETAILS" plus '\n'; tRelNs is ns since session start.
 void appendEventLine(std::string& out, schema::Event::Reader e, uint64_t tRelNs);
-// The DETAILS column alone, e.g. `/etc/hosts flags=0x80000 ret=3`.
+// The DETAILS column alone: the event's summary (event_summary.h), then its other
+// catalog fields as key=value, e.g. `/etc/hosts flags=0x80000 mode=00 ret=3 fd=3`.
 std::string eventDetails(schema::Event::Reader e);
 // Printable rendering of bytes (\xNN for control and invalid UTF-8 bytes).
 void appendPrintable(std::string& out, std::string_view bytes, size_t maxBytes = SIZE_MAX);
-// 1234567890 ns -> "1.234567890 s" style durations for humans: "1.23s", "200ms", "15us".
-std::string formatDuration(uint64_t ns);
-std::string formatBytes(uint64_t bytes);   // "1.5 MiB"
 
 }  // namespace aa

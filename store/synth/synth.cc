@@ -1,4 +1,4 @@
-#include "store/cli/synth.h"
+#include "store/synth/synth.h"
 
 #include <fcntl.h>
 #include <time.h>
@@ -10,7 +10,7 @@
 #include <map>
 #include <string_view>
 
-#include "store/cli/event_json.h"
+#include "store/net_addr.h"
 
 namespace aa {
 namespace {
