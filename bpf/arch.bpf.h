@@ -1,7 +1,7 @@
 /* The per-architecture syscall ABI as the sys_enter/sys_exit probes see it: syscall
  * numbers (bpf/syscalls.h) and where the saved user registers keep the syscall number
- * and arguments. aa.bpf.c and tls_sys.bpf.h name no register and no number of their
- * own (tests/bpf/arch_guard.sh fails the build's tests if one appears).
+ * and arguments. The other BPF sources name no register and no number of their own
+ * (the unit test tests/recorder/bpf_arch_guard.sh fails if one appears).
  *
  *   AA_SC_ARGn(regs)      argument n (0-4) by direct load: a tp_btf BTF pointer, or a
  *                         copy of the registers in a map value
@@ -32,7 +32,8 @@
 #if defined(__TARGET_ARCH_x86)
 
 /* x86-64: arguments in di, si, dx, r10, r8, r9; the number in orig_ax (ax is the
- * result at sys_exit). vmlinux.h is this architecture's on our build hosts. */
+ * result at sys_exit). The layout is vmlinux.h's own, so x86-64 objects build on
+ * x86-64 hosts (bpf/CMakeLists.txt cross-compiles arm64 only). */
 typedef struct pt_regs aa_sc_regs;
 
 #define AA_SC_ARG0(regs) ((regs)->di)
