@@ -8,8 +8,11 @@
  *
  * Hooks come in two variants each, tp_btf (preferred: typed arguments) and raw_tp
  * (older kernels, or tp_btf refused); userspace attaches one per hook. Syscalls are
- * seen through sys_enter/sys_exit: on x86-64 the saved user registers still hold the
- * arguments at sys_exit, so nearly everything is done there, once the result is known.
+ * seen through sys_enter/sys_exit: the saved user registers still hold the arguments
+ * at sys_exit, so nearly everything is done there, once the result is known. Syscall
+ * numbers and argument registers are per architecture, in bpf/arch.bpf.h (x86-64 and
+ * arm64); the legacy path syscalls (open, rename, unlink, ...) are x86-64's alone and
+ * their code compiles out elsewhere.
  *
  * Files: an open regular file is tracked per (struct file *, tgid) in `open_files`,
  * where reads and writes are summed in the kernel; a summary record leaves when the
@@ -31,6 +34,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "arch.bpf.h"
 #include "common.bpf.h"
 #include "compat.bpf.h"
 #include "events.h"
@@ -92,52 +96,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct scratch_buf);
 } scratch SEC(".maps");
-
-/* x86-64 syscall numbers (stable ABI). */
-#define NR_read 0
-#define NR_write 1
-#define NR_open 2
-#define NR_close 3
-#define NR_pread64 17
-#define NR_pwrite64 18
-#define NR_readv 19
-#define NR_writev 20
-#define NR_dup 32
-#define NR_dup2 33
-#define NR_sendfile 40
-#define NR_connect 42
-#define NR_truncate 76
-#define NR_ftruncate 77
-#define NR_fcntl 72
-#define NR_chdir 80
-#define NR_fchdir 81
-#define NR_rename 82
-#define NR_mkdir 83
-#define NR_rmdir 84
-#define NR_creat 85
-#define NR_link 86
-#define NR_unlink 87
-#define NR_symlink 88
-#define NR_chmod 90
-#define NR_fchmod 91
-#define NR_openat 257
-#define NR_mkdirat 258
-#define NR_unlinkat 263
-#define NR_renameat 264
-#define NR_linkat 265
-#define NR_symlinkat 266
-#define NR_fchmodat 268
-#define NR_dup3 292
-#define NR_preadv 295
-#define NR_pwritev 296
-#define NR_renameat2 316
-#define NR_preadv2 327
-#define NR_pwritev2 328
-#define NR_copy_file_range 326
-#define NR_splice 275
-#define NR_close_range 436
-#define NR_openat2 437
-#define NR_fchmodat2 452
 
 #define AT_REMOVEDIR 0x200
 #define AA_RESOLVE_IN_ROOT 0x10	/* include/uapi/linux/openat2.h */
@@ -561,14 +519,26 @@ static __always_inline void drop_fd(struct task_struct *task, __u32 tgid, __u32 
 
 static __always_inline void on_close_range(struct pt_regs *regs, __u32 tgid);
 
+/* The syscalls that drop an fd (dup2 is x86-64's alone, bpf/syscalls.h: elsewhere
+ * dup3 does its work). The negation is spelled out, not !is_fd_drop(): clang then
+ * builds the x86-64 program instruction for instruction as before the arch tables. */
+#if AA_NR_LEGACY
+#define is_fd_drop(nr) ((nr) == NR_close || (nr) == NR_dup2 || (nr) == NR_dup3 ||            \
+			(nr) == NR_close_range)
+#define not_fd_drop(nr) ((nr) != NR_close && (nr) != NR_dup2 && (nr) != NR_dup3 &&           \
+			 (nr) != NR_close_range)
+#else
+#define is_fd_drop(nr) ((nr) == NR_close || (nr) == NR_dup3 || (nr) == NR_close_range)
+#define not_fd_drop(nr) ((nr) != NR_close && (nr) != NR_dup3 && (nr) != NR_close_range)
+#endif
+
 /* The syscalls sys_enter has work for (the core's fd-dropping calls; the TLS
  * capture's socket I/O): a few compares, cheaper than the traced-set lookup that
  * follows, so a syscall nobody needs costs every process less than the floor's one
  * lookup. */
 static __always_inline bool sys_enter_wanted(long nr)
 {
-	return nr == NR_close || nr == NR_dup2 || nr == NR_dup3 || nr == NR_close_range ||
-	       (tls_on && is_socket_io(nr));
+	return is_fd_drop(nr) || (tls_on && is_socket_io(nr));
 }
 
 /* Every syscall of the machine enters here: a syscall without work, then an untraced
@@ -591,8 +561,7 @@ static __always_inline int on_sys_enter(struct pt_regs *regs, long nr)
 		return 0;
 	}
 	/* the rest drops fds: nothing to do for a process without tracked files */
-	if ((nr != NR_close && nr != NR_dup2 && nr != NR_dup3 && nr != NR_close_range) ||
-	    !has_files(count))
+	if (not_fd_drop(nr) || !has_files(count))
 		return 0;
 	if (nr == NR_close_range) {
 		on_close_range(regs, tgid);
@@ -600,11 +569,11 @@ static __always_inline int on_sys_enter(struct pt_regs *regs, long nr)
 	}
 	task = bpf_get_current_task_btf();
 	if (nr == NR_close) {
-		newfd = (int)regs->di;
+		newfd = (int)AA_SC_ARG0(regs);
 		reason = AA_CLOSE_EXPLICIT;
 	} else {
-		oldfd = (int)regs->di;
-		newfd = (int)regs->si;
+		oldfd = (int)AA_SC_ARG0(regs);
+		newfd = (int)AA_SC_ARG1(regs);
 		/* dup2 onto itself, or from a bad fd, replaces nothing */
 		if (oldfd == newfd || !aa_fd_file(task, oldfd) ||
 		    aa_fd_file(task, oldfd) == aa_fd_file(task, newfd))
@@ -694,8 +663,8 @@ static __always_inline void on_io(struct task_struct *task, __u32 tgid, __u32 *c
 
 static __always_inline void on_connect(struct pt_regs *regs, long ret)
 {
-	const void *uaddr = (const void *)regs->si;
-	int addrlen = (int)regs->dx;
+	const void *uaddr = (const void *)AA_SC_ARG1(regs);
+	int addrlen = (int)AA_SC_ARG2(regs);
 	struct scratch_buf *s = get_scratch();
 	struct aa_rec_connect *r;
 	__u16 family = 0;
@@ -706,7 +675,7 @@ static __always_inline void on_connect(struct pt_regs *regs, long ret)
 	if (bpf_probe_read_user(&family, sizeof(family), uaddr))
 		return;
 	r->ret = ret;
-	r->fd = (int)regs->di;
+	r->fd = (int)AA_SC_ARG0(regs);
 	r->family = family;
 	r->port = 0;
 	r->addr_len = 0;
@@ -815,28 +784,31 @@ static __always_inline bool on_fd_syscall(struct task_struct *task, __u32 tgid, 
 
 	switch (nr) {
 	case NR_read: case NR_pread64: case NR_readv: case NR_preadv: case NR_preadv2:
-		in = (int)regs->di;
+		in = (int)AA_SC_ARG0(regs);
 		break;
 	case NR_write: case NR_pwrite64: case NR_writev: case NR_pwritev: case NR_pwritev2:
-		out = (int)regs->di;
+		out = (int)AA_SC_ARG0(regs);
 		break;
 	case NR_sendfile:	/* (out_fd, in_fd, ...) */
-		in = (int)regs->si;
-		out = (int)regs->di;
+		in = (int)AA_SC_ARG1(regs);
+		out = (int)AA_SC_ARG0(regs);
 		break;
 	case NR_copy_file_range:	/* (fd_in, off_in, fd_out, ...): cat and cp use it */
 	case NR_splice:		/* (fd_in, off_in, fd_out, ...): one side is a pipe */
-		in = (int)regs->di;
-		out = (int)regs->dx;
+		in = (int)AA_SC_ARG0(regs);
+		out = (int)AA_SC_ARG2(regs);
 		break;
 	case NR_fcntl: {
-		long cmd = regs->si;
+		long cmd = AA_SC_ARG1(regs);
 
 		if (cmd != 0 && cmd != 1030)  /* F_DUPFD, F_DUPFD_CLOEXEC */
 			return true;
 	}
 		/* fallthrough */
-	case NR_dup: case NR_dup2: case NR_dup3:
+	case NR_dup: case NR_dup3:
+#if AA_NR_LEGACY
+	case NR_dup2:
+#endif
 		if (ret >= 0)
 			mark_shared(task, tgid, (int)ret);
 		return true;
@@ -862,32 +834,69 @@ static __always_inline bool file_op_args(struct pt_regs *regs, long nr, long ret
 					 struct op_args *a)
 {
 	switch (nr) {
+#if AA_NR_LEGACY
+	/* the x86-64 forms without a dirfd (bpf/syscalls.h): AT_FDCWD */
 	case NR_open:
 		a->op = AA_OP_OPEN;
-		a->p1 = (const char *)regs->di;
-		a->flags = regs->si;
-		a->mode = regs->dx;
+		a->p1 = (const char *)AA_SC_ARG0(regs);
+		a->flags = AA_SC_ARG1(regs);
+		a->mode = AA_SC_ARG2(regs);
 		break;
 	case NR_creat:
 		a->op = AA_OP_OPEN;
-		a->p1 = (const char *)regs->di;
+		a->p1 = (const char *)AA_SC_ARG0(regs);
 		a->flags = 01 | 0100 | 01000;  /* O_WRONLY | O_CREAT | O_TRUNC, as creat(2) */
-		a->mode = regs->si;
+		a->mode = AA_SC_ARG1(regs);
 		break;
+	case NR_rename:
+		a->op = AA_OP_RENAME;
+		a->p1 = (const char *)AA_SC_ARG0(regs);
+		a->p2 = (const char *)AA_SC_ARG1(regs);
+		break;
+	case NR_link:
+		a->op = AA_OP_LINK;
+		a->p1 = (const char *)AA_SC_ARG0(regs);
+		a->p2 = (const char *)AA_SC_ARG1(regs);
+		break;
+	case NR_unlink:
+		a->op = AA_OP_UNLINK;
+		a->p1 = (const char *)AA_SC_ARG0(regs);
+		break;
+	case NR_mkdir:
+		a->op = AA_OP_MKDIR;
+		a->p1 = (const char *)AA_SC_ARG0(regs);
+		a->mode = AA_SC_ARG1(regs);
+		break;
+	case NR_rmdir:
+		a->op = AA_OP_RMDIR;
+		a->p1 = (const char *)AA_SC_ARG0(regs);
+		break;
+	case NR_chmod:
+		a->op = AA_OP_CHMOD;
+		a->p1 = (const char *)AA_SC_ARG0(regs);
+		a->mode = AA_SC_ARG1(regs);
+		break;
+	case NR_symlink:
+		a->op = AA_OP_SYMLINK;
+		a->p1 = (const char *)AA_SC_ARG0(regs);
+		a->dfd1 = NO_BASE;  /* the target is stored as passed, never resolved */
+		a->p2 = (const char *)AA_SC_ARG1(regs);
+		break;
+#endif
 	case NR_openat:
 		a->op = AA_OP_OPEN;
-		a->dfd1 = (int)regs->di;
-		a->p1 = (const char *)regs->si;
-		a->flags = regs->dx;
-		a->mode = regs->r10;
+		a->dfd1 = (int)AA_SC_ARG0(regs);
+		a->p1 = (const char *)AA_SC_ARG1(regs);
+		a->flags = AA_SC_ARG2(regs);
+		a->mode = AA_SC_ARG3(regs);
 		break;
 	case NR_openat2: {
 		struct open_how how = {};
 
 		a->op = AA_OP_OPEN;
-		a->dfd1 = (int)regs->di;
-		a->p1 = (const char *)regs->si;
-		bpf_probe_read_user(&how, sizeof(how), (void *)regs->dx);
+		a->dfd1 = (int)AA_SC_ARG0(regs);
+		a->p1 = (const char *)AA_SC_ARG1(regs);
+		bpf_probe_read_user(&how, sizeof(how), (void *)AA_SC_ARG2(regs));
 		a->flags = how.flags;
 		a->mode = how.mode;
 		/* RESOLVE_IN_ROOT: the string is resolved with dirfd as its root, so "/x"
@@ -904,103 +913,69 @@ static __always_inline bool file_op_args(struct pt_regs *regs, long nr, long ret
 		}
 		break;
 	}
-	case NR_rename:
-		a->op = AA_OP_RENAME;
-		a->p1 = (const char *)regs->di;
-		a->p2 = (const char *)regs->si;
-		break;
 	case NR_renameat: case NR_renameat2:
 		a->op = AA_OP_RENAME;
-		a->dfd1 = (int)regs->di;
-		a->p1 = (const char *)regs->si;
-		a->dfd2 = (int)regs->dx;
-		a->p2 = (const char *)regs->r10;
+		a->dfd1 = (int)AA_SC_ARG0(regs);
+		a->p1 = (const char *)AA_SC_ARG1(regs);
+		a->dfd2 = (int)AA_SC_ARG2(regs);
+		a->p2 = (const char *)AA_SC_ARG3(regs);
 		if (nr == NR_renameat2)
-			a->flags = regs->r8;
-		break;
-	case NR_link:
-		a->op = AA_OP_LINK;
-		a->p1 = (const char *)regs->di;
-		a->p2 = (const char *)regs->si;
+			a->flags = AA_SC_ARG4(regs);
 		break;
 	case NR_linkat:	/* AT_EMPTY_PATH: empty oldpath, the olddirfd's file is walked */
 		a->op = AA_OP_LINK;
-		a->dfd1 = (int)regs->di;
-		a->p1 = (const char *)regs->si;
-		a->dfd2 = (int)regs->dx;
-		a->p2 = (const char *)regs->r10;
-		a->flags = regs->r8;
-		break;
-	case NR_unlink:
-		a->op = AA_OP_UNLINK;
-		a->p1 = (const char *)regs->di;
+		a->dfd1 = (int)AA_SC_ARG0(regs);
+		a->p1 = (const char *)AA_SC_ARG1(regs);
+		a->dfd2 = (int)AA_SC_ARG2(regs);
+		a->p2 = (const char *)AA_SC_ARG3(regs);
+		a->flags = AA_SC_ARG4(regs);
 		break;
 	case NR_unlinkat:
-		a->dfd1 = (int)regs->di;
-		a->p1 = (const char *)regs->si;
-		a->flags = regs->dx;
+		a->dfd1 = (int)AA_SC_ARG0(regs);
+		a->p1 = (const char *)AA_SC_ARG1(regs);
+		a->flags = AA_SC_ARG2(regs);
 		a->op = (a->flags & AT_REMOVEDIR) ? AA_OP_RMDIR : AA_OP_UNLINK;
-		break;
-	case NR_mkdir:
-		a->op = AA_OP_MKDIR;
-		a->p1 = (const char *)regs->di;
-		a->mode = regs->si;
 		break;
 	case NR_mkdirat:
 		a->op = AA_OP_MKDIR;
-		a->dfd1 = (int)regs->di;
-		a->p1 = (const char *)regs->si;
-		a->mode = regs->dx;
-		break;
-	case NR_rmdir:
-		a->op = AA_OP_RMDIR;
-		a->p1 = (const char *)regs->di;
+		a->dfd1 = (int)AA_SC_ARG0(regs);
+		a->p1 = (const char *)AA_SC_ARG1(regs);
+		a->mode = AA_SC_ARG2(regs);
 		break;
 	case NR_truncate:
 		a->op = AA_OP_TRUNCATE;
-		a->p1 = (const char *)regs->di;
-		a->arg = regs->si;
+		a->p1 = (const char *)AA_SC_ARG0(regs);
+		a->arg = AA_SC_ARG1(regs);
 		break;
 	case NR_ftruncate:
 		a->op = AA_OP_TRUNCATE;
-		a->fd = (int)regs->di;
-		a->arg = regs->si;
-		break;
-	case NR_chmod:
-		a->op = AA_OP_CHMOD;
-		a->p1 = (const char *)regs->di;
-		a->mode = regs->si;
+		a->fd = (int)AA_SC_ARG0(regs);
+		a->arg = AA_SC_ARG1(regs);
 		break;
 	case NR_fchmod:
 		a->op = AA_OP_CHMOD;
-		a->fd = (int)regs->di;
-		a->mode = regs->si;
+		a->fd = (int)AA_SC_ARG0(regs);
+		a->mode = AA_SC_ARG1(regs);
 		break;
 	case NR_fchmodat: case NR_fchmodat2:
 		a->op = AA_OP_CHMOD;
-		a->dfd1 = (int)regs->di;
-		a->p1 = (const char *)regs->si;
-		a->mode = regs->dx;
-		break;
-	case NR_symlink:
-		a->op = AA_OP_SYMLINK;
-		a->p1 = (const char *)regs->di;
-		a->dfd1 = NO_BASE;  /* the target is stored as passed, never resolved */
-		a->p2 = (const char *)regs->si;
+		a->dfd1 = (int)AA_SC_ARG0(regs);
+		a->p1 = (const char *)AA_SC_ARG1(regs);
+		a->mode = AA_SC_ARG2(regs);
 		break;
 	case NR_symlinkat:
 		a->op = AA_OP_SYMLINK;
-		a->p1 = (const char *)regs->di;
-		a->dfd1 = NO_BASE;
-		a->dfd2 = (int)regs->si;
-		a->p2 = (const char *)regs->dx;
+		a->p1 = (const char *)AA_SC_ARG0(regs);
+		a->dfd1 = NO_BASE;  /* the target is stored as passed, never resolved */
+		a->dfd2 = (int)AA_SC_ARG1(regs);
+		a->p2 = (const char *)AA_SC_ARG2(regs);
 		break;
 	case NR_chdir:
 		a->op = AA_OP_CHDIR;
 		if (ret == 0)
 			a->fd = -2;  /* success: report the new cwd, walked */
 		else
-			a->p1 = (const char *)regs->di;
+			a->p1 = (const char *)AA_SC_ARG0(regs);
 		break;
 	case NR_fchdir:
 		if (ret != 0)
@@ -1038,24 +1013,33 @@ static __always_inline void emit_chdir(struct task_struct *task)
 
 /* The syscalls sys_exit has work for (the core's file, fd and connect calls) as a
  * bitmap in .rodata, so that every syscall of every process pays one load and a shift
- * for the test, not a search through ~45 numbers. x86-64 numbers are below 512. */
-#define EXIT_NR_MAX 512
+ * for the test, not a search through ~45 numbers. Every number is below AA_NR_BITMAP
+ * (bpf/syscalls.h). */
+#define EXIT_NR_MAX AA_NR_BITMAP
+_Static_assert(EXIT_NR_MAX % 64 == 0 && NR_fchmodat2 < EXIT_NR_MAX && NR_close_range < EXIT_NR_MAX &&
+	       NR_openat2 < EXIT_NR_MAX, "a wanted syscall is outside the sys_exit bitmap");
 #define NR_BIT(w, nr) ((((nr) >> 6) == (w)) ? (1ULL << ((nr) & 63)) : 0ULL)
+#if AA_NR_LEGACY
+#define EXIT_WORD_LEGACY(w)                                                                \
+	(NR_BIT(w, NR_open) | NR_BIT(w, NR_creat) | NR_BIT(w, NR_rename) |                   \
+	 NR_BIT(w, NR_link) | NR_BIT(w, NR_unlink) | NR_BIT(w, NR_mkdir) |                   \
+	 NR_BIT(w, NR_rmdir) | NR_BIT(w, NR_chmod) | NR_BIT(w, NR_symlink) |                 \
+	 NR_BIT(w, NR_dup2))
+#else
+#define EXIT_WORD_LEGACY(w) 0ULL
+#endif
 #define EXIT_WORD(w)                                                                       \
 	(NR_BIT(w, NR_read) | NR_BIT(w, NR_pread64) | NR_BIT(w, NR_readv) |                  \
 	 NR_BIT(w, NR_preadv) | NR_BIT(w, NR_preadv2) | NR_BIT(w, NR_write) |                \
 	 NR_BIT(w, NR_pwrite64) | NR_BIT(w, NR_writev) | NR_BIT(w, NR_pwritev) |             \
-	 NR_BIT(w, NR_pwritev2) | NR_BIT(w, NR_open) | NR_BIT(w, NR_openat) |                \
-	 NR_BIT(w, NR_openat2) | NR_BIT(w, NR_creat) | NR_BIT(w, NR_rename) |                \
-	 NR_BIT(w, NR_renameat) | NR_BIT(w, NR_renameat2) | NR_BIT(w, NR_link) |             \
-	 NR_BIT(w, NR_linkat) | NR_BIT(w, NR_unlink) | NR_BIT(w, NR_unlinkat) |              \
-	 NR_BIT(w, NR_mkdir) | NR_BIT(w, NR_mkdirat) | NR_BIT(w, NR_rmdir) |                 \
-	 NR_BIT(w, NR_truncate) | NR_BIT(w, NR_ftruncate) | NR_BIT(w, NR_chmod) |            \
-	 NR_BIT(w, NR_fchmod) | NR_BIT(w, NR_fchmodat) | NR_BIT(w, NR_fchmodat2) |           \
-	 NR_BIT(w, NR_symlink) | NR_BIT(w, NR_symlinkat) | NR_BIT(w, NR_connect) |           \
+	 NR_BIT(w, NR_pwritev2) | NR_BIT(w, NR_openat) | NR_BIT(w, NR_openat2) |             \
+	 NR_BIT(w, NR_renameat) | NR_BIT(w, NR_renameat2) | NR_BIT(w, NR_linkat) |           \
+	 NR_BIT(w, NR_unlinkat) | NR_BIT(w, NR_mkdirat) | NR_BIT(w, NR_truncate) |           \
+	 NR_BIT(w, NR_ftruncate) | NR_BIT(w, NR_fchmod) | NR_BIT(w, NR_fchmodat) |           \
+	 NR_BIT(w, NR_fchmodat2) | NR_BIT(w, NR_symlinkat) | NR_BIT(w, NR_connect) |         \
 	 NR_BIT(w, NR_chdir) | NR_BIT(w, NR_fchdir) | NR_BIT(w, NR_sendfile) |               \
 	 NR_BIT(w, NR_copy_file_range) | NR_BIT(w, NR_splice) | NR_BIT(w, NR_dup) |          \
-	 NR_BIT(w, NR_dup2) | NR_BIT(w, NR_dup3) | NR_BIT(w, NR_fcntl))
+	 NR_BIT(w, NR_dup3) | NR_BIT(w, NR_fcntl) | EXIT_WORD_LEGACY(w))
 
 const volatile __u64 exit_wanted[EXIT_NR_MAX / 64] = {
 	EXIT_WORD(0), EXIT_WORD(1), EXIT_WORD(2), EXIT_WORD(3),
@@ -1073,7 +1057,7 @@ static __always_inline bool sys_exit_wanted(long nr)
 }
 
 /* Every syscall of the machine returns here: a syscall without work, then an untraced
- * task, return first. On x86-64 the saved user registers still hold the arguments. */
+ * task, return first. The saved user registers still hold the arguments. */
 static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, long nr)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32, zero = 0;
@@ -1191,11 +1175,11 @@ static long close_in_range(struct bpf_map *map, struct file_key *key, struct fil
 static __always_inline void on_close_range(struct pt_regs *regs, __u32 tgid)
 {
 	struct close_range_ctx c = { .tgid = tgid };
-	unsigned int flags = regs->dx;
+	unsigned int flags = AA_SC_ARG2(regs);
 	if (flags & (1 << 2))  /* CLOSE_RANGE_CLOEXEC closes nothing */
 		return;
-	c.first = regs->di;
-	c.last = regs->si;
+	c.first = AA_SC_ARG0(regs);
+	c.last = AA_SC_ARG1(regs);
 	bpf_for_each_map_elem(&open_files, close_in_range, &c, 0);
 }
 
@@ -1356,7 +1340,7 @@ int BPF_PROG(btf_sys_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(btf_sys_exit, struct pt_regs *regs, long ret)
 {
-	return on_sys_exit(regs, ret, regs->orig_ax);
+	return on_sys_exit(regs, ret, AA_SC_NR(regs));
 }
 
 /* ---- hooks: raw_tp variants (no BTF-typed tracepoints) ---- */
@@ -1386,17 +1370,19 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct pt_regs);
+	__type(value, aa_sc_regs);
 } regs_copy SEC(".maps");
 
 static __always_inline struct pt_regs *copy_regs(struct pt_regs *regs)
 {
 	__u32 zero = 0;
-	struct pt_regs *c = bpf_map_lookup_elem(&regs_copy, &zero);
+	aa_sc_regs *c = bpf_map_lookup_elem(&regs_copy, &zero);
 
 	if (c && bpf_probe_read_kernel(c, sizeof(*c), regs))
 		return NULL;
-	return c;
+	/* the register block as the hooks read it (bpf/arch.bpf.h): on x86-64 the same
+	 * type, elsewhere the prefix of the kernel's pt_regs the accessors use */
+	return (struct pt_regs *)c;
 }
 
 SEC("raw_tp/sys_enter")
@@ -1412,7 +1398,7 @@ int BPF_PROG(raw_sys_enter, struct pt_regs *regs, long id)
 SEC("raw_tp/sys_exit")
 int BPF_PROG(raw_sys_exit, struct pt_regs *regs, long ret)
 {
-	long nr = BPF_CORE_READ(regs, orig_ax);
+	long nr = AA_SC_NR_CORE(regs);
 	struct pt_regs *c;
 
 	if (!sys_exit_wanted(nr) || !(c = copy_regs(regs)))

@@ -314,16 +314,6 @@ static __always_inline int aead_emit(struct tls_call *call, __u64 n, __u64 cooki
 	return 0;
 }
 
-/* x86-64 SysV: the 7th and later arguments are on the stack, above the return address. */
-static __always_inline int stack_args(struct pt_regs *ctx, __u64 *a, __u32 size)
-{
-#if defined(__TARGET_ARCH_x86)
-	return bpf_probe_read_user(a, size, (const void *)(PT_REGS_SP(ctx) + 8));
-#else
-	return -1;
-#endif
-}
-
 /* int EVP_AEAD_CTX_seal(ctx, out, *out_len, max_out_len, nonce, nonce_len, in, in_len,
  * ad, ad_len): the plaintext is read at entry (rustls seals in place). */
 static __always_inline int aead_seal(struct pt_regs *ctx)
@@ -338,7 +328,7 @@ static __always_inline int aead_seal(struct pt_regs *ctx)
 
 	if (!bpf_map_lookup_elem(&traced_pids, &tgid))
 		return 0;
-	if (stack_args(ctx, a, sizeof(a)))
+	if (aa_uprobe_args_7_10(ctx, a))
 		return 0;
 	n = aead_app_len(a[0], a[1], a[2], a[3]);
 	if (n == 0)
@@ -369,7 +359,7 @@ static __always_inline int aead_open_enter(struct pt_regs *ctx)
 
 	if (!bpf_map_lookup_elem(&traced_pids, &tgid))
 		return 0;
-	if (stack_args(ctx, a, sizeof(a)))
+	if (aa_uprobe_args_7_10(ctx, a))
 		return 0;
 	c.ssl = PT_REGS_PARM1(ctx);
 	c.buf = PT_REGS_PARM2(ctx);
@@ -475,13 +465,7 @@ SEC("raw_tp/sys_exit")
 int tls_sys_exit_raw(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-#if defined(__TARGET_ARCH_x86)
-	long nr = BPF_CORE_READ(regs, orig_ax);
-#elif defined(__TARGET_ARCH_arm64)
-	long nr = BPF_CORE_READ(regs, syscallno);
-#else
-	long nr = -1;
-#endif
+	long nr = AA_SC_NR_CORE(regs);
 
 	return sys_exit_alone(regs, nr, (long)ctx->args[1]);
 }
@@ -489,11 +473,5 @@ int tls_sys_exit_raw(struct bpf_raw_tracepoint_args *ctx)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(tls_sys_exit_btf, struct pt_regs *regs, long ret)
 {
-#if defined(__TARGET_ARCH_x86)
-	return sys_exit_alone(regs, regs->orig_ax, ret);
-#elif defined(__TARGET_ARCH_arm64)
-	return sys_exit_alone(regs, regs->syscallno, ret);
-#else
-	return 0;
-#endif
+	return sys_exit_alone(regs, AA_SC_NR(regs), ret);
 }

@@ -19,6 +19,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "arch.bpf.h"
 #include "common.bpf.h"
 #include "compat.bpf.h"
 #include "events.h"
@@ -103,75 +104,38 @@ static __always_inline void tls_count_lost(__u32 slot)
 }
 
 /* Syscalls through which OpenSSL's socket BIO moves bytes; their first argument is
- * the fd. Numbers are per architecture. */
+ * the fd. Numbers are per architecture (bpf/syscalls.h). */
 static __always_inline int is_socket_io(long nr)
 {
-#if defined(__TARGET_ARCH_x86)
-	return nr == 0 || nr == 1 || nr == 19 || nr == 20 || nr == 44 || nr == 45 ||
-	       nr == 46 || nr == 47;
-#elif defined(__TARGET_ARCH_arm64)
-	return nr == 63 || nr == 64 || nr == 65 || nr == 66 || nr == 206 || nr == 207 ||
-	       nr == 211 || nr == 212;
-#else
-	return 0;
-#endif
+	return nr == NR_read || nr == NR_write || nr == NR_readv || nr == NR_writev ||
+	       nr == NR_sendto || nr == NR_recvfrom || nr == NR_sendmsg || nr == NR_recvmsg;
 }
 
 /* send/recv family: socket-only calls (read/write also serve files) */
 static __always_inline int is_send(long nr)
 {
-#if defined(__TARGET_ARCH_x86)
-	return nr == 44 || nr == 46;
-#elif defined(__TARGET_ARCH_arm64)
-	return nr == 206 || nr == 211;
-#else
-	return 0;
-#endif
+	return nr == NR_sendto || nr == NR_sendmsg;
 }
 
 static __always_inline int is_recv(long nr)
 {
-#if defined(__TARGET_ARCH_x86)
-	return nr == 45 || nr == 47;
-#elif defined(__TARGET_ARCH_arm64)
-	return nr == 207 || nr == 212;
-#else
-	return 0;
-#endif
+	return nr == NR_recvfrom || nr == NR_recvmsg;
 }
 
 /* write, writev and the send family (rustls writes its records with writev) */
 static __always_inline int nr_is_write(long nr)
 {
-#if defined(__TARGET_ARCH_x86)
-	return nr == 1 || nr == 20 || nr == 44 || nr == 46;
-#elif defined(__TARGET_ARCH_arm64)
-	return nr == 64 || nr == 66 || nr == 206 || nr == 211;
-#else
-	return 0;
-#endif
+	return nr == NR_write || nr == NR_writev || nr == NR_sendto || nr == NR_sendmsg;
 }
 
 static __always_inline int is_mmap(long nr)
 {
-#if defined(__TARGET_ARCH_x86)
-	return nr == 9;
-#elif defined(__TARGET_ARCH_arm64)
-	return nr == 222;
-#else
-	return 0;
-#endif
+	return nr == NR_mmap;
 }
 
 static __always_inline int is_mprotect(long nr)
 {
-#if defined(__TARGET_ARCH_x86)
-	return nr == 10;
-#elif defined(__TARGET_ARCH_arm64)
-	return nr == 226;
-#else
-	return 0;
-#endif
+	return nr == NR_mprotect;
 }
 
 /* The current task's fd is a socket (write/writev also serve files). */
