@@ -266,8 +266,14 @@ enum aa_tls_loss_slot {
 #define AA_TLS_COOKIE(lib, func) (((__u64)(lib) << 8) | (func))
 
 /* Key of `tls_seen_files` (bpf/tls_sys.bpf.h): a file (superblock dev in the kernel's
- * encoding, inode) the recorder has examined for TLS; its executable mappings are not
- * reported again. Written by recorder/tls_capture.cc. */
+ * encoding, inode) the recorder has examined for TLS. Written by
+ * recorder/tls_capture.cc; the value says what is reported of its executable mappings:
+ *   AA_SEEN_EXAMINED  nothing more (no TLS hooks in it)
+ *   AA_SEEN_HOOKED    each one, without waking the recorder: which processes use a
+ *                     hooked TLS library is what the blind-spot report needs, and a
+ *                     re-read of /proc/PID/maps could come before the loader mapped it */
+#define AA_SEEN_EXAMINED 1
+#define AA_SEEN_HOOKED 2
 struct aa_seen_file {
 	__u64 ino;
 	__u32 dev;

@@ -244,6 +244,7 @@ static __always_inline void tls_sys_exit(struct pt_regs *regs, long nr, long ret
 	struct vma_out out = {};
 	struct aa_seen_file fk = {};
 	struct aa_rec_tls_mmap *rec;
+	__u8 *seen;
 	__u64 addr;
 
 	if (is_mmap(nr)) {
@@ -265,7 +266,8 @@ static __always_inline void tls_sys_exit(struct pt_regs *regs, long nr, long ret
 		return;
 	fk.ino = out.ino;
 	fk.dev = out.dev;
-	if (bpf_map_lookup_elem(&tls_seen_files, &fk))
+	seen = bpf_map_lookup_elem(&tls_seen_files, &fk);
+	if (seen && *seen != AA_SEEN_HOOKED)
 		return;
 
 	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
@@ -277,9 +279,9 @@ static __always_inline void tls_sys_exit(struct pt_regs *regs, long nr, long ret
 	rec->ino = out.ino;
 	rec->dev = out.dev;
 	rec->pad = 0;
-	/* wake the recorder now: the sooner it attaches, the fewer SSL calls of a freshly
-	 * loaded library run unhooked */
-	bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
+	/* a new file: wake the recorder now (the sooner it attaches, the fewer SSL calls
+	 * of a freshly loaded library run unhooked); a hooked one is only bookkeeping */
+	bpf_ringbuf_submit(rec, seen ? wake_flags() : BPF_RB_FORCE_WAKEUP);
 }
 
 #endif /* AA_TLS_SYS_BPF_H */

@@ -221,7 +221,7 @@ class TlsCapture::Impl {
   void attachSyscallHooks();
   void scanProcess(uint32_t pid);
   std::optional<FileId> examine(const std::string& displayPath, const std::string& openPath);
-  void markSeen(uint64_t kernelDev, uint64_t ino);
+  void markSeen(uint64_t kernelDev, uint64_t ino, uint8_t what = AA_SEEN_EXAMINED);
   void decodeData(const aa_rec_tls_data& rec, const uint8_t* data, SessionWriter& writer);
   Conn& conn(uint32_t pid, uint64_t ssl);
 };
@@ -333,10 +333,9 @@ void TlsCapture::Impl::attachSyscallHooks() {
   }
 }
 
-void TlsCapture::Impl::markSeen(uint64_t kernelDev, uint64_t ino) {
+void TlsCapture::Impl::markSeen(uint64_t kernelDev, uint64_t ino, uint8_t what) {
   aa_seen_file key{ino, static_cast<uint32_t>(kernelDev), 0};
-  uint8_t one = 1;
-  bpf_map__update_elem(skel->maps.tls_seen_files, &key, sizeof(key), &one, sizeof(one), BPF_ANY);
+  bpf_map__update_elem(skel->maps.tls_seen_files, &key, sizeof(key), &what, sizeof(what), BPF_ANY);
 }
 
 // Hooks every function of one file with two uprobe_multi links (entries, returns).
@@ -386,7 +385,8 @@ std::optional<FileId> TlsCapture::Impl::examine(const std::string& displayPath,
   FileId id{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
   if (!examined.insert(id).second) return id;
   // the kernel's s_dev encoding: the mmap hook stops reporting this file
-  markSeen((uint64_t(major(st.st_dev)) << 20) | minor(st.st_dev), st.st_ino);
+  const uint64_t kernelDev = (uint64_t(major(st.st_dev)) << 20) | minor(st.st_dev);
+  markSeen(kernelDev, st.st_ino);
 
   FileVerdict& verdict = verdicts[id];
   verdict.path = displayPath;
@@ -408,6 +408,7 @@ std::optional<FileId> TlsCapture::Impl::examine(const std::string& displayPath,
   lib->hooks = std::move(*scan->hooks);
   const uint64_t index = libs.size();
   verdict.lib = int(index);
+  markSeen(kernelDev, st.st_ino, AA_SEEN_HOOKED);
   // one line per hooked file saying how its offsets were found
   char ms[32];
   snprintf(ms, sizeof(ms), "%.0f ms", scan->millis);
@@ -704,9 +705,15 @@ bool TlsCapture::decode(const void* rec, size_t size, SessionWriter& writer) {
     aa_rec_tls_mmap m;
     if (size < sizeof(m)) return true;
     std::memcpy(&m, rec, sizeof(m));
-    impl_->scanProcess(m.hdr.pid);
-    // examined now, whatever it was: later mappings of this file are not reported
-    impl_->markSeen(m.dev, m.ino);
+    const FileId id{static_cast<uint64_t>(makedev(m.dev >> 20, m.dev & 0xfffff)), m.ino};
+    if (impl_->verdicts.count(id)) {
+      // a hooked library mapped by one more process
+      impl_->procs[m.hdr.pid].files.insert(id);
+    } else {
+      impl_->scanProcess(m.hdr.pid);
+      // examined now, whatever it was: later mappings are reported only if it is hooked
+      if (!impl_->verdicts.count(id)) impl_->markSeen(m.dev, m.ino);
+    }
   } else if (hdr.type == AA_REC_TLS_FREE) {
     aa_rec_tls_free f;
     if (size < sizeof(f)) return true;
