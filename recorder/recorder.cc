@@ -34,6 +34,7 @@
 
 #include "recorder/core_probes.h"
 #include "recorder/decoder.h"
+#include "recorder/fd.h"
 #include "recorder/launcher.h"
 #include "recorder/loss_slots.h"
 #include "recorder/record_queue.h"
@@ -41,13 +42,13 @@
 #include "store/private_file.h"
 #include "store/session_reader.h"
 #include "store/session_writer.h"
+#include "store/version.h"
 #include "recorder/tls_capture.h"
 #include "recorder/tls_discovery.h"
 
 namespace aa {
 namespace {
 
-constexpr const char* kVersion = "0.1.0";
 constexpr uint64_t kCommandGraceNs = 2000000000ull;
 
 uint64_t monoNow() {
@@ -57,25 +58,6 @@ uint64_t monoNow() {
 }
 
 void fail(const std::string& message) { fprintf(stderr, "aa-record: %s\n", message.c_str()); }
-
-// One owned fd.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  void reset(int fd) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_;
-};
 
 struct RingBufferDeleter {
   void operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
@@ -307,7 +289,7 @@ uint32_t killTraced(int tracedPidsFd) {
 
 SessionHeaderInfo makeHeader(const RecorderOptions& options, const CoreProbes& core) {
   SessionHeaderInfo header;
-  header.recorderVersion = kVersion;
+  header.recorderVersion = AA_VERSION;
   header.probes = core.report();
   header.command = options.command;
   if (options.redact) {

@@ -36,6 +36,7 @@
 #include "recorder/core_probes.h"  // QuietLibbpf
 #include "recorder/aead_join.h"
 #include "recorder/elf_image.h"
+#include "recorder/fd.h"
 #include "recorder/loss_slots.h"
 #include "recorder/redact.h"
 #include "recorder/tls_discovery.h"
@@ -79,21 +80,6 @@ constexpr auto kAttachUprobeMulti = static_cast<bpf_attach_type>(48);
 bool isReadFunc(uint32_t func) { return func == AA_TLS_SSL_READ || func == AA_TLS_SSL_READ_EX; }
 
 std::string errnoText(int err) { return std::strerror(err < 0 ? -err : err); }
-
-// Owns an fd.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 struct FileId {
   uint64_t dev = 0;  // st_dev, userspace encoding

@@ -28,12 +28,13 @@ run_ctest "$build"
 
 # The reading side alone, configured as on a machine without libbpf, bpftool,
 # clang-for-BPF or liburing (-DAA_RECORDER=OFF): configure must not look for them, and
-# the store must build and pass without io_uring (its portable writer path). aa-view's
-# sources do not change with this option, so they are not compiled a second time.
+# the store must build and pass without io_uring (its portable writer path), and the
+# recorder's decoding library (recorder_decode) with its tests without the BPF toolchain.
+# aa-view's sources do not change with this option, so they are not compiled a second time.
 portable="$build-portable"
 cmake -S . -B "$portable" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAA_RECORDER=OFF -DAA_BENCH=OFF
-cmake --build "$portable" -j"$(nproc)" --target store_test aa-session
-run_ctest "$portable" -R '^(Format|Kind|EventCatalog|LinuxAbi|RoundTrip|Writers|Damage|Hostile|DiskFull|Index|Portability)\.'
+cmake --build "$portable" -j"$(nproc)" --target store_test aa-session recorder_unit_test redact_rules_test
+run_ctest "$portable" -R '^(Format|Kind|EventCatalog|LinuxAbi|RoundTrip|Writers|Damage|Hostile|DiskFull|Index|Portability|DecoderTest|Paths|RecordQueue|Fd|Redact|RedactArgv|RedactH)\.'
 
 # The reader under libFuzzer for a bounded time (tests/fuzz/run_fuzz.sh: 10 s on the
 # bytes as mutated, 10 s with every checksum fixed so mutations reach the decoders).

@@ -1,14 +1,11 @@
 # TLS capture tests (owned with recorder/tls_capture.*, recorder/tls_discovery.* and
-# recorder/redact.*). Included by tests/recorder/CMakeLists.txt, which exists only when
-# aa-record is built.
+# recorder/redact.*). Included by tests/recorder/CMakeLists.txt when recorder_lib is
+# built. Labels: `unit` runs fully without root, `root` needs root to run fully.
 
 # Redaction: plain unit tests, no root.
-add_executable(tls_redact_test
-  ${CMAKE_CURRENT_LIST_DIR}/tls_redact_test.cc
-  ${CMAKE_SOURCE_DIR}/recorder/redact.cc)
-target_include_directories(tls_redact_test PRIVATE ${CMAKE_SOURCE_DIR})
-target_link_libraries(tls_redact_test PRIVATE GTest::gtest GTest::gtest_main)
-gtest_discover_tests(tls_redact_test)
+add_executable(tls_redact_test ${CMAKE_CURRENT_LIST_DIR}/tls_redact_test.cc)
+target_link_libraries(tls_redact_test PRIVATE recorder_decode GTest::gtest GTest::gtest_main)
+gtest_discover_tests(tls_redact_test PROPERTIES LABELS unit)
 
 # Discovery (ELF, .eh_frame, x86-64 code search, cache): no root, no BPF, no libbpf;
 # libcrypto for the cache's digests and MAC, as recorder_lib.
@@ -26,14 +23,14 @@ target_compile_definitions(tls_discovery_test PRIVATE AA_SOURCE_DIR="${CMAKE_SOU
 # mapping, which the uprobes those runs put on the same executables do not touch (a
 # private mapping got their int3: "0 candidates for SSL_read", see
 # DiscoveryTest.UprobesOnTheFileDoNotChangeWhatDiscoveryReads).
-gtest_discover_tests(tls_discovery_test DISCOVERY_TIMEOUT 30 PROPERTIES TIMEOUT 300)
+# Labelled root: most of it needs none, but some cases skip without root (uprobes via
+# perf_event_open, MACed cache entries, acting as another user).
+gtest_discover_tests(tls_discovery_test DISCOVERY_TIMEOUT 30 PROPERTIES TIMEOUT 300 LABELS root)
 
 # Joining aws-lc AEAD contexts into connections (rustls): no root.
-add_executable(tls_aead_join_test ${CMAKE_CURRENT_LIST_DIR}/tls_aead_join_test.cc
-  ${CMAKE_SOURCE_DIR}/recorder/aead_join.cc)
-target_include_directories(tls_aead_join_test PRIVATE ${CMAKE_SOURCE_DIR})
-target_link_libraries(tls_aead_join_test PRIVATE GTest::gtest GTest::gtest_main)
-gtest_discover_tests(tls_aead_join_test)
+add_executable(tls_aead_join_test ${CMAKE_CURRENT_LIST_DIR}/tls_aead_join_test.cc)
+target_link_libraries(tls_aead_join_test PRIVATE recorder_decode GTest::gtest GTest::gtest_main)
+gtest_discover_tests(tls_aead_join_test PROPERTIES LABELS unit)
 
 # Capture: loads BPF and runs aa-record (skips without root).
 add_executable(tls_capture_test ${CMAKE_CURRENT_LIST_DIR}/tls_capture_test.cc)
@@ -45,14 +42,14 @@ target_compile_definitions(tls_capture_test PRIVATE
   AA_HAVE_TRAFFIC=1
   AA_RECORD_PATH="$<TARGET_FILE:aa-record>")
 add_dependencies(tls_capture_test aa-record)
-gtest_discover_tests(tls_capture_test DISCOVERY_TIMEOUT 30 PROPERTIES TIMEOUT 120)
+gtest_discover_tests(tls_capture_test DISCOVERY_TIMEOUT 30 PROPERTIES TIMEOUT 120 LABELS root)
 
 # The ELF lookup behind attachment: no root, no BPF.
 add_executable(tls_elf_test ${CMAKE_CURRENT_LIST_DIR}/tls_elf_test.cc)
 target_include_directories(tls_elf_test PRIVATE ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR})
 target_link_libraries(tls_elf_test PRIVATE recorder_lib store bpf_skeletons
                       GTest::gtest GTest::gtest_main)
-gtest_discover_tests(tls_elf_test)
+gtest_discover_tests(tls_elf_test PROPERTIES LABELS unit)
 
 # An executable that carries OpenSSL inside it (libssl.a and libcrypto.a linked in,
 # glibc still shared): the TLS-in-the-executable case, whatever node a machine has
@@ -95,4 +92,4 @@ set_tests_properties(codex_e2e PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
 # recorded request of fixtures/apis/*.aas as recorded (no root).
 add_test(NAME mock_server_answers
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/mock_server_answers.sh $<TARGET_FILE:aa-session>)
-set_tests_properties(mock_server_answers PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
+set_tests_properties(mock_server_answers PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120 LABELS unit)
