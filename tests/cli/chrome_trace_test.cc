@@ -8,7 +8,7 @@
 #include <set>
 
 #include "tests/cli/all_kinds_session.h"
-#include "tests/cli/json_lite.h"
+#include "tests/cli/json_fields.h"
 #include "tests/cli/test_dir.h"
 
 namespace aa {
@@ -16,7 +16,7 @@ namespace {
 
 using testing::TempDir;
 
-jsonlite::Value exportTrace(const std::string& session, const std::string& out) {
+testing::Json exportTrace(const std::string& session, const std::string& out) {
   auto r = SessionReader::open(session);
   EXPECT_TRUE(r.ok()) << r.status().message();
   std::FILE* f = std::fopen(out.c_str(), "w");
@@ -24,36 +24,36 @@ jsonlite::Value exportTrace(const std::string& session, const std::string& out) 
   std::fclose(f);
   EXPECT_TRUE(st.ok()) << st.status().message();
   std::string err;
-  auto doc = jsonlite::parse(testing::readFile(out), &err);
+  auto doc = aa::traffic::parseJson(testing::readFile(out), &err);
   EXPECT_TRUE(doc) << err;
-  return doc ? *doc : jsonlite::Value{};
+  return doc ? *doc : testing::Json{};
 }
 
 TEST(ChromeTrace, AllKindsSession) {
   TempDir dir;
   ASSERT_TRUE(testing::writeAllKindsSession(dir.file("a.aas")).ok());
   auto doc = exportTrace(dir.file("a.aas"), dir.file("a.json"));
-  const auto& events = doc["traceEvents"];
-  ASSERT_EQ(events.type, jsonlite::Value::kArray);
+  const auto& events = doc.get("traceEvents");
+  ASSERT_EQ(events.type(), testing::Json::Type::kArray);
   std::map<std::string, int> phases;
   std::set<std::string> processNames, instantNames;
-  const jsonlite::Value* open = nullptr;
+  const testing::Json* open = nullptr;
   std::map<std::string, int> asyncIds;
   bool sawConn7 = false;
-  for (const auto& e : events.items) {
-    ASSERT_TRUE(e.has("ph") && e.has("pid")) << "every trace event has ph and pid";
-    const std::string& ph = e["ph"].text;
+  for (const auto& e : events.items()) {
+    ASSERT_TRUE(e.find("ph") && e.find("pid")) << "every trace event has ph and pid";
+    const std::string& ph = e.get("ph").str();
     ++phases[ph];
-    if (ph == "M" && e["name"].text == "process_name") processNames.insert(e["args"]["name"].text);
+    if (ph == "M" && e.get("name").str() == "process_name") processNames.insert(e.get("args").get("name").str());
     if (ph == "i") {
-      instantNames.insert(e["name"].text);
-      ASSERT_TRUE(e.has("ts") && e.has("tid") && e["args"].has("seq"));
-      if (e["name"].text == "file.open") open = &e;
+      instantNames.insert(e.get("name").str());
+      ASSERT_TRUE(e.find("ts") && e.find("tid") && e.get("args").find("seq"));
+      if (e.get("name").str() == "file.open") open = &e;
     }
-    if (ph == "b") ++asyncIds[e["cat"].text + e["id"].text];
-    if (ph == "e") --asyncIds[e["cat"].text + e["id"].text];
-    if (ph == "b" && e["cat"].text == "tls" && e["args"]["conn"].text == "7") {
-      EXPECT_EQ(e["args"]["bytes_out"].text, "18");
+    if (ph == "b") ++asyncIds[e.get("cat").str() + e.get("id").str()];
+    if (ph == "e") --asyncIds[e.get("cat").str() + e.get("id").str()];
+    if (ph == "b" && e.get("cat").str() == "tls" && e.get("args").get("conn").str() == "7") {
+      EXPECT_EQ(e.get("args").get("bytes_out").str(), "18");
       sawConn7 = true;
     }
   }
@@ -66,10 +66,10 @@ TEST(ChromeTrace, AllKindsSession) {
   EXPECT_TRUE(processNames.count("agent 100: /usr/bin/python3")) << *processNames.begin();
   EXPECT_EQ(instantNames.size(), size_t(testing::kAllKindsCount));
   ASSERT_NE(open, nullptr);
-  EXPECT_EQ((*open)["args"]["path"].text, "/etc/hosts");
-  EXPECT_EQ((*open)["args"]["fd"].text, "3");
-  EXPECT_EQ((*open)["ts"].text, "4.000");   // 4000 ns after start, in us
-  EXPECT_EQ(doc["otherData"]["command"].text, "python3 agent.py");
+  EXPECT_EQ((*open).get("args").get("path").str(), "/etc/hosts");
+  EXPECT_EQ((*open).get("args").get("fd").str(), "3");
+  EXPECT_EQ((*open).get("ts").str(), "4.000");   // 4000 ns after start, in us
+  EXPECT_EQ(doc.get("otherData").get("command").str(), "python3 agent.py");
 }
 
 TEST(ChromeTrace, LlmCallsOfARealRecordingAreSlices) {
@@ -78,11 +78,11 @@ TEST(ChromeTrace, LlmCallsOfARealRecordingAreSlices) {
                              dir.file("agent.aas"));
   auto doc = exportTrace(dir.file("agent.aas"), dir.file("agent.json"));
   int llm = 0;
-  for (const auto& e : doc["traceEvents"].items) {
-    if (e["cat"].text != "llm") continue;
+  for (const auto& e : doc.get("traceEvents").items()) {
+    if (e.get("cat").str() != "llm") continue;
     ++llm;
-    EXPECT_EQ(e["ph"].text, "X");
-    EXPECT_TRUE(e.has("dur") && e.has("ts") && e.has("pid"));
+    EXPECT_EQ(e.get("ph").str(), "X");
+    EXPECT_TRUE(e.find("dur") && e.find("ts") && e.find("pid"));
   }
   // fixtures/llm/agent.sh makes 14 calls (aa-session llm lists them).
   EXPECT_EQ(llm, 14);

@@ -13,7 +13,7 @@
 #include "store/render/event_json.h"
 #include "store/session_reader.h"
 #include "tests/cli/all_kinds_session.h"
-#include "tests/cli/json_lite.h"
+#include "tests/cli/json_fields.h"
 #include "tests/cli/test_dir.h"
 
 namespace aa {
@@ -156,9 +156,9 @@ TEST_F(CliTest, VerifyReindexExportOnGoodSession) {
   r = run({"export", "--format", "chrome-trace", p, "-o", out});
   EXPECT_EQ(r.code, 0) << r.err;
   std::string err;
-  auto doc = jsonlite::parse(testing::readFile(out), &err);
+  auto doc = aa::traffic::parseJson(testing::readFile(out), &err);
   ASSERT_TRUE(doc) << err;
-  EXPECT_GT((*doc)["traceEvents"].items.size(), 3000u);
+  EXPECT_GT((*doc).get("traceEvents").items().size(), 3000u);
 }
 
 TEST_F(CliTest, DamagedFiles) {
@@ -188,7 +188,7 @@ TEST_F(CliTest, DamagedFiles) {
   expectOneLineError(r, 1, trunc + ": ", "offset");
   r = run({"export", "--format", "chrome-trace", trunc, "-o", dir_.file("t.json")});
   expectOneLineError(r, 1, trunc + ": ", "offset");
-  EXPECT_TRUE(jsonlite::parse(testing::readFile(dir_.file("t.json"))));
+  EXPECT_TRUE(aa::traffic::parseJson(testing::readFile(dir_.file("t.json"))));
 
   // A flipped byte inside the second frame's payload.
   std::string flip = dir_.file("flip.aas");

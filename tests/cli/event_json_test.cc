@@ -9,7 +9,7 @@
 
 #include "store/session_reader.h"
 #include "tests/cli/all_kinds_session.h"
-#include "tests/cli/json_lite.h"
+#include "tests/cli/json_fields.h"
 #include "tests/cli/test_dir.h"
 
 namespace aa {
@@ -38,9 +38,9 @@ class EventJsonTest : public ::testing::Test {
     ASSERT_TRUE(r.ok()) << r.status().message();
     for (const auto& line : jsonLines(**r)) {
       std::string err;
-      auto v = jsonlite::parse(line, &err);
+      auto v = aa::traffic::parseJson(line, &err);
       ASSERT_TRUE(v) << err << ": " << line;
-      ASSERT_EQ(v->type, jsonlite::Value::kObject) << line;
+      ASSERT_EQ(v->type(), testing::Json::Type::kObject) << line;
       lines_.push_back(line);
       objs_.push_back(std::move(*v));
     }
@@ -49,150 +49,150 @@ class EventJsonTest : public ::testing::Test {
 
   // Checks the common fields of event i and that its keys are exactly `kindKeys` after
   // them, in order.
-  const jsonlite::Value& event(size_t i, std::string_view kind, const Keys& kindKeys) {
+  const testing::Json& event(size_t i, std::string_view kind, const Keys& kindKeys) {
     const auto& o = objs_.at(i);
     Keys want = {"seq", "t_ns", "pid", "tid", "comm", "kind"};
-    if (o.has("comm_b64")) want.insert(want.begin() + 5, "comm_b64");
+    if (o.find("comm_b64")) want.insert(want.begin() + 5, "comm_b64");
     want.insert(want.end(), kindKeys.begin(), kindKeys.end());
-    EXPECT_EQ(o.keys(), want) << lines_[i];
-    EXPECT_EQ(o["seq"].u64(), i) << lines_[i];
-    EXPECT_EQ(o["t_ns"].u64(), 1000 * (i + 1)) << lines_[i];
-    EXPECT_EQ(o["kind"].text, kind) << lines_[i];
+    EXPECT_EQ(testing::memberNames(o), want) << lines_[i];
+    EXPECT_EQ(testing::asU64(o.get("seq")), i) << lines_[i];
+    EXPECT_EQ(testing::asU64(o.get("t_ns")), 1000 * (i + 1)) << lines_[i];
+    EXPECT_EQ(o.get("kind").str(), kind) << lines_[i];
     return o;
   }
 
   TempDir dir_;
   std::string path_;
   std::vector<std::string> lines_;
-  std::vector<jsonlite::Value> objs_;
+  std::vector<testing::Json> objs_;
 };
 
 TEST_F(EventJsonTest, Exec) {
   const auto& o = event(0, "exec", {"path", "argv", "argv_b64", "cwd", "argv_truncated", "uid",
                                     "gid", "ppid"});
-  EXPECT_EQ(o["pid"].u64(), 100u);
-  EXPECT_EQ(o["tid"].u64(), 100u);
-  EXPECT_EQ(o["comm"].text, "agent");
-  EXPECT_EQ(o["path"].text, "/usr/bin/python3");
-  ASSERT_EQ(o["argv"].type, jsonlite::Value::kArray);
-  ASSERT_EQ(o["argv"].items.size(), 3u);
-  EXPECT_EQ(o["argv"].items[0].text, "python3");
-  EXPECT_EQ(o["argv"].items[1].text, "a b.py");
+  EXPECT_EQ(testing::asU64(o.get("pid")), 100u);
+  EXPECT_EQ(testing::asU64(o.get("tid")), 100u);
+  EXPECT_EQ(o.get("comm").str(), "agent");
+  EXPECT_EQ(o.get("path").str(), "/usr/bin/python3");
+  ASSERT_EQ(o.get("argv").type(), testing::Json::Type::kArray);
+  ASSERT_EQ(o.get("argv").items().size(), 3u);
+  EXPECT_EQ(o.get("argv").items()[0].str(), "python3");
+  EXPECT_EQ(o.get("argv").items()[1].str(), "a b.py");
   // Latin-1 "café": shown with U+FFFD, exact bytes in argv_b64.
-  EXPECT_EQ(o["argv"].items[2].text, "caf\xEF\xBF\xBD");
-  ASSERT_EQ(o["argv_b64"].items.size(), 3u);
-  EXPECT_EQ(o["argv_b64"].items[0].text, "cHl0aG9uMw==");
-  EXPECT_EQ(o["argv_b64"].items[2].text, "Y2Fm6Q==");
-  EXPECT_EQ(o["cwd"].text, "/home/u");
-  EXPECT_EQ(o["argv_truncated"].type, jsonlite::Value::kBool);
-  EXPECT_FALSE(o["argv_truncated"].boolean);
-  EXPECT_EQ(o["uid"].u64(), 1000u);
-  EXPECT_EQ(o["gid"].u64(), 1001u);
-  EXPECT_EQ(o["ppid"].u64(), 1u);
+  EXPECT_EQ(o.get("argv").items()[2].str(), "caf\xEF\xBF\xBD");
+  ASSERT_EQ(o.get("argv_b64").items().size(), 3u);
+  EXPECT_EQ(o.get("argv_b64").items()[0].str(), "cHl0aG9uMw==");
+  EXPECT_EQ(o.get("argv_b64").items()[2].str(), "Y2Fm6Q==");
+  EXPECT_EQ(o.get("cwd").str(), "/home/u");
+  EXPECT_EQ(o.get("argv_truncated").type(), testing::Json::Type::kBool);
+  EXPECT_FALSE(o.get("argv_truncated").asBool());
+  EXPECT_EQ(testing::asU64(o.get("uid")), 1000u);
+  EXPECT_EQ(testing::asU64(o.get("gid")), 1001u);
+  EXPECT_EQ(testing::asU64(o.get("ppid")), 1u);
 }
 
 TEST_F(EventJsonTest, ForkAndExit) {
-  EXPECT_EQ(event(1, "fork", {"child_pid"})["child_pid"].u64(), 101u);
+  EXPECT_EQ(testing::asU64(event(1, "fork", {"child_pid"}).get("child_pid")), 101u);
   const auto& x = event(2, "exit", {"exit_code", "signal"});
-  EXPECT_EQ(x["pid"].u64(), 101u);
-  EXPECT_EQ(x["comm"].text, "child");
-  EXPECT_EQ(x["exit_code"].i64(), 3);
-  EXPECT_EQ(x["signal"].i64(), 0);
+  EXPECT_EQ(testing::asU64(x.get("pid")), 101u);
+  EXPECT_EQ(x.get("comm").str(), "child");
+  EXPECT_EQ(x.get("exit_code").asInt(), 3);
+  EXPECT_EQ(x.get("signal").asInt(), 0);
 }
 
 TEST_F(EventJsonTest, FileOpenCloseReadWrite) {
   const auto& o = event(3, "file.open", {"path", "flags", "mode", "ret", "fd"});
-  EXPECT_EQ(o["path"].text, "/etc/hosts");
-  EXPECT_EQ(o["flags"].u64(), 0x80000u);
-  EXPECT_EQ(o["mode"].u64(), 0u);
-  EXPECT_EQ(o["ret"].i64(), 3);
-  EXPECT_EQ(o["fd"].i64(), 3);
+  EXPECT_EQ(o.get("path").str(), "/etc/hosts");
+  EXPECT_EQ(testing::asU64(o.get("flags")), 0x80000u);
+  EXPECT_EQ(testing::asU64(o.get("mode")), 0u);
+  EXPECT_EQ(o.get("ret").asInt(), 3);
+  EXPECT_EQ(o.get("fd").asInt(), 3);
   const auto& c = event(4, "file.close",
                         {"path", "fd", "bytes_read", "bytes_written", "reads", "writes", "reason"});
-  EXPECT_EQ(c["path"].text, "/etc/hosts");
-  EXPECT_EQ(c["fd"].i64(), 3);
-  EXPECT_EQ(c["bytes_read"].u64(), 120u);
-  EXPECT_EQ(c["bytes_written"].u64(), 0u);
-  EXPECT_EQ(c["reads"].u64(), 2u);
-  EXPECT_EQ(c["reason"].text, "explicit");
+  EXPECT_EQ(c.get("path").str(), "/etc/hosts");
+  EXPECT_EQ(c.get("fd").asInt(), 3);
+  EXPECT_EQ(testing::asU64(c.get("bytes_read")), 120u);
+  EXPECT_EQ(testing::asU64(c.get("bytes_written")), 0u);
+  EXPECT_EQ(testing::asU64(c.get("reads")), 2u);
+  EXPECT_EQ(c.get("reason").str(), "explicit");
   const auto& r = event(5, "file.read", {"path", "fd", "ret"});
-  EXPECT_EQ(r["fd"].i64(), 3);
-  EXPECT_EQ(r["ret"].i64(), 120);
+  EXPECT_EQ(r.get("fd").asInt(), 3);
+  EXPECT_EQ(r.get("ret").asInt(), 120);
   const auto& w = event(6, "file.write", {"path", "fd", "ret"});
-  EXPECT_EQ(w["path"].text, "/tmp/out\n\"q\"\\");   // escaped on the wire, exact when parsed
-  EXPECT_EQ(w["fd"].i64(), 4);
-  EXPECT_EQ(w["ret"].i64(), 7);
+  EXPECT_EQ(w.get("path").str(), "/tmp/out\n\"q\"\\");   // escaped on the wire, exact when parsed
+  EXPECT_EQ(w.get("fd").asInt(), 4);
+  EXPECT_EQ(w.get("ret").asInt(), 7);
   EXPECT_NE(lines_[6].find(R"("/tmp/out\n\"q\"\\")"), std::string::npos) << lines_[6];
 }
 
 TEST_F(EventJsonTest, FileMetadataKinds) {
   const auto& rn = event(7, "file.rename", {"path", "old_path", "new_path", "flags", "ret"});
-  EXPECT_EQ(rn["old_path"].text, "/tmp/a.tmp");
-  EXPECT_EQ(rn["new_path"].text, "/tmp/a");
-  EXPECT_EQ(rn["path"].text, "/tmp/a");
+  EXPECT_EQ(rn.get("old_path").str(), "/tmp/a.tmp");
+  EXPECT_EQ(rn.get("new_path").str(), "/tmp/a");
+  EXPECT_EQ(rn.get("path").str(), "/tmp/a");
   const auto& u = event(8, "file.unlink", {"path", "path_b64", "ret"});
-  EXPECT_EQ(u["path"].text, "/tmp/\xEF\xBF\xBD\xEF\xBF\xBD");
-  EXPECT_EQ(u["path_b64"].text, "L3RtcC///g==");
-  EXPECT_EQ(u["ret"].i64(), -2);
+  EXPECT_EQ(u.get("path").str(), "/tmp/\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(u.get("path_b64").str(), "L3RtcC///g==");
+  EXPECT_EQ(u.get("ret").asInt(), -2);
   const auto& m = event(9, "file.mkdir", {"path", "mode", "ret"});
-  EXPECT_EQ(m["mode"].u64(), 0755u);
-  EXPECT_EQ(event(10, "file.rmdir", {"path", "ret"})["path"].text, "/tmp/d");
+  EXPECT_EQ(testing::asU64(m.get("mode")), 0755u);
+  EXPECT_EQ(event(10, "file.rmdir", {"path", "ret"}).get("path").str(), "/tmp/d");
   const auto& t = event(11, "file.truncate", {"path", "fd", "length", "ret"});
-  EXPECT_EQ(t["fd"].i64(), -1);
-  EXPECT_EQ(t["length"].i64(), 10);
+  EXPECT_EQ(t.get("fd").asInt(), -1);
+  EXPECT_EQ(t.get("length").asInt(), 10);
   const auto& c = event(12, "file.chmod", {"path", "fd", "mode", "ret"});
-  EXPECT_EQ(c["mode"].u64(), 0755u);
+  EXPECT_EQ(testing::asU64(c.get("mode")), 0755u);
   const auto& s = event(17, "file.symlink", {"path", "target", "ret"});
-  EXPECT_EQ(s["path"].text, "/tmp/l");
-  EXPECT_EQ(s["target"].text, "../x");
-  EXPECT_EQ(event(18, "chdir", {"path", "ret"})["path"].text, "/tmp");
+  EXPECT_EQ(s.get("path").str(), "/tmp/l");
+  EXPECT_EQ(s.get("target").str(), "../x");
+  EXPECT_EQ(event(18, "chdir", {"path", "ret"}).get("path").str(), "/tmp");
   const auto& hard = event(19, "file.link", {"path", "old_path", "new_path", "flags", "ret"});
-  EXPECT_EQ(hard["path"].text, "/tmp/b");
-  EXPECT_EQ(hard["old_path"].text, "/tmp/a");
-  EXPECT_EQ(hard["new_path"].text, "/tmp/b");
-  EXPECT_EQ(hard["flags"].u64(), 0x400u);
-  EXPECT_EQ(hard["ret"].i64(), 0);
+  EXPECT_EQ(hard.get("path").str(), "/tmp/b");
+  EXPECT_EQ(hard.get("old_path").str(), "/tmp/a");
+  EXPECT_EQ(hard.get("new_path").str(), "/tmp/b");
+  EXPECT_EQ(testing::asU64(hard.get("flags")), 0x400u);
+  EXPECT_EQ(hard.get("ret").asInt(), 0);
 }
 
 TEST_F(EventJsonTest, NetConnect) {
   const auto& n = event(13, "net.connect", {"addr", "port", "fd", "family", "ret"});
-  EXPECT_EQ(n["addr"].text, "1.2.3.4");
-  EXPECT_EQ(n["port"].u64(), 443u);
-  EXPECT_EQ(n["fd"].i64(), 5);
-  EXPECT_EQ(n["family"].u64(), 2u);
-  EXPECT_EQ(n["ret"].i64(), -115);
+  EXPECT_EQ(n.get("addr").str(), "1.2.3.4");
+  EXPECT_EQ(testing::asU64(n.get("port")), 443u);
+  EXPECT_EQ(n.get("fd").asInt(), 5);
+  EXPECT_EQ(testing::asU64(n.get("family")), 2u);
+  EXPECT_EQ(n.get("ret").asInt(), -115);
 }
 
 TEST_F(EventJsonTest, TlsTextPayloadAsData) {
   const auto& t = event(14, "tls.write",
                         {"conn", "offset", "len", "truncated", "lib", "fd", "func", "data"});
-  EXPECT_EQ(t["conn"].u64(), 7u);
-  EXPECT_EQ(t["offset"].u64(), 0u);
-  EXPECT_EQ(t["len"].u64(), 18u);
-  EXPECT_FALSE(t["truncated"].boolean);
-  EXPECT_EQ(t["lib"].text, "/usr/lib/x86_64-linux-gnu/libssl.so.3");
-  EXPECT_EQ(t["func"].text, "SSL_write");
-  EXPECT_EQ(t["data"].text, "GET / HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(testing::asU64(t.get("conn")), 7u);
+  EXPECT_EQ(testing::asU64(t.get("offset")), 0u);
+  EXPECT_EQ(testing::asU64(t.get("len")), 18u);
+  EXPECT_FALSE(t.get("truncated").asBool());
+  EXPECT_EQ(t.get("lib").str(), "/usr/lib/x86_64-linux-gnu/libssl.so.3");
+  EXPECT_EQ(t.get("func").str(), "SSL_write");
+  EXPECT_EQ(t.get("data").str(), "GET / HTTP/1.1\r\n\r\n");
 }
 
 TEST_F(EventJsonTest, TlsBinaryPayloadAsBase64AndFull64BitIds) {
   const auto& t = event(15, "tls.read",
                         {"conn", "offset", "len", "truncated", "lib", "fd", "func", "data_b64"});
-  EXPECT_EQ(t["tid"].u64(), 101u);
-  EXPECT_EQ(t["conn"].text, "18446744073709551615");   // never rounded through a double
-  EXPECT_EQ(t["offset"].u64(), 4096u);
-  EXPECT_EQ(t["len"].u64(), 100u);
-  EXPECT_TRUE(t["truncated"].boolean);
-  EXPECT_EQ(t["data_b64"].text, "AAH/IGJpbg==");
-  EXPECT_EQ(t["fd"].i64(), -1);
+  EXPECT_EQ(testing::asU64(t.get("tid")), 101u);
+  EXPECT_EQ(t.get("conn").str(), "18446744073709551615");   // never rounded through a double
+  EXPECT_EQ(testing::asU64(t.get("offset")), 4096u);
+  EXPECT_EQ(testing::asU64(t.get("len")), 100u);
+  EXPECT_TRUE(t.get("truncated").asBool());
+  EXPECT_EQ(t.get("data_b64").str(), "AAH/IGJpbg==");
+  EXPECT_EQ(t.get("fd").asInt(), -1);
 }
 
 TEST_F(EventJsonTest, Lost) {
   const auto& l = event(16, "lost", {"count", "probe"});
-  EXPECT_EQ(l["pid"].u64(), 0u);
-  EXPECT_EQ(l["comm"].text, "");
-  EXPECT_EQ(l["count"].u64(), 42u);
-  EXPECT_EQ(l["probe"].text, "sys_exit");
+  EXPECT_EQ(testing::asU64(l.get("pid")), 0u);
+  EXPECT_EQ(l.get("comm").str(), "");
+  EXPECT_EQ(testing::asU64(l.get("count")), 42u);
+  EXPECT_EQ(l.get("probe").str(), "sys_exit");
 }
 
 TEST(JsonPieces, Utf8Validation) {
@@ -218,7 +218,7 @@ TEST(JsonPieces, StringEscapes) {
   std::string out;
   appendJsonString(out, std::string_view("a\"\\\n\x01\x7f\xff", 7));
   EXPECT_EQ(out, "\"a\\\"\\\\\\n\\u0001\x7f\xEF\xBF\xBD\"");
-  EXPECT_TRUE(jsonlite::parse(out));
+  EXPECT_TRUE(aa::traffic::parseJson(out));
 }
 
 TEST(JsonPieces, SockAddr) {
