@@ -152,6 +152,13 @@ TEST_F(EventJsonTest, FileMetadataKinds) {
   EXPECT_EQ(hard["new_path"].text, "/tmp/b");
   EXPECT_EQ(hard["flags"].u64(), 0x400u);
   EXPECT_EQ(hard["ret"].i64(), 0);
+  const auto& own = event(20, "file.chown", {"path", "fd", "uid", "gid", "flags", "ret"});
+  EXPECT_EQ(own["path"].text, "/tmp/a");
+  EXPECT_EQ(own["fd"].i64(), -1);
+  EXPECT_EQ(own["uid"].i64(), 1000);
+  EXPECT_EQ(own["gid"].i64(), -1);
+  EXPECT_EQ(own["flags"].u64(), 0x100u);
+  EXPECT_EQ(own["ret"].i64(), 0);
 }
 
 TEST_F(EventJsonTest, NetConnect) {
