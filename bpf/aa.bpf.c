@@ -98,6 +98,7 @@ struct {
 } scratch SEC(".maps");
 
 #define AT_REMOVEDIR 0x200
+#define AA_AT_SYMLINK_NOFOLLOW 0x100
 #define AA_RESOLVE_IN_ROOT 0x10	/* include/uapi/linux/openat2.h */
 #define NO_BASE -1000
 #define FD_IN_ROOT -3	/* put_path fd with a string: walk dirfd even for an absolute one */  /* put_path: a string never resolved (symlink targets) */
@@ -828,8 +829,8 @@ static __always_inline bool on_fd_syscall(struct task_struct *task, __u32 tgid, 
 }
 
 /* The arguments of a path-based file operation (or an fd-based one that names a
- * file: ftruncate, fchmod, fchdir), from the saved user registers. False: the syscall
- * is none of them, or reports nothing (a failed fchdir). */
+ * file: ftruncate, fchmod, fchown, fchdir), from the saved user registers. False: the
+ * syscall is none of them, or reports nothing (a failed fchdir). */
 static __always_inline bool file_op_args(struct pt_regs *regs, long nr, long ret,
 					 struct op_args *a)
 {
@@ -875,6 +876,14 @@ static __always_inline bool file_op_args(struct pt_regs *regs, long nr, long ret
 		a->op = AA_OP_CHMOD;
 		a->p1 = (const char *)AA_SC_ARG0(regs);
 		a->mode = AA_SC_ARG1(regs);
+		break;
+	case NR_chown: case NR_lchown:
+		a->op = AA_OP_CHOWN;
+		a->p1 = (const char *)AA_SC_ARG0(regs);
+		a->mode = AA_SC_ARG1(regs);
+		a->arg = (__u32)AA_SC_ARG2(regs);
+		if (nr == NR_lchown)
+			a->flags = AA_AT_SYMLINK_NOFOLLOW;
 		break;
 	case NR_symlink:
 		a->op = AA_OP_SYMLINK;
@@ -963,6 +972,20 @@ static __always_inline bool file_op_args(struct pt_regs *regs, long nr, long ret
 		a->p1 = (const char *)AA_SC_ARG1(regs);
 		a->mode = AA_SC_ARG2(regs);
 		break;
+	case NR_fchown:
+		a->op = AA_OP_CHOWN;
+		a->fd = (int)AA_SC_ARG0(regs);
+		a->mode = AA_SC_ARG1(regs);
+		a->arg = (__u32)AA_SC_ARG2(regs);
+		break;
+	case NR_fchownat:	/* AT_EMPTY_PATH: empty path, the dirfd's file is walked */
+		a->op = AA_OP_CHOWN;
+		a->dfd1 = (int)AA_SC_ARG0(regs);
+		a->p1 = (const char *)AA_SC_ARG1(regs);
+		a->mode = AA_SC_ARG2(regs);
+		a->arg = (__u32)AA_SC_ARG3(regs);
+		a->flags = AA_SC_ARG4(regs);
+		break;
 	case NR_symlinkat:
 		a->op = AA_OP_SYMLINK;
 		a->p1 = (const char *)AA_SC_ARG0(regs);
@@ -1024,7 +1047,7 @@ _Static_assert(EXIT_NR_MAX % 64 == 0 && NR_fchmodat2 < EXIT_NR_MAX && NR_close_r
 	(NR_BIT(w, NR_open) | NR_BIT(w, NR_creat) | NR_BIT(w, NR_rename) |                   \
 	 NR_BIT(w, NR_link) | NR_BIT(w, NR_unlink) | NR_BIT(w, NR_mkdir) |                   \
 	 NR_BIT(w, NR_rmdir) | NR_BIT(w, NR_chmod) | NR_BIT(w, NR_symlink) |                 \
-	 NR_BIT(w, NR_dup2))
+	 NR_BIT(w, NR_chown) | NR_BIT(w, NR_lchown) | NR_BIT(w, NR_dup2))
 #else
 #define EXIT_WORD_LEGACY(w) 0ULL
 #endif
@@ -1039,7 +1062,8 @@ _Static_assert(EXIT_NR_MAX % 64 == 0 && NR_fchmodat2 < EXIT_NR_MAX && NR_close_r
 	 NR_BIT(w, NR_fchmodat2) | NR_BIT(w, NR_symlinkat) | NR_BIT(w, NR_connect) |         \
 	 NR_BIT(w, NR_chdir) | NR_BIT(w, NR_fchdir) | NR_BIT(w, NR_sendfile) |               \
 	 NR_BIT(w, NR_copy_file_range) | NR_BIT(w, NR_splice) | NR_BIT(w, NR_dup) |          \
-	 NR_BIT(w, NR_dup3) | NR_BIT(w, NR_fcntl) | EXIT_WORD_LEGACY(w))
+	 NR_BIT(w, NR_dup3) | NR_BIT(w, NR_fcntl) | NR_BIT(w, NR_fchown) |                  \
+	 NR_BIT(w, NR_fchownat) | EXIT_WORD_LEGACY(w))
 
 const volatile __u64 exit_wanted[EXIT_NR_MAX / 64] = {
 	EXIT_WORD(0), EXIT_WORD(1), EXIT_WORD(2), EXIT_WORD(3),

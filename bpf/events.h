@@ -125,6 +125,8 @@ enum aa_file_opcode {
 	AA_OP_SYMLINK = 8,  /* path1 = link target as passed, path2 = new link */
 	AA_OP_CHDIR = 9,    /* success: base1 = new cwd, path1 empty */
 	AA_OP_LINK = 10,    /* path1 (existing) -> path2 (new name); linkat flags */
+	AA_OP_CHOWN = 11,   /* mode = uid, arg = gid as passed (u32, -1 unchanged); flags =
+			     * fchownat flags (lchown: AT_SYMLINK_NOFOLLOW); fd >= 0: fchown */
 };
 
 /* A file operation. Each of the two paths is a user string (pathN, NUL included, or

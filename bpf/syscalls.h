@@ -3,7 +3,8 @@
  * table against the kernel's uapi headers (bpf/syscalls_check.c, built by default).
  *
  * NR_* names each syscall the probes have work for. The legacy path syscalls (open,
- * creat, rename, link, unlink, mkdir, rmdir, symlink, chmod, dup2) exist on x86-64
+ * creat, rename, link, unlink, mkdir, rmdir, symlink, chmod, chown, lchown, dup2)
+ * exist on x86-64
  * only: architectures on the generic table (include/uapi/asm-generic/unistd.h, arm64
  * among them) never had them, and AA_NR_LEGACY is 0 there, so the code that handles
  * them compiles out rather than compare against a made-up number (a user may pass any
@@ -50,12 +51,16 @@
 #define NR_symlink 88
 #define NR_chmod 90
 #define NR_fchmod 91
+#define NR_chown 92
+#define NR_fchown 93
+#define NR_lchown 94
 #define NR_openat 257
 #define NR_mkdirat 258
 #define NR_unlinkat 263
 #define NR_renameat 264
 #define NR_linkat 265
 #define NR_symlinkat 266
+#define NR_fchownat 260
 #define NR_fchmodat 268
 #define NR_dup3 292
 #define NR_preadv 295
@@ -88,6 +93,8 @@
 #define NR_fchdir 50
 #define NR_fchmod 52
 #define NR_fchmodat 53
+#define NR_fchownat 54
+#define NR_fchown 55
 #define NR_openat 56
 #define NR_close 57
 #define NR_read 63

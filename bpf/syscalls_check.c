@@ -39,6 +39,7 @@ SAME(fcntl);
 SAME(chdir);
 SAME(fchdir);
 SAME(fchmod);
+SAME(fchown);
 SAME(openat);
 SAME(mkdirat);
 SAME(unlinkat);
@@ -46,6 +47,7 @@ SAME(renameat);
 SAME(linkat);
 SAME(symlinkat);
 SAME(fchmodat);
+SAME(fchownat);
 SAME(preadv);
 SAME(pwritev);
 SAME(renameat2);
@@ -73,11 +75,13 @@ SAME(mkdir);
 SAME(rmdir);
 SAME(symlink);
 SAME(chmod);
+SAME(chown);
+SAME(lchown);
 SAME(dup2);
 #elif defined(__NR_open) || defined(__NR_creat) || defined(__NR_rename) ||                \
 	defined(__NR_link) || defined(__NR_unlink) || defined(__NR_mkdir) ||              \
 	defined(__NR_rmdir) || defined(__NR_symlink) || defined(__NR_chmod) ||            \
-	defined(__NR_dup2)
+	defined(__NR_chown) || defined(__NR_lchown) || defined(__NR_dup2)
 #error "bpf/syscalls.h: AA_NR_LEGACY is 0 but the kernel's table has the legacy path syscalls"
 #endif
 

@@ -160,7 +160,7 @@ void Decoder::decodeFileOp(const uint8_t* p, size_t size) {
   std::memcpy(&r, p, sizeof(r));
   size_t need = sizeof(r) + size_t(r.path1_len) + r.base1_len + r.path2_len + r.base2_len;
   if (need > size) return void(++stats_.malformed);
-  if (r.op < AA_OP_OPEN || r.op > AA_OP_LINK) return void(++stats_.malformed);
+  if (r.op < AA_OP_OPEN || r.op > AA_OP_CHOWN) return void(++stats_.malformed);
   const uint8_t* d = p + sizeof(r);
   // A base whose walk was cut is only the tail nearest the file: kept relative, and
   // the event flagged, so that no plausible absolute path names a file it is not.
@@ -245,6 +245,18 @@ void Decoder::decodeFileOp(const uint8_t* p, size_t size) {
       f.setPath(bytes(path1));
       f.setFd(r.fd);
       f.setMode(r.mode);
+      f.setRet(r.ret);
+      break;
+    }
+    case AA_OP_CHOWN: {
+      auto f = ev.initFileChown();
+      f.setPath(bytes(path1));
+      f.setFd(r.fd);
+      // uid_t/gid_t as passed; (uid_t)-1 asks the kernel to leave it unchanged
+      f.setUid(r.mode == UINT32_MAX ? -1 : int64_t{r.mode});
+      const auto gid = static_cast<uint32_t>(r.arg);
+      f.setGid(gid == UINT32_MAX ? -1 : int64_t{gid});
+      f.setFlags(r.flags);
       f.setRet(r.ret);
       break;
     }

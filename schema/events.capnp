@@ -148,6 +148,15 @@ struct Event {
       flags @74 :UInt32;          # linkat flags (AT_SYMLINK_FOLLOW 0x400, AT_EMPTY_PATH 0x1000)
       ret @75 :Int64;             # 0 or -errno
     }
+    fileChown :group {            # an ownership change: chown, fchown, lchown, fchownat
+      path @78 :Data;             # absolute path (fchown: the fd's file)
+      fd @79 :Int32;              # -1 for a change by path
+      uid @80 :Int64;             # new owner as passed; -1: unchanged
+      gid @81 :Int64;             # new group as passed; -1: unchanged
+      flags @82 :UInt32;          # fchownat flags (AT_SYMLINK_NOFOLLOW 0x100, AT_EMPTY_PATH
+                                  # 0x1000); lchown is AT_SYMLINK_NOFOLLOW
+      ret @83 :Int64;             # 0 or -errno
+    }
   }
   pathTruncated @76 :Bool;
     # a path of this event is incomplete: the kernel's walk up the directory tree was

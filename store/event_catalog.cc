@@ -252,6 +252,16 @@ EventInfo describe(schema::Event::Reader e) {
       b.ret(x.getRet());
       return info;
     }
+    case W::FILE_CHOWN: {
+      auto x = e.getFileChown();
+      b.bytes("path", x.getPath(), PathRole::kPath);
+      b.fd("fd", x.getFd());
+      b.i("uid", x.getUid()).headline = true;
+      b.i("gid", x.getGid()).headline = true;
+      b.u("flags", x.getFlags(), M::kFlags);
+      b.ret(x.getRet());
+      return info;
+    }
   }
   // A union member added by a newer writer: shown as lost data rather than guessed.
   info.known = false;
@@ -284,6 +294,7 @@ Kind kindOf(schema::Event::Reader e) {
     case W::SYMLINK: return Kind::kFileSymlink;
     case W::CHDIR: return Kind::kChdir;
     case W::LINK: return Kind::kFileLink;
+    case W::FILE_CHOWN: return Kind::kFileChown;
   }
   return Kind::kLost;
 }

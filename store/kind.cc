@@ -11,7 +11,7 @@ constexpr std::array<std::string_view, kKindCount> kNames = {
     "file.read",     "file.write",  "file.rename", "file.unlink",   "file.mkdir",
     "file.rmdir",    "file.truncate", "file.chmod", "net.connect",  "tls.write",
     "tls.read",      "lost",        "file.symlink", "chdir",
-    "file.link",
+    "file.link",     "file.chown",
 };
 
 }  // namespace

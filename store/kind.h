@@ -15,7 +15,7 @@ enum class Kind : uint8_t {
   kFileOpen, kFileClose, kFileRead, kFileWrite, kFileRename, kFileUnlink,
   kFileMkdir, kFileRmdir, kFileTruncate, kFileChmod,
   kNetConnect, kTlsWrite, kTlsRead, kLost, kFileSymlink, kChdir,
-  kFileLink,
+  kFileLink, kFileChown,
   kCount  // number of kinds, not a kind
 };
 

@@ -165,6 +165,7 @@ std::string FileEffect::describe() const {
   if (truncated) parts.push_back("truncated");
   if (bytesWritten) parts.push_back(std::to_string(bytesWritten) + " bytes written");
   if (chmodded) parts.push_back("mode changed");
+  if (chowned) parts.push_back("owner changed");
   if (linked) parts.push_back("linked");
   for (const auto& f : renamedFrom) parts.push_back("renamed from " + f);
   for (const auto& t : renamedTo) parts.push_back("renamed to " + t);
@@ -335,6 +336,11 @@ StatusOr<RunSummary> summarizeRun(const SessionReader& reader, const DiffOptions
       case Kind::kFileChmod: {
         auto x = e.getFileChmod();
         if (x.getRet() == 0) effect(N(str(x.getPath())), seq).chmodded = true;
+        break;
+      }
+      case Kind::kFileChown: {
+        auto x = e.getFileChown();
+        if (x.getRet() == 0) effect(N(str(x.getPath())), seq).chowned = true;
         break;
       }
       case Kind::kFileSymlink: {

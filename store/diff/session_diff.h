@@ -47,7 +47,7 @@ struct FileEffect {
   bool truncated = false;   // opened with O_TRUNC, or truncate(2)d
   uint64_t bytesWritten = 0;
   bool deleted = false;
-  bool madeDir = false, removedDir = false, chmodded = false, linked = false;
+  bool madeDir = false, removedDir = false, chmodded = false, chowned = false, linked = false;
   std::vector<std::string> renamedTo, renamedFrom;   // normalised other paths
   std::vector<uint64_t> seqs;                        // the events, in order
 

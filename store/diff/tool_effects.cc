@@ -211,6 +211,11 @@ std::vector<ToolCallEffects> toolCallEffects(const SessionReader& reader,
         path = str(e.getFileChmod().getPath());
         fx.summary = "chmod " + path;
         break;
+      case Kind::kFileChown:
+        if (e.getFileChown().getRet() != 0) return true;
+        path = str(e.getFileChown().getPath());
+        fx.summary = "chown " + path;
+        break;
       case Kind::kFileSymlink:
         if (e.getSymlink().getRet() != 0) return true;
         path = str(e.getSymlink().getPath());

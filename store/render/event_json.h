@@ -15,6 +15,7 @@
 //   file.mkdir   path, mode, ret
 //   file.truncate path, fd, length, ret
 //   file.chmod   path, fd, mode, ret
+//   file.chown   path, fd, uid, gid (-1: unchanged), flags, ret
 //   file.symlink path, target, ret      chdir       path, ret
 //   file.link    path (= new_path), old_path, new_path, flags, ret
 //   net.connect  addr, port, fd, family, ret

@@ -97,6 +97,14 @@ std::string eventSummary(const EventInfo& info, bool pathTruncated) {
       return std::to_string(signedOf(info, "count")) + " events lost (" +
              std::string(probe ? probe->bytes : std::string_view()) + ")";
     }
+    case Kind::kFileChown: {
+      // chown(1)'s OWNER:GROUP, an unchanged one (-1) left empty
+      auto id = [&](const char* name) {
+        const int64_t v = signedOf(info, name);
+        return v < 0 ? std::string() : std::to_string(v);
+      };
+      return path(PathRole::kPath) + " to " + id("uid") + ":" + id("gid");
+    }
     case Kind::kChdir: return path(PathRole::kWorkingDir);
     case Kind::kFileOpen: case Kind::kFileClose: case Kind::kFileRead: case Kind::kFileWrite:
     case Kind::kFileUnlink: case Kind::kFileMkdir: case Kind::kFileRmdir: case Kind::kFileChmod:

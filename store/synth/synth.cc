@@ -326,11 +326,21 @@ struct SynthGenerator::State {
         tr.setRet(0);
         break;
       }
-      case 5: {
+      case 5: {   // one draw for both kinds, so the stream after it is as before chown
+        const uint32_t v = rng.below(1000);
+        if (v < 100) {   // sudo'd installers hand files back to the user
+          auto o = e.initFileChown();
+          o.setPath(bytes(target));
+          o.setFd(-1);
+          o.setUid(1000);
+          o.setGid(v < 50 ? -1 : 1000);
+          o.setRet(0);
+          break;
+        }
         auto c = e.initFileChmod();
         c.setPath(bytes(target));
         c.setFd(-1);
-        c.setMode(rng.chance(500) ? 0755 : 0644);
+        c.setMode(v < 550 ? 0755 : 0644);
         c.setRet(0);
         break;
       }

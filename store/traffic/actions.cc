@@ -15,7 +15,8 @@ namespace {
 constexpr KindMask kActionKinds =
     bit(Kind::kExec) | bit(Kind::kFileClose) | bit(Kind::kFileRename) | bit(Kind::kFileUnlink) |
     bit(Kind::kFileMkdir) | bit(Kind::kFileRmdir) | bit(Kind::kFileTruncate) |
-    bit(Kind::kFileChmod) | bit(Kind::kFileSymlink) | bit(Kind::kFileLink) | bit(Kind::kNetConnect);
+    bit(Kind::kFileChmod) | bit(Kind::kFileSymlink) | bit(Kind::kFileLink) | bit(Kind::kNetConnect) |
+    bit(Kind::kFileChown);
 
 // "VERB SUMMARY (failed: ...)" for an action, or "" for an event that is not one (a
 // close of a file that was not written).

@@ -11,7 +11,7 @@
 namespace aa::testing {
 
 constexpr uint64_t kStartMono = 5'000'000'000ull;
-constexpr int kAllKindsCount = 20;
+constexpr int kAllKindsCount = 21;
 constexpr uint64_t kBigConn = UINT64_MAX;
 
 inline capnp::Data::Reader dataOf(std::string_view s) { return test_support::bytes(s); }
@@ -148,6 +148,14 @@ inline Status writeAllKindsSession(const std::string& path, uint32_t batchEvents
     x.setOldPath(dataOf("/tmp/a"));
     x.setNewPath(dataOf("/tmp/b"));
     x.setFlags(0x400);
+  }
+  {
+    auto x = next(100, "agent").initFileChown();
+    x.setPath(dataOf("/tmp/a"));
+    x.setFd(-1);
+    x.setUid(1000);
+    x.setGid(-1);
+    x.setFlags(0x100);
   }
   SessionFooterInfo f;
   f.exitCode = 0;

@@ -117,6 +117,12 @@ TEST_F(CliTest, EventsFilters) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3) << r.out;   // header + 2
   EXPECT_NE(r.out.find("\\x00\\x01\\xff bin"), std::string::npos) << r.out;
+  // file.chown in the table: chown(1)'s OWNER:GROUP, the unchanged group (-1) left empty
+  r = run({"events", "--kind", "file.chown", p});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 2) << r.out;
+  EXPECT_NE(r.out.find("/tmp/a to 1000:"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("1000:-1"), std::string::npos) << r.out;
 }
 
 TEST_F(CliTest, TableEscapesControlBytes) {
@@ -132,7 +138,7 @@ TEST_F(CliTest, InfoOnGoodSession) {
   std::string p = allKinds();
   CliRun r = run({"info", p});
   ASSERT_EQ(r.code, 0) << r.err;
-  for (const char* want : {"duration:", "command:     python3 agent.py", "events:      20",
+  for (const char* want : {"duration:", "command:     python3 agent.py", "events:      21",
                            "file.open      1", "lost events: 42 (sys_exit 42)",
                            "stop:        clean (exit code 0)", "damage:      none",
                            "tls:         2 connections", "(up to date)"})

@@ -152,6 +152,13 @@ TEST_F(EventJsonTest, FileMetadataKinds) {
   EXPECT_EQ(hard.get("new_path").str(), "/tmp/b");
   EXPECT_EQ(testing::asU64(hard.get("flags")), 0x400u);
   EXPECT_EQ(hard.get("ret").asInt(), 0);
+  const auto& own = event(20, "file.chown", {"path", "fd", "uid", "gid", "flags", "ret"});
+  EXPECT_EQ(own.get("path").str(), "/tmp/a");
+  EXPECT_EQ(own.get("fd").asInt(), -1);
+  EXPECT_EQ(own.get("uid").asInt(), 1000);
+  EXPECT_EQ(own.get("gid").asInt(), -1);
+  EXPECT_EQ(testing::asU64(own.get("flags")), 0x100u);
+  EXPECT_EQ(own.get("ret").asInt(), 0);
 }
 
 TEST_F(EventJsonTest, NetConnect) {

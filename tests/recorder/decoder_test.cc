@@ -192,6 +192,60 @@ TEST_F(DecoderTest, HardLinkPathsResolvedLikeRename) {
   EXPECT_EQ(evs[1].ret, -17);
 }
 
+TEST_F(DecoderTest, ChownByPathFdAndDirfdKeepsIdsAsPassed) {
+  // fchownat(dirfd, "f", 1000, -1, AT_SYMLINK_NOFOLLOW): relative to the dirfd's walk;
+  // the unchanged group ((gid_t)-1) reads back as -1.
+  aa_rec_file_op at{};
+  std::string p1 = "f\0"s, b1 = "sub\0dir\0"s;
+  at.op = AA_OP_CHOWN;
+  at.mode = 1000;
+  at.arg = 0xffffffff;
+  at.flags = 0x100;
+  at.fd = -1;
+  at.path1_len = uint16_t(p1.size());
+  at.base1_len = uint16_t(b1.size());
+  feed(rec(at, AA_REC_FILE_OP, 1, p1 + b1));
+  // fchown(3, -1, 50): the path is the fd's file, walked.
+  aa_rec_file_op byFd{};
+  std::string w = "g\0t\0"s;
+  byFd.op = AA_OP_CHOWN;
+  byFd.mode = 0xffffffff;
+  byFd.arg = 50;
+  byFd.fd = 3;
+  byFd.base1_len = uint16_t(w.size());
+  feed(rec(byFd, AA_REC_FILE_OP, 1, w));
+  // A failed chown(2) of an absolute path: -EPERM kept.
+  aa_rec_file_op bad{};
+  std::string q = "/etc/x\0"s;
+  bad.op = AA_OP_CHOWN;
+  bad.ret = -1;
+  bad.fd = -1;
+  bad.path1_len = uint16_t(q.size());
+  feed(rec(bad, AA_REC_FILE_OP, 2, q));
+  // An opcode past the last one is malformed, not a chown.
+  aa_rec_file_op junk = bad;
+  junk.op = AA_OP_CHOWN + 1;
+  feed(rec(junk, AA_REC_FILE_OP, 2, q));
+  auto evs = finish();
+  ASSERT_EQ(evs.size(), 3u);
+  EXPECT_EQ(aa::kindName(evs[0].kind), "file.chown");
+  EXPECT_EQ(evs[0].path, "/dir/sub/f");
+  EXPECT_EQ(evs[0].fd, -1);
+  EXPECT_EQ(evs[0].uid, 1000);
+  EXPECT_EQ(evs[0].gid, -1);
+  EXPECT_EQ(evs[0].flags, 0x100u);
+  EXPECT_EQ(evs[0].ret, 0);
+  EXPECT_EQ(evs[1].kind, Kind::kFileChown);
+  EXPECT_EQ(evs[1].path, "/t/g");
+  EXPECT_EQ(evs[1].fd, 3);
+  EXPECT_EQ(evs[1].uid, -1);
+  EXPECT_EQ(evs[1].gid, 50);
+  EXPECT_EQ(evs[2].path, "/etc/x");
+  EXPECT_EQ(evs[2].uid, 0);
+  EXPECT_EQ(evs[2].ret, -1);
+  EXPECT_EQ(decoder_->stats().malformed, 1u);
+}
+
 TEST_F(DecoderTest, UnixConnectKeepsPathToNulAndAbstractNameWhole) {
   aa_rec_connect c{};
   c.family = 1;  // AF_UNIX as Linux numbers it

@@ -28,6 +28,7 @@ struct Ev {
   int32_t fd = -1;
   uint32_t ppid = 0, child = 0, flags = 0, mode = 0;
   int32_t exitCode = 0, signal = 0;
+  int64_t uid = 0, gid = 0;        // exec: the process's; file.chown: as passed, -1 unchanged
   uint64_t bytesRead = 0, bytesWritten = 0, count = 0;
   uint32_t reads = 0, writes = 0;
   schema::CloseReason reason = schema::CloseReason::UNKNOWN;
@@ -79,6 +80,8 @@ inline Ev flatten(schema::Event::Reader e) {
     else if (n == "child_pid") v.child = static_cast<uint32_t>(u);
     else if (n == "flags") v.flags = static_cast<uint32_t>(u);
     else if (n == "mode") v.mode = static_cast<uint32_t>(u);
+    else if (n == "uid") v.uid = static_cast<int64_t>(u);
+    else if (n == "gid") v.gid = static_cast<int64_t>(u);
     else if (n == "exit_code") v.exitCode = static_cast<int32_t>(f.i);
     else if (n == "signal") v.signal = static_cast<int32_t>(f.i);
     else if (n == "bytes_read") v.bytesRead = u;

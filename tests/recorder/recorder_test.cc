@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -284,6 +285,48 @@ TEST_F(RecorderTest, HardAndSymbolicLinksWithAbsolutePaths) {
   const Ev* soft = find(evs, Kind::kFileSymlink, d + "/soft");
   ASSERT_NE(soft, nullptr);
   EXPECT_EQ(soft->path2, "f") << "a symlink target is kept as passed";
+}
+
+// Each ownership syscall as the kernel saw it: the file named (by path, by fd, by dirfd,
+// the dirfd's own file with AT_EMPTY_PATH), the ids as passed (-1: unchanged), the
+// no-follow flag, the result. The ownership the files end with checks the calls ran.
+TEST_F(RecorderTest, ChownByPathFdAndDirfd) {
+  const std::string d = dir_.string();
+  ASSERT_EQ(record({}, {kWorkload, "chown", d}), 0);
+  auto evs = events();
+  auto chowns = ofKind(evs, Kind::kFileChown);
+  struct Want { std::string path; int32_t fd; int64_t uid, gid; uint32_t flags; int64_t ret; };
+  std::vector<Want> want;
+#ifdef SYS_chown
+  want.push_back({d + "/f.txt", -1, 1001, 1002, 0, 0});
+  want.push_back({d + "/l", -1, 1003, -1, AT_SYMLINK_NOFOLLOW, 0});  // lchown
+#endif
+  want.push_back({d + "/f.txt", 0, -1, 1004, 0, 0});   // fchown: fd >= 0 (which one: inherited fds)
+  want.push_back({d + "/f.txt", -1, 1005, 1006, 0, 0});
+  want.push_back({d + "/l", -1, 1007, 1008, AT_SYMLINK_NOFOLLOW, 0});
+  want.push_back({d + "/f.txt", -1, 1009, -1, AT_EMPTY_PATH, 0});
+  want.push_back({d + "/missing.txt", -1, 1, 1, 0, -ENOENT});
+  ASSERT_EQ(chowns.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(aa::kindName(chowns[i].kind), "file.chown");
+    EXPECT_EQ(chowns[i].path, want[i].path);
+    if (want[i].fd >= 0)
+      EXPECT_GE(chowns[i].fd, 3);
+    else
+      EXPECT_EQ(chowns[i].fd, want[i].fd);
+    EXPECT_EQ(chowns[i].uid, want[i].uid);
+    EXPECT_EQ(chowns[i].gid, want[i].gid);
+    EXPECT_EQ(chowns[i].flags, want[i].flags);
+    EXPECT_EQ(chowns[i].ret, want[i].ret);
+  }
+  struct stat f{}, l{};
+  ASSERT_EQ(stat((d + "/f.txt").c_str(), &f), 0);
+  ASSERT_EQ(lstat((d + "/l").c_str(), &l), 0);
+  EXPECT_EQ(f.st_uid, 1009u);
+  EXPECT_EQ(f.st_gid, 1006u);
+  EXPECT_EQ(l.st_uid, 1007u);
+  EXPECT_EQ(l.st_gid, 1008u);
 }
 
 TEST_F(RecorderTest, ProcessOutsideTheTreeIsAbsent) {
@@ -913,6 +956,19 @@ Facts straceFacts(const std::string& prefix, const std::string& under) {
         std::string from = c->name == "rename" ? unquote(a[0]) : joinAt(a[0], a[1]);
         std::string to = c->name == "rename" ? unquote(a[1]) : joinAt(a[2], a[3]);
         if (mine(from) || mine(to)) f["rename"].push_back(from + " -> " + to + " " + std::to_string(c->ret));
+      } else if ((c->name == "chown" || c->name == "lchown" || c->name == "fchown" ||
+                  c->name == "fchownat") && a.size() >= 3) {
+        // "PATH UID GID follow|nofollow RET", ids as passed (strace prints -1 as -1)
+        const bool at = c->name == "fchownat";
+        std::string p = c->name == "fchown" ? fdPath(a[0])
+                        : !at ? unquote(a[0])
+                        : a[1] == "\"\"" ? fdPath(a[0]) : joinAt(a[0], a[1]);
+        const bool nofollow = c->name == "lchown" ||
+                              (at && a.at(4).find("AT_SYMLINK_NOFOLLOW") != std::string::npos);
+        const size_t id = at ? 2 : 1;
+        if (mine(p))
+          f["chown"].push_back(p + " " + a.at(id) + " " + a.at(id + 1) +
+                               (nofollow ? " nofollow " : " follow ") + std::to_string(c->ret));
       } else if (c->ret > 0) {
         std::string target;
         if (c->name == "write" || c->name == "pwrite64" || c->name == "writev" ||
@@ -951,6 +1007,12 @@ Facts recordedFacts(const std::vector<Ev>& evs, const std::string& under) {
       case Kind::kFileClose:
         if (mine(e.path) && e.bytesWritten) bytes[e.path] += e.bytesWritten;
         break;
+      case Kind::kFileChown:
+        if (mine(e.path))
+          f["chown"].push_back(e.path + " " + std::to_string(e.uid) + " " + std::to_string(e.gid) +
+                               ((e.flags & AT_SYMLINK_NOFOLLOW) ? " nofollow " : " follow ") +
+                               std::to_string(e.ret));
+        break;
       default: break;
     }
   }
@@ -974,7 +1036,11 @@ TEST_F(RecorderTest, EqualsStraceOnAScriptedWorkload) {
            "for i in 1 2 3; do echo $i > $D/n$i; done; ln $D/n1 $D/h1\n"
            "cat $D/missing 2>/dev/null || true\n"
            "python3 -c \"import os; os.rename('$D/n2', '$D/n2b'); os.unlink('$D/n3'); "
-           "fd = os.open('$D/p', os.O_WRONLY | os.O_CREAT, 0o600); os.write(fd, b'x' * 77); os.close(fd)\"\n"
+           "fd = os.open('$D/p', os.O_WRONLY | os.O_CREAT, 0o600); os.write(fd, b'x' * 77); "
+           "os.fchown(fd, 9, -1); os.close(fd); os.chown('$D/n1', -1, 8); os.symlink('n1', '$D/sl'); "
+           "os.lchown('$D/sl', 7, 7)\n"
+           "try: os.chown('$D/missing', 1, 1)\nexcept OSError: pass\"\n"
+           "chown 1234:5678 $D/h1; chown -h 42 $D/sl\n"
            "(sh -c 'exit 4') || true\n"
            "rm -r $D/sub; rm $D/a.txt $D/z\n";
   };
@@ -985,7 +1051,8 @@ TEST_F(RecorderTest, EqualsStraceOnAScriptedWorkload) {
   std::string prefix = (straceDir / "trace").string();
   std::string cmd = "strace -f -ff -q -y -s 0 -o " + prefix +
                     " -e trace=execve,open,openat,creat,rename,renameat,renameat2,unlink,unlinkat,"
-                    "mkdir,mkdirat,rmdir,write,pwrite64,writev,copy_file_range,sendfile,splice "
+                    "mkdir,mkdirat,rmdir,write,pwrite64,writev,copy_file_range,sendfile,splice,"
+                    "chown,fchown,lchown,fchownat "
                     "/bin/sh -c '" + std::string() + "sh " + (straceDir / "s.sh").string() + "'";
   {
     FILE* f = fopen((straceDir / "s.sh").c_str(), "w");
@@ -1013,7 +1080,7 @@ TEST_F(RecorderTest, EqualsStraceOnAScriptedWorkload) {
     std::sort(v.begin(), v.end());
     return v;
   };
-  for (const char* k : {"exec", "exit", "open", "unlink", "rmdir", "mkdir", "rename", "bytes"}) {
+  for (const char* k : {"exec", "exit", "open", "unlink", "rmdir", "mkdir", "rename", "bytes", "chown"}) {
     SCOPED_TRACE(k);
     EXPECT_FALSE(traced[k].empty()) << "the workload exercises " << k;
     EXPECT_EQ(rename(traced[k]), recorded[k]);

@@ -12,6 +12,10 @@
  * fileloop and spawn print "wall_s=... cpu_s=... ops=..." on stderr (the measured
  * loop only: startup excluded; cpu includes waited-for children).
  *   aa_test_workload implicit DIR       files closed by exec (O_CLOEXEC) and by exit
+ *   aa_test_workload chown DIR          each ownership call once, by raw syscall number:
+ *                                       chown, lchown (x86-64), fchown, fchownat (by
+ *                                       dirfd, AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH) and a
+ *                                       chown of a missing file (-ENOENT)
  *   aa_test_workload closerange DIR     close_range(3, 10): a.txt closes, b.txt lives on
  *                                       through a dup at fd 20 until close(20)
  */
@@ -249,6 +253,36 @@ static int inroot(const char *dir)
 	return 0;
 }
 
+/* The raw syscalls, not libc's wrappers: which call the kernel sees is then the test's
+ * choice (a libc may implement chown with fchownat). */
+static int chowns(const char *dir)
+{
+	char f[4096], l[4096], missing[4096];
+	int fd, dfd;
+
+	snprintf(f, sizeof(f), "%s/f.txt", dir);
+	snprintf(l, sizeof(l), "%s/l", dir);
+	snprintf(missing, sizeof(missing), "%s/missing.txt", dir);
+	fd = open(f, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	check(fd >= 0, "open f");
+	check(symlink("f.txt", l) == 0, "symlink");
+	dfd = open(dir, O_DIRECTORY | O_RDONLY);
+	check(dfd >= 0, "open dir");
+#ifdef SYS_chown
+	check(syscall(SYS_chown, f, 1001, 1002) == 0, "chown");
+	check(syscall(SYS_lchown, l, 1003, -1) == 0, "lchown");
+#endif
+	check(syscall(SYS_fchown, fd, -1, 1004) == 0, "fchown");
+	check(syscall(SYS_fchownat, dfd, "f.txt", 1005, 1006, 0) == 0, "fchownat");
+	check(syscall(SYS_fchownat, dfd, "l", 1007, 1008, AT_SYMLINK_NOFOLLOW) == 0,
+	      "fchownat nofollow");
+	check(syscall(SYS_fchownat, fd, "", 1009, -1, AT_EMPTY_PATH) == 0, "fchownat empty");
+	check(syscall(SYS_fchownat, AT_FDCWD, missing, 1, 1, 0) < 0, "fchownat missing");
+	close(dfd);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "files"))
@@ -259,6 +293,8 @@ int main(int argc, char **argv)
 		return loop(argv[2], atof(argv[3]));
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "fileloop"))
 		return fileloop(argv[2], atol(argv[3]), argc == 5 ? atof(argv[4]) : 0);
+	if (argc == 3 && !strcmp(argv[1], "chown"))
+		return chowns(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "closerange"))
 		return closerange(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "implicit"))
@@ -268,6 +304,6 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "spawn"))
 		return spawn(atol(argv[2]), argv[3]);
 	fprintf(stderr, "usage: aa_test_workload files DIR | writes FILE N | loop FILE SECONDS | "
-			"fileloop DIR N [RATE] | spawn N PROG | implicit DIR | closerange DIR | inroot DIR\n");
+			"fileloop DIR N [RATE] | spawn N PROG | implicit DIR | chown DIR | closerange DIR | inroot DIR\n");
 	return 2;
 }

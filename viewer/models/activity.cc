@@ -25,7 +25,7 @@ Activity activityOfKind(Kind k) {
     case Kind::kFileWrite: case Kind::kFileTruncate: return Activity::FileWrite;
     case Kind::kFileRename: case Kind::kFileUnlink: case Kind::kFileMkdir:
     case Kind::kFileRmdir: case Kind::kFileChmod: case Kind::kFileSymlink: case Kind::kChdir:
-    case Kind::kFileLink:
+    case Kind::kFileLink: case Kind::kFileChown:
       return Activity::FileMeta;
     case Kind::kNetConnect: return Activity::Net;
     case Kind::kTlsWrite: return Activity::TlsOut;
