@@ -34,6 +34,23 @@ if [ -z "${AA_E2E_IN_NETNS:-}" ]; then
 fi
 ip link set lo up
 
+# agents_under_test NAME PATTERN: the agents named on the command line ($e2e_args), else
+# the pinned ones fixtures/agents/install.sh installed (PATTERN, below its directory),
+# into the array $agents_found; skips when there are none.
+agents_under_test() {
+  local name=$1 pattern=$2
+  agents_found=("${e2e_args[@]}")
+  if ((${#agents_found[@]} == 0)); then
+    local dir
+    dir=$("$src/fixtures/agents/install.sh" --print-dir)
+    shopt -s nullglob
+    # shellcheck disable=SC2206  # the pattern is to be expanded
+    agents_found=($dir/$pattern)
+    shopt -u nullglob
+  fi
+  ((${#agents_found[@]})) || skip "$name not installed: run fixtures/agents/install.sh"
+}
+
 # The test CA and a 127.0.0.1 leaf it signed, made with the openssl CLI into DIR:
 # ca.pem (what the agent is told to trust), cert.pem and key.pem (the server's).
 make_test_ca() {

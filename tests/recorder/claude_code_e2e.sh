@@ -16,14 +16,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 E2E_TOOLS="unshare ip python3 openssl" . "$here/agent_e2e_common.sh" "$@"
 
-exes=("${e2e_args[@]}")
-if ((${#exes[@]} == 0)); then
-  agents=$("$src/fixtures/agents/install.sh" --print-dir)
-  shopt -s nullglob
-  exes=("$agents"/@anthropic-ai+claude-code@*/node_modules/@anthropic-ai/claude-code-linux-x64/claude)
-  shopt -u nullglob
-fi
-((${#exes[@]})) || skip "Claude Code not installed: run fixtures/agents/install.sh"
+agents_under_test "Claude Code" "@anthropic-ai+claude-code@*/node_modules/@anthropic-ai/claude-code-linux-x64/claude"
+exes=("${agents_found[@]}")
 
 failures=0
 for exe in "${exes[@]}"; do

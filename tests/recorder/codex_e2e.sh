@@ -19,14 +19,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 E2E_TOOLS="unshare ip python3 openssl" . "$here/agent_e2e_common.sh" "$@"
 
-exes=("${e2e_args[@]}")
-if ((${#exes[@]} == 0)); then
-  agents=$("$src/fixtures/agents/install.sh" --print-dir)
-  shopt -s nullglob
-  exes=("$agents"/@openai+codex@*/node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex)
-  shopt -u nullglob
-fi
-((${#exes[@]})) || skip "Codex not installed: run fixtures/agents/install.sh"
+agents_under_test Codex "@openai+codex@*/node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex"
+exes=("${agents_found[@]}")
 
 failures=0
 for exe in "${exes[@]}"; do

@@ -23,13 +23,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 E2E_TOOLS="unshare ip python3 openssl" . "$here/agent_e2e_common.sh" "$@"
 
 agents=$("$src/fixtures/agents/install.sh" --print-dir)
-clis=("${e2e_args[@]}")
-if ((${#clis[@]} == 0)); then
-  shopt -s nullglob
-  clis=("$agents"/@google+gemini-cli@*/node_modules/@google/gemini-cli/bundle/gemini.js)
-  shopt -u nullglob
-fi
-((${#clis[@]})) || skip "Gemini CLI not installed: run fixtures/agents/install.sh"
+agents_under_test "Gemini CLI" "@google+gemini-cli@*/node_modules/@google/gemini-cli/bundle/gemini.js"
+clis=("${agents_found[@]}")
 
 node_major() { "$1" -e 'process.stdout.write(process.versions.node.split(".")[0])' 2>/dev/null || echo 0; }
 nodes=()
