@@ -719,14 +719,13 @@ StatusOr<TlsScan> scanTls(const std::string& path, const DiscoveryCache* cache) 
       return finish();
     }
   }
-  if (!findStringsEndingWith(image, "ssl/ssl_lib.cc").empty()) {
+  // (discovery itself looks for ssl_lib.cc: an error means it is there)
+  if (auto d = discoverBoringSsl(image); !d.ok()) {
     scan.found.push_back("BoringSSL");
-    auto d = discoverBoringSsl(image);
-    if (!d.ok()) {
-      scan.problems.push_back(d.status().message());
-    } else if (*d) {
-      scan.hooks = std::move(**d);
-    }
+    scan.problems.push_back(d.status().message());
+  } else if (*d) {
+    scan.found.push_back("BoringSSL");
+    scan.hooks = std::move(**d);
   }
   // 3. aws-lc (rustls over aws-lc-rs) where no SSL-level API was found: its AEAD
   // entry points carry every TLS record
