@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <gtest/gtest.h>
 
+#include "tests/viewer/run_aa_view.h"
 #include "store/diff/tool_effects.h"
 #include "viewer/app/diff_panel.h"
 #include "viewer/app/main_window.h"
@@ -37,6 +38,8 @@
 
 using namespace aa;
 using namespace aa::view;
+using aa::view::test::runAaView;
+using aa::view::test::ViewRun;
 
 namespace {
 
@@ -748,26 +751,6 @@ TEST_F(LlmFixture, ADifferencesCauseLinksToTheToolCallThatLedToIt) {
 }
 
 // --- aa-view --diff ---------------------------------------------------------------------
-
-namespace {
-
-struct ViewRun {
-  int exitCode = -1;
-  QString err;
-};
-
-ViewRun runAaView(const QStringList& args) {
-  QProcess p;
-  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-  env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
-  p.setProcessEnvironment(env);
-  p.start(QStringLiteral(AA_VIEW_BINARY), args);
-  if (!p.waitForFinished(60000)) return {};
-  return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-          QString::fromLocal8Bit(p.readAllStandardError())};
-}
-
-}  // namespace
 
 TEST_F(ReplayFixture, ScreenshotOfADifferenceAndOneLineErrors) {
   const QString png = dir.filePath(QStringLiteral("diff.png"));

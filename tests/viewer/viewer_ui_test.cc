@@ -11,6 +11,7 @@
 #include <QTextBrowser>
 #include <gtest/gtest.h>
 
+#include "tests/viewer/run_aa_view.h"
 #include "tests/viewer/llm_session.h"
 #include "tests/viewer/test_session.h"
 #include "viewer/app/main_window.h"
@@ -22,21 +23,6 @@ using namespace aa::view::test;
 
 namespace {
 
-struct Shot {
-  int exitCode = -1;
-  QString err;
-};
-
-Shot runAaView(const QStringList& args) {
-  QProcess p;
-  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-  env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
-  p.setProcessEnvironment(env);
-  p.start(QStringLiteral(AA_VIEW_BINARY), args);
-  if (!p.waitForFinished(60000)) return {};
-  return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-          QString::fromLocal8Bit(p.readAllStandardError())};
-}
 
 // Pixels of exactly this color inside r.
 int countColor(const QImage& img, const QRect& r, const QColor& c) {
@@ -233,7 +219,7 @@ TEST_F(DamagedWindowTest, OpensWithWarningAndShowsReadablePart) {
   EXPECT_EQ(uint64_t(w.eventModel()->rowCount()), w.document()->eventCount());
   // The headless screenshot of it succeeds and says what is wrong on one line.
   const QString png = dir.filePath(QStringLiteral("cut.png"));
-  const Shot s = runAaView({QStringLiteral("--screenshot"), png, QStringLiteral("--size"), QStringLiteral("800x600"), path});
+  const ViewRun s = runAaView({QStringLiteral("--screenshot"), png, QStringLiteral("--size"), QStringLiteral("800x600"), path});
   EXPECT_EQ(s.exitCode, 0) << s.err.toStdString();
   EXPECT_TRUE(s.err.startsWith(QStringLiteral("aa-view: warning: "))) << s.err.toStdString();
   EXPECT_EQ(QImage(png).size(), QSize(800, 600));
@@ -244,7 +230,7 @@ TEST(Screenshot, RendersLanesWithActivityColors) {
   const QString path = dir.filePath(QStringLiteral("run.aas"));
   ASSERT_EQ(writeTestSession(path.toStdString()), "");
   const QString png = dir.filePath(QStringLiteral("shot.png"));
-  const Shot s = runAaView({QStringLiteral("--screenshot"), png, QStringLiteral("--size"),
+  const ViewRun s = runAaView({QStringLiteral("--screenshot"), png, QStringLiteral("--size"),
                             QStringLiteral("1200x800"), QStringLiteral("--range"), QStringLiteral("0:0.1"), path});
   ASSERT_EQ(s.exitCode, 0) << s.err.toStdString();
   EXPECT_TRUE(s.err.isEmpty()) << s.err.toStdString();
@@ -258,7 +244,7 @@ TEST(Screenshot, RendersLanesWithActivityColors) {
 TEST(Screenshot, ErrorsAreOneLineAndNonZero) {
   QTemporaryDir dir;
   const QString png = dir.filePath(QStringLiteral("x.png"));
-  Shot s = runAaView({QStringLiteral("--screenshot"), png, dir.filePath(QStringLiteral("missing.aas"))});
+  ViewRun s = runAaView({QStringLiteral("--screenshot"), png, dir.filePath(QStringLiteral("missing.aas"))});
   EXPECT_NE(s.exitCode, 0);
   EXPECT_TRUE(s.err.startsWith(QStringLiteral("aa-view: "))) << s.err.toStdString();
   EXPECT_TRUE(s.err.contains(QStringLiteral("missing.aas")));
@@ -360,7 +346,7 @@ TEST(Screenshot, SelectsAnLlmCall) {
   const QString session = dir.filePath(QStringLiteral("llm.aas"));
   ASSERT_EQ(writeLlmSession(session.toStdString()), "");
   const QString png = dir.filePath(QStringLiteral("llm.png"));
-  Shot s = runAaView({QStringLiteral("--screenshot"), png, QStringLiteral("--select"), QStringLiteral("llm:1"), session});
+  ViewRun s = runAaView({QStringLiteral("--screenshot"), png, QStringLiteral("--select"), QStringLiteral("llm:1"), session});
   EXPECT_EQ(s.exitCode, 0) << s.err.toStdString();
   QImage img(png);
   ASSERT_FALSE(img.isNull());
