@@ -1234,7 +1234,8 @@ static __always_inline int on_exec(struct task_struct *task, struct linux_binprm
 	r->gid = ugid >> 32;
 	r->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	r->filename_len = 0;
-	r->pad[0] = r->pad[1] = 0;
+	r->exe_dev = BPF_CORE_READ(bprm, file, f_inode, i_sb, s_dev);
+	r->exe_ino = BPF_CORE_READ(bprm, file, f_inode, i_ino);
 
 	off = sizeof(*r);
 	w = walk_file(s->d, off, BPF_CORE_READ(bprm, file));

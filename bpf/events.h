@@ -98,7 +98,10 @@ struct aa_rec_exec {
 	__u16 cwd_len;
 	__u16 argv_len;
 	__u16 filename_len;
-	__u16 pad[2];
+	/* the executable's identity (the kernel's s_dev encoding, as aa_seen_file): what
+	 * the recorder checks a file at the path against before it examines it */
+	__u32 exe_dev;
+	__u64 exe_ino;
 	char data[];
 };
 

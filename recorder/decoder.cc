@@ -124,7 +124,7 @@ void Decoder::decodeExec(const uint8_t* p, size_t size) {
   ex.setFilename(bytes(filename));
   if (cutPath || cutCwd) ev.setPathTruncated(true);
   ++stats_.records;
-  if (onExec) onExec(r.h.pid, path);
+  if (onExec) onExec(r.h.pid, ExecutedImage{path, r.exe_dev, r.exe_ino});
 }
 
 void Decoder::decodeFork(const uint8_t* p, size_t size) {

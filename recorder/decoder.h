@@ -28,14 +28,22 @@ struct DecoderStats {
   uint64_t unknown = 0;     // records of a type the decoder does not know
 };
 
+// The image an exec event names: its path, and the identity of the file that ran (dev
+// in the kernel's encoding), which a file found at that path later must match.
+struct ExecutedImage {
+  std::string path;
+  uint64_t kernelDev = 0;
+  uint64_t ino = 0;
+};
+
 class Decoder {
  public:
   explicit Decoder(SessionWriter& writer) : writer_(writer) {}
   Decoder(const Decoder&) = delete;
   Decoder& operator=(const Decoder&) = delete;
 
-  // Called after a process's exec / exit event was appended (exec: the image's path).
-  std::function<void(uint32_t pid, const std::string& path)> onExec;
+  // Called after a process's exec / exit event was appended.
+  std::function<void(uint32_t pid, const ExecutedImage& image)> onExec;
   std::function<void(uint32_t pid)> onExit;
   // Set: masks secrets in an exec's argv before it is written (same lengths).
   std::function<void(std::vector<std::string>& argv)> redactArgv;

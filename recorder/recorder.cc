@@ -648,7 +648,7 @@ std::optional<int> Recording::openWriter() {
   if (options.redact)
     decoder.redactArgv = [this](std::vector<std::string>& argv) { redactArgv(argv, options_.redactRules); };
   if (tls) {
-    decoder.onExec = [tls](uint32_t pid, const std::string& path) { tls->onExec(pid, path); };
+    decoder.onExec = [tls](uint32_t pid, const ExecutedImage& image) { tls->onExec(pid, image); };
     decoder.onExit = [tls](uint32_t pid) { tls->onExit(pid); };
     decoder.onConnect = [tls](uint32_t pid, uint16_t family, std::span<const uint8_t> addr,
                               uint16_t port, int64_t ret) { tls->onConnect(pid, family, addr, port, ret); };

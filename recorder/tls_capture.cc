@@ -178,6 +178,10 @@ struct Lib {
   std::vector<ProbeStatusInfo> report;
 };
 
+// A device number in the kernel's own encoding (MKDEV: 20 bits of minor), as the BPF
+// side reports it.
+uint64_t kernelDevOf(dev_t dev) { return (uint64_t(major(dev)) << 20) | minor(dev); }
+
 }  // namespace
 
 class TlsCapture::Impl {
@@ -207,6 +211,7 @@ class TlsCapture::Impl {
   void attachSyscallHooks();
   void scanProcess(uint32_t pid);
   std::optional<FileId> examine(const std::string& displayPath, const std::string& openPath);
+  std::optional<FileId> examineExecuted(uint32_t pid, const ExecutedImage& image);
   void markSeen(uint64_t kernelDev, uint64_t ino, uint8_t what = AA_SEEN_EXAMINED);
   void decodeData(const aa_rec_tls_data& rec, const uint8_t* data, SessionWriter& writer);
   Conn& conn(uint32_t pid, uint64_t ssl);
@@ -370,8 +375,8 @@ std::optional<FileId> TlsCapture::Impl::examine(const std::string& displayPath,
   if (::stat(openPath.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
   FileId id{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
   if (!examined.insert(id).second) return id;
-  // the kernel's s_dev encoding: the mmap hook stops reporting this file
-  const uint64_t kernelDev = (uint64_t(major(st.st_dev)) << 20) | minor(st.st_dev);
+  // the mmap hook stops reporting this file
+  const uint64_t kernelDev = kernelDevOf(st.st_dev);
   markSeen(kernelDev, st.st_ino);
 
   FileVerdict& verdict = verdicts[id];
@@ -434,6 +439,24 @@ std::optional<FileId> TlsCapture::Impl::examine(const std::string& displayPath,
   }
   libs.push_back(std::move(lib));
   return id;
+}
+
+// The file at an exec'd image's path, once its process is gone: the process (or any
+// other the agent runs) may have put something else there since, so the path is opened
+// O_PATH (a device or FIFO put in its place is not opened) and examined, through the fd,
+// only if it is the very file that ran.
+std::optional<FileId> TlsCapture::Impl::examineExecuted(uint32_t pid, const ExecutedImage& image) {
+  if (image.ino == 0) return std::nullopt;
+  Fd fd(::open(image.path.c_str(), O_PATH | O_CLOEXEC));
+  struct stat st {};
+  if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0) return std::nullopt;
+  if (!S_ISREG(st.st_mode) || kernelDevOf(st.st_dev) != image.kernelDev || st.st_ino != image.ino) {
+    sysReport.push_back({"tls:" + image.path, "none", false,
+                         "not examined: the file at this path is no longer the one pid " +
+                             std::to_string(pid) + " executed"});
+    return std::nullopt;
+  }
+  return examine(image.path, "/proc/self/fd/" + std::to_string(fd.get()));
 }
 
 void TlsCapture::Impl::scanProcess(uint32_t pid) {
@@ -594,16 +617,18 @@ StatusOr<std::unique_ptr<TlsCapture>> TlsCapture::create(const SharedMapFds& sha
   return std::unique_ptr<TlsCapture>(new TlsCapture(std::move(impl)));
 }
 
-void TlsCapture::onExec(uint32_t pid, const std::string& path) {
+void TlsCapture::onExec(uint32_t pid, const ExecutedImage& image) {
   impl_->scanProcess(pid);
   Proc& p = impl_->procs[pid];
+  const std::string& path = image.path;
   if (!path.empty()) {
     // a short-lived process may be gone before /proc/PID was read
     if (p.exe.empty()) p.exe = path;
     if (p.comm.empty()) p.comm = path.substr(path.rfind('/') + 1, 15);
-    // the image itself, when its mappings could not be read
+    // the image itself, when its mappings could not be read (so that its next run is
+    // hooked from its first call)
     if (p.files.empty())
-      if (auto id = impl_->examine(path, path)) p.files.insert(*id);
+      if (auto id = impl_->examineExecuted(pid, image)) p.files.insert(*id);
   }
 }
 

@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "recorder/decoder.h"
 #include "recorder/redact.h"
 #include "store/session_meta.h"
 #include "store/session_writer.h"
@@ -70,9 +71,10 @@ class TlsCapture {
   TlsCapture& operator=(const TlsCapture&) = delete;
 
   // A traced process exec'd (or was adopted by --pid): find OpenSSL in it and attach.
-  // `path`: the exec'd image as the exec event names it (for messages when the process
-  // is gone before /proc/PID is read).
-  void onExec(uint32_t pid, const std::string& path = {});
+  // `image`: the exec'd image as the exec event names it. When the process is gone
+  // before /proc/PID is read, the file at its path is examined instead, but only if it
+  // is still the file that ran (its identity is the image's).
+  void onExec(uint32_t pid, const ExecutedImage& image = {});
   // Examines an executable before anything runs it (the command aa-record is about to
   // start): its TLS functions are hooked before its first call, even when discovery
   // takes longer than the program needs to get there.

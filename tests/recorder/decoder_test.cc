@@ -75,8 +75,14 @@ TEST_F(DecoderTest, ExecPathsArgvAndTruncation) {
   e.argv_len = uint16_t(argv.size());
   e.ppid = 1;
   e.uid = 1000;
+  e.exe_dev = (8u << 20) | 1;
+  e.exe_ino = 123456789012ULL;
   uint32_t execed = 0;
-  decoder_->onExec = [&](uint32_t pid, const std::string&) { execed = pid; };
+  aa::ExecutedImage image;
+  decoder_->onExec = [&](uint32_t pid, const aa::ExecutedImage& i) {
+    execed = pid;
+    image = i;
+  };
   feed(rec(e, AA_REC_EXEC, 42, path + cwd + argv));
   auto evs = finish();
   ASSERT_EQ(evs.size(), 1u);
@@ -86,6 +92,10 @@ TEST_F(DecoderTest, ExecPathsArgvAndTruncation) {
   EXPECT_EQ(evs[0].argv, (std::vector<std::string>{"python3", "agent.py"}));
   EXPECT_EQ(evs[0].comm, "tester");
   EXPECT_EQ(execed, 42u);
+  // the identity TlsCapture checks a file at the path against
+  EXPECT_EQ(image.path, "/usr/bin/python3.11");
+  EXPECT_EQ(image.kernelDev, (8u << 20) | 1);
+  EXPECT_EQ(image.ino, 123456789012ULL);
 }
 
 TEST_F(DecoderTest, OpenRelativeToBaseThenCloseCarriesPath) {
