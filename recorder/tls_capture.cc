@@ -192,6 +192,7 @@ class TlsCapture::Impl {
   std::vector<ProbeStatusInfo> sysReport;
   std::vector<std::unique_ptr<Lib>> libs;   // index = cookie's library index
   std::set<FileId> examined;                // files looked at, OpenSSL or not
+  std::map<FileId, uint32_t> unexamined;    // reported mapped, gone before examined: times
   std::map<FileId, FileVerdict> verdicts;   // what examine() concluded per file
   std::unordered_map<uint32_t, Proc> procs; // traced processes seen by scanProcess
   DiscoveryCache cache{DiscoveryCache::defaultDir()};
@@ -722,8 +723,15 @@ bool TlsCapture::decode(const void* rec, size_t size, SessionWriter& writer) {
       impl_->procs[m.hdr.pid].files.insert(id);
     } else {
       impl_->scanProcess(m.hdr.pid);
-      // examined now, whatever it was: later mappings are reported only if it is hooked
-      if (!impl_->verdicts.count(id)) impl_->markSeen(m.dev, m.ino);
+      if (impl_->examined.count(id)) {
+        // examined, whatever it was: later mappings are reported only if it is hooked
+        impl_->unexamined.erase(id);
+        if (!impl_->verdicts.count(id)) impl_->markSeen(m.dev, m.ino);
+      } else {
+        // the process exited or unmapped it before its maps were read: the next
+        // process that maps the file reports it again
+        ++impl_->unexamined[id];
+      }
     }
   } else if (hdr.type == AA_REC_TLS_FREE) {
     aa_rec_tls_free f;
@@ -754,6 +762,14 @@ StatusOr<std::array<uint64_t, 5>> tlsSymbolOffsets(const std::string& path) {
 std::vector<ProbeStatusInfo> TlsCapture::probeReport() const {
   std::vector<ProbeStatusInfo> out = impl_->sysReport;
   for (const auto& lib : impl_->libs) out.insert(out.end(), lib->report.begin(), lib->report.end());
+  for (const auto& [id, times] : impl_->unexamined)
+    out.push_back({"tls:file " + std::to_string(major(id.dev)) + ":" + std::to_string(minor(id.dev)) +
+                       " inode " + std::to_string(id.ino),
+                   "none", false,
+                   "not examined: " + std::to_string(times) +
+                       (times == 1 ? " process mapped it executable and was gone"
+                                   : " processes mapped it executable and were gone") +
+                       " before it could be read"});
   return out;
 }
 

@@ -44,12 +44,13 @@ target_compile_definitions(tls_capture_test PRIVATE
 add_dependencies(tls_capture_test aa-record)
 gtest_discover_tests(tls_capture_test DISCOVERY_TIMEOUT 30 PROPERTIES TIMEOUT 120 LABELS root)
 
-# An exec'd image examined after its process is gone: only if the file at its path is
-# still the one that ran (loads BPF: skips without root).
-add_executable(tls_exec_image_test ${CMAKE_CURRENT_LIST_DIR}/tls_exec_image_test.cc)
-target_include_directories(tls_exec_image_test PRIVATE ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR})
-target_link_libraries(tls_exec_image_test PRIVATE recorder_lib store GTest::gtest GTest::gtest_main)
-gtest_discover_tests(tls_exec_image_test PROPERTIES LABELS root)
+# Images of processes gone before the recorder read /proc/PID: an exec'd file is
+# examined only if the file at its path is still the one that ran; a library mapped by
+# such a process is examined when mapped again (loads BPF: skips without root).
+add_executable(tls_gone_process_test ${CMAKE_CURRENT_LIST_DIR}/tls_gone_process_test.cc)
+target_include_directories(tls_gone_process_test PRIVATE ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR})
+target_link_libraries(tls_gone_process_test PRIVATE recorder_lib store GTest::gtest GTest::gtest_main)
+gtest_discover_tests(tls_gone_process_test PROPERTIES LABELS root)
 
 # The ELF lookup behind attachment: no root, no BPF.
 add_executable(tls_elf_test ${CMAKE_CURRENT_LIST_DIR}/tls_elf_test.cc)
