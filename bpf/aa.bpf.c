@@ -138,7 +138,7 @@ static __always_inline __u32 *traced_entry(__u32 tgid)
 /* Whether open_files may hold entries of the tgid (whose traced_pids value is n). */
 static __always_inline bool has_files(__u32 *n)
 {
-	return n && *n > 1;
+	return n && AA_TRACED_COUNT(*n) > 1;
 }
 
 static __always_inline void output(void *buf, __u32 size, __u32 probe)
@@ -558,7 +558,8 @@ static __always_inline int on_sys_enter(struct pt_regs *regs, long nr)
 	 * (the verifier then checks the core's path once, not once per way out of the
 	 * TLS code). */
 	if (tls_on && is_socket_io(nr)) {
-		tls_sys_enter(regs, nr, id);
+		if (*count & AA_TRACED_TLS)
+			tls_sys_enter(regs, nr, id);
 		return 0;
 	}
 	/* the rest drops fds: nothing to do for a process without tracked files */

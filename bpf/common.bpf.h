@@ -16,9 +16,26 @@ struct {
 	__uint(max_entries, 65536);
 	__type(key, __u32);    /* tgid */
 	/* 1 + the tgid's entries in aa.bpf.c's open_files (1 when added: user space, fork
-	 * and exec add with NOEXIST or for a new tgid, so a count is never reset) */
+	 * and exec add with NOEXIST or for a new tgid, so a count is never reset), and
+	 * AA_TRACED_TLS */
 	__type(value, __u32);
 } traced_pids SEC(".maps");
+
+/* Set in a traced_pids value by the process's first hooked TLS call: only then does
+ * the TLS capture's syscall work run for its reads and writes (a process that never
+ * calls TLS, like the file loop of bench/recorder, pays nothing for it). */
+#define AA_TRACED_TLS 0x80000000u
+#define AA_TRACED_COUNT(v) ((v) & ~AA_TRACED_TLS)
+
+/* A hooked TLS call of a traced process: mark it (tls.bpf.c's uprobes). The bit is
+ * added, not or'ed: the ISA the objects are built for has a 32-bit atomic add and no
+ * 32-bit or, and the count below never carries into it. Two first calls racing add it
+ * twice, which clears it again; the next call sets it. */
+static __always_inline void mark_tls_user(__u32 *traced)
+{
+	if (!(*traced & AA_TRACED_TLS))
+		__sync_fetch_and_add(traced, AA_TRACED_TLS);
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

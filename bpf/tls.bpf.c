@@ -48,11 +48,13 @@ struct {
 static __always_inline int call_enter(void *ssl, const void *buf, __u64 num, void *len_ptr)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32;
+	__u32 tgid = id >> 32, *traced;
 	struct tls_call c = {};
 
-	if (!bpf_map_lookup_elem(&traced_pids, &tgid))
+	traced = bpf_map_lookup_elem(&traced_pids, &tgid);
+	if (!traced)
 		return 0;
+	mark_tls_user(traced);
 	c.ssl = (__u64)ssl;
 	c.buf = (__u64)buf;
 	c.len_ptr = (__u64)len_ptr;
@@ -319,15 +321,17 @@ static __always_inline int aead_emit(struct tls_call *call, __u64 n, __u64 cooki
 static __always_inline int aead_seal(struct pt_regs *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32;
+	__u32 tgid = id >> 32, *traced;
 	struct tls_call call = {};
 	struct ssl_key key = {};
 	__u64 a[4];	/* in, in_len, ad, ad_len */
 	__s32 *known_fd;
 	__u64 n;
 
-	if (!bpf_map_lookup_elem(&traced_pids, &tgid))
+	traced = bpf_map_lookup_elem(&traced_pids, &tgid);
+	if (!traced)
 		return 0;
+	mark_tls_user(traced);
 	if (aa_uprobe_args_7_10(ctx, a))
 		return 0;
 	n = aead_app_len(a[0], a[1], a[2], a[3]);
@@ -353,12 +357,14 @@ static __always_inline int aead_seal(struct pt_regs *ctx)
 static __always_inline int aead_open_enter(struct pt_regs *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32;
+	__u32 tgid = id >> 32, *traced;
 	struct tls_call c = {};
 	__u64 a[4];
 
-	if (!bpf_map_lookup_elem(&traced_pids, &tgid))
+	traced = bpf_map_lookup_elem(&traced_pids, &tgid);
+	if (!traced)
 		return 0;
+	mark_tls_user(traced);
 	if (aa_uprobe_args_7_10(ctx, a))
 		return 0;
 	c.ssl = PT_REGS_PARM1(ctx);
@@ -445,7 +451,10 @@ int tls_sys_enter_raw(struct bpf_raw_tracepoint_args *ctx)
 	long nr = (long)ctx->args[1];
 
 	/* runs for every syscall of the machine: the free test first */
-	if (!is_socket_io(nr) || !bpf_map_lookup_elem(&traced_pids, &tgid))
+	__u32 *traced;
+
+	if (!is_socket_io(nr) || !(traced = bpf_map_lookup_elem(&traced_pids, &tgid)) ||
+	    !(*traced & AA_TRACED_TLS))
 		return 0;
 	tls_sys_enter((struct pt_regs *)ctx->args[0], nr, id);
 	return 0;

@@ -63,10 +63,10 @@ struct {
 	__type(value, __s32);
 } ssl_fds SEC(".maps");
 
-/* Where the socket I/O happens outside the SSL_* call (Bun/uSockets: BoringSSL over
- * memory BIOs, the event loop calls recv before SSL_read and send after SSL_write):
- * the last fd a traced thread used with send/recv, and an SSL* whose write has not
- * been seen on a socket yet. They fill ssl_fds when no syscall ran inside the call. */
+/* Where the socket I/O happens outside the SSL_* call (memory BIOs: Bun's uSockets
+ * calls recv before SSL_read and send after SSL_write, Node's libuv read and write):
+ * the last socket a traced thread read or wrote, and an SSL* whose write has not been
+ * seen on a socket yet. They fill ssl_fds when no syscall ran inside the call. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
@@ -190,31 +190,30 @@ static __always_inline void tls_sys_enter(struct pt_regs *regs, long nr, __u64 i
 			c->fd = (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs);
 		return;
 	}
-	/* rustls: the records just sealed go out in this thread's next socket write */
-	ssl = bpf_map_lookup_elem(&aead_write_pending, &id);
-	if (ssl && !is_recv(nr) && nr_is_write(nr)) {
-		fd = (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs);
-		if (is_socket_fd(fd)) {
-			key.ssl = *ssl;
-			key.tgid = id >> 32;
-			bpf_map_update_elem(&ssl_fds, &key, &fd, BPF_ANY);
-			bpf_map_delete_elem(&aead_write_pending, &id);
-			emit_fd(key.ssl, fd);
-		}
-	}
-	/* outside an SSL_* call: learn where a memory-BIO stack does its I/O */
-	if (!is_send(nr) && !is_recv(nr))
-		return;
+	/* Outside an SSL_* call: a memory-BIO stack (Bun's uSockets, Node's libuv) or
+	 * rustls does its socket I/O around the calls. read and write serve files too, so
+	 * their fd must be a socket (this runs only for processes that made a TLS call). */
 	fd = (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs);
+	if (!is_send(nr) && !is_recv(nr) && !is_socket_fd(fd))
+		return;
+	/* the recv that brings an SSL_read's bytes comes just before it */
 	bpf_map_update_elem(&thread_sock_fd, &id, &fd, BPF_ANY);
-	if (is_send(nr)) {
-		ssl = bpf_map_lookup_elem(&write_pending, &id);
-		if (ssl) {
-			key.ssl = *ssl;
-			key.tgid = id >> 32;
-			bpf_map_update_elem(&ssl_fds, &key, &fd, BPF_ANY);
-			bpf_map_delete_elem(&write_pending, &id);
-		}
+	if (!nr_is_write(nr))
+		return;
+	/* the bytes just encrypted go out in this thread's next socket write */
+	key.tgid = id >> 32;
+	ssl = bpf_map_lookup_elem(&aead_write_pending, &id);
+	if (ssl) {
+		key.ssl = *ssl;
+		bpf_map_update_elem(&ssl_fds, &key, &fd, BPF_ANY);
+		bpf_map_delete_elem(&aead_write_pending, &id);
+		emit_fd(key.ssl, fd);
+	}
+	ssl = bpf_map_lookup_elem(&write_pending, &id);
+	if (ssl) {
+		key.ssl = *ssl;
+		bpf_map_update_elem(&ssl_fds, &key, &fd, BPF_ANY);
+		bpf_map_delete_elem(&write_pending, &id);
 	}
 }
 

@@ -102,13 +102,16 @@ check(writes and reads, f"TLS plaintext captured ({len(writes)} tls.write, {len(
 check(any(prompt in e.get("data", "") for e in writes), "the prompt is in a tls.write")
 check(all(e.get("func") == "SSL_write" for e in writes), "tls.write events come from SSL_write")
 check(any("echo: " in e.get("data", "") for e in reads), "the answer is in a tls.read")
-# Node's TLS sockets use a memory BIO and libuv moves the bytes with read/writev outside
-# the SSL_* calls: the socket fd is not learned (docs/RECORDER.md, Socket fd). Said, not
-# asserted; an fd that is given must be a real one.
-nofd = sum(1 for e in writes + reads if e.get("fd", -1) < 0)
+# Node's TLS sockets use a memory BIO and libuv moves the bytes with read/write outside
+# the SSL_* calls: the socket is learned from those (docs/RECORDER.md, Socket fd). A
+# request's first writes come before its connection's first socket write: they may
+# carry -1; every read follows its socket read.
 check(all(isinstance(e.get("fd"), int) and e["fd"] >= -1 for e in writes + reads), "TLS events carry an fd field")
-if nofd:
-    print(f"  note: {nofd} of {len(writes) + len(reads)} TLS events without the socket fd (Node's memory BIO)")
+check(all(e["fd"] >= 0 for e in reads), "every tls.read names its socket fd")
+check(any(e["fd"] >= 0 for e in writes), "tls.write events name their socket fd once it is learned")
+connected = {(e["pid"], e["fd"]) for e in events if e.get("kind") == "net.connect" and e.get("family") == 2}
+check({(e["pid"], e["fd"]) for e in writes + reads if e["fd"] >= 0} <= connected,
+      "the socket fds of TLS events are sockets the process connected")
 run.check_wire()
 tool = [c for c in calls if c.get("tool_calls")]
 final = [c for c in calls if not c.get("tool_calls") and "functionResponse" in json.dumps(c.get("request"))]

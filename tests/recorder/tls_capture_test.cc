@@ -481,6 +481,9 @@ TEST_P(TlsCaptureTest, NodeWhereverItsOpenSslIs) {
                 e.func == "SSL_read_ex")
         << e.func;
   }
+  // Node's OpenSSL works over memory BIOs: libuv writes and reads the socket outside the
+  // SSL_* calls, with write(v)/read, and the socket is learned from those
+  for (const auto& [key, s] : c.byStream) EXPECT_GE(s.fd, 0) << "socket fd not learned";
 }
 
 // OpenSSL linked into the executable (found through its .symtab), hooked there. Its
