@@ -1,6 +1,7 @@
 #include "store/event_catalog.h"
 
 #include "store/check.h"
+#include "store/linux_abi.h"
 
 namespace aa {
 
@@ -297,6 +298,20 @@ Kind kindOf(schema::Event::Reader e) {
     case W::FILE_CHOWN: return Kind::kFileChown;
   }
   return Kind::kLost;
+}
+
+KindArea areaOf(schema::Event::Reader e) {
+  const Kind k = kindOf(e);
+  if (k == Kind::kFileOpen) {
+    const uint32_t flags = e.getFileOpen().getFlags();
+    // Linux's O_* as recorded, not the host's (macOS has other numbers).
+    using namespace linux_abi;
+    const bool writes = (flags & kO_ACCMODE) != kO_RDONLY || (flags & (kO_CREAT | kO_TRUNC));
+    return writes ? KindArea::kFileWrite : KindArea::kFileRead;
+  }
+  if (k == Kind::kFileClose)
+    return e.getFileClose().getBytesWritten() > 0 ? KindArea::kFileWrite : KindArea::kFileRead;
+  return kindArea(k);
 }
 
 }  // namespace aa

@@ -127,6 +127,11 @@ class EventInfo {
 // The one switch over schema::Event's union.
 EventInfo describe(schema::Event::Reader e);
 
+// What the event is about: kindArea(kindOf(e)), except that an open for writing (write
+// access, O_CREAT or O_TRUNC) and a close that wrote bytes are file writes (the kinds
+// kindMayWrite names).
+KindArea areaOf(schema::Event::Reader e);
+
 // "explicit", "exit", "exec", "replaced", "unknown" (file.close `reason`).
 std::string_view closeReasonName(schema::CloseReason r);
 

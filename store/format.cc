@@ -88,21 +88,22 @@ uint32_t frameCrc(const uint8_t header[kFrameHeaderSize], const uint8_t* payload
   return static_cast<uint32_t>(c);
 }
 
-std::optional<std::string> checkFrame(const uint8_t* data, uint64_t offset, uint64_t fileSize,
-                                      FrameHeader* header) {
+Status checkFrame(const uint8_t* data, uint64_t offset, uint64_t fileSize, FrameHeader* header) {
   uint64_t avail = fileSize - offset;
-  if (avail < kFrameHeaderSize) return "truncated frame header";
+  if (avail < kFrameHeaderSize) return Status::error("truncated frame header");
   auto h = decodeFrameHeader(data);
-  if (!h) return "bad frame magic";
-  if (h->type != kFrameBatch && h->type != kFrameFooter) return "unknown frame type";
+  if (!h) return Status::error("bad frame magic");
+  if (h->type != kFrameBatch && h->type != kFrameFooter)
+    return Status::error("unknown frame type");
   if (h->storedLen > kMaxPayload || h->rawLen > kMaxPayload || h->rawLen % 8 != 0)
-    return "implausible frame length";
-  if (!(h->flags & kFlagZstd) && h->storedLen != h->rawLen) return "inconsistent frame length";
-  if (avail < h->frameLength()) return "truncated frame";
+    return Status::error("implausible frame length");
+  if (!(h->flags & kFlagZstd) && h->storedLen != h->rawLen)
+    return Status::error("inconsistent frame length");
+  if (avail < h->frameLength()) return Status::error("truncated frame");
   if (frameCrc(data, data + kFrameHeaderSize, h->storedLen) != h->crc)
-    return "frame checksum mismatch";
+    return Status::error("frame checksum mismatch");
   if (header) *header = *h;
-  return std::nullopt;
+  return Status();
 }
 
 }  // namespace aa::format

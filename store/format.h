@@ -32,6 +32,8 @@
 #include <optional>
 #include <string>
 
+#include "store/status.h"
+
 namespace aa::format {
 
 constexpr char kFileMagic[8] = {'A', 'A', 'S', 'E', 'S', 'S', '\r', '\n'};
@@ -80,9 +82,9 @@ std::optional<FrameHeader> decodeFrameHeader(const uint8_t in[kFrameHeaderSize])
 uint32_t frameCrc(const uint8_t header[kFrameHeaderSize], const uint8_t* payload, size_t len);
 uint32_t crc32(const uint8_t* data, size_t len);
 
-// Why the frame at `offset` in a file of `fileSize` bytes is not whole, or nullopt
-// when it is. `data` points at the frame's first byte (fileSize - offset bytes valid).
-std::optional<std::string> checkFrame(const uint8_t* data, uint64_t offset, uint64_t fileSize,
-                                      FrameHeader* header);
+// Ok when the frame at `offset` in a file of `fileSize` bytes is whole (then `header`,
+// when given, is set), else why not ("truncated frame", "frame checksum mismatch", ...).
+// `data` points at the frame's first byte (fileSize - offset bytes valid).
+Status checkFrame(const uint8_t* data, uint64_t offset, uint64_t fileSize, FrameHeader* header);
 
 }  // namespace aa::format

@@ -5,26 +5,86 @@
 namespace aa {
 namespace {
 
-// Indexed by Kind; these strings are the JSON Lines contract.
-constexpr std::array<std::string_view, kKindCount> kNames = {
-    "exec",          "fork",        "exit",        "file.open",     "file.close",
-    "file.read",     "file.write",  "file.rename", "file.unlink",   "file.mkdir",
-    "file.rmdir",    "file.truncate", "file.chmod", "net.connect",  "tls.write",
-    "tls.read",      "lost",        "file.symlink", "chdir",
-    "file.link",     "file.chown",
+struct KindFacts {
+  Kind kind;
+  std::string_view name;  // the JSON Lines contract
+  KindArea area;
+  bool mayWrite = false;  // see kindMayWrite
 };
+
+using A = KindArea;
+
+// One line per kind, in Kind order (checked below).
+constexpr std::array<KindFacts, kKindCount> kKinds = {{
+    {Kind::kExec, "exec", A::kExec},
+    {Kind::kFork, "fork", A::kProcess},
+    {Kind::kExit, "exit", A::kProcess},
+    {Kind::kFileOpen, "file.open", A::kFileRead, true},
+    {Kind::kFileClose, "file.close", A::kFileRead, true},
+    {Kind::kFileRead, "file.read", A::kFileRead},
+    {Kind::kFileWrite, "file.write", A::kFileWrite},
+    {Kind::kFileRename, "file.rename", A::kFileMeta},
+    {Kind::kFileUnlink, "file.unlink", A::kFileMeta},
+    {Kind::kFileMkdir, "file.mkdir", A::kFileMeta},
+    {Kind::kFileRmdir, "file.rmdir", A::kFileMeta},
+    {Kind::kFileTruncate, "file.truncate", A::kFileWrite},
+    {Kind::kFileChmod, "file.chmod", A::kFileMeta},
+    {Kind::kNetConnect, "net.connect", A::kNet},
+    {Kind::kTlsWrite, "tls.write", A::kTlsOut},
+    {Kind::kTlsRead, "tls.read", A::kTlsIn},
+    {Kind::kLost, "lost", A::kLost},
+    {Kind::kFileSymlink, "file.symlink", A::kFileMeta},
+    {Kind::kChdir, "chdir", A::kFileMeta},
+    {Kind::kFileLink, "file.link", A::kFileMeta},
+    {Kind::kFileChown, "file.chown", A::kFileMeta},
+}};
+
+// A kind without its line leaves a value-initialised entry (kind kExec, no name) at the
+// end: this fails to compile until the line is added, in order.
+constexpr bool inKindOrder() {
+  for (size_t i = 0; i < kKinds.size(); ++i)
+    if (static_cast<size_t>(kKinds[i].kind) != i || kKinds[i].name.empty()) return false;
+  return true;
+}
+static_assert(inKindOrder(), "store/kind.cc: kKinds needs one line per Kind, in Kind order");
+
+const KindFacts* factsOf(Kind k) {
+  auto i = static_cast<size_t>(k);
+  return i < kKinds.size() ? &kKinds[i] : nullptr;
+}
 
 }  // namespace
 
 std::string_view kindName(Kind k) {
-  auto i = static_cast<size_t>(k);
-  return i < kNames.size() ? kNames[i] : "unknown";
+  const KindFacts* f = factsOf(k);
+  return f ? f->name : "unknown";
 }
 
 std::optional<Kind> parseKind(std::string_view name) {
-  for (size_t i = 0; i < kNames.size(); ++i)
-    if (kNames[i] == name) return static_cast<Kind>(i);
+  for (const KindFacts& f : kKinds)
+    if (f.name == name) return f.kind;
   return std::nullopt;
+}
+
+KindArea kindArea(Kind k) {
+  const KindFacts* f = factsOf(k);
+  return f ? f->area : KindArea::kLost;
+}
+
+bool kindMayWrite(Kind k) {
+  const KindFacts* f = factsOf(k);
+  return f && f->mayWrite;
+}
+
+std::string_view areaCategory(KindArea a) {
+  switch (a) {
+    case KindArea::kExec: case KindArea::kProcess: return "process";
+    case KindArea::kFileRead: case KindArea::kFileWrite: case KindArea::kFileMeta: return "file";
+    case KindArea::kNet: return "net";
+    case KindArea::kTlsOut: case KindArea::kTlsIn: return "tls";
+    case KindArea::kLost: return "lost";
+  }
+  return "lost";
 }
 
 }  // namespace aa

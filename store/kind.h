@@ -1,5 +1,10 @@
 // The kinds of events, as the JSON Lines contract names them. A Kind is derived from the
 // schema's union member (and, for TLS, the direction); it is what the index stores.
+//
+// What a kind means beyond its fields is said once, in the table in store/kind.cc: its
+// JSON Lines name and its area (what the event is about). Chrome-trace categories and
+// the viewer's activity rows both derive from the area, so a new kind is one line there
+// (a missing line fails to compile).
 #pragma once
 
 #include <cstdint>
@@ -24,10 +29,31 @@ using KindMask = uint32_t;  // bit (1 << kind)
 constexpr KindMask kAllKinds = (1u << kKindCount) - 1;
 constexpr KindMask bit(Kind k) { return 1u << static_cast<int>(k); }
 
+// What an event is about, by its kind alone. Opens and closes are reads by kind; the
+// event itself can make one a write (areaOf in store/event_catalog.h).
+enum class KindArea : uint8_t {
+  kExec,       // a program started
+  kProcess,    // fork, exit
+  kFileRead,   // file contents read (and, by kind alone, opens and closes)
+  kFileWrite,  // file contents written or cut
+  kFileMeta,   // names, directories, modes, owners, the working directory
+  kNet,        // a connection made
+  kTlsOut,     // plaintext sent
+  kTlsIn,      // plaintext received
+  kLost,       // records the kernel could not queue
+};
+
 // Defined with the event catalog (store/event_catalog.cc), the one switch over the union.
 Kind kindOf(schema::Event::Reader e);
 // "exec", "file.open", "tls.write", ... (the JSON Lines `kind` values).
 std::string_view kindName(Kind k);
 std::optional<Kind> parseKind(std::string_view name);
+KindArea kindArea(Kind k);
+// True for a kind whose events can be file writes though its area says otherwise (an
+// open for writing, a close that wrote): a query for writes must include it.
+bool kindMayWrite(Kind k);
+// The broad group of an area: "process", "file", "net", "tls", "lost" (chrome-trace
+// categories).
+std::string_view areaCategory(KindArea a);
 
 }  // namespace aa

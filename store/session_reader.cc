@@ -257,7 +257,7 @@ std::optional<std::pair<SessionHeaderInfo, uint64_t>> SessionReader::Impl::findH
   for (uint64_t off = format::align8(from); off + format::kFrameHeaderSize <= limit; off += 8) {
     if (!format::decodeFrameHeader(map_ + off)) continue;   // not a frame's magic
     format::FrameHeader h;
-    if (format::checkFrame(map_ + off, off, size_, &h) || h.type != format::kFrameBatch) continue;
+    if (!format::checkFrame(map_ + off, off, size_, &h).ok() || h.type != format::kFrameBatch) continue;
     kj::Array<capnp::word> owned;
     kj::ArrayPtr<const capnp::word> words;
     if (payloadWords(off, h, owned, words)) continue;
@@ -302,8 +302,8 @@ StatusOr<std::shared_ptr<const DecodedFrame>> SessionReader::Impl::decode(size_t
   } else {
     if (f.offset >= size_ || f.offset % 8 != 0)
       return Status::error(where(f.offset) + ": frame outside the file (stale index?)");
-    if (auto err = format::checkFrame(map_ + f.offset, f.offset, size_, &h))
-      return Status::error(where(f.offset) + ": " + *err);
+    if (Status bad = format::checkFrame(map_ + f.offset, f.offset, size_, &h); !bad.ok())
+      return Status::error(where(f.offset) + ": " + bad.message());
     if (h.type != format::kFrameBatch || h.count != f.count || h.firstSeq != f.firstSeq)
       return Status::error(where(f.offset) + ": frame does not match the index (stale index?)");
   }
@@ -351,7 +351,7 @@ bool SessionReader::Impl::sequenceConfirmed(uint64_t off, const format::FrameHea
   uint64_t end = h.firstSeq + h.count;
   for (uint64_t next = off + h.frameLength(); next + format::kFrameHeaderSize <= size_; next += 8) {
     format::FrameHeader n;
-    if (format::checkFrame(map_ + next, next, size_, &n)) continue;
+    if (!format::checkFrame(map_ + next, next, size_, &n).ok()) continue;
     if (n.firstSeq == end) return true;
     // What follows goes on from before this frame's claim: the claim is the damage.
     return !(n.firstSeq >= nextSeq && n.firstSeq < h.firstSeq);
@@ -371,7 +371,7 @@ void SessionReader::Impl::scan(Indexer& indexer, const ReaderOptions& options) {
     uint64_t next = from;
     for (; next + format::kFrameHeaderSize <= size_; next += 8) {
       format::FrameHeader h2;
-      if (!format::checkFrame(map_ + next, next, size_, &h2) && h2.firstSeq >= nextSeq) break;
+      if (format::checkFrame(map_ + next, next, size_, &h2).ok() && h2.firstSeq >= nextSeq) break;
     }
     return next;
   };
@@ -389,20 +389,21 @@ void SessionReader::Impl::scan(Indexer& indexer, const ReaderOptions& options) {
   };
   while (off < size_) {
     format::FrameHeader h;
-    auto err = format::checkFrame(map_ + off, off, size_, &h);
-    if (!err && h.type == format::kFrameBatch) {
-      if (h.firstSeq < nextSeq) err = "sequence goes back";
-      else if (h.firstSeq + h.count < h.firstSeq) err = "impossible sequence number";
+    Status bad = format::checkFrame(map_ + off, off, size_, &h);
+    if (bad.ok() && h.type == format::kFrameBatch) {
+      if (h.firstSeq < nextSeq) bad = Status::error("sequence goes back");
+      else if (h.firstSeq + h.count < h.firstSeq) bad = Status::error("impossible sequence number");
       else if (h.firstSeq > nextSeq && !sequenceConfirmed(off, h, nextSeq))
-        err = "impossible sequence number " + std::to_string(h.firstSeq) + " (expected " +
-              std::to_string(nextSeq) + ")";
+        bad = Status::error("impossible sequence number " + std::to_string(h.firstSeq) +
+                            " (expected " + std::to_string(nextSeq) + ")");
     }
-    if (err) {
+    if (!bad.ok()) {
       // While the writer holds the lock, a frame cut at the end of the file is one whose
       // write has not completed yet, not damage: the session ends before it for now.
-      const bool cutAtEnd = *err == "truncated frame" || *err == "truncated frame header";
+      const bool cutAtEnd =
+          bad.message() == "truncated frame" || bad.message() == "truncated frame header";
       if (live_ && cutAtEnd && resync(off + 8) + format::kFrameHeaderSize > size_) break;
-      noteDamage(off, *err);
+      noteDamage(off, bad.message());
       off = resync(off + 8);
       continue;
     }
@@ -467,7 +468,7 @@ void SessionReader::Impl::scan(Indexer& indexer, const ReaderOptions& options) {
 void SessionReader::Impl::findFooter() {
   uint64_t off = frames_.empty() ? dataStart_ : frames_.back().offset + frames_.back().length;
   format::FrameHeader h;
-  if (off < size_ && !format::checkFrame(map_ + off, off, size_, &h) &&
+  if (off < size_ && format::checkFrame(map_ + off, off, size_, &h).ok() &&
       h.type == format::kFrameFooter) {   // no indexed frame follows it
     kj::Array<capnp::word> owned;
     kj::ArrayPtr<const capnp::word> words;
@@ -496,8 +497,9 @@ std::optional<std::string> SessionReader::Impl::indexMismatch(const IndexMeta& m
         h->frameLength() != f.length || h->tMin != f.tMin || h->tMax != f.tMax)
       return "the frame at " + std::to_string(f.offset) + " differs from its index row";
     if (verifyChecksums) {
-      if (auto err = format::checkFrame(map_ + f.offset, f.offset, size_, nullptr))
-        return "the log changed after indexing (offset " + std::to_string(f.offset) + ": " + *err + ")";
+      if (Status bad = format::checkFrame(map_ + f.offset, f.offset, size_, nullptr); !bad.ok())
+        return "the log changed after indexing (offset " + std::to_string(f.offset) + ": " +
+               bad.message() + ")";
     }
     expectOff = f.offset + f.length;
     expectSeq = f.firstSeq + f.count;
@@ -509,7 +511,7 @@ std::optional<std::string> SessionReader::Impl::indexMismatch(const IndexMeta& m
   if (whole && expectOff != size_) {
     // Only a footer may follow the last frame, ending the file, and it counts every event.
     format::FrameHeader h;
-    if (format::checkFrame(map_ + expectOff, expectOff, size_, &h) || h.type != format::kFrameFooter ||
+    if (!format::checkFrame(map_ + expectOff, expectOff, size_, &h).ok() || h.type != format::kFrameFooter ||
         expectOff + h.frameLength() != size_ || h.firstSeq != expectSeq)
       return "unindexed data after offset " + std::to_string(expectOff);
   }

@@ -1,8 +1,9 @@
 #include "store/verify.h"
 
 #include <cstdlib>
-#include <exception>
 #include <string>
+
+#include "store/catch_fault.h"
 
 namespace aa {
 namespace {
@@ -24,7 +25,8 @@ Status checkFrames(const SessionReader& reader, uint64_t* badOffset) {
       return Status::error(at(f, i) + "first seq " + std::to_string(f.firstSeq) +
                            ", expected " + std::to_string(nextSeq));
     AA_ASSIGN_OR_RETURN(auto decoded, reader.frame(i));
-    try {
+    // Cap'n Proto throws on a malformed message: that is this check's finding.
+    AA_RETURN_IF_ERROR(catchFault(at(f, i) + "malformed events", [&]() -> Status {
       auto events = decoded->events();
       if (events.size() != f.count)
         return Status::error(at(f, i) + std::to_string(events.size()) +
@@ -44,11 +46,8 @@ Status checkFrames(const SessionReader& reader, uint64_t* badOffset) {
           return Status::error(at(f, i) + "event seq " + std::to_string(e.getSeq()) +
                                " has a kind the frame header does not list");
       }
-    } catch (const std::exception& ex) {
-      std::string what = ex.what();
-      if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
-      return Status::error(at(f, i) + "malformed events: " + what);
-    }
+      return Status();
+    }));
     nextSeq = f.firstSeq + f.count;
   }
   return Status();

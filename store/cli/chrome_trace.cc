@@ -47,16 +47,6 @@ void appendTs(std::string& out, uint64_t ns) {
   out.append(buf, n);
 }
 
-std::string_view categoryOf(Kind k) {
-  switch (k) {
-    case Kind::kExec: case Kind::kFork: case Kind::kExit: return "process";
-    case Kind::kNetConnect: return "net";
-    case Kind::kTlsWrite: case Kind::kTlsRead: return "tls";
-    case Kind::kLost: return "lost";
-    default: return "file";
-  }
-}
-
 // The export in the order Perfetto reads best: session info, a slice per process, the
 // events (with an async slice per open file), a slice per TLS connection, then the
 // HTTP exchanges and LLM calls.
@@ -202,7 +192,7 @@ class ChromeTraceWriter {
       b_ += "{\"name\":\"";
       b_ += kindName(k);
       b_ += "\",\"cat\":\"";
-      b_ += categoryOf(k);
+      b_ += areaCategory(kindArea(k));
       b_ += "\",\"ph\":\"i\",\"s\":\"";
       b_ += k == Kind::kLost ? 'g' : 't';
       b_ += "\",\"pid\":" + std::to_string(pid) + ",\"tid\":" + std::to_string(tid) + ",\"ts\":";

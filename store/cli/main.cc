@@ -1,9 +1,9 @@
 // aa-session: inspect, export, check and generate aa-record session files.
 #include <cstdio>
-#include <exception>
 #include <string>
 #include <string_view>
 
+#include "store/catch_fault.h"
 #include "store/cli/commands.h"
 
 namespace {
@@ -45,17 +45,16 @@ int main(int argc, char** argv) {
         return 0;
       }
     }
-    try {
-      return c.run(argc - 1, argv + 1);
-    } catch (const std::exception& e) {
-      // The store reports bad input as Status; an exception here is a fault worth a line,
-      // not a crash dump. Cap'n Proto's messages can span lines: keep the first.
-      std::string what = e.what();
-      if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
-      std::fprintf(stderr, "aa-session: %.*s: internal error: %s\n", int(name.size()),
-                   name.data(), what.c_str());
+    // The store reports bad input as Status; an exception here is a fault worth a line,
+    // not a crash dump.
+    int status = 1;
+    aa::Status fault = aa::catchFault("internal error", [&] { status = c.run(argc - 1, argv + 1); });
+    if (!fault.ok()) {
+      std::fprintf(stderr, "aa-session: %.*s: %s\n", int(name.size()), name.data(),
+                   fault.message().c_str());
       return 1;
     }
+    return status;
   }
   std::fprintf(stderr, "aa-session: unknown command '%s' (try aa-session --help)\n", argv[1]);
   return 2;

@@ -111,7 +111,7 @@ std::string toolCallsJson(const traffic::LlmCall& c) {
     Json o = Json::object();
     o.set("name", Json::string(t.name));
     auto args = traffic::parseJson(t.arguments);
-    o.set("arguments", args ? *args : Json::string(t.arguments));
+    o.set("arguments", args.ok() ? *args : Json::string(t.arguments));
     arr.push(std::move(o));
   }
   return arr.dump();
@@ -470,7 +470,7 @@ std::optional<JsonDifference> firstJsonTextDifference(std::string_view a, std::s
   if (a == b) return std::nullopt;
   if (a.empty() || b.empty()) return JsonDifference{root, cut(std::string(a), maxValue), cut(std::string(b), maxValue)};
   auto ja = traffic::parseJson(a), jb = traffic::parseJson(b);
-  if (ja && jb) {
+  if (ja.ok() && jb.ok()) {
     if (auto d = firstJsonDifference(*ja, *jb, root, maxValue)) return d;
     return std::nullopt;   // same value, different spelling
   }

@@ -92,7 +92,7 @@ std::vector<ToolCallEffects> toolCallEffects(const SessionReader& reader,
     out.push_back({k, c.toolCalls[k].id, c.toolCalls[k].name, {}});
   std::vector<std::vector<std::string>> strings(c.toolCalls.size());
   for (size_t k = 0; k < c.toolCalls.size(); ++k) {
-    if (auto j = traffic::parseJson(c.toolCalls[k].arguments)) collectStrings(*j, strings[k]);
+    if (auto j = traffic::parseJson(c.toolCalls[k].arguments); j.ok()) collectStrings(*j, strings[k]);
     else if (!c.toolCalls[k].arguments.empty()) strings[k].push_back(c.toolCalls[k].arguments);
   }
 

@@ -265,8 +265,9 @@ class MockServer::Impl {
       }
       buf.erase(0, pos);
       if (!coding.empty() && !iequals(coding, "identity")) {
-        std::string decoded, err;
-        if (traffic::decodeContent(coding, req.body, decoded, &err)) req.body = std::move(decoded);
+        // A body that does not decode is matched as it came.
+        if (auto decoded = traffic::decodeContent(coding, req.body); decoded.ok())
+          req.body = std::move(decoded).value();
       }
       auto requestEnd = std::chrono::steady_clock::now();
       MatchResult m = plan.match(req);

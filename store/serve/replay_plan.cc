@@ -78,7 +78,7 @@ ReplayResponse replayResponseOf(const traffic::HttpExchange& x) {
 
 std::string conversationKey(const traffic::LlmCall& call, bool normaliseNames) {
   std::string first = call.requestMessages;
-  if (auto j = traffic::parseJson(call.requestMessages)) {
+  if (auto j = traffic::parseJson(call.requestMessages); j.ok()) {
     if (j->isArray() && j->size() > 0) first = j->at(0).dump();
     else if (j->isString()) first = j->str();
   }

@@ -249,25 +249,16 @@ void BodyDecoder::finish(bool whole) {
           v.end());
 }
 
-bool decodeContent(std::string_view coding, std::string_view in, std::string& out,
-                   std::string* error) {
+StatusOr<std::string> decodeContent(std::string_view coding, std::string_view in) {
   HttpMessage m;
   {
     BodyDecoder d(m, coding);
-    if (!m.problem.empty()) {
-      if (error) *error = m.problem;
-      out = std::string(in);
-      return false;
-    }
+    if (!m.problem.empty()) return Status::error(m.problem);
     d.feedAt(0, in);
     d.finish(true);
   }
-  out = std::move(m.body);
-  if (!m.problem.empty()) {
-    if (error) *error = m.problem;
-    return false;
-  }
-  return true;
+  if (!m.problem.empty()) return Status::error(m.problem);
+  return std::move(m.body);
 }
 
 }  // namespace aa::traffic

@@ -145,7 +145,7 @@ std::vector<ConversationItem> conversationOf(const LlmCall& call) {
   std::vector<ConversationItem> out;
   if (!call.system.empty()) {
     auto sys = parseJson(call.system);
-    if (sys && sys->get("parts").isArray()) {   // Gemini systemInstruction
+    if (sys.ok() && sys->get("parts").isArray()) {   // Gemini systemInstruction
       std::string text;
       for (const auto& p : sys->get("parts").items()) {
         if (!text.empty()) text += '\n';
@@ -153,12 +153,12 @@ std::vector<ConversationItem> conversationOf(const LlmCall& call) {
       }
       add(out, "system", Kind::kText, text);
     } else {
-      add(out, "system", Kind::kText, sys ? flatText(*sys) : call.system);
+      add(out, "system", Kind::kText, sys.ok() ? flatText(*sys) : call.system);
     }
   }
   if (!call.requestMessages.empty()) {
     auto msgs = parseJson(call.requestMessages);
-    if (!msgs) {
+    if (!msgs.ok()) {
       add(out, "", Kind::kOther, call.requestMessages);
     } else if (msgs->isString()) {   // /responses "input" or Ollama's "prompt" as one string
       add(out, "user", Kind::kText, msgs->str());

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "store/status.h"
 #include "store/traffic/stream_assembler.h"
 
 namespace aa::traffic {
@@ -150,12 +151,11 @@ std::vector<WsMessage> parseWebSocketStream(const ByteStream& stream, uint64_t f
                                             std::string_view extensions,
                                             HttpParseStats* stats = nullptr);
 
-// Decodes a whole body with a content coding ("gzip", "x-gzip", "deflate", "br", "zstd"). Returns
-// false with `error` set when the coding is unknown or the data is damaged; `out` then
-// holds what could be decoded. Output is capped at kMaxDecodedBody.
+// Decodes a whole body with a content coding ("gzip", "x-gzip", "deflate", "br", "zstd"). Fails
+// when the coding is unknown or the data is damaged or cut, saying which. Output is capped
+// at kMaxDecodedBody.
 constexpr uint64_t kMaxDecodedBody = 256ull << 20;
-bool decodeContent(std::string_view coding, std::string_view in, std::string& out,
-                   std::string* error = nullptr);
+StatusOr<std::string> decodeContent(std::string_view coding, std::string_view in);
 
 // Every exchange of the streams, HTTP/1 and HTTP/2, sorted by start time.
 std::vector<HttpExchange> parseExchanges(const std::vector<ByteStream>& streams,

@@ -51,23 +51,17 @@ class HpackInflater {
   HpackInflater(const HpackInflater&) = delete;
   HpackInflater& operator=(const HpackInflater&) = delete;
 
-  // Decodes one whole header block. False with `error` when it cannot.
-  bool inflate(std::string_view block, std::vector<HttpHeader>& out, std::string& error) {
+  // Decodes one whole header block into `out`; fails when it cannot, saying why.
+  Status inflate(std::string_view block, std::vector<HttpHeader>& out) {
 #ifdef AA_HAVE_NGHTTP2
-    if (!inf_) {
-      error = "HPACK inflater unavailable";
-      return false;
-    }
+    if (!inf_) return Status::error("HPACK inflater unavailable");
     auto* in = reinterpret_cast<const uint8_t*>(block.data());
     size_t left = block.size();
     while (true) {
       nghttp2_nv nv;
       int flags = 0;
       ssize_t rv = nghttp2_hd_inflate_hd2(inf_, &nv, &flags, in, left, 1);
-      if (rv < 0) {
-        error = std::string("HPACK: ") + nghttp2_strerror(static_cast<int>(rv));
-        return false;
-      }
+      if (rv < 0) return Status::error(std::string("HPACK: ") + nghttp2_strerror(static_cast<int>(rv)));
       in += rv;
       left -= static_cast<size_t>(rv);
       if (flags & NGHTTP2_HD_INFLATE_EMIT) {
@@ -76,13 +70,12 @@ class HpackInflater {
       }
       if (flags & NGHTTP2_HD_INFLATE_FINAL) {
         nghttp2_hd_inflate_end_headers(inf_);
-        return true;
+        return Status();
       }
-      if (!(flags & NGHTTP2_HD_INFLATE_EMIT) && left == 0) return true;
+      if (!(flags & NGHTTP2_HD_INFLATE_EMIT) && left == 0) return Status();
     }
 #else
-    error = "HTTP/2 headers not decoded: built without libnghttp2";
-    return false;
+    return Status::error("HTTP/2 headers not decoded: built without libnghttp2");
 #endif
   }
 
@@ -148,12 +141,15 @@ class DirectionParser {
   void onHeaderBlock(uint32_t id, uint8_t flags, uint64_t start, uint64_t end) {
     H2Message& m = msgs_[id];
     std::vector<HttpHeader> hs;
-    std::string err;
-    if (hpackBroken_ || !hpack_.inflate(block_, hs, err)) {
+    if (!hpackBroken_) {
+      if (Status st = hpack_.inflate(block_, hs); !st.ok()) {
+        stopReason_ = st.message();
+        hpackBroken_ = true;
+      }
+    }
+    if (hpackBroken_) {
       // Later blocks depend on this one's table updates: headers of this direction
       // cannot be trusted from here on.
-      if (!hpackBroken_) stopReason_ = err;
-      hpackBroken_ = true;
       appendProblem(m.msg, stopReason_.empty() ? "HPACK state lost" : stopReason_);
     }
     if (m.headersDone) {
@@ -218,11 +214,11 @@ class DirectionParser {
         // Server push carries a header block of its own; decode it to keep HPACK in step.
         if (payload.size() >= 4) {
           std::vector<HttpHeader> ignored;
-          std::string err;
-          if (!hpackBroken_ && (flags & kEndHeaders) &&
-              !hpack_.inflate(payload.substr(4), ignored, err)) {
-            hpackBroken_ = true;
-            stopReason_ = err;
+          if (!hpackBroken_ && (flags & kEndHeaders)) {
+            if (Status st = hpack_.inflate(payload.substr(4), ignored); !st.ok()) {
+              hpackBroken_ = true;
+              stopReason_ = st.message();
+            }
           }
         }
         break;

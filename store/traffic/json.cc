@@ -182,23 +182,20 @@ class JsonParser {
  public:
   explicit JsonParser(std::string_view s) : s_(s) {}
 
-  std::optional<Json> parseDocument(std::string* error) {
+  StatusOr<Json> parseDocument() {
     skipWs();
     Json v;
-    if (!parseValue(v, 0)) return fail(error);
+    if (!parseValue(v, 0)) return fail();
     skipWs();
     if (pos_ != s_.size()) {
       err_ = "trailing characters";
-      return fail(error);
+      return fail();
     }
     return v;
   }
 
  private:
-  std::optional<Json> fail(std::string* error) {
-    if (error) *error = "offset " + std::to_string(pos_) + ": " + err_;
-    return std::nullopt;
-  }
+  Status fail() const { return Status::error("offset " + std::to_string(pos_) + ": " + err_); }
 
   bool setErr(const char* e) {
     err_ = e;
@@ -387,8 +384,6 @@ class JsonParser {
   const char* err_ = "";
 };
 
-std::optional<Json> parseJson(std::string_view text, std::string* error) {
-  return JsonParser(text).parseDocument(error);
-}
+StatusOr<Json> parseJson(std::string_view text) { return JsonParser(text).parseDocument(); }
 
 }  // namespace aa::traffic

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "store/render/json_string.h"
+#include "store/status.h"
 #include "store/render/utf8.h"
 
 namespace aa::traffic {
@@ -78,9 +79,9 @@ class Json {
 
 constexpr int kJsonMaxDepth = 200;
 
-// Parses one JSON document (surrounding whitespace allowed). On failure returns nullopt
-// and, when `error` is given, sets it to "offset N: reason".
-std::optional<Json> parseJson(std::string_view text, std::string* error = nullptr);
+// Parses one JSON document (surrounding whitespace allowed). A failure says
+// "offset N: reason".
+StatusOr<Json> parseJson(std::string_view text);
 
 // String literals are written by aa::appendJsonString (store/render/json_string.h) and
 // UTF-8 is judged by aa::isValidUtf8 (store/render/utf8.h), as in every other output.

@@ -91,11 +91,10 @@ bool anthropicStream(const std::vector<SseEvent>& events, const HttpMessage& res
   std::map<int64_t, Block> blocks;
   bool ended = false;
   for (const auto& ev : events) {
-    std::string err;
-    auto j = parseJson(ev.data, &err);
-    if (!j) {
+    auto j = parseJson(ev.data);
+    if (!j.ok()) {
       // A cut last event is expected in a cut stream; the stream is marked for that.
-      if (ev.complete) addProblem(c, "stream event not JSON (" + err + ")");
+      if (ev.complete) addProblem(c, "stream event not JSON (" + j.status().message() + ")");
       continue;
     }
     std::string type = strOf(j->get("type"));
@@ -217,11 +216,10 @@ bool chatStream(const std::vector<SseEvent>& events, const HttpMessage& resp, Ll
       ended = ev.complete;
       continue;
     }
-    std::string err;
-    auto j = parseJson(ev.data, &err);
-    if (!j) {
+    auto j = parseJson(ev.data);
+    if (!j.ok()) {
       // A cut last event is expected in a cut stream; the stream is marked for that.
-      if (ev.complete) addProblem(c, "stream event not JSON (" + err + ")");
+      if (ev.complete) addProblem(c, "stream event not JSON (" + j.status().message() + ")");
       continue;
     }
     if (j->find("error") && !j->find("choices")) {
@@ -340,11 +338,10 @@ bool responsesStream(const std::vector<SseEvent>& events, const HttpMessage& res
   bool sawReasoningDelta = false;
   bool ended = false;
   for (const auto& ev : events) {
-    std::string err;
-    auto j = parseJson(ev.data, &err);
-    if (!j) {
+    auto j = parseJson(ev.data);
+    if (!j.ok()) {
       // A cut last event is expected in a cut stream; the stream is marked for that.
-      if (ev.complete) addProblem(c, "stream event not JSON (" + err + ")");
+      if (ev.complete) addProblem(c, "stream event not JSON (" + j.status().message() + ")");
       continue;
     }
     std::string type = strOf(j->get("type"));
@@ -508,10 +505,9 @@ bool geminiPieces(const std::vector<Piece>& pieces, const HttpMessage& resp, Llm
                   std::string (*dataOf)(const Piece&)) {
   bool ended = false;
   for (const auto& pc : pieces) {
-    std::string err;
-    auto j = parseJson(dataOf(pc), &err);
-    if (!j) {
-      if (pc.complete) addProblem(c, "stream chunk not JSON (" + err + ")");
+    auto j = parseJson(dataOf(pc));
+    if (!j.ok()) {
+      if (pc.complete) addProblem(c, "stream chunk not JSON (" + j.status().message() + ")");
       continue;
     }
     bool token = false;
@@ -550,10 +546,9 @@ bool geminiResponse(const HttpMessage& resp, bool sse, LlmCall& c) {
     }
     return true;
   } else if (p != std::string_view::npos) {
-    std::string err;
-    auto j = parseJson(body, &err);
-    if (!j) {
-      if (resp.complete) addProblem(c, "response body is not JSON (" + err + ")");
+    auto j = parseJson(body);
+    if (!j.ok()) {
+      if (resp.complete) addProblem(c, "response body is not JSON (" + j.status().message() + ")");
       if (resp.status >= 400) c.error = std::string(body.substr(0, 500));
       return false;
     }
@@ -601,9 +596,8 @@ bool ollamaChunk(const Json& j, LlmCall& c, bool& token) {
 }
 
 bool ollamaResponse(const HttpMessage& resp, LlmCall& c) {
-  std::string err;
   auto whole = parseJson(resp.body);
-  if (whole && whole->isObject() && resp.contentType() != "application/x-ndjson") {
+  if (whole.ok() && whole->isObject() && resp.contentType() != "application/x-ndjson") {
     bool token = false;
     ollamaChunk(*whole, c, token);
     c.tFirstTokenNs = resp.timeAtBody(1);
@@ -612,9 +606,9 @@ bool ollamaResponse(const HttpMessage& resp, LlmCall& c) {
   c.stream = true;
   bool ended = false;
   for (const auto& pc : splitNdjson(resp.body)) {
-    auto j = parseJson(pc.text, &err);
-    if (!j) {
-      if (pc.complete) addProblem(c, "stream line not JSON (" + err + ")");
+    auto j = parseJson(pc.text);
+    if (!j.ok()) {
+      if (pc.complete) addProblem(c, "stream line not JSON (" + j.status().message() + ")");
       continue;
     }
     bool token = false;
@@ -684,7 +678,7 @@ bool bedrockStream(const HttpMessage& resp, LlmCall& c) {
       auto j = parseJson(ev.payload);
       std::string type = ev.header(":exception-type");
       if (type.empty()) type = ev.header(":error-code");
-      std::string msg = j ? strOf(j->get("message")) : std::string();
+      std::string msg = j.ok() ? strOf(j->get("message")) : std::string();
       if (msg.empty()) msg = ev.header(":error-message");
       c.error = type.empty() ? msg : msg.empty() ? type : type + ": " + msg;
       failed = true;
@@ -693,7 +687,7 @@ bool bedrockStream(const HttpMessage& resp, LlmCall& c) {
     if (ev.header(":event-type") != "chunk") continue;
     auto j = parseJson(ev.payload);
     SseEvent sse;
-    if (!j || !decodeBase64(strOf(j->get("bytes")), sse.data)) {
+    if (!j.ok() || !decodeBase64(strOf(j->get("bytes")), sse.data)) {
       addProblem(c, "event stream chunk without base64 \"bytes\"");
       continue;
     }
@@ -780,8 +774,8 @@ std::optional<LlmCall> recognizeLlmCall(const HttpExchange& x, size_t index) {
   }
   const std::string& api = route.api;
   auto reqJson = parseJson(req.body);
-  if (reqJson && !reqJson->isObject()) return std::nullopt;
-  const Json* rj = reqJson ? &*reqJson : nullptr;
+  if (reqJson.ok() && !reqJson->isObject()) return std::nullopt;
+  const Json* rj = reqJson.ok() ? &*reqJson : nullptr;
   bool shapeMessages = rj && rj->get("messages").isArray();
   if (api.empty()) {
     // Unknown path: only an unmistakable body shape makes it a call (OpenAI-compatible
@@ -808,7 +802,7 @@ std::optional<LlmCall> recognizeLlmCall(const HttpExchange& x, size_t index) {
       return std::nullopt;
     }
   }
-  if (!reqJson && req.complete) return std::nullopt;   // a whole body that is not JSON
+  if (!reqJson.ok() && req.complete) return std::nullopt;   // a whole body that is not JSON
 
   LlmCall c;
   c.exchange = index;
@@ -832,7 +826,7 @@ std::optional<LlmCall> recognizeLlmCall(const HttpExchange& x, size_t index) {
     c.stream = api == "streamGenerateContent";
   }
   std::string pathModel = route.provider == "anthropic" ? route.model : std::string();
-  if (reqJson) {
+  if (reqJson.ok()) {
     const Json& r = *reqJson;
     if (route.provider == "google") {
       const Json& g = route.codeAssist ? r.get("request") : r;
@@ -928,10 +922,9 @@ std::optional<LlmCall> recognizeLlmCall(const HttpExchange& x, size_t index) {
                                                 : "stream has no response.completed");
     }
   } else if (!resp.body.empty()) {
-    std::string err;
-    auto body = parseJson(resp.body, &err);
-    if (!body) {
-      if (resp.complete) addProblem(c, "response body is not JSON (" + err + ")");
+    auto body = parseJson(resp.body);
+    if (!body.ok()) {
+      if (resp.complete) addProblem(c, "response body is not JSON (" + body.status().message() + ")");
       if (resp.status >= 400) c.error = resp.body.substr(0, 500);
     } else {
       if (api == "messages") anthropicResponse(*body, c);
@@ -945,7 +938,7 @@ std::optional<LlmCall> recognizeLlmCall(const HttpExchange& x, size_t index) {
   if (resp.status >= 400 && c.error.empty()) {
     // {"message": ...} error bodies (Bedrock names the type in x-amzn-ErrorType).
     auto body = parseJson(resp.body);
-    std::string msg = body ? strOf(body->get("message")) : std::string();
+    std::string msg = body.ok() ? strOf(body->get("message")) : std::string();
     std::string type = resp.headerOr("x-amzn-errortype");
     type = type.substr(0, type.find(':'));
     if (!msg.empty()) c.error = type.empty() ? msg : type + ": " + msg;
@@ -983,7 +976,7 @@ std::vector<LlmCall> recognizeWebSocketCalls(const HttpExchange& x, size_t index
     if (m.opcode != 1) continue;
     if (m.fromClient) {
       auto j = parseJson(m.data);
-      std::string type = j ? strOf(j->get("type")) : std::string();
+      std::string type = j.ok() ? strOf(j->get("type")) : std::string();
       // response.append (older Codex) adds input to the conversation and starts the
       // next response with the settings of the last response.create; other client
       // messages (response.processed, ...) are not requests.

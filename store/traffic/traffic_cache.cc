@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "schema/traffic_cache.capnp.h"
+#include "store/catch_fault.h"
 #include "store/traffic/traffic.h"
 
 namespace aa::traffic {
@@ -256,12 +257,14 @@ bool readFlat(std::string_view in, Read read) {
   capnp::ReaderOptions options;
   // A valid message is read once: twice its size bounds a hostile one's pointer loops.
   options.traversalLimitInWords = std::max<uint64_t>(words.size() * 2, 1024);
-  try {
+  // A malformed cache throws while it is read: it is then not used (the caller rebuilds
+  // it from the log), so the fault's message is not needed.
+  bool ok = false;
+  Status st = catchFault("traffic cache", [&] {
     capnp::FlatArrayMessageReader reader(words, options);
-    return read(reader);
-  } catch (const kj::Exception&) {
-    return false;
-  }
+    ok = read(reader);
+  });
+  return st.ok() && ok;
 }
 
 }  // namespace

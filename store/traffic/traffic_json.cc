@@ -242,7 +242,7 @@ std::string callJson(const LlmCall& c, size_t index, const RenderOptions& o) {
     // The arguments as JSON when they parse (a cut stream leaves them partial).
     auto parsed = parseJson(t.arguments);
     key(out, "input");
-    out += parsed ? parsed->dump() : "null";
+    out += parsed.ok() ? parsed->dump() : "null";
     out += '}';
   }
   out += ']';

@@ -40,13 +40,11 @@ class Inflater {
   ~Inflater() {
     if (init_) inflateEnd(&z_);
   }
-  // Inflates one message's payload (the sender stripped the final 00 00 FF FF).
-  bool inflateMessage(std::string_view in, std::string& out, bool reset, std::string& error) {
+  // Inflates one message's payload (the sender stripped the final 00 00 FF FF) onto `out`;
+  // on failure `out` keeps what was inflated.
+  Status inflateMessage(std::string_view in, std::string& out, bool reset) {
     if (!init_) {
-      if (inflateInit2(&z_, -15) != Z_OK) {
-        error = "zlib init failed";
-        return false;
-      }
+      if (inflateInit2(&z_, -15) != Z_OK) return Status::error("zlib init failed");
       init_ = true;
     } else if (reset) {
       inflateReset(&z_);
@@ -63,10 +61,9 @@ class Inflater {
         z_.avail_out = sizeof buf;
         int rc = inflate(&z_, Z_SYNC_FLUSH);
         out.append(buf, sizeof buf - z_.avail_out);
-        if (out.size() > kMaxWsMessage) {
-          error = "inflated message exceeds " + std::to_string(kMaxWsMessage >> 20) + " MiB";
-          return false;
-        }
+        if (out.size() > kMaxWsMessage)
+          return Status::error("inflated message exceeds " + std::to_string(kMaxWsMessage >> 20) +
+                               " MiB");
         if (rc == Z_STREAM_END) {
           // A final deflate block: the next message starts a new stream.
           inflateReset(&z_);
@@ -74,14 +71,14 @@ class Inflater {
         }
         if (rc == Z_BUF_ERROR && z_.avail_out != 0) break;
         if (rc != Z_OK && rc != Z_BUF_ERROR) {
-          error = std::string("permessage-deflate data damaged: ") + (z_.msg ? z_.msg : "error");
           // The shared window is now unknown: later messages cannot be inflated.
           broken_ = true;
-          return false;
+          return Status::error(std::string("permessage-deflate data damaged: ") +
+                               (z_.msg ? z_.msg : "error"));
         }
       }
     }
-    return true;
+    return Status();
   }
   bool broken() const { return broken_; }
 
@@ -127,13 +124,13 @@ std::vector<WsMessage> parseWebSocketStream(const ByteStream& s, uint64_t from, 
   auto finishData = [&](WsMessage& m, std::string& payload) {
     m.wireBytes = payload.size();
     if (m.compressed) {
-      std::string err;
       if (inflater.broken()) {
         m.data = payload;
         m.problem = "not inflated: an earlier message's deflate data was damaged";
         m.complete = false;
-      } else if (!inflater.inflateMessage(payload, m.data, deflate.noContextTakeover, err)) {
-        m.problem = err;
+      } else if (Status st = inflater.inflateMessage(payload, m.data, deflate.noContextTakeover);
+                 !st.ok()) {
+        m.problem = st.message();
         m.complete = false;
       }
     } else {

@@ -23,10 +23,9 @@ testing::Json exportTrace(const std::string& session, const std::string& out) {
   auto st = writeChromeTrace(**r, f);
   std::fclose(f);
   EXPECT_TRUE(st.ok()) << st.status().message();
-  std::string err;
-  auto doc = aa::traffic::parseJson(testing::readFile(out), &err);
-  EXPECT_TRUE(doc) << err;
-  return doc ? *doc : testing::Json{};
+  auto doc = aa::traffic::parseJson(testing::readFile(out));
+  EXPECT_TRUE(doc.ok()) << doc.status().message();
+  return doc.ok() ? *doc : testing::Json{};
 }
 
 TEST(ChromeTrace, AllKindsSession) {

@@ -161,9 +161,8 @@ TEST_F(CliTest, VerifyReindexExportOnGoodSession) {
   std::string out = dir_.file("trace.json");
   r = run({"export", "--format", "chrome-trace", p, "-o", out});
   EXPECT_EQ(r.code, 0) << r.err;
-  std::string err;
-  auto doc = aa::traffic::parseJson(testing::readFile(out), &err);
-  ASSERT_TRUE(doc) << err;
+  auto doc = aa::traffic::parseJson(testing::readFile(out));
+  ASSERT_TRUE(doc.ok()) << doc.status().message();
   EXPECT_GT((*doc).get("traceEvents").items().size(), 3000u);
 }
 
@@ -194,7 +193,7 @@ TEST_F(CliTest, DamagedFiles) {
   expectOneLineError(r, 1, trunc + ": ", "offset");
   r = run({"export", "--format", "chrome-trace", trunc, "-o", dir_.file("t.json")});
   expectOneLineError(r, 1, trunc + ": ", "offset");
-  EXPECT_TRUE(aa::traffic::parseJson(testing::readFile(dir_.file("t.json"))));
+  EXPECT_TRUE(aa::traffic::parseJson(testing::readFile(dir_.file("t.json"))).ok());
 
   // A flipped byte inside the second frame's payload.
   std::string flip = dir_.file("flip.aas");

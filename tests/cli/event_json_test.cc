@@ -37,9 +37,8 @@ class EventJsonTest : public ::testing::Test {
     auto r = SessionReader::open(path_);
     ASSERT_TRUE(r.ok()) << r.status().message();
     for (const auto& line : jsonLines(**r)) {
-      std::string err;
-      auto v = aa::traffic::parseJson(line, &err);
-      ASSERT_TRUE(v) << err << ": " << line;
+      auto v = aa::traffic::parseJson(line);
+      ASSERT_TRUE(v.ok()) << v.status().message() << ": " << line;
       ASSERT_EQ(v->type(), testing::Json::Type::kObject) << line;
       lines_.push_back(line);
       objs_.push_back(std::move(*v));
@@ -225,7 +224,7 @@ TEST(JsonPieces, StringEscapes) {
   std::string out;
   appendJsonString(out, std::string_view("a\"\\\n\x01\x7f\xff", 7));
   EXPECT_EQ(out, "\"a\\\"\\\\\\n\\u0001\x7f\xEF\xBF\xBD\"");
-  EXPECT_TRUE(aa::traffic::parseJson(out));
+  EXPECT_TRUE(aa::traffic::parseJson(out).ok());
 }
 
 TEST(JsonPieces, SockAddr) {

@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/status.h"
 #include "tests/recorder/record_util.h"
 
 namespace fs = std::filesystem;
@@ -406,9 +407,10 @@ TEST_F(SecurityTest, ReadersRefuseAFifoWithOneLine) {
 // The loopback HTTPS server of fixtures/tls/server.py, stopped by closing its stdin.
 class LoopbackServer {
  public:
-  bool start(std::string* error) {
+  aa::Status start() {
     int in[2], out[2];
-    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) return false;
+    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
+      return aa::Status::error(std::string("loopback TLS server: pipe: ") + std::strerror(errno));
     pid_ = fork();
     if (pid_ == 0) {
       dup2(in[0], 0);
@@ -425,13 +427,11 @@ class LoopbackServer {
     while (read(out[0], &c, 1) == 1 && c != '\n') line.push_back(c);
     close(out[0]);
     size_t space = line.find(' ');
-    if (space == std::string::npos) {
-      *error = "loopback TLS server did not start: '" + line + "'";
-      return false;
-    }
+    if (space == std::string::npos)
+      return aa::Status::error("loopback TLS server did not start: '" + line + "'");
     port_ = line.substr(0, space);
     cert_ = line.substr(space + 1);
-    return true;
+    return aa::Status();
   }
   ~LoopbackServer() {
     if (stdin_ >= 0) close(stdin_);
@@ -459,8 +459,7 @@ class RedactionEndToEnd : public ::testing::Test {
     if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) GTEST_SKIP() << "needs kernel BTF";
     for (const char* exe : {"/usr/bin/curl", "/usr/bin/python3", "/usr/bin/openssl"})
       if (access(exe, X_OK) != 0) GTEST_SKIP() << "needs " << exe;
-    std::string error;
-    if (!server_.start(&error)) GTEST_SKIP() << error;
+    if (aa::Status st = server_.start(); !st.ok()) GTEST_SKIP() << st.message();
     dir_ = fs::canonical(fs::temp_directory_path()) /
            ("aa-redact-e2e-" + std::to_string(getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());

@@ -55,12 +55,10 @@ bool haveExe(const std::string& path) { return ::access(path.c_str(), X_OK) == 0
 // The loopback HTTPS server, stopped by closing its stdin.
 class LoopbackServer {
  public:
-  bool start(std::string* error) {
+  Status start() {
     int in[2], out[2];
-    if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) {
-      *error = "pipe failed";
-      return false;
-    }
+    if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0)
+      return Status::error(std::string("pipe: ") + std::strerror(errno));
     pid_ = ::fork();
     if (pid_ == 0) {
       ::dup2(in[0], 0);
@@ -77,13 +75,10 @@ class LoopbackServer {
     while (::read(out[0], &c, 1) == 1 && c != '\n') line.push_back(c);
     ::close(out[0]);
     const auto space = line.find(' ');
-    if (space == std::string::npos) {
-      *error = "server did not start: '" + line + "'";
-      return false;
-    }
+    if (space == std::string::npos) return Status::error("server did not start: '" + line + "'");
     port_ = line.substr(0, space);
     cert_ = line.substr(space + 1);
-    return true;
+    return Status();
   }
   ~LoopbackServer() {
     if (stdin_ >= 0) ::close(stdin_);
@@ -115,16 +110,12 @@ struct TlsEv {
   int32_t fd = -1;
 };
 
-std::vector<TlsEv> readTls(const std::string& path, std::string* error) {
+StatusOr<std::vector<TlsEv>> readTls(const std::string& path) {
   std::vector<TlsEv> out;
-  auto reader = SessionReader::open(path);
-  if (!reader.ok()) {
-    *error = reader.status().message();
-    return out;
-  }
+  AA_ASSIGN_OR_RETURN(auto reader, SessionReader::open(path));
   EventQuery q;
   q.kinds = bit(Kind::kTlsWrite) | bit(Kind::kTlsRead);
-  Status st = (*reader)->forEach(q, [&](schema::Event::Reader e) {
+  Status st = reader->forEach(q, [&](schema::Event::Reader e) {
     if (!e.isTls()) return true;
     auto t = e.getTls();
     TlsEv v;
@@ -141,7 +132,7 @@ std::vector<TlsEv> readTls(const std::string& path, std::string* error) {
     out.push_back(std::move(v));
     return true;
   });
-  if (!st.ok()) *error = st.message();
+  AA_RETURN_IF_ERROR(st);
   return out;
 }
 
@@ -356,9 +347,8 @@ class TlsCaptureTest : public ::testing::TestWithParam<Mode> {
     if (!skipReason_.empty()) GTEST_SKIP() << skipReason_;
     if (!server_) {  // started lazily: skipped tests cost nothing
       server_ = new LoopbackServer();
-      std::string error;
-      if (!server_->start(&error)) {
-        skipReason_ = "loopback TLS server: " + error;
+      if (Status st = server_->start(); !st.ok()) {
+        skipReason_ = "loopback TLS server: " + st.message();
         GTEST_SKIP() << skipReason_;
       }
     }
@@ -380,10 +370,9 @@ class TlsCaptureTest : public ::testing::TestWithParam<Mode> {
       return std::nullopt;
     }
     EXPECT_EQ(r.exitStatus, 0) << "recorded command failed: " << argv[0] << "\n" << r.log;
-    std::string error;
-    auto evs = readTls(r.session, &error);
-    EXPECT_EQ(error, "");
-    return summarize(std::move(evs));
+    auto evs = readTls(r.session);
+    EXPECT_TRUE(evs.ok()) << evs.status().message();
+    return summarize(evs.ok() ? std::move(evs).value() : std::vector<TlsEv>{});
   }
 
   static LoopbackServer* server_;
@@ -619,11 +608,10 @@ with socket.create_connection(("127.0.0.1", int(sys.argv[1]))) as raw:
                              session, config, &lost);
   if (!r.ran) GTEST_SKIP() << r.skip;
   ASSERT_EQ(r.exitStatus, 0);
-  std::string error;
-  const auto evs = readTls(session, &error);
-  ASSERT_EQ(error, "");
+  const auto evs = readTls(session);
+  ASSERT_TRUE(evs.ok()) << evs.status().message();
   uint64_t writeRecords = 0;
-  for (const auto& e : evs)
+  for (const auto& e : *evs)
     if (!e.read) ++writeRecords;
   uint64_t lostWrites = 0;
   for (const auto& l : lost)

@@ -122,7 +122,7 @@ TEST(ToolEffects, AttributesByCommandPathLineageAndTime) {
   EXPECT_TRUE(diff::toolCallEffects(**r, t->calls, 1).empty());
   std::string j = diff::toolEffectsJson(fx, **r);
   auto parsed = traffic::parseJson(j);
-  ASSERT_TRUE(parsed) << j;
+  ASSERT_TRUE(parsed.ok()) << j;
   EXPECT_EQ(parsed->at(0).get("seqs").size(), 5u);
   EXPECT_EQ(parsed->at(1).get("effects").at(2).get("by").str(), "time");
 }

@@ -93,7 +93,7 @@ TEST(ServePlan, ChangedPromptIsADivergenceNamingTheField) {
   EXPECT_EQ(m.divergence->receivedValue, "\"What is 3+3?\"");
   EXPECT_EQ(m.errorStatus, 400);
   auto body = traffic::parseJson(m.errorBody);   // Anthropic-shaped
-  ASSERT_TRUE(body) << m.errorBody;
+  ASSERT_TRUE(body.ok()) << m.errorBody;
   EXPECT_EQ(body->get("type").str(), "error");
   EXPECT_EQ(body->get("error").get("type").str(), "invalid_request_error");
   EXPECT_NE(body->get("error").get("message").str().find("messages[0].content"), std::string::npos);
@@ -114,7 +114,7 @@ TEST(ServePlan, DivergenceInAConversationComparesWithItsNextCall) {
   EXPECT_EQ(m.divergence->recordedValue, "gpt-fixture-1");
   EXPECT_EQ(m.divergence->receivedValue, "gpt-other");
   auto body = traffic::parseJson(m.errorBody);   // OpenAI-shaped
-  ASSERT_TRUE(body);
+  ASSERT_TRUE(body.ok());
   EXPECT_EQ(body->get("error").get("code").str(), "aa_replay_divergence");
 }
 
@@ -123,7 +123,7 @@ TEST(ServePlan, StreamFlagMustMatch) {
   ReplayPlan plan(t);
   auto in = requestOf(t.exchanges[t.calls[0].exchange]);
   auto j = traffic::parseJson(in.body);
-  ASSERT_TRUE(j && j->get("stream").asBool());
+  ASSERT_TRUE(j.ok() && j->get("stream").asBool());
   j->set("stream", traffic::Json::boolean(false));
   in.body = j->dump();
   auto m = plan.match(in);
@@ -207,7 +207,7 @@ TEST(ServePlan, UnrecordedGeminiRequestGetsGooglesErrorShape) {
                        R"({"contents":[{"role":"user","parts":[{"text":"hi"}]}]})"});
   ASSERT_TRUE(m.divergence);
   auto body = traffic::parseJson(m.errorBody);
-  ASSERT_TRUE(body) << m.errorBody;
+  ASSERT_TRUE(body.ok()) << m.errorBody;
   EXPECT_EQ(body->get("error").get("status").str(), "INVALID_ARGUMENT");
   EXPECT_EQ(m.errorStatus, 400);
 }

@@ -87,6 +87,43 @@ TEST(EventCatalog, KindNamesRoundTrip) {
   }
 }
 
+// Every kind has its facts (store/kind.cc): a name, an area in a category, and the
+// event-level area of a default event of its member equals the kind's area.
+TEST(EventCatalog, EveryKindHasItsArea) {
+  const std::set<std::string_view> categories = {"process", "file", "net", "tls", "lost"};
+  for (int k = 0; k < kKindCount; ++k) {
+    const auto kind = static_cast<Kind>(k);
+    EXPECT_TRUE(categories.count(areaCategory(kindArea(kind)))) << kindName(kind);
+    EXPECT_EQ(kindArea(kind) == KindArea::kLost, kind == Kind::kLost)
+        << kindName(kind) << ": only lost is in the lost area";
+  }
+  const auto eventSchema = capnp::Schema::from<schema::Event>();
+  for (auto member : eventSchema.getUnionFields()) {
+    capnp::MallocMessageBuilder msg;
+    auto root = msg.initRoot<schema::Event>();
+    capnp::DynamicStruct::Builder dyn = root;
+    dyn.clear(member);
+    const Kind kind = kindOf(root.asReader());
+    EXPECT_EQ(areaOf(root.asReader()), kindArea(kind)) << kindName(kind);
+  }
+  // The event decides for opens and closes, and the kind table says so.
+  capnp::MallocMessageBuilder msg;
+  auto e = msg.initRoot<schema::Event>();
+  e.initFileOpen().setFlags(linux_abi::kO_WRONLY);
+  EXPECT_EQ(areaOf(e.asReader()), KindArea::kFileWrite);
+  e.initFileOpen().setFlags(linux_abi::kO_RDONLY | linux_abi::kO_TRUNC);
+  EXPECT_EQ(areaOf(e.asReader()), KindArea::kFileWrite);
+  e.initFileClose().setBytesWritten(1);
+  EXPECT_EQ(areaOf(e.asReader()), KindArea::kFileWrite);
+  e.initFileClose().setBytesRead(1);
+  EXPECT_EQ(areaOf(e.asReader()), KindArea::kFileRead);
+  for (int k = 0; k < kKindCount; ++k) {
+    const auto kind = static_cast<Kind>(k);
+    EXPECT_EQ(kindMayWrite(kind), kind == Kind::kFileOpen || kind == Kind::kFileClose)
+        << kindName(kind);
+  }
+}
+
 TEST(EventCatalog, RolesFdResultAndBytes) {
   capnp::MallocMessageBuilder msg;
   auto e = msg.initRoot<schema::Event>();

@@ -41,11 +41,11 @@ TEST(Format, CheckFrameFindsEachProblem) {
   format::encodeFrameHeader(h, frame.data());
   h.crc = format::frameCrc(frame.data(), frame.data() + format::kFrameHeaderSize, 16);
   format::encodeFrameHeader(h, frame.data());
-  EXPECT_FALSE(format::checkFrame(frame.data(), 0, frame.size(), nullptr));
-  EXPECT_EQ(*format::checkFrame(frame.data(), 0, 40, nullptr), "truncated frame header");
-  EXPECT_EQ(*format::checkFrame(frame.data(), 0, frame.size() - 1, nullptr), "truncated frame");
+  EXPECT_TRUE(format::checkFrame(frame.data(), 0, frame.size(), nullptr).ok());
+  EXPECT_EQ(format::checkFrame(frame.data(), 0, 40, nullptr).message(), "truncated frame header");
+  EXPECT_EQ(format::checkFrame(frame.data(), 0, frame.size() - 1, nullptr).message(), "truncated frame");
   frame[format::kFrameHeaderSize + 3] ^= 0x10;
-  EXPECT_EQ(*format::checkFrame(frame.data(), 0, frame.size(), nullptr), "frame checksum mismatch");
+  EXPECT_EQ(format::checkFrame(frame.data(), 0, frame.size(), nullptr).message(), "frame checksum mismatch");
 }
 
 TEST(Kind, NamesRoundTrip) {

@@ -2,12 +2,12 @@
 // command, a monotonic start and its wall clock) and events appended with their common
 // fields (time, pid, tid, comm) set. The suites' own sessions (tests/cli/all_kinds_session.h,
 // tests/viewer/test_session.h and llm_session.h, tests/replay/agent_run.h, the traffic
-// session tests) are built on it; tests/store/random_events.h, which fuzzes the header
-// and every field, writes its own.
+// session tests, tests/store/random_events.h) are built on it.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +26,10 @@ struct SessionOptions {
   int64_t startWallNs = 1'700'000'000'000'000'000;
   uint32_t batchEvents = 8;
   bool useIoUring = true;   // false: the portable pwrite writer
+  std::string target = "command";
+  // Every writer option, for tests of the writer itself (batchEvents and useIoUring
+  // above are then not used).
+  std::optional<WriterOptions> writer;
 };
 
 class SessionBuilder {
@@ -36,10 +40,11 @@ class SessionBuilder {
     h.startMonoNs = o.startMonoNs;
     h.startWallNs = o.startWallNs;
     h.clockOffsetNs = o.startWallNs - int64_t(o.startMonoNs);
-    h.target = "command";
+    h.target = o.target;
     WriterOptions w;
     w.batchEvents = o.batchEvents;
     w.useIoUring = o.useIoUring;
+    if (o.writer) w = *o.writer;
     auto created = SessionWriter::create(path, h, w);
     if (created.ok()) writer_ = std::move(created.value());
     else status_ = created.status();

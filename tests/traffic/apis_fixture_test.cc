@@ -102,7 +102,7 @@ void expectToolCall(const LlmCall& c, const std::string& name) {
   ASSERT_EQ(c.toolCalls.size(), 1u) << c.path;
   EXPECT_EQ(c.toolCalls[0].name, name);
   auto args = parseJson(c.toolCalls[0].arguments);
-  ASSERT_TRUE(args) << c.toolCalls[0].arguments;
+  ASSERT_TRUE(args.ok()) << c.toolCalls[0].arguments;
   EXPECT_EQ(args->get("path").str(), "/tmp/fixture.txt");
 }
 

@@ -126,7 +126,7 @@ void expectGeminiAnswer(const LlmCall& c) {
   EXPECT_EQ(c.tools, R"([{"functionDeclarations":[{"name":"read_file","parameters":{"type":"OBJECT"}}]}])");
   EXPECT_EQ(c.maxTokens, 512);
   auto msgs = parseJson(c.requestMessages);
-  ASSERT_TRUE(msgs);
+  ASSERT_TRUE(msgs.ok());
   EXPECT_EQ(msgs->size(), 3u);
   EXPECT_EQ(c.thinking, "Let me see.");
   EXPECT_EQ(c.responseText, "The file says h\xC3\xA9llo.");
@@ -527,28 +527,33 @@ TEST(Encodings, BrotliAndZstdBodiesDecoded) {
     EXPECT_FALSE(c->incomplete) << c->problem;
     checkSplitsAndCuts(req, resp);
 
-    std::string out, err;
-    EXPECT_TRUE(decodeContent(coding, wire, out, &err)) << err;
-    EXPECT_EQ(out, body);
+    auto out = decodeContent(coding, wire);
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    EXPECT_EQ(*out, body);
     // Damaged data: marked with the reason, nothing guessed.
     std::string bad = wire;
     bad[bad.size() / 2] ^= 0x55;
     bad[bad.size() / 2 + 1] ^= 0x55;
     if (coding == "zstd") bad.resize(bad.size() - 4);   // and the checksum frame end lost
-    EXPECT_FALSE(decodeContent(coding, bad, out, &err)) << coding;
-    EXPECT_FALSE(err.empty());
+    out = decodeContent(coding, bad);
+    ASSERT_FALSE(out.ok()) << coding;
+    EXPECT_FALSE(out.status().message().empty());
     // Cut: "ends early".
-    EXPECT_FALSE(decodeContent(coding, wire.substr(0, wire.size() / 2), out, &err));
-    EXPECT_NE(err.find("ends early"), std::string::npos) << coding << ": " << err;
+    out = decodeContent(coding, wire.substr(0, wire.size() / 2));
+    ASSERT_FALSE(out.ok()) << coding;
+    EXPECT_NE(out.status().message().find("ends early"), std::string::npos)
+        << coding << ": " << out.status().message();
   }
 }
 
 TEST(Encodings, ZstdFramesInSequenceAndUnknownCodings) {
-  std::string out, err;
-  EXPECT_TRUE(decodeContent("zstd", zstdOf("abc") + zstdOf("def"), out, &err)) << err;
-  EXPECT_EQ(out, "abcdef");
-  EXPECT_FALSE(decodeContent("gzip, br", "xx", out, &err));
-  EXPECT_NE(err.find("'gzip, br' not decoded"), std::string::npos) << err;
+  auto out = decodeContent("zstd", zstdOf("abc") + zstdOf("def"));
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(*out, "abcdef");
+  out = decodeContent("gzip, br", "xx");
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("'gzip, br' not decoded"), std::string::npos)
+      << out.status().message();
   // A body in an unknown coding is not read as the API's JSON.
   std::string resp = response(kChatPlainResponse, "application/json", "Content-Encoding: compress\r\n");
   auto c = recognizeLlmCall(exchangeOf(httpRequest("/v1/chat/completions", kChatRequest), resp));

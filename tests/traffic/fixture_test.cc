@@ -47,7 +47,7 @@ class LlmFixture : public ::testing::Test {
 
 std::string userText(const LlmCall& c) {
   auto j = parseJson(c.requestMessages);
-  if (!j) return "";
+  if (!j.ok()) return "";
   if (j->isString()) return j->str();   // /responses "input" as a plain string
   for (size_t i = j->size(); i-- > 0;) {
     if (j->at(i).get("role").str() == "user") return j->at(i).get("content").str();

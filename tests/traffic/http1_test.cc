@@ -117,9 +117,9 @@ TEST(Http1, ChunkedGzipBodyIsDecoded) {
 
 TEST(Http1, DeflateZlibAndRawAreDecoded) {
   std::string text = "deflated body deflated body deflated body";
-  std::string out, err;
-  EXPECT_TRUE(decodeContent("deflate", gzipOf(text, false), out, &err)) << err;
-  EXPECT_EQ(out, text);
+  auto out = decodeContent("deflate", gzipOf(text, false));
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(*out, text);
   // Raw deflate (no zlib header), as some servers send.
   z_stream z{};
   deflateInit2(&z, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
@@ -131,11 +131,13 @@ TEST(Http1, DeflateZlibAndRawAreDecoded) {
   deflate(&z, Z_FINISH);
   raw.resize(z.total_out);
   deflateEnd(&z);
-  EXPECT_TRUE(decodeContent("deflate", raw, out, &err)) << err;
-  EXPECT_EQ(out, text);
-  EXPECT_FALSE(decodeContent("br", "xx", out, &err));
-  EXPECT_NE(err.find("br"), std::string::npos);
-  EXPECT_FALSE(decodeContent("gzip", "not gzip at all", out, &err));
+  out = decodeContent("deflate", raw);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(*out, text);
+  out = decodeContent("br", "xx");
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("br"), std::string::npos);
+  EXPECT_FALSE(decodeContent("gzip", "not gzip at all").ok());
 }
 
 TEST(Http1, CutMidBodyIsIncompleteAndKeepsOnlyWhatArrived) {

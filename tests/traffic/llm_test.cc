@@ -136,7 +136,7 @@ TEST(Llm, OpenAiChatStreamAssembled) {
   EXPECT_EQ(c->usage.totalTokens, 49);
   EXPECT_FALSE(c->incomplete) << c->problem;
   auto msgs = parseJson(c->requestMessages);
-  ASSERT_TRUE(msgs);
+  ASSERT_TRUE(msgs.ok());
   EXPECT_EQ(msgs->size(), 2u);
   EXPECT_EQ(msgs->at(1).get("content").str(), "Weather in Paris?");
 }

@@ -229,7 +229,7 @@ TEST(TrafficSession, AgentSessionGolden) {
   checkGolden("agent_http.txt", lines);
   // Every JSON line parses.
   std::istringstream in(calls);
-  for (std::string line; std::getline(in, line);) EXPECT_TRUE(parseJson(line)) << line;
+  for (std::string line; std::getline(in, line);) EXPECT_TRUE(parseJson(line).ok()) << line;
 
   // Opened again: the same result, from the cache in the index.
   auto reader2 = SessionReader::open(path);
@@ -332,7 +332,7 @@ TEST(TrafficSession, ChromeTraceSlicesParse) {
   o.originNs = kStartMono;
   std::string ev = chromeTraceEvents(t.exchanges, t.calls, true, o);
   auto doc = parseJson("[" + ev + "]");
-  ASSERT_TRUE(doc) << ev;
+  ASSERT_TRUE(doc.ok()) << ev;
   ASSERT_EQ(doc->size(), 4u);   // three calls and the GET
   const Json& first = doc->at(0);
   EXPECT_EQ(first.get("ph").str(), "X");

@@ -1,6 +1,6 @@
 #include "viewer/models/activity.h"
 
-#include "store/linux_abi.h"
+#include "store/event_catalog.h"
 
 namespace aa::view {
 
@@ -17,49 +17,37 @@ int bandOf(Activity a) {
   return -1;
 }
 
-Activity activityOfKind(Kind k) {
-  switch (k) {
-    case Kind::kExec: return Activity::Exec;
-    case Kind::kFork: case Kind::kExit: return Activity::Process;
-    case Kind::kFileOpen: case Kind::kFileClose: case Kind::kFileRead: return Activity::FileRead;
-    case Kind::kFileWrite: case Kind::kFileTruncate: return Activity::FileWrite;
-    case Kind::kFileRename: case Kind::kFileUnlink: case Kind::kFileMkdir:
-    case Kind::kFileRmdir: case Kind::kFileChmod: case Kind::kFileSymlink: case Kind::kChdir:
-    case Kind::kFileLink: case Kind::kFileChown:
-      return Activity::FileMeta;
-    case Kind::kNetConnect: return Activity::Net;
-    case Kind::kTlsWrite: return Activity::TlsOut;
-    case Kind::kTlsRead: return Activity::TlsIn;
-    case Kind::kLost: case Kind::kCount: break;
+namespace {
+
+// The viewer's row for each store-level area (store/kind.h says which kind is which).
+Activity activityOfArea(KindArea a) {
+  switch (a) {
+    case KindArea::kExec: return Activity::Exec;
+    case KindArea::kProcess: return Activity::Process;
+    case KindArea::kFileRead: return Activity::FileRead;
+    case KindArea::kFileWrite: return Activity::FileWrite;
+    case KindArea::kFileMeta: return Activity::FileMeta;
+    case KindArea::kNet: return Activity::Net;
+    case KindArea::kTlsOut: return Activity::TlsOut;
+    case KindArea::kTlsIn: return Activity::TlsIn;
+    case KindArea::kLost: return Activity::Lost;
   }
   return Activity::Lost;
 }
 
-Activity activityOf(schema::Event::Reader e) {
-  // Opens and closes are reads or writes depending on the event itself.
-  const Kind k = kindOf(e);
-  if (k == Kind::kFileOpen) {
-    const uint32_t flags = e.getFileOpen().getFlags();
-    // Linux's O_* as recorded, not the host's (macOS has other numbers).
-    using namespace linux_abi;
-    const bool writes = (flags & kO_ACCMODE) != kO_RDONLY || (flags & (kO_CREAT | kO_TRUNC));
-    return writes ? Activity::FileWrite : Activity::FileRead;
-  }
-  if (k == Kind::kFileClose)
-    return e.getFileClose().getBytesWritten() > 0 ? Activity::FileWrite : Activity::FileRead;
-  return activityOfKind(k);
-}
+}  // namespace
+
+Activity activityOfKind(Kind k) { return activityOfArea(kindArea(k)); }
+
+Activity activityOf(schema::Event::Reader e) { return activityOfArea(areaOf(e)); }
 
 KindMask kindsOf(ActivityMask mask) {
   KindMask kinds = 0;
   for (int k = 0; k < kKindCount; ++k) {
     const auto kind = static_cast<Kind>(k);
-    Activity a = activityOfKind(kind);
-    bool hit = mask & activityBit(a);
+    bool hit = mask & activityBit(activityOfKind(kind));
     // Opens and closes are reads or writes depending on the event itself.
-    if ((kind == Kind::kFileOpen || kind == Kind::kFileClose) &&
-        (mask & activityBit(Activity::FileWrite)))
-      hit = true;
+    if (kindMayWrite(kind) && (mask & activityBit(Activity::FileWrite))) hit = true;
     if (hit) kinds |= bit(kind);
   }
   return kinds;

@@ -1,7 +1,8 @@
 // Activities: the six things a person looks for on the timeline (exec, file read, file
 // write, file metadata, TLS out, TLS in) plus network connects and process lifecycle.
-// An Activity is derived from an event's kind and, for opens and closes, from its flags
-// or byte counts; it decides the color and the band a mark is drawn in.
+// An Activity is the viewer's name for the store's KindArea (store/kind.h: what a kind is
+// about; store/event_catalog.h areaOf: for opens and closes, from their flags or byte
+// counts); it decides the color and the band a mark is drawn in.
 #pragma once
 
 #include <QColor>
