@@ -62,7 +62,7 @@ answers() {
   rm -f "$tmp/stdin" "$tmp/ports"
 }
 # One line and a non-zero exit for a bad command line.
-for bad in "--port x" "--port 70000" "--answers nope" "--bogus" "--cert-dir $tmp/missing" "--port"; do
+for bad in "--port x" "--port 70000" "--answers nope" "--bogus" "--h2-port -1" "--cert-dir /dev/null/x" "--port"; do
   # shellcheck disable=SC2086 # a word list
   if node "$src/fixtures/server/server.js" $bad > /dev/null 2> "$tmp/bad.err" < /dev/null; then
     echo "FAIL: server.js $bad: exit 0"; rc=1
