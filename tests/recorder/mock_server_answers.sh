@@ -63,8 +63,9 @@ answers() {
 }
 # One line and a non-zero exit for a bad command line.
 for bad in "--port x" "--port 70000" "--answers nope" "--bogus" "--h2-port -1" "--cert-dir /dev/null/x" "--port"; do
+  # --until-stdin-eof and no stdin: a command line wrongly accepted exits 0 at once
   # shellcheck disable=SC2086 # a word list
-  if node "$src/fixtures/server/server.js" $bad > /dev/null 2> "$tmp/bad.err" < /dev/null; then
+  if node "$src/fixtures/server/server.js" --until-stdin-eof $bad > /dev/null 2> "$tmp/bad.err" < /dev/null; then
     echo "FAIL: server.js $bad: exit 0"; rc=1
   elif [ "$(wc -l < "$tmp/bad.err")" -ne 1 ] || ! grep -q '^server.js: ' "$tmp/bad.err"; then
     echo "FAIL: server.js $bad: not one 'server.js: ...' line: $(cat "$tmp/bad.err")"; rc=1
