@@ -17,7 +17,7 @@ bun=$(ls "$agents"/bun@*/node_modules/@oven/bun-linux-x64/bin/bun | head -1)
 node=$(command -v node)
 tmp=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$tmp"' EXIT
-python3 "$src/fixtures/tls/server.py" > "$tmp/port" &
+node "$src/fixtures/server/server.js" > "$tmp/port" &
 server=$!
 for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
 read -r port _ < "$tmp/port"

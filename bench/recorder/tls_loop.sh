@@ -1,6 +1,6 @@
 #!/bin/bash
 # Recorder overhead on a TLS loop: many small HTTPS requests (GET /hello, keep-alive)
-# from bench/recorder/tls_loop_client.c to the loopback server fixtures/tls/server.py,
+# from bench/recorder/tls_loop_client.c to the loopback test server fixtures/server/server.js,
 # the client untraced, under aa-record, strace -f, perf trace and bpftrace, the last
 # two with the same probes as aa-record's TLS capture (uprobes on SSL_write/SSL_read in
 # libssl) plus every syscall. Prints a Markdown table (docs/PERFORMANCE.md,
@@ -42,11 +42,8 @@ for t in "$record" "$session"; do
   [ -x "$t" ] || { echo "tls_loop.sh: $t missing: build aa-record aa-session" >&2; exit 1; }
 done
 [ "$(id -u)" = 0 ] || { echo "tls_loop.sh: needs root (BPF, uprobes)" >&2; exit 1; }
-# /usr/bin/python3 when there is one: version-manager shims take a second to start
-python=/usr/bin/python3
-[ -x "$python" ] || python=$(command -v python3 || echo python3)
-for t in cc "$python" openssl strace perf bpftrace /usr/bin/time; do
-  command -v "$t" >/dev/null || { echo "tls_loop.sh: $t not found (Debian: build-essential python3 openssl strace linux-perf bpftrace time)" >&2; exit 1; }
+for t in cc node openssl strace perf bpftrace /usr/bin/time; do
+  command -v "$t" >/dev/null || { echo "tls_loop.sh: $t not found (Debian: build-essential nodejs openssl strace linux-perf bpftrace time)" >&2; exit 1; }
 done
 
 bench=tls_loop.sh
@@ -87,14 +84,14 @@ libssl=$(readlink -f "$libssl")
 
 # The server's certificate goes into $tmp so a killed server leaves nothing behind.
 mkdir -p "$tmp/cert"
-"$python" "$root/fixtures/tls/server.py" --cert-dir "$tmp/cert" >"$tmp/port" 2>"$tmp/server.err" &
+node "$root/fixtures/server/server.js" --cert-dir "$tmp/cert" >"$tmp/port" 2>"$tmp/server.err" &
 srv=$!
 for _ in $(seq 100); do
   [ -s "$tmp/port" ] && break
   kill -0 "$srv" 2>/dev/null || { echo "tls_loop.sh: server failed: $(tail -1 "$tmp/server.err")" >&2; exit 1; }
   sleep 0.1
 done
-read -r port cafile <"$tmp/port" || { echo "tls_loop.sh: server did not report its port in 10 s" >&2; exit 1; }
+read -r port _ cafile <"$tmp/port" || { echo "tls_loop.sh: server did not report its port in 10 s" >&2; exit 1; }
 
 # perf trace sees uprobes only as tracefs events: one group of our own, removed at exit.
 # SSL_write's buffer is fetched as a string (perf probe cannot size it by the length

@@ -1,5 +1,5 @@
 /* TLS loop workload for bench/recorder/tls_loop.sh: N small HTTPS requests
- * (GET /hello) to the loopback server fixtures/tls/server.py over keep-alive
+ * (GET /hello) to the loopback server fixtures/server/server.js over keep-alive
  * connections, through the system's libssl (dynamically linked, so the recorder's
  * uprobes on SSL_write/SSL_read see it like any OpenSSL client).
  *

@@ -9,7 +9,7 @@
 # fixtures/apis/record.sh) into $AA_NPM_DIR when missing, then re-runs the calling script
 # in a network namespace with only loopback, up (every agent tries other hosts at start).
 #
-# The mock LLM API of every agent test is fixtures/apis/server.js (start_mock below).
+# The mock LLM API of every agent test is fixtures/server/server.js (start_mock below).
 src=$(cd "$here/../.." && pwd)
 skip() { echo "SKIP: $*"; exit 77; }
 
@@ -66,7 +66,7 @@ make_test_ca() {
 }
 
 # start_mock DIR FILE: a test CA in DIR/certs (ca.pem is what the agent trusts), then
-# fixtures/apis/server.js answering with a call of the agent's shell tool that writes
+# fixtures/server/server.js answering with a call of the agent's shell tool that writes
 # FILE, keeping the wire bytes in DIR/wire; it serves until stop_mock closes its stdin.
 # Sets $mock (pid), $h1 (its HTTPS port, HTTP/1.1) and $ca.
 start_mock() {
@@ -75,8 +75,8 @@ start_mock() {
   make_test_ca "$d/certs"
   ca="$d/certs/ca.pem"
   mkfifo "$d/mock.stdin"
-  NODE_PATH="$npmdir/node_modules" node "$src/fixtures/apis/server.js" "$d/certs" --shell-file "$file" \
-    --save-dir "$d/wire" < "$d/mock.stdin" > "$d/ports" 2> "$d/mock.err" &
+  NODE_PATH="$npmdir/node_modules" node "$src/fixtures/server/server.js" --cert-dir "$d/certs" --until-stdin-eof \
+    --shell-file "$file" --save-dir "$d/wire" < "$d/mock.stdin" > "$d/ports" 2> "$d/mock.err" &
   mock=$!
   exec 7> "$d/mock.stdin"
   for _ in $(seq 100); do [ -s "$d/ports" ] && break; sleep 0.1; done

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End to end, as root: each pinned Claude Code (fixtures/agents/install.sh) runs
 # non-interactively under aa-record against the loopback mock LLM API
-# (fixtures/apis/server.js, TLS with a test CA: the prompt says "tool", so its first
+# (fixtures/server/server.js, TLS with a test CA: the prompt says "tool", so its first
 # answer calls the Bash tool with a command writing a file, the next, which carries the
 # tool_result, is text), inside a network namespace that has only loopback. Asserts
 # from the session: the prompt in tls.write, the answer in tls.read (with the socket
@@ -90,7 +90,7 @@ agents=$("$src/fixtures/agents/install.sh" --print-dir)
 bun=$(ls "$agents"/bun@*/node_modules/@oven/bun-linux-x64/bin/bun 2>/dev/null | head -1 || true)
 if [ -n "$bun" ] && ((${#e2e_args[@]} == 0)); then
   tmp=$(mktemp -d /tmp/aa-bun-e2e.XXXXXX)
-  python3 "$src/fixtures/tls/server.py" > "$tmp/port" 2> /dev/null &
+  node "$src/fixtures/server/server.js" > "$tmp/port" 2> /dev/null &
   server=$!
   for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
   read -r port _ < "$tmp/port"

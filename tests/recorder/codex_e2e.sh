@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End to end, as root: each pinned Codex CLI (fixtures/agents/install.sh; rustls over
 # aws-lc, static-pie and stripped) runs `codex exec` under aa-record against the loopback
-# mock of the OpenAI Responses API in fixtures/apis/server.js (HTTPS with a test CA,
+# mock of the OpenAI Responses API in fixtures/server/server.js (HTTPS with a test CA,
 # HTTP/1.1: it offers no ALPN h2; the answer streams as SSE), inside a network namespace
 # with only loopback. The mock answers the first request with a call of Codex's shell
 # tool (exec_command, {"cmd": ...}) writing a file in the work directory, the next with

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End to end, as root: the pinned Gemini CLI (fixtures/agents/install.sh) runs
 # non-interactively (`gemini -p PROMPT --yolo`) under aa-record against the loopback
-# mock LLM API (fixtures/apis/server.js, TLS with a test CA), inside a network namespace
+# mock LLM API (fixtures/server/server.js, TLS with a test CA), inside a network namespace
 # that has only loopback. The prompt says "tool", so the mock answers the first
 # streamGenerateContent with a run_shell_command call that writes a file, the next
 # (whose last turn carries the functionResponse) with text. Asserts from the session: the prompt in tls.write, the answer in

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// The mock (fixtures/apis/server.js, no options) answers every recorded request of the
-// fixtures/apis sessions with the body it answered when they were recorded, so that a
-// re-recording reproduces the goldens. Reads `aa-session http --json` lines on stdin
-// (one session each: NAME\tJSON), sends each request again to the mock on H1PORT or
-// H2PORT (HTTP/2 exchanges), decodes br/gzip/zstd bodies, compares; WebSocket upgrades
-// are left out (their messages are not HTTP bodies). usage: mock_server_answers.js H1PORT H2PORT
+// The test server (fixtures/server/server.js --answers SET, no other option) answers
+// every recorded request of a set of fixtures with the body it answered when they were
+// recorded, so that a re-recording reproduces the goldens. Reads `aa-session http
+// --json` lines on stdin (one session each: NAME\tJSON), sends each request again to
+// the server on H1PORT or H2PORT (HTTP/2 exchanges), decodes br/gzip/zstd bodies,
+// compares; WebSocket upgrades are left out (their messages are not HTTP bodies). A
+// stream the server cuts on purpose (x-fixture-cut) must be cut again, after the body
+// that was recorded. usage: mock_server_answers.js H1PORT H2PORT
 'use strict';
 const https = require('https');
 const http2 = require('http2');
@@ -30,8 +32,11 @@ function viaH1(req) {
                              headers: steering(req.headers), rejectUnauthorized: false}, (res) => {
       const parts = [];
       res.on('data', (d) => parts.push(d));
-      res.on('end', () => resolve({status: res.statusCode, coding: res.headers['content-encoding'] || '',
-                                   body: Buffer.concat(parts)}));
+      const done = (cut) => resolve({status: res.statusCode, coding: res.headers['content-encoding'] || '',
+                                     body: Buffer.concat(parts), cut});
+      res.on('end', () => done(false));
+      res.on('aborted', () => done(true));
+      res.on('error', () => done(true));
     });
     r.on('error', reject);
     r.end(req.body || '');
@@ -47,10 +52,12 @@ function viaH2(req) {
     let head = {};
     st.on('response', (h) => { head = h; });
     st.on('data', (d) => parts.push(d));
-    st.on('end', () => {
+    const done = (cut) => {
       s.close();
-      resolve({status: head[':status'], coding: head['content-encoding'] || '', body: Buffer.concat(parts)});
-    });
+      resolve({status: head[':status'], coding: head['content-encoding'] || '', body: Buffer.concat(parts), cut});
+    };
+    st.on('end', () => done(false));
+    st.on('aborted', () => done(true));
     st.end(req.body || '');
   });
 }
@@ -67,12 +74,14 @@ async function main() {
     if (req.body_b64) req.body = Buffer.from(req.body_b64, 'base64');
     const got = await (x.protocol === 'h2' ? viaH2 : viaH1)(req);
     const want = x.response.body_b64 ? Buffer.from(x.response.body_b64, 'base64') : Buffer.from(x.response.body || '');
-    const body = decode(got.coding, got.body);
+    const cut = !!(req.headers || []).find(([k]) => /^x-fixture-cut$/i.test(k));
+    // a cut stream's recorded body is what arrived before the cut (a partial chunk is not body)
+    const body = cut ? got.body.subarray(0, want.length) : decode(got.coding, got.body);
     ++checked;
-    if (got.status !== x.status || !body.equals(want)) {
+    if (got.status !== x.status || !body.equals(want) || got.cut !== cut) {
       ++failed;
       console.log(`FAIL: ${name} #${x.index} ${req.method} ${req.target}: status ${got.status} (recorded ${x.status}), ` +
-                  `${body.length} bytes (recorded ${want.length})`);
+                  `${body.length} bytes (recorded ${want.length})${got.cut !== cut ? (cut ? ', not cut' : ', cut') : ''}`);
     }
   }
   console.log(`${checked} recorded requests answered again, ${failed} differ`);

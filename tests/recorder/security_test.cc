@@ -27,6 +27,7 @@
 
 #include "store/status.h"
 #include "tests/recorder/record_util.h"
+#include "tests/support/test_server.h"
 
 namespace fs = std::filesystem;
 
@@ -404,62 +405,14 @@ TEST_F(SecurityTest, ReadersRefuseAFifoWithOneLine) {
 
 // ---- redaction, end to end (issue 12 item 6) ----
 
-// The loopback HTTPS server of fixtures/tls/server.py, stopped by closing its stdin.
-class LoopbackServer {
- public:
-  aa::Status start() {
-    int in[2], out[2];
-    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
-      return aa::Status::error(std::string("loopback TLS server: pipe: ") + std::strerror(errno));
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(in[0], 0);
-      dup2(out[1], 1);
-      const std::string server = std::string(AA_SOURCE_DIR) + "/fixtures/tls/server.py";
-      execl("/usr/bin/python3", "python3", server.c_str(), "--until-stdin-eof", nullptr);
-      _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    stdin_ = in[1];
-    std::string line;
-    char c;
-    while (read(out[0], &c, 1) == 1 && c != '\n') line.push_back(c);
-    close(out[0]);
-    size_t space = line.find(' ');
-    if (space == std::string::npos)
-      return aa::Status::error("loopback TLS server did not start: '" + line + "'");
-    port_ = line.substr(0, space);
-    cert_ = line.substr(space + 1);
-    return aa::Status();
-  }
-  ~LoopbackServer() {
-    if (stdin_ >= 0) close(stdin_);
-    if (pid_ > 0) {
-      int st;
-      for (int i = 0; i < 50 && waitpid(pid_, &st, WNOHANG) == 0; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      if (waitpid(pid_, &st, WNOHANG) == 0) {
-        kill(pid_, SIGKILL);
-        waitpid(pid_, &st, 0);
-      }
-    }
-  }
-  std::string port_, cert_;
-
- private:
-  pid_t pid_ = -1;
-  int stdin_ = -1;
-};
-
 class RedactionEndToEnd : public ::testing::Test {
  protected:
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root: loads BPF programs";
     if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) GTEST_SKIP() << "needs kernel BTF";
-    for (const char* exe : {"/usr/bin/curl", "/usr/bin/python3", "/usr/bin/openssl"})
+    for (const char* exe : {"/usr/bin/curl", "/usr/bin/openssl"})
       if (access(exe, X_OK) != 0) GTEST_SKIP() << "needs " << exe;
-    if (aa::Status st = server_.start(); !st.ok()) GTEST_SKIP() << st.message();
+    if (aa::Status st = server_.start(AA_SOURCE_DIR); !st.ok()) GTEST_SKIP() << st.message();
     dir_ = fs::canonical(fs::temp_directory_path()) /
            ("aa-redact-e2e-" + std::to_string(getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -473,8 +426,8 @@ class RedactionEndToEnd : public ::testing::Test {
 
   // Every secret goes out in the command lines and over TLS, in the ways of issue 12.
   std::string script() const {
-    const std::string url = "https://127.0.0.1:" + server_.port_;
-    const std::string curl = "/usr/bin/curl -sS -o /dev/null --cacert " + server_.cert_ + " ";
+    const std::string url = "https://127.0.0.1:" + server_.port();
+    const std::string curl = "/usr/bin/curl -sS -o /dev/null --cacert " + server_.cert() + " ";
     return curl +
            "-H 'X-Auth-Token: SECRET-XAUTH-1' -H 'Authentication: SECRET-AUTHN-2' "
            "-H 'X-Team: SECRET-CUSTOM-4' "
@@ -521,7 +474,7 @@ class RedactionEndToEnd : public ::testing::Test {
     return out;
   }
 
-  LoopbackServer server_;
+  aa::test_support::TestServer server_;  // fixtures/server/server.js
   fs::path dir_;
 };
 

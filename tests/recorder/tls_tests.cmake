@@ -96,8 +96,9 @@ add_test(NAME codex_e2e
                  $<TARGET_FILE:aa-record> $<TARGET_FILE:aa-session>)
 set_tests_properties(codex_e2e PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
 
-# The one mock LLM API of the agent tests (fixtures/apis/server.js) still answers every
-# recorded request of fixtures/apis/*.aas as recorded (no root).
+# The one test server (fixtures/server/server.js) still answers every recorded request
+# of fixtures/apis/*.aas, fixtures/llm/agent.aas and fixtures/replay/a.aas as recorded
+# (no root).
 add_test(NAME mock_server_answers
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/mock_server_answers.sh $<TARGET_FILE:aa-session>)
 set_tests_properties(mock_server_answers PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120 LABELS unit)

@@ -1,8 +1,9 @@
 #!/bin/sh
 # The regression loop with a real SDK client: fixtures/sdk/agent.js (@anthropic-ai/sdk
 # and openai, pinned below, installed from npm into BUILD_DIR/replay-sdk) is recorded
-# against the imitation API fixtures/llm/server.py, the recording is served, the agent
-# runs again against the mock, and the runs must not differ. Also checks cause and
+# against the imitation API of the test server (fixtures/server/server.js --answers
+# llm), the recording is served, the agent runs again against the mock, and the runs
+# must not differ. Also checks cause and
 # effect: the `cat` the agent ran for Claude's read_file call is that call's effect.
 # Root only; skips (77) with the reason without root, npm or the registry.
 # Runs in its own network namespace (loopback only) and mount namespace (a private
@@ -57,14 +58,15 @@ py=python3
 wait_for() {
   i=0
   while [ ! -s "$1" ]; do
-    i=$((i + 1)); [ "$i" -le 100 ] || fail "$1 did not appear"; sleep 0.1
+    i=$((i + 1)); [ "$i" -le 100 ] || fail "$1 did not appear: $(cat "$work/upstream.err" 2>/dev/null)"; sleep 0.1
   done
 }
 mkdir -p "$work/upstream-cert" "$work/a" "$work/b"
-"$py" "$src/fixtures/llm/server.py" --cert-dir "$work/upstream-cert" >"$work/upstream.out" 2>&1 &
+node "$src/fixtures/server/server.js" --answers llm --cert-dir "$work/upstream-cert" \
+  >"$work/upstream.out" 2>"$work/upstream.err" &
 up=$!
 wait_for "$work/upstream.out"
-read -r port upcert <"$work/upstream.out"
+read -r port _ upcert <"$work/upstream.out"
 cp "$upcert" "$work/ca.pem"
 export ANTHROPIC_BASE_URL="https://127.0.0.1:$port" OPENAI_BASE_URL="https://127.0.0.1:$port/v1"
 export NODE_EXTRA_CA_CERTS="$work/ca.pem"

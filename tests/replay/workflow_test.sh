@@ -8,7 +8,7 @@ set -eu
 build=$1 src=$2
 skip() { echo "SKIP: workflow_test: $*"; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "needs root (aa-record loads BPF probes)"
-for t in unshare ip openssl curl python3; do
+for t in unshare ip openssl curl python3 node; do
   command -v "$t" >/dev/null 2>&1 || skip "needs $t"
 done
 [ -x "$build/aa-record" ] || skip "aa-record not built (-DAA_RECORDER=OFF)"

@@ -1,9 +1,9 @@
 // Golden tests over sessions recorded by aa-record from real clients
 // (fixtures/apis/record.sh: @google/genai, openai, @anthropic-ai/sdk, Gemini CLI, the
-// `ws` client, Node's http2 and https against the loopback mock server.js). The
-// behaviour that matters is asserted first, so a wrong golden cannot hide it; then the
-// whole `aa-session llm --json` and `aa-session http` output is compared with
-// fixtures/apis/golden/ (AA_UPDATE_GOLDEN=1 rewrites them).
+// `ws` client, Node's http2 and https against the loopback test server
+// fixtures/server/server.js). The behaviour that matters is asserted first, so a wrong
+// golden cannot hide it; then the whole `aa-session llm --json` and `aa-session http`
+// output is compared with fixtures/apis/golden/ (AA_UPDATE_GOLDEN=1 rewrites them).
 #include <gtest/gtest.h>
 #include <unistd.h>
 

@@ -1,7 +1,8 @@
 // Golden test over a real recording: fixtures/llm/agent.aas, made by
 // fixtures/llm/record.sh (aa-record recording fixtures/llm/agent.sh: client.py, curl and
-// client.js calling the fixture LLM server over loopback HTTPS). What client.py sent and what server.py answered is
-// known exactly, so every prompt, answer, tool call and token count is checked.
+// client.js calling the test server, fixtures/server/server.js --answers llm, over
+// loopback HTTPS). What client.py sent and what the server answered is known exactly, so
+// every prompt, answer, tool call and token count is checked.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
