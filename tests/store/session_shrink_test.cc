@@ -158,6 +158,49 @@ TEST_F(Shrink, EveryKindOfCutKeepsExactlyTheWholeFrames) {
   });
 }
 
+// The file shrinks while the reader scans it at open (rebuilding its index): the scan
+// stops at the cut, keeps every frame before it, and the next open rebuilds again.
+TEST_F(Shrink, ACutDuringTheScanAtOpenEndsTheScanThere) {
+  IN_CHILD({
+    WriterOptions opt;
+    opt.batchEvents = 100;
+    test::writeRandomSession(path_, 120000, 5, opt);   // a scan long enough to be reported
+    std::vector<FrameInfo> before;
+    {
+      auto whole = SessionReader::open(path_, {.useIndex = false});
+      ASSERT_TRUE(whole.ok()) << whole.status().message();
+      before = (*whole)->frames();
+    }
+    uint64_t to = 0;
+    ReaderOptions o;
+    o.rebuildIndex = true;
+    o.progress = [&](uint64_t done, uint64_t total) {
+      if (to == 0 && done + (64u << 10) < total) {   // reported every 50 ms
+        to = done + (total - done) / 2;
+        cut(to);
+      }
+    };
+    auto r = SessionReader::open(path_, o);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    ASSERT_NE(to, 0u) << "the scan was never reported before its end: nothing was cut";
+    uint64_t kept = 0, firstLost = 0;
+    for (const auto& f : before) {
+      if (f.offset + f.length <= to) kept += f.count;
+      else if (!firstLost) firstLost = f.offset;
+    }
+    EXPECT_EQ((*r)->eventCount(), kept);
+    EXPECT_EQ(countInOrder(**r), kept);
+    const std::string m = (*r)->damage().message();
+    EXPECT_NE(m.find("offset " + std::to_string(firstLost) + ": the file shrank while being read"),
+              std::string::npos) << m;
+    r->reset();
+    auto again = SessionReader::open(path_);
+    ASSERT_TRUE(again.ok()) << again.status().message();
+    EXPECT_TRUE((*again)->indexRebuilt()) << "an index of the longer log was kept";
+    EXPECT_EQ((*again)->eventCount(), kept);
+  });
+}
+
 TEST_F(Shrink, AReaderThatReadEverythingBeforeKeepsItsTablesAndReportsTheCut) {
   IN_CHILD({
     auto r = SessionReader::open(path_);
