@@ -151,14 +151,17 @@ class SessionReader::Impl {
   std::optional<std::string> payloadWords(uint64_t off, const format::FrameHeader& h,
                                           kj::Array<capnp::word>& owned,
                                           kj::ArrayPtr<const capnp::word>& words) const;
-  // Damage met after opening (a frame whose bytes changed under the reader): kept as
-  // the first damage if none was seen, and the index is marked stale for the next open.
-  void noteLateDamage(const Status& why) const;
+  // Damage met after opening (a frame at `offset` whose bytes changed under the
+  // reader): kept as the damage if none was seen at open, the one of the lowest offset
+  // among those met later (threads decode frames in any order), and the index is
+  // marked stale for the next open.
+  void noteLateDamage(const Status& why, uint64_t offset) const;
   // Why the bytes before `end` read from the map are not the file's, or nullopt when
   // they are: the file shrank below `end` after it was opened (truncated, or rewritten
   // in place), so they read as zeros. One fstat.
   std::optional<std::string> shrankBefore(uint64_t end) const;
   mutable bool lateNoted_ = false;   // the index was marked stale (under cacheMu_)
+  mutable uint64_t lateOffset_ = 0;  // damage_ is late damage at this offset (lateNoted_)
   uint64_t mtimeNs_ = 0, ino_ = 0;
   std::string indexNote_;
 };
@@ -202,10 +205,13 @@ std::optional<std::string> SessionReader::Impl::payloadWords(
   return std::nullopt;
 }
 
-void SessionReader::Impl::noteLateDamage(const Status& why) const {
+void SessionReader::Impl::noteLateDamage(const Status& why, uint64_t offset) const {
   std::lock_guard<std::mutex> lock(cacheMu_);
   auto& damage = const_cast<Status&>(damage_);
-  if (damage.ok()) damage = why;
+  if (damage.ok() || (lateNoted_ && offset < lateOffset_)) {
+    damage = why;
+    lateOffset_ = offset;
+  }
   // The index described a log that has changed: the next open must rebuild it.
   if (db_ && !lateNoted_)
     (void)const_cast<sql::Db&>(db_).exec("UPDATE meta SET value=-1 WHERE key='scanned_size'");
@@ -768,7 +774,7 @@ Status SessionReader::forEach(const EventQuery& q,
     if (!frame.ok()) {
       // A frame that was whole when indexed and is not now: skip it like a scan does,
       // keep every other frame, and report it through damage().
-      impl_->noteLateDamage(frame.status());
+      impl_->noteLateDamage(frame.status(), impl_->frames_[i].offset);
       continue;
     }
     bool stop = false;

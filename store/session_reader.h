@@ -64,7 +64,9 @@ class SessionReader {
   // place fail the frame's checksum; a file that shrank (truncated, or rewritten in
   // place) reads as zeros past its new end, never faults (SIGBUS), and every frame that
   // reached past it is "PATH: offset N: the file shrank while being read (S of T bytes
-  // left)". Frames already decoded (and cached) stay readable. A copy: thread-safe.
+  // left)". Of the damage met after opening, the frame of the lowest offset is named
+  // (threads may decode frames in any order). Frames already decoded (and cached) stay
+  // readable. A copy: thread-safe.
   Status damage() const;
   bool indexRebuilt() const;     // the index was (re)built or caught up on open
   // Why an existing index was not trusted ("" when none was found or it was used):
