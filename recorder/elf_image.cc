@@ -2,15 +2,11 @@
 
 #include <elf.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <mutex>
 
 namespace aa {
 namespace {
@@ -22,73 +18,6 @@ T load(const uint8_t* p) {
   T v;
   std::memcpy(&v, p, sizeof(v));
   return v;
-}
-
-// The file under a mapping can shrink while it is read: a traced process may truncate
-// a library it mapped while aa-record examines it. Reading past the new end faults
-// (SIGBUS), which would end the recording. The handler below turns such a fault, when
-// it hits one of our mappings, into a page of zeros and a mark on the image, so that
-// discovery finishes, sees the mark and discards what it found. Slots are claimed and
-// read with atomics only: the handler may run on any thread at any time.
-struct MappingGuard {
-  std::atomic<bool> used{false};
-  std::atomic<uintptr_t> begin{0}, end{0};
-  std::atomic<bool> faulted{false};
-};
-constexpr int kGuards = 256;
-MappingGuard gGuards[kGuards];
-struct sigaction gPreviousSigbus {};
-uintptr_t gPageSize = 4096;
-
-void onSigbus(int sig, siginfo_t* info, void* context) {
-  const uintptr_t at = reinterpret_cast<uintptr_t>(info->si_addr);
-  if (info->si_code > 0) {  // a fault, not a kill()
-    for (auto& g : gGuards) {
-      if (at < g.begin.load(std::memory_order_acquire) || at >= g.end.load(std::memory_order_acquire))
-        continue;
-      void* page = reinterpret_cast<void*>(at & ~(gPageSize - 1));
-      if (::mmap(page, gPageSize, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED) {
-        g.faulted.store(true, std::memory_order_release);
-        return;  // the read is retried and sees zeros
-      }
-    }
-  }
-  // not ours: what would have happened without this handler
-  if ((gPreviousSigbus.sa_flags & SA_SIGINFO) && gPreviousSigbus.sa_sigaction) {
-    gPreviousSigbus.sa_sigaction(sig, info, context);
-  } else if (gPreviousSigbus.sa_handler != SIG_DFL && gPreviousSigbus.sa_handler != SIG_IGN) {
-    gPreviousSigbus.sa_handler(sig);
-  } else if (gPreviousSigbus.sa_handler == SIG_DFL) {
-    ::signal(SIGBUS, SIG_DFL);
-    if (info->si_code <= 0) ::raise(SIGBUS);  // a fault simply recurs, now fatal
-  }
-}
-
-int claimGuard(const void* data, size_t size) {
-  static std::once_flag installed;
-  std::call_once(installed, [] {
-    gPageSize = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-    struct sigaction sa {};
-    sa.sa_sigaction = onSigbus;
-    sa.sa_flags = SA_SIGINFO;
-    sigemptyset(&sa.sa_mask);
-    ::sigaction(SIGBUS, &sa, &gPreviousSigbus);
-  });
-  for (int i = 0; i < kGuards; ++i) {
-    if (gGuards[i].used.exchange(true)) continue;
-    gGuards[i].faulted.store(false);
-    // begin before end: while end is 0 the slot covers nothing
-    gGuards[i].begin.store(reinterpret_cast<uintptr_t>(data), std::memory_order_release);
-    gGuards[i].end.store(reinterpret_cast<uintptr_t>(data) + size, std::memory_order_release);
-    return i;
-  }
-  return -1;
-}
-
-void dropGuard(int i) {
-  gGuards[i].end.store(0, std::memory_order_release);
-  gGuards[i].begin.store(0, std::memory_order_release);
-  gGuards[i].used.store(false, std::memory_order_release);
 }
 
 }  // namespace
@@ -114,43 +43,25 @@ StatusOr<ElfImage> ElfImage::open(const std::string& path) {
     ::close(fd);
     return img;
   }
-  // MAP_SHARED, not MAP_PRIVATE: while any uprobe is registered on this inode (another
-  // recording, bpftrace), the kernel writes its int3 into every new private mapping of
-  // the file that could be executable (uprobe_mmap; a PROT_READ mapping qualifies on an
-  // exec mount), so discovery would read 0xcc where a function starts and fail to find
-  // it. A shared mapping is left alone and reads the page cache as it is. Read-only fd:
-  // the mapping cannot write the file.
-  void* p = ::mmap(nullptr, st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-  const int err = errno;
-  ::close(fd);
-  if (p == MAP_FAILED) return Status::error(path + ": mmap: " + errnoText(err));
-  img.data_ = static_cast<const uint8_t*>(p);
-  img.size_ = static_cast<size_t>(st.st_size);
-  img.guard_ = claimGuard(p, img.size_);
-  if (img.guard_ < 0) return Status::error(path + ": more than " + std::to_string(kGuards) + " files examined at once");
+  // MAP_SHARED, not MAP_PRIVATE (FileMapping maps shared): while any uprobe is
+  // registered on this inode (another recording, bpftrace), the kernel writes its int3
+  // into every new private mapping of the file that could be executable (uprobe_mmap; a
+  // PROT_READ mapping qualifies on an exec mount), so discovery would read 0xcc where a
+  // function starts and fail to find it. A shared mapping is left alone and reads the
+  // page cache as it is. Read-only fd: the mapping cannot write the file.
+  AA_ASSIGN_OR_RETURN(img.map_, FileMapping::map(fd, uint64_t(st.st_size), path));
+  img.data_ = img.map_.data();
+  img.size_ = size_t(img.map_.size());
   img.parse();
   return img;
 }
 
 ElfImage::ElfImage(ElfImage&& o) noexcept { *this = std::move(o); }
 
-void ElfImage::release() {
-  // the guard goes first: the range may be mapped again by anyone once unmapped
-  if (guard_ >= 0) dropGuard(guard_);
-  if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
-  data_ = nullptr;
-  guard_ = -1;
-}
-
-bool ElfImage::changedWhileRead() const {
-  return guard_ >= 0 && gGuards[guard_].faulted.load(std::memory_order_acquire);
-}
-
 ElfImage& ElfImage::operator=(ElfImage&& o) noexcept {
   if (this == &o) return *this;
-  release();
   path_ = std::move(o.path_);
-  guard_ = o.guard_;
+  map_ = std::move(o.map_);
   data_ = o.data_;
   size_ = o.size_;
   elf_ = o.elf_;
@@ -159,13 +70,12 @@ ElfImage& ElfImage::operator=(ElfImage&& o) noexcept {
   sections_ = std::move(o.sections_);
   segments_ = std::move(o.segments_);
   o.data_ = nullptr;
-  o.guard_ = -1;
   o.size_ = 0;
   o.elf_ = false;
   return *this;
 }
 
-ElfImage::~ElfImage() { release(); }
+ElfImage::~ElfImage() = default;
 
 void ElfImage::parse() {
   if (size_ < sizeof(Elf64_Ehdr) || std::memcmp(data_, ELFMAG, SELFMAG) != 0) return;

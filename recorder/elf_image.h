@@ -4,7 +4,9 @@
 // offset, which is the uprobe offset), the GNU build-id and defined function symbols.
 //
 // Nothing here trusts the file: every header, table and address is checked against the
-// mapping, and a malformed file yields empty answers, never a read past the end.
+// mapping, and a malformed file yields empty answers, never a read past the end. The
+// mapping is a FileMapping (store/file_mapping.h): a file that shrinks while it is read
+// reads as zeros past its new end instead of faulting, and is marked.
 // Non-copyable (owns the mapping); movable.
 #pragma once
 
@@ -17,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "store/file_mapping.h"
 #include "store/status.h"
 
 namespace aa {
@@ -64,9 +67,9 @@ class ElfImage {
   const std::vector<Segment>& segments() const { return segments_; }
   const Section* section(std::string_view name) const;
   // True when the file shrank while it was read (another process truncated it): the
-  // pages past its new end read as zeros instead of faulting, and nothing found in
-  // the image may be trusted.
-  bool changedWhileRead() const;
+  // bytes past its new end read as zeros instead of faulting, and nothing found in
+  // the image may be trusted. One fstat.
+  bool changedWhileRead() const { return map_.shrank(); }
 
   // File bytes of a section (empty when it lies outside the file or is NOBITS).
   std::span<const uint8_t> sectionBytes(const Section& s) const;
@@ -88,11 +91,9 @@ class ElfImage {
   void parse();
   bool inRange(uint64_t off, uint64_t len) const { return off <= size_ && len <= size_ - off; }
 
-  void release();
-
   std::string path_;
-  int guard_ = -1;  // slot of the SIGBUS guard covering the mapping
-  const uint8_t* data_ = nullptr;
+  FileMapping map_;  // holds the file open, so that changedWhileRead() can fstat it
+  const uint8_t* data_ = nullptr;  // map_'s bytes (nullptr for a file not mapped)
   size_t size_ = 0;
   bool elf_ = false;
   uint16_t machine_ = 0;

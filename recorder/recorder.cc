@@ -79,20 +79,25 @@ std::string humanBytes(uint64_t n) {
 // The session file, made before any probe is loaded (so a bad path costs nothing and
 // says so in one line), as the user it is for (ActAsUser): O_NOFOLLOW, exclusive
 // creation, owner and mode set on the descriptor, locked. An existing file is kept
-// unless --force; a FIFO, device, directory or symlink is refused untouched. A file
-// this recorder created is removed again if the recording never starts.
+// unless --force; a FIFO, device, directory or symlink is refused untouched. With
+// --force the new session is made beside the old one and renamed over it only when
+// the recording starts (commit), so a recording that never starts leaves the old
+// session as it was, and readers holding the old one keep a whole file. A file this
+// recorder created is removed again if the recording never starts.
 class Output {
  public:
   Output(const std::string& path, const Credentials& creds) : path_(path), creds_(creds) {}
   ~Output() {
-    if (fd_ < 0) return;
-    // Not started: remove what we made, if the name still is our file.
+    if (!file_) return;
     ActAsUser as(creds_);
+    // Not started: remove what we made, if the name still is our file. A replacement
+    // never committed is removed by NewPrivateFile itself (the old session stays).
     struct stat mine{}, there{};
-    if (created_ && fstat(fd_, &mine) == 0 && lstat(path_.c_str(), &there) == 0 &&
+    const int fd = file_->fd();
+    if (fd >= 0 && !file_->replacing() && fstat(fd, &mine) == 0 && lstat(path_.c_str(), &there) == 0 &&
         mine.st_dev == there.st_dev && mine.st_ino == there.st_ino && mine.st_size == 0)
       unlink(path_.c_str());
-    close(fd_);
+    file_.reset();
   }
   Output(const Output&) = delete;
   Output& operator=(const Output&) = delete;
@@ -107,29 +112,28 @@ class Output {
       po.ownerGid = int(creds_.gid);
     }
     ActAsUser as(creds_);
-    created_ = access(path_.c_str(), F_OK) != 0 && errno == ENOENT;
     PrivateFileError why;
-    auto fd = createPrivateFile(path_, po, &why);
-    if (!fd.ok()) {
+    auto file = NewPrivateFile::create(path_, po, &why);
+    if (!file.ok()) {
       if (why == PrivateFileError::kExists)
         return Status::error(path_ + ": already exists; --force replaces it (or give -o another name)");
-      return fd.status();
+      return file.status();
     }
-    fd_ = *fd;
+    file_.emplace(std::move(*file));
     return {};
   }
-  // The descriptor, now owned by the caller (the SessionWriter).
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
+  // The recording starts: the new session takes the name (of the one it replaces).
+  Status commit() {
+    ActAsUser as(creds_);
+    return file_->commit();
   }
+  // The descriptor, now owned by the caller (the SessionWriter).
+  int release() { return file_->release(); }
 
  private:
   std::string path_;
   const Credentials& creds_;
-  int fd_ = -1;
-  bool created_ = false;
+  std::optional<NewPrivateFile> file_;
 };
 
 // The writer is destroyed as the user too (its last index writes, the removal of the
@@ -624,6 +628,10 @@ std::optional<int> Recording::openWriter() {
   const RecorderOptions& options = options_;
   held_.creds = &*creds_;
   {
+    if (Status s = output_->commit(); !s.ok()) {
+      fail(s.message());
+      return 1;
+    }
     WriterOptions wo;
     wo.fd = output_->release();
     wo.fileMode = 0600;

@@ -8,7 +8,12 @@
 //   directory or a hard-linked file is refused before it is opened for writing, and
 //   nothing about it (mode, owner, content) changes.
 // - An existing file is refused, or replaced only after its lock is taken (so a
-//   second recorder cannot truncate the session a first one is writing).
+//   second recorder cannot replace the session a first one is writing). Replaced means
+//   a new file made beside it and renamed over it: the old file's bytes never change,
+//   so a reader holding it (aa-view, aa-session) keeps a whole session. The rename
+//   swaps the two names (renameat2 RENAME_EXCHANGE where the file system has it) and
+//   keeps the swap only if the old name held the very file that was checked and
+//   locked; otherwise it swaps back and fails.
 // - Mode and owner are set on the open descriptor (fchmod/fchown), never by path.
 //
 // Directories on the way are still resolved by path: run the creation with the file
@@ -24,7 +29,7 @@ namespace aa {
 
 enum class ExistingFile {
   kRefuse,    // fail when the path exists (whatever it is)
-  kReplace,   // a regular file is truncated, after its lock was taken
+  kReplace,   // a regular file is replaced by a new one, after its lock was taken
 };
 
 struct PrivateFileOptions {
@@ -37,8 +42,40 @@ struct PrivateFileOptions {
 // Why a creation failed, for callers that word the advice themselves.
 enum class PrivateFileError { kNone, kExists, kLocked, kNotRegular, kOther };
 
-// Returns an fd open O_RDWR (close-on-exec) on an empty regular file at `path`, or an
-// error naming the path and the reason. `why`, when given, gets the kind of failure.
+// A new, empty private file for `path`. When it replaces an existing file it is made
+// beside it (PATH.new.PID[.N]) and takes the name only at commit(); until then the old
+// file is untouched, and without commit() the new one is removed again. Non-copyable;
+// movable.
+class NewPrivateFile {
+ public:
+  // Errors name the path and the reason; `why`, when given, gets the kind of failure.
+  static StatusOr<NewPrivateFile> create(const std::string& path, const PrivateFileOptions& options,
+                                         PrivateFileError* why = nullptr);
+  NewPrivateFile(NewPrivateFile&& other) noexcept;
+  NewPrivateFile& operator=(NewPrivateFile&& other) noexcept;
+  NewPrivateFile(const NewPrivateFile&) = delete;
+  NewPrivateFile& operator=(const NewPrivateFile&) = delete;
+  ~NewPrivateFile();   // not committed: removes the new file if its name is still ours
+
+  int fd() const { return fd_; }   // O_RDWR, close-on-exec (locked if asked)
+  int release();                   // the fd, now owned by the caller
+  bool replacing() const { return !tmp_.empty(); }   // an old file awaits commit()
+  // Puts the new file at `path` (nothing to do when it was created there). Fails,
+  // leaving the old file where it was, when the name no longer holds it.
+  Status commit();
+
+ private:
+  NewPrivateFile() = default;
+  void discard();
+
+  std::string path_, tmp_;
+  int fd_ = -1;
+  int oldFd_ = -1;   // the file being replaced, locked
+};
+
+// A new, empty private file at `path`, an existing one replaced (kReplace) at once:
+// returns an fd open O_RDWR (close-on-exec), or an error naming the path and the
+// reason. `why`, when given, gets the kind of failure.
 StatusOr<int> createPrivateFile(const std::string& path, const PrivateFileOptions& options,
                                 PrivateFileError* why = nullptr);
 

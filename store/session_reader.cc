@@ -22,6 +22,7 @@
 
 #include "store/format.h"
 #include "store/index.h"
+#include "store/file_mapping.h"
 #include "store/meta_codec.h"
 #include "store/private_file.h"
 
@@ -98,18 +99,19 @@ std::string errnoText(int err) { return std::strerror(err); }
 
 class SessionReader::Impl {
  public:
-  ~Impl() {
-    if (map_) munmap(map_, size_);
-    if (fd_ >= 0) ::close(fd_);
-  }
   Status open(const std::string& path, const ReaderOptions& options);
   StatusOr<std::shared_ptr<const DecodedFrame>> decode(size_t i) const;
+  // decode() without the cache and the shrink check: reads frame f from the map.
+  StatusOr<std::shared_ptr<const DecodedFrame>> decodeMapped(const FrameInfo& f, bool validated) const;
   std::string where(uint64_t offset) const { return path_ + ": offset " + std::to_string(offset); }
 
   std::string path_;
-  int fd_ = -1;
-  uint8_t* map_ = nullptr;
-  uint64_t size_ = 0;
+  // The log, mapped: a file that shrinks under the reader reads as zeros past its new
+  // end instead of faulting (SIGBUS), and every frame is checked against that
+  // (shrankBefore) once its bytes are out of the map.
+  FileMapping file_;
+  const uint8_t* map_ = nullptr;   // file_.data()
+  uint64_t size_ = 0;              // the file's size when opened
   uint64_t dataStart_ = 0;
   int logMode_ = 0600;
   SessionHeaderInfo header_;
@@ -149,9 +151,17 @@ class SessionReader::Impl {
   std::optional<std::string> payloadWords(uint64_t off, const format::FrameHeader& h,
                                           kj::Array<capnp::word>& owned,
                                           kj::ArrayPtr<const capnp::word>& words) const;
-  // Damage met after opening (a frame whose bytes changed under the reader): kept as
-  // the first damage if none was seen, and the index is marked stale for the next open.
-  void noteLateDamage(const Status& why) const;
+  // Damage met after opening (a frame at `offset` whose bytes changed under the
+  // reader): kept as the damage if none was seen at open, the one of the lowest offset
+  // among those met later (threads decode frames in any order), and the index is
+  // marked stale for the next open.
+  void noteLateDamage(const Status& why, uint64_t offset) const;
+  // Why the bytes before `end` read from the map are not the file's, or nullopt when
+  // they are: the file shrank below `end` after it was opened (truncated, or rewritten
+  // in place), so they read as zeros. One fstat.
+  std::optional<std::string> shrankBefore(uint64_t end) const;
+  mutable bool lateNoted_ = false;   // the index was marked stale (under cacheMu_)
+  mutable uint64_t lateOffset_ = 0;  // damage_ is late damage at this offset (lateNoted_)
   uint64_t mtimeNs_ = 0, ino_ = 0;
   std::string indexNote_;
 };
@@ -173,7 +183,11 @@ std::optional<std::string> SessionReader::Impl::payloadWords(
   if (off + format::kFrameHeaderSize + h.storedLen > size_) return "frame outside the file";
   if (!(h.flags & format::kFlagZstd)) {
     if (h.rawLen != h.storedLen || h.rawLen % 8 != 0) return "inconsistent frame length";
-    words = kj::arrayPtr(reinterpret_cast<const capnp::word*>(payload), h.rawLen / 8);
+    // Copied, never read in place: a decoded frame outlives the check that its bytes
+    // were the file's (the file can shrink under the map after it).
+    owned = buffers_->take(h.rawLen / 8);
+    std::memcpy(owned.begin(), payload, h.rawLen);
+    words = owned.slice(0, h.rawLen / 8);
     return std::nullopt;
   }
   // The zstd frame states its content size; it must be the raw length the header
@@ -191,12 +205,23 @@ std::optional<std::string> SessionReader::Impl::payloadWords(
   return std::nullopt;
 }
 
-void SessionReader::Impl::noteLateDamage(const Status& why) const {
+void SessionReader::Impl::noteLateDamage(const Status& why, uint64_t offset) const {
   std::lock_guard<std::mutex> lock(cacheMu_);
   auto& damage = const_cast<Status&>(damage_);
-  if (damage.ok()) damage = why;
+  if (damage.ok() || (lateNoted_ && offset < lateOffset_)) {
+    damage = why;
+    lateOffset_ = offset;
+  }
   // The index described a log that has changed: the next open must rebuild it.
-  if (db_) (void)const_cast<sql::Db&>(db_).exec("UPDATE meta SET value=-1 WHERE key='scanned_size'");
+  if (db_ && !lateNoted_)
+    (void)const_cast<sql::Db&>(db_).exec("UPDATE meta SET value=-1 WHERE key='scanned_size'");
+  lateNoted_ = true;
+}
+
+std::optional<std::string> SessionReader::Impl::shrankBefore(uint64_t end) const {
+  if (end <= file_.validUpTo()) return std::nullopt;
+  return "the file shrank while being read (" + std::to_string(file_.currentSize()) + " of " +
+         std::to_string(size_) + " bytes left)";
 }
 
 Status SessionReader::Impl::readHeader() {
@@ -277,23 +302,8 @@ std::optional<std::pair<SessionHeaderInfo, uint64_t>> SessionReader::Impl::findH
   return std::nullopt;
 }
 
-StatusOr<std::shared_ptr<const DecodedFrame>> SessionReader::Impl::decode(size_t i) const {
-  {
-    std::lock_guard<std::mutex> lock(cacheMu_);
-    for (auto it = cache_.begin(); it != cache_.end(); ++it) {
-      if (it->first == i) {
-        cache_.splice(cache_.begin(), cache_, it);
-        return cache_.front().second;
-      }
-    }
-  }
-  if (i >= frames_.size()) return Status::error(path_ + ": no frame " + std::to_string(i));
-  const FrameInfo& f = frames_[i];
-  bool validated;
-  {
-    std::lock_guard<std::mutex> lock(cacheMu_);
-    validated = i < validated_.size() && validated_[i];
-  }
+StatusOr<std::shared_ptr<const DecodedFrame>> SessionReader::Impl::decodeMapped(const FrameInfo& f,
+                                                                                bool validated) const {
   format::FrameHeader h;
   if (validated) {
     auto hh = format::decodeFrameHeader(map_ + f.offset);
@@ -310,6 +320,8 @@ StatusOr<std::shared_ptr<const DecodedFrame>> SessionReader::Impl::decode(size_t
   const uint8_t* payload = map_ + f.offset + format::kFrameHeaderSize;
   bytesDecoded_ += h.storedLen;
 
+  // Out of the map: decompressed, or copied (payloadWords). Nothing decoded below
+  // reads the map again.
   kj::Array<capnp::word> owned;
   kj::ArrayPtr<const capnp::word> words;
   if (auto err = payloadWords(f.offset, h, owned, words))
@@ -337,6 +349,37 @@ StatusOr<std::shared_ptr<const DecodedFrame>> SessionReader::Impl::decode(size_t
     return Status::error(where(f.offset) + ": undecodable frame: " +
                          std::string(e->getDescription().cStr()));
   }
+  return frame;
+}
+
+StatusOr<std::shared_ptr<const DecodedFrame>> SessionReader::Impl::decode(size_t i) const {
+  {
+    std::lock_guard<std::mutex> lock(cacheMu_);
+    for (auto it = cache_.begin(); it != cache_.end(); ++it) {
+      if (it->first == i) {
+        cache_.splice(cache_.begin(), cache_, it);
+        return cache_.front().second;
+      }
+    }
+  }
+  if (i >= frames_.size()) return Status::error(path_ + ": no frame " + std::to_string(i));
+  const FrameInfo& f = frames_[i];
+  bool validated;
+  {
+    std::lock_guard<std::mutex> lock(cacheMu_);
+    validated = i < validated_.size() && validated_[i];
+  }
+  // Past a fault the map holds zeros: no need to read them to know.
+  if (file_.faulted()) {
+    if (auto why = shrankBefore(f.offset + f.length)) return Status::error(where(f.offset) + ": " + *why);
+  }
+  auto decoded = decodeMapped(f, validated);
+  // The bytes were the file's only if the file still reaches past the frame now that
+  // they are out of the map (a validated frame's checksum is not computed again). A
+  // cut after this point cannot change them any more.
+  if (auto why = shrankBefore(f.offset + f.length)) return Status::error(where(f.offset) + ": " + *why);
+  if (!decoded.ok()) return decoded.status();
+  std::shared_ptr<const DecodedFrame> frame = std::move(decoded).value();
   std::lock_guard<std::mutex> lock(cacheMu_);
   if (validated_.size() < frames_.size()) validated_.resize(frames_.size());
   validated_[i] = true;
@@ -398,6 +441,16 @@ void SessionReader::Impl::scan(Indexer& indexer, const ReaderOptions& options) {
                             " (expected " + std::to_string(nextSeq) + ")");
     }
     if (!bad.ok()) {
+      // The file shrank under the scan (truncated, rewritten in place): what follows
+      // reads as zeros. The frames before are kept; the scan ends here.
+      uint64_t reach = off + format::kFrameHeaderSize;   // what the frame claims to span
+      if (reach <= size_) {
+        if (auto claimed = format::decodeFrameHeader(map_ + off)) reach = off + claimed->frameLength();
+      }
+      if (auto why = shrankBefore(reach)) {
+        noteDamage(off, *why);
+        break;
+      }
       // While the writer holds the lock, a frame cut at the end of the file is one whose
       // write has not completed yet, not damage: the session ends before it for now.
       const bool cutAtEnd =
@@ -438,6 +491,7 @@ void SessionReader::Impl::scan(Indexer& indexer, const ReaderOptions& options) {
     if (!decoded.ok()) {
       frames_.pop_back();
       noteDamage(off, decoded.status().message().substr(where(off).size() + 2));
+      if (shrankBefore(off + h.frameLength())) break;   // said by decode
     } else {
       // Fields are checked lazily by Cap'n Proto: damage that survived the checksum
       // (a crafted file) surfaces here as an exception.
@@ -542,7 +596,9 @@ Status SessionReader::Impl::rebuildInto(const std::string& dbPath, const ReaderO
     return indexer.persist(db_, meta);
   };
 
-  if (dbPath != ":memory:") {
+  // A log that shrank while it was scanned is no longer the one indexed: nothing is
+  // written beside it.
+  if (dbPath != ":memory:" && !file_.shrank()) {
     // Build beside, then rename over: a reader never sees a half-built index.
     std::string tmp = dbPath + ".tmp." + std::to_string(getpid());
     ::unlink(tmp.c_str());
@@ -569,27 +625,27 @@ Status SessionReader::Impl::open(const std::string& path, const ReaderOptions& o
   path_ = path;
   // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
   // It changes nothing for a regular file, the only kind accepted.
-  fd_ = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-  if (fd_ < 0) return Status::error(path + ": cannot open: " + errnoText(errno));
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) return Status::error(path + ": cannot open: " + errnoText(errno));
   struct stat st{};
-  if (fstat(fd_, &st) != 0) return Status::error(path + ": cannot stat: " + errnoText(errno));
-  if (!S_ISREG(st.st_mode))
+  const int statErr = fstat(fd, &st) == 0 ? 0 : errno;
+  if (statErr || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    if (statErr) return Status::error(path + ": cannot stat: " + errnoText(statErr));
     return Status::error(path + ": is " + fileTypeName(st.st_mode) + ", not a session file");
+  }
   size_ = st.st_size;
   logMode_ = st.st_mode & 0777;
   ino_ = st.st_ino;
   mtimeNs_ = mtimeOf(st);
-  if (size_ > 0) {
-    void* m = mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd_, 0);
-    if (m == MAP_FAILED) return Status::error(path + ": cannot map: " + errnoText(errno));
-    map_ = static_cast<uint8_t*>(m);
-    // Read small sessions ahead whole; large ones page in as frames are decoded.
-    if (size_ < (64u << 20)) madvise(map_, size_, MADV_WILLNEED);
-  }
+  AA_ASSIGN_OR_RETURN(file_, FileMapping::map(fd, size_, path));   // owns fd from here
+  map_ = file_.data();
+  // Read small sessions ahead whole; large ones page in as frames are decoded.
+  if (size_ > 0 && size_ < (64u << 20)) madvise(const_cast<uint8_t*>(map_), size_, MADV_WILLNEED);
   AA_RETURN_IF_ERROR(readHeader());
   // A session being recorded is locked by its writer: read it with a private index.
-  bool live = flock(fd_, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-  if (!live) flock(fd_, LOCK_UN);
+  bool live = flock(file_.fd(), LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  if (!live) flock(file_.fd(), LOCK_UN);
   live_ = live;
 
   const std::string indexPath = aa::indexPath(path);
@@ -652,7 +708,10 @@ StatusOr<std::unique_ptr<SessionReader>> SessionReader::open(const std::string& 
 const std::string& SessionReader::path() const { return impl_->path_; }
 const SessionHeaderInfo& SessionReader::header() const { return impl_->header_; }
 const std::optional<SessionFooterInfo>& SessionReader::footer() const { return impl_->footer_; }
-const Status& SessionReader::damage() const { return impl_->damage_; }
+Status SessionReader::damage() const {
+  std::lock_guard<std::mutex> lock(impl_->cacheMu_);   // noteLateDamage may set it on any thread
+  return impl_->damage_;
+}
 bool SessionReader::indexRebuilt() const { return impl_->rebuilt_; }
 const std::string& SessionReader::indexNote() const { return impl_->indexNote_; }
 const std::vector<FrameInfo>& SessionReader::frames() const { return impl_->frames_; }
@@ -717,7 +776,7 @@ Status SessionReader::forEach(const EventQuery& q,
     if (!frame.ok()) {
       // A frame that was whole when indexed and is not now: skip it like a scan does,
       // keep every other frame, and report it through damage().
-      impl_->noteLateDamage(frame.status());
+      impl_->noteLateDamage(frame.status(), impl_->frames_[i].offset);
       continue;
     }
     bool stop = false;

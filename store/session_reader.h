@@ -59,9 +59,15 @@ class SessionReader {
   const SessionHeaderInfo& header() const;
   const std::optional<SessionFooterInfo>& footer() const;   // absent: no clean stop
   // ok() when the log was whole; otherwise "PATH: offset N: reason" of the first damage.
-  // A frame found damaged when decoded after opening (the file changed under the
-  // reader) turns it from ok to that error; forEach skips such a frame.
-  const Status& damage() const;
+  // A frame found damaged when decoded after opening turns it from ok to that error;
+  // forEach skips such a frame. The file may change under the reader: bytes changed in
+  // place fail the frame's checksum; a file that shrank (truncated, or rewritten in
+  // place) reads as zeros past its new end, never faults (SIGBUS), and every frame that
+  // reached past it is "PATH: offset N: the file shrank while being read (S of T bytes
+  // left)". Of the damage met after opening, the frame of the lowest offset is named
+  // (threads may decode frames in any order). Frames already decoded (and cached) stay
+  // readable. A copy: thread-safe.
+  Status damage() const;
   bool indexRebuilt() const;     // the index was (re)built or caught up on open
   // Why an existing index was not trusted ("" when none was found or it was used):
   // frames missing from it, frames that differ from its rows, a log changed after it.

@@ -31,7 +31,8 @@ struct WriterOptions {
   int zstdLevel = 1;
   bool useIoUring = true;               // false: plain pwrite (portable fallback)
   bool writeIndex = true;
-  // An existing session file: replaced (after its lock is taken) or refused. A
+  // An existing session file: replaced (after its lock is taken, by a new file renamed
+  // over it: the old one is never rewritten, its readers keep it) or refused. A
   // symlink, device, FIFO, directory or hard-linked file is always refused, untouched
   // (store/private_file.h).
   ExistingFile existing = ExistingFile::kReplace;

@@ -69,7 +69,7 @@ StatusOr<VerifyReport> verifySession(const SessionReader& reader) {
   Status st = checkFrames(reader, &badOffset);
   // The reader skips a damaged frame and goes on with the next whole one, so both kinds
   // of trouble can be present: name whichever comes first in the file.
-  const Status& damage = reader.damage();
+  const Status damage = reader.damage();
   if (!damage.ok() && (st.ok() || damageOffset(damage) <= badOffset)) return damage;
   if (!st.ok()) return st;
   const auto& footer = reader.footer();

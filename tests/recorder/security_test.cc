@@ -331,6 +331,35 @@ TEST_F(SecurityTest, ExistingOutputIsKeptWithoutForce) {
   EXPECT_TRUE((*reader)->footer().has_value());
 }
 
+// --force writes the new session beside the old one and renames it into place when the
+// recording starts: a reader holding the old session (aa-view, aa-session) keeps it
+// whole, where truncating it in place once killed that reader with SIGBUS.
+TEST_F(SecurityTest, ForceReplacesByRenameAndReadersOfTheOldSessionKeepIt) {
+  const std::string out = (dir_ / "s.aas").string();
+  Result r = run({AA_RECORD_PATH, "-q", "-o", out, "--", "/bin/sh", "-c", "true; true"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  struct stat before{};
+  ASSERT_EQ(stat(out.c_str(), &before), 0);
+  auto old = aa::SessionReader::open(out, {.useIndex = false});
+  ASSERT_TRUE(old.ok()) << old.status().message();
+  const uint64_t events = (*old)->eventCount();
+  ASSERT_GT(events, 0u);
+
+  r = run({AA_RECORD_PATH, "-q", "--force", "-o", out, "--", "/bin/true"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  struct stat after{};
+  ASSERT_EQ(stat(out.c_str(), &after), 0);
+  EXPECT_NE(after.st_ino, before.st_ino) << "the old session was rewritten in place";
+  EXPECT_EQ(after.st_mode & 07777, 0600u);
+  EXPECT_EQ(aa::test::readEvents(**old).size(), events) << "the old session's reader lost events";
+  EXPECT_TRUE((*old)->damage().ok()) << (*old)->damage().message();
+  auto now = aa::SessionReader::open(out);
+  ASSERT_TRUE(now.ok()) << now.status().message();
+  EXPECT_TRUE((*now)->footer().has_value());
+  for (const auto& e : fs::directory_iterator(dir_))
+    EXPECT_EQ(e.path().filename().string().find(".new."), std::string::npos) << e.path() << " left behind";
+}
+
 TEST_F(SecurityTest, SecondRecorderDoesNotDestroyTheFirst) {
   const std::string out = (dir_ / "s.aas").string();
   pid_t first = fork();

@@ -719,6 +719,19 @@ TEST_F(DiscoveryTest, AFileTruncatedWhileReadReadsZerosAndIsMarked) {
   EXPECT_TRUE(again->hooks);
 }
 
+// A cut inside the last page reads zeros without any fault: the size says it.
+TEST_F(DiscoveryTest, AFileCutInsideItsLastPageIsMarkedToo) {
+  const Synthetic syn = synthetic(Shape{});
+  std::string bytes = syn.bytes;
+  bytes.resize(std::max<size_t>(bytes.size(), 1 << 16), '\x90');
+  const std::string path = write("tail", bytes);
+  auto img = ElfImage::open(path);
+  ASSERT_TRUE(img.ok());
+  ASSERT_EQ(::truncate(path.c_str(), off_t(bytes.size() - 8)), 0);
+  EXPECT_EQ(img->bytes()[bytes.size() - 1], 0);
+  EXPECT_TRUE(img->changedWhileRead());
+}
+
 // A cache entry is a regular file: a FIFO planted in its place would block a reader
 // that opened it blindly.
 TEST_F(DiscoveryTest, ACacheEntryThatIsNotARegularFileIsIgnored) {

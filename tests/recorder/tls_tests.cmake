@@ -17,7 +17,7 @@ add_executable(tls_discovery_test ${CMAKE_CURRENT_LIST_DIR}/tls_discovery_test.c
   ${CMAKE_SOURCE_DIR}/recorder/launcher.cc
   ${CMAKE_SOURCE_DIR}/recorder/tls_discovery.cc)
 target_include_directories(tls_discovery_test PRIVATE ${CMAKE_SOURCE_DIR})
-target_link_libraries(tls_discovery_test PRIVATE GTest::gtest GTest::gtest_main OpenSSL::Crypto)
+target_link_libraries(tls_discovery_test PRIVATE store GTest::gtest GTest::gtest_main OpenSSL::Crypto)
 target_compile_definitions(tls_discovery_test PRIVATE AA_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 # Runs beside the e2e runs below: discovery reads the file's bytes through a shared
 # mapping, which the uprobes those runs put on the same executables do not touch (a

@@ -20,6 +20,7 @@
 #include <string>
 #include <thread>
 
+#include "store/private_file.h"
 #include "store/session_reader.h"
 #include "store/session_writer.h"
 
@@ -251,6 +252,101 @@ TEST_F(SafeFiles, HardLinkedFileIsNotReplaced) {
   ASSERT_FALSE(w.ok()) << "replaced a file with another name";
   EXPECT_NE(w.status().message().find("hard link"), std::string::npos) << w.status().message();
   EXPECT_EQ(readFile(other), "precious\n");
+}
+
+// Replacing never rewrites the old file in place: a reader holding it keeps a whole
+// session (it once died of SIGBUS when the file was truncated under its mapping).
+TEST_F(SafeFiles, ReplacedSessionIsANewFileAndReadersKeepTheOldOne) {
+  const std::string out = path("s.aas");
+  {
+    auto w = SessionWriter::create(out, header());
+    ASSERT_TRUE(w.ok()) << w.status().message();
+    for (uint32_t pid = 1; pid <= 50; ++pid) appendOne(**w, pid);
+    ASSERT_TRUE((*w)->close().ok());
+  }
+  struct stat before{};
+  ASSERT_EQ(stat(out.c_str(), &before), 0);
+  auto old = SessionReader::open(out, {.useIndex = false});
+  ASSERT_TRUE(old.ok()) << old.status().message();
+
+  auto w = SessionWriter::create(out, header());   // default: replace
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  appendOne(**w, 7);
+  ASSERT_TRUE((*w)->close().ok());
+
+  struct stat after{};
+  ASSERT_EQ(stat(out.c_str(), &after), 0);
+  EXPECT_NE(after.st_ino, before.st_ino) << "the old file was rewritten in place";
+  EXPECT_EQ(after.st_mode & 0777, 0600u);
+  uint64_t n = 0;
+  ASSERT_TRUE((*old)->forEach({}, [&](auto) { return ++n, true; }).ok());
+  EXPECT_EQ(n, 50u) << "the reader of the old session lost events";
+  EXPECT_TRUE((*old)->damage().ok()) << (*old)->damage().message();
+  auto now = SessionReader::open(out);
+  ASSERT_TRUE(now.ok()) << now.status().message();
+  EXPECT_EQ((*now)->eventCount(), 1u);
+  for (const auto& e : fs::directory_iterator(dir_))
+    EXPECT_EQ(e.path().filename().string().find(".new."), std::string::npos) << e.path() << " left behind";
+}
+
+TEST_F(SafeFiles, AReplacementNeverCommittedLeavesTheOldFileAndNothingElse) {
+  const std::string out = path("s.aas");
+  writeFile(out, "an older session\n");
+  PrivateFileOptions o;
+  o.existing = ExistingFile::kReplace;
+  o.lock = true;
+  {
+    auto f = NewPrivateFile::create(out, o);
+    ASSERT_TRUE(f.ok()) << f.status().message();
+    EXPECT_TRUE(f->replacing());
+    EXPECT_EQ(readFile(out), "an older session\n") << "replaced before commit()";
+    ASSERT_EQ(::write(f->fd(), "new", 3), 3);
+  }   // the recording never started
+  EXPECT_EQ(readFile(out), "an older session\n");
+  size_t files = 0;
+  for (const auto& e : fs::directory_iterator(dir_)) (void)e, ++files;
+  EXPECT_EQ(files, 1u) << "the new file was left beside the old one";
+}
+
+// Between create() and commit() (the probes load meanwhile) the recorded command may
+// swap the name for a symlink or another file: that name is not replaced, and what it
+// points to is not touched.
+TEST_F(SafeFiles, ANameSwappedBeforeCommitIsNotReplaced) {
+  const std::string out = path("s.aas");
+  const std::string victim = path("victim");
+  writeFile(out, "an older session\n");
+  writeFile(victim, "precious\n");
+  PrivateFileOptions o;
+  o.existing = ExistingFile::kReplace;
+  for (bool symlinkSwap : {true, false}) {
+    SCOPED_TRACE(symlinkSwap ? "a symlink" : "another file");
+    {
+      auto f = NewPrivateFile::create(out, o);
+      ASSERT_TRUE(f.ok()) << f.status().message();
+      const std::string planted = path("planted");
+      if (symlinkSwap) {
+        ASSERT_EQ(symlink(victim.c_str(), planted.c_str()), 0);
+      } else {
+        writeFile(planted, "someone else's\n");
+      }
+      ASSERT_EQ(rename(planted.c_str(), out.c_str()), 0);
+      Status s = f->commit();
+      ASSERT_FALSE(s.ok()) << "replaced a name that no longer held the checked file";
+      EXPECT_NE(s.message().find("changed before it could be replaced"), std::string::npos) << s.message();
+      struct stat st{};
+      ASSERT_EQ(lstat(out.c_str(), &st), 0);
+      EXPECT_EQ(S_ISLNK(st.st_mode), symlinkSwap) << "what was planted is still there";
+      if (!symlinkSwap) {
+        EXPECT_EQ(readFile(out), "someone else's\n");
+      }
+      EXPECT_EQ(readFile(victim), "precious\n");
+    }   // the uncommitted new file is removed
+    ::unlink(out.c_str());
+    writeFile(out, "an older session\n");
+  }
+  size_t files = 0;
+  for (const auto& e : fs::directory_iterator(dir_)) (void)e, ++files;
+  EXPECT_EQ(files, 2u) << "the session and the victim, nothing else";
 }
 
 TEST_F(SafeFiles, ReplacedSessionGetsPrivateModeOnEveryFile) {

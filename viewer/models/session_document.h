@@ -48,7 +48,7 @@ class SessionDocument : public QObject {
   QString path() const { return m_path; }
   const SessionHeaderInfo& header() const { return m_reader->header(); }
   const std::optional<SessionFooterInfo>& footer() const { return m_reader->footer(); }
-  const Status& damage() const { return m_reader->damage(); }
+  Status damage() const { return m_reader->damage(); }
   bool indexRebuilt() const { return m_reader->indexRebuilt(); }
   uint64_t eventCount() const { return m_reader->eventCount(); }
   uint64_t durationNs() const { return m_duration; }
