@@ -4,6 +4,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -1087,11 +1089,41 @@ TEST_F(RecorderTest, EqualsStraceOnAScriptedWorkload) {
   }
 }
 
+// A small tmpfs at `at`, mounted in a private mount namespace that this test process
+// (and the aa-record it runs) enters for the test's length: when the test is killed,
+// or an assertion returns early, nothing stays mounted on the host.
+class PrivateTmpfs {
+ public:
+  explicit PrivateTmpfs(const fs::path& at) : at_(at) {
+    home_ = ::open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+    if (home_ < 0 || ::unshare(CLONE_NEWNS) != 0 ||
+        ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+      error_ = std::string("cannot make a private mount namespace: ") + std::strerror(errno);
+      return;
+    }
+    fs::create_directories(at_);
+    if (::mount("tmpfs", at_.c_str(), "tmpfs", 0, "size=2m") != 0)
+      error_ = std::string("cannot mount a tmpfs: ") + std::strerror(errno);
+  }
+  ~PrivateTmpfs() {
+    ::umount2(at_.c_str(), MNT_DETACH);
+    if (home_ >= 0) {
+      (void)::setns(home_, CLONE_NEWNS);
+      ::close(home_);
+    }
+  }
+  const std::string& error() const { return error_; }
+
+ private:
+  fs::path at_;
+  int home_ = -1;
+  std::string error_;
+};
+
 TEST_F(RecorderTest, DiskFullGivesOneMessageAndAWholeFile) {
   fs::path mnt = dir_ / "small";
-  fs::create_directories(mnt);
-  if (system(("mount -t tmpfs -o size=2m tmpfs " + mnt.string()).c_str()) != 0)
-    GTEST_SKIP() << "cannot mount a tmpfs";
+  PrivateTmpfs small(mnt);
+  if (!small.error().empty()) GTEST_SKIP() << small.error();
   const std::string out = (mnt / "x.aas").string();
   const std::string err = (dir_ / "err.txt").string();
   // Open/close of files with long random names: incompressible events, fast.
@@ -1135,5 +1167,4 @@ TEST_F(RecorderTest, DiskFullGivesOneMessageAndAWholeFile) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     fs::remove_all(dir_ / "f");
   }
-  system(("umount " + mnt.string()).c_str());
 }
