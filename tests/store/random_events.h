@@ -3,6 +3,8 @@
 // shared tests/support/session_builder.h.
 #pragma once
 
+#include <unistd.h>
+
 #include <random>
 #include <string>
 #include <vector>
@@ -133,10 +135,29 @@ inline std::vector<std::string> writeRandomSession(const std::string& path, size
   return texts;
 }
 
+// The temporary sessions a test program named, removed with the index beside each when
+// the program exits (by the process that named them: not by a death test's child).
+class TempSessions {
+ public:
+  ~TempSessions() {
+    if (::getpid() != owner_) return;
+    for (const std::string& p : paths_)
+      for (const char* suffix : {"", "-index", "-index-wal", "-index-shm"}) ::unlink((p + suffix).c_str());
+  }
+  void add(const std::string& p) { paths_.push_back(p); }
+
+ private:
+  pid_t owner_ = ::getpid();
+  std::vector<std::string> paths_;
+};
+
 inline std::string tempPath(const std::string& name) {
+  static TempSessions sessions;
   const char* dir = std::getenv("TEST_TMPDIR");
   std::string base = dir ? dir : "/tmp";
-  return base + "/aa_store_test_" + std::to_string(::getpid()) + "_" + name;
+  std::string path = base + "/aa_store_test_" + std::to_string(::getpid()) + "_" + name;
+  sessions.add(path);
+  return path;
 }
 
 }  // namespace aa::test
