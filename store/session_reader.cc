@@ -461,8 +461,6 @@ void SessionReader::Impl::scan(Indexer& indexer, const ReaderOptions& options) {
       continue;
     }
     if (h.type == format::kFrameFooter) {
-      kj::Array<capnp::word> owned;
-      kj::ArrayPtr<const capnp::word> words;
       uint64_t end = off + h.frameLength();
       if (end < size_) {
         // A footer with data after it (a crafted file, logs concatenated, garbage

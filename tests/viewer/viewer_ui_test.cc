@@ -197,7 +197,9 @@ TEST_F(WindowTest, ZoomedOutUsesTheSummaryAndKeepsLanes) {
     EXPECT_GE(s, e) << activityName(Activity(a)).toStdString();
     for (int l = 0; l < lanes; ++l)
       for (int c = 0; c < events.columns; ++c)
-        if (events.at(l, c)[a]) EXPECT_GT(summary.at(l, c)[a], 0u) << "lane " << l << " col " << c;
+        if (events.at(l, c)[a]) {
+          EXPECT_GT(summary.at(l, c)[a], 0u) << "lane " << l << " col " << c;
+        }
   }
 }
 
