@@ -5,38 +5,44 @@
 namespace aa {
 namespace {
 
+// What else a kind is, as bits.
+enum : uint8_t {
+  kMayWrite = 1,  // kindMayWrite
+  kAction = 2,    // kindIsAction
+};
+
 struct KindFacts {
   Kind kind;
   std::string_view name;  // the JSON Lines contract
   KindArea area;
-  bool mayWrite = false;  // see kindMayWrite
+  uint8_t flags = 0;      // kMayWrite, kAction
 };
 
 using A = KindArea;
 
 // One line per kind, in Kind order (checked below).
 constexpr std::array<KindFacts, kKindCount> kKinds = {{
-    {Kind::kExec, "exec", A::kExec},
+    {Kind::kExec, "exec", A::kExec, kAction},
     {Kind::kFork, "fork", A::kProcess},
     {Kind::kExit, "exit", A::kProcess},
-    {Kind::kFileOpen, "file.open", A::kFileRead, true},
-    {Kind::kFileClose, "file.close", A::kFileRead, true},
+    {Kind::kFileOpen, "file.open", A::kFileRead, kMayWrite},
+    {Kind::kFileClose, "file.close", A::kFileRead, kMayWrite | kAction},
     {Kind::kFileRead, "file.read", A::kFileRead},
     {Kind::kFileWrite, "file.write", A::kFileWrite},
-    {Kind::kFileRename, "file.rename", A::kFileMeta},
-    {Kind::kFileUnlink, "file.unlink", A::kFileMeta},
-    {Kind::kFileMkdir, "file.mkdir", A::kFileMeta},
-    {Kind::kFileRmdir, "file.rmdir", A::kFileMeta},
-    {Kind::kFileTruncate, "file.truncate", A::kFileWrite},
-    {Kind::kFileChmod, "file.chmod", A::kFileMeta},
-    {Kind::kNetConnect, "net.connect", A::kNet},
+    {Kind::kFileRename, "file.rename", A::kFileMeta, kAction},
+    {Kind::kFileUnlink, "file.unlink", A::kFileMeta, kAction},
+    {Kind::kFileMkdir, "file.mkdir", A::kFileMeta, kAction},
+    {Kind::kFileRmdir, "file.rmdir", A::kFileMeta, kAction},
+    {Kind::kFileTruncate, "file.truncate", A::kFileWrite, kAction},
+    {Kind::kFileChmod, "file.chmod", A::kFileMeta, kAction},
+    {Kind::kNetConnect, "net.connect", A::kNet, kAction},
     {Kind::kTlsWrite, "tls.write", A::kTlsOut},
     {Kind::kTlsRead, "tls.read", A::kTlsIn},
     {Kind::kLost, "lost", A::kLost},
-    {Kind::kFileSymlink, "file.symlink", A::kFileMeta},
+    {Kind::kFileSymlink, "file.symlink", A::kFileMeta, kAction},
     {Kind::kChdir, "chdir", A::kFileMeta},
-    {Kind::kFileLink, "file.link", A::kFileMeta},
-    {Kind::kFileChown, "file.chown", A::kFileMeta},
+    {Kind::kFileLink, "file.link", A::kFileMeta, kAction},
+    {Kind::kFileChown, "file.chown", A::kFileMeta, kAction},
 }};
 
 // A kind without its line leaves a value-initialised entry (kind kExec, no name) at the
@@ -73,7 +79,14 @@ KindArea kindArea(Kind k) {
 
 bool kindMayWrite(Kind k) {
   const KindFacts* f = factsOf(k);
-  return f && f->mayWrite;
+  return f && (f->flags & kMayWrite);
+}
+
+KindMask actionKinds() {
+  KindMask m = 0;
+  for (const KindFacts& f : kKinds)
+    if (f.flags & kAction) m |= bit(f.kind);
+  return m;
 }
 
 std::string_view areaCategory(KindArea a) {

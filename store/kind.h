@@ -52,6 +52,10 @@ KindArea kindArea(Kind k);
 // True for a kind whose events can be file writes though its area says otherwise (an
 // open for writing, a close that wrote): a query for writes must include it.
 bool kindMayWrite(Kind k);
+// The kinds that are something an agent does (`aa-session llm --then N`, the viewer's
+// LLM call details): runs a program, changes a file or a name, connects. Reads, opens,
+// forks and TLS are not. (A close is one only when it wrote.)
+KindMask actionKinds();
 // The broad group of an area: "process", "file", "net", "tls", "lost" (chrome-trace
 // categories).
 std::string_view areaCategory(KindArea a);

@@ -11,18 +11,11 @@ namespace aa::traffic {
 
 namespace {
 
-// The kinds that are something an agent does (reads and opens are not).
-constexpr KindMask kActionKinds =
-    bit(Kind::kExec) | bit(Kind::kFileClose) | bit(Kind::kFileRename) | bit(Kind::kFileUnlink) |
-    bit(Kind::kFileMkdir) | bit(Kind::kFileRmdir) | bit(Kind::kFileTruncate) |
-    bit(Kind::kFileChmod) | bit(Kind::kFileSymlink) | bit(Kind::kFileLink) | bit(Kind::kNetConnect) |
-    bit(Kind::kFileChown);
-
 // "VERB SUMMARY (failed: ...)" for an action, or "" for an event that is not one (a
 // close of a file that was not written).
 std::string actionLine(schema::Event::Reader e) {
   const EventInfo info = describe(e);
-  if (!(kActionKinds & bit(info.kind))) return {};
+  if (!(actionKinds() & bit(info.kind))) return {};
   std::string_view verb = kindName(info.kind);
   if (verb.starts_with("file.")) verb.remove_prefix(5);
   if (verb.starts_with("net.")) verb.remove_prefix(4);
@@ -69,7 +62,7 @@ std::vector<AgentAction> actionsAfterCall(const SessionReader& reader,
       break;
     }
   }
-  q.kinds = kActionKinds;
+  q.kinds = actionKinds();
   // A failed read ends the list early; what was found is still right.
   (void)reader.forEach(q, [&](schema::Event::Reader e) {
     if (!tree.count(e.getPid())) return true;

@@ -89,6 +89,29 @@ TEST(EventCatalog, KindNamesRoundTrip) {
 
 // Every kind has its facts (store/kind.cc): a name, an area in a category, and the
 // event-level area of a default event of its member equals the kind's area.
+// What an agent does (`aa-session llm --then N`) agrees with what the kinds are about: every
+// program run, connection and change of a file's contents, name or mode is one; reads,
+// process bookkeeping, TLS and losses are not.
+TEST(EventCatalog, ActionsAreWhatTheAreasSay) {
+  for (int k = 0; k < kKindCount; ++k) {
+    const auto kind = static_cast<Kind>(k);
+    const KindArea a = kindArea(kind);
+    const bool action = actionKinds() & bit(kind);
+    if (a == KindArea::kExec || a == KindArea::kNet || a == KindArea::kFileWrite) {
+      EXPECT_TRUE(action || kind == Kind::kFileWrite) << kindName(kind);  // per call: the close sums it
+    }
+    if (a == KindArea::kProcess || a == KindArea::kTlsOut || a == KindArea::kTlsIn || a == KindArea::kLost) {
+      EXPECT_FALSE(action) << kindName(kind);
+    }
+    if (a == KindArea::kFileRead) {
+      EXPECT_EQ(action, kind == Kind::kFileClose) << kindName(kind);
+    }
+    if (a == KindArea::kFileMeta) {
+      EXPECT_EQ(action, kind != Kind::kChdir) << kindName(kind);
+    }
+  }
+}
+
 TEST(EventCatalog, EveryKindHasItsArea) {
   const std::set<std::string_view> categories = {"process", "file", "net", "tls", "lost"};
   for (int k = 0; k < kKindCount; ++k) {
