@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "store/kind.h"
+#include "store/session_files.h"
 #include "store/session_writer.h"
 #include "tests/support/session_builder.h"
 
@@ -142,7 +143,7 @@ class TempSessions {
   ~TempSessions() {
     if (::getpid() != owner_) return;
     for (const std::string& p : paths_)
-      for (const char* suffix : {"", "-index", "-index-wal", "-index-shm"}) ::unlink((p + suffix).c_str());
+      for (const std::string& f : sessionFiles(p)) ::unlink(f.c_str());
   }
   void add(const std::string& p) { paths_.push_back(p); }
 

@@ -11,6 +11,7 @@
 
 #include "random_events.h"
 #include "store/index.h"
+#include "store/session_files.h"
 #include "store/session_reader.h"
 
 namespace aa {
@@ -19,7 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 
 void removeSession(const std::string& p) {
-  for (const char* s : {"", "-index", "-index-wal", "-index-shm"}) unlink((p + s).c_str());
+  for (const std::string& f : sessionFiles(p)) unlink(f.c_str());
 }
 
 TEST(Index, MissingStaleAndForeignIndexesAreRebuilt) {
