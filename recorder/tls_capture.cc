@@ -376,6 +376,7 @@ std::optional<FileId> TlsCapture::Impl::examine(const std::string& displayPath,
   if (::stat(openPath.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
   FileId id{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
   if (!examined.insert(id).second) return id;
+  unexamined.erase(id);
   // the mmap hook stops reporting this file
   const uint64_t kernelDev = kernelDevOf(st.st_dev);
   markSeen(kernelDev, st.st_ino);
@@ -718,20 +719,15 @@ bool TlsCapture::decode(const void* rec, size_t size, SessionWriter& writer) {
     if (size < sizeof(m)) return true;
     std::memcpy(&m, rec, sizeof(m));
     const FileId id{static_cast<uint64_t>(makedev(m.dev >> 20, m.dev & 0xfffff)), m.ino};
+    // examine() marks every file it looked at in tls_seen_files: the kernel reports
+    // later mappings of it only when it is hooked (which processes use it)
     if (impl_->verdicts.count(id)) {
-      // a hooked library mapped by one more process
       impl_->procs[m.hdr.pid].files.insert(id);
     } else {
       impl_->scanProcess(m.hdr.pid);
-      if (impl_->examined.count(id)) {
-        // examined, whatever it was: later mappings are reported only if it is hooked
-        impl_->unexamined.erase(id);
-        if (!impl_->verdicts.count(id)) impl_->markSeen(m.dev, m.ino);
-      } else {
-        // the process exited or unmapped it before its maps were read: the next
-        // process that maps the file reports it again
-        ++impl_->unexamined[id];
-      }
+      // still not examined: the process exited or unmapped it before its maps were
+      // read, and the next process that maps the file reports it again
+      if (!impl_->verdicts.count(id)) ++impl_->unexamined[id];
     }
   } else if (hdr.type == AA_REC_TLS_FREE) {
     aa_rec_tls_free f;
