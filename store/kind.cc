@@ -83,10 +83,13 @@ bool kindMayWrite(Kind k) {
 }
 
 KindMask actionKinds() {
-  KindMask m = 0;
-  for (const KindFacts& f : kKinds)
-    if (f.flags & kAction) m |= bit(f.kind);
-  return m;
+  static constexpr KindMask kActions = [] {
+    KindMask m = 0;
+    for (const KindFacts& f : kKinds)
+      if (f.flags & kAction) m |= bit(f.kind);
+    return m;
+  }();
+  return kActions;
 }
 
 std::string_view areaCategory(KindArea a) {
