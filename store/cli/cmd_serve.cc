@@ -113,6 +113,11 @@ int runServeCommand(int argc, char** argv) {
   if (!t.ok()) return cli::failFile(path, t.status());
   serve::PlanOptions po;
   po.normaliseNames = !args->has("--exact");
+  if (po.normaliseNames) {
+    auto names = diff::tempNamesMadeBy(*reader);
+    if (!names.ok()) return cli::failFile(path, names.status());
+    po.recordingNames = std::move(*names);
+  }
   serve::ReplayPlan plan(*t, po);
   if (plan.llmCalls() + plan.otherExchanges() == 0)
     return cli::fail(path + ": no recorded HTTP exchange with a response to serve");

@@ -117,8 +117,8 @@ std::string toolCallsJson(const traffic::LlmCall& c) {
   return arr.dump();
 }
 
-// The text of call field `f`, names normalised when asked.
-std::string llmField(const traffic::LlmCall& c, std::string_view f, bool norm) {
+// The text of call field `f`, with the run's temp names normalised unless `names` is null.
+std::string llmField(const traffic::LlmCall& c, std::string_view f, const TempNames* names) {
   std::string v;
   if (f == "model") v = c.model;
   else if (f == "system") v = c.system;
@@ -130,16 +130,16 @@ std::string llmField(const traffic::LlmCall& c, std::string_view f, bool norm) {
   else if (f == "stop_reason") v = c.stopReason;
   else if (f == "status") v = c.status ? std::to_string(c.status) : "";
   else if (f == "error") v = c.error;
-  return norm ? normaliseNames(v) : v;
+  return names ? names->normalise(v) : v;
 }
 
 bool isJsonField(std::string_view f) {
   return f == "system" || f == "tools" || f == "messages" || f == "tool_calls";
 }
 
-std::string requestKey(const traffic::LlmCall& c, bool norm) {
+std::string requestKey(const traffic::LlmCall& c, const TempNames* names) {
   std::string k = c.api + '\n';
-  for (const char* f : {"model", "system", "tools", "messages"}) k += llmField(c, f, norm) + '\n';
+  for (const char* f : {"model", "system", "tools", "messages"}) k += llmField(c, f, names) + '\n';
   return k;
 }
 
@@ -176,7 +176,25 @@ std::string FileEffect::describe() const {
   return out;
 }
 
-std::string normaliseNames(std::string_view s) {
+void TempNames::learnMade(std::string_view path) {
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  size_t start = path.size();
+  while (start > 0 && isWord(path[start - 1])) --start;
+  std::string_view tail = path.substr(start);
+  char prev = start > 0 ? path[start - 1] : '/';
+  auto all = [&](auto pred) {
+    return std::all_of(tail.begin(), tail.end(), [&](char c) { return pred(static_cast<unsigned char>(c)); });
+  };
+  bool python = tail.size() == 11 && tail.starts_with("tmp") &&
+                all([](unsigned char c) { return std::islower(c) || std::isdigit(c) || c == '_'; });
+  bool mktemp = (prev == '.' || prev == '-') && tail.size() >= 6 &&
+                all([](unsigned char c) { return std::isalnum(c); }) &&
+                !all([](unsigned char c) { return std::isdigit(c); });
+  if (python) made_.emplace(tail, "tmpXXXXXXXX");
+  else if (mktemp) made_.emplace(tail, "XXXXXX");
+}
+
+std::string TempNames::normalise(std::string_view s) const {
   std::string out;
   out.reserve(s.size());
   size_t i = 0;
@@ -191,7 +209,9 @@ std::string normaliseNames(std::string_view s) {
     char prev = i > 0 ? s[i - 1] : '\0';
     bool alnum = std::all_of(run.begin(), run.end(),
                              [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
-    if (prev == '.' && run.size() >= 6 && alnum && classesOf(run) >= 2) {
+    if (auto m = made_.find(run); m != made_.end()) {
+      out += m->second;
+    } else if (prev == '.' && run.size() >= 6 && alnum && classesOf(run) >= 2) {
       out += "XXXXXX";
     } else if (prev == '-' && run.size() >= 6 && alnum && classesOf(run) == 3) {
       out += "XXXXXX";
@@ -208,6 +228,27 @@ std::string normaliseNames(std::string_view s) {
     i = j;
   }
   return out;
+}
+
+std::string normaliseNames(std::string_view s) { return TempNames().normalise(s); }
+
+StatusOr<TempNames> tempNamesMadeBy(const SessionReader& reader) {
+  constexpr uint32_t kExclusive = linux_abi::kO_CREAT | linux_abi::kO_EXCL;
+  TempNames names;
+  EventQuery q;
+  q.kinds = bit(Kind::kFileMkdir) | bit(Kind::kFileOpen);
+  Status st = reader.forEach(q, [&](schema::Event::Reader e) {
+    if (kindOf(e) == Kind::kFileMkdir) {
+      auto x = e.getFileMkdir();
+      if (x.getRet() == 0) names.learnMade(str(x.getPath()));
+    } else if (kindOf(e) == Kind::kFileOpen) {
+      auto x = e.getFileOpen();
+      if (x.getRet() >= 0 && (x.getFlags() & kExclusive) == kExclusive) names.learnMade(str(x.getPath()));
+    }
+    return true;
+  });
+  if (!st.ok()) return st;
+  return names;
 }
 
 Status validateIgnores(const std::vector<std::string>& patterns) {
@@ -235,8 +276,10 @@ Status validateIgnores(const std::vector<std::string>& patterns) {
 StatusOr<RunSummary> summarizeRun(const SessionReader& reader, const DiffOptions& options) {
   RunSummary run;
   run.path = reader.path();
-  const bool norm = options.normaliseNames;
-  auto N = [&](std::string s) { return norm ? normaliseNames(s) : s; };
+  if (options.normaliseNames) {
+    AA_ASSIGN_OR_RETURN(run.tempNames, tempNamesMadeBy(reader));
+  }
+  auto N = [&](std::string s) { return options.normaliseNames ? run.tempNames.normalise(s) : s; };
   std::map<uint32_t, size_t> lastExec;   // pid -> index into execs
   std::map<std::string, uint64_t> writeCallBytes, closeBytes;
   auto effect = [&](const std::string& path, uint64_t seq) -> FileEffect& {
@@ -480,7 +523,8 @@ std::optional<JsonDifference> firstJsonTextDifference(std::string_view a, std::s
 SessionDiff diffRuns(const RunSummary& a, const RunSummary& b, const DiffOptions& options) {
   SessionDiff d;
   Ignores ig(options);
-  const bool norm = options.normaliseNames;
+  const TempNames* namesA = options.normaliseNames ? &a.tempNames : nullptr;
+  const TempNames* namesB = options.normaliseNames ? &b.tempNames : nullptr;
 
   // Processes: a multiset of command lines, each with its statuses.
   std::map<std::string, std::vector<const ExecRecord*>> ea, eb;
@@ -571,8 +615,8 @@ SessionDiff diffRuns(const RunSummary& a, const RunSummary& b, const DiffOptions
   std::vector<std::pair<size_t, size_t>> anchors;
   if (n * m <= 4'000'000) {
     std::vector<std::string> ka(n), kb(m);
-    for (size_t i = 0; i < n; ++i) ka[i] = requestKey(a.calls[i], norm);
-    for (size_t j = 0; j < m; ++j) kb[j] = requestKey(b.calls[j], norm);
+    for (size_t i = 0; i < n; ++i) ka[i] = requestKey(a.calls[i], namesA);
+    for (size_t j = 0; j < m; ++j) kb[j] = requestKey(b.calls[j], namesB);
     std::vector<std::vector<uint32_t>> L(n + 1, std::vector<uint32_t>(m + 1, 0));
     for (size_t i = n; i-- > 0;)
       for (size_t j = m; j-- > 0;)
@@ -590,7 +634,7 @@ SessionDiff diffRuns(const RunSummary& a, const RunSummary& b, const DiffOptions
     const auto& cb = b.calls[j];
     for (const char* f : kLlmFields) {
       if (Ignores::any(ig.llm, f)) continue;
-      std::string va = llmField(ca, f, norm), vb = llmField(cb, f, norm);
+      std::string va = llmField(ca, f, namesA), vb = llmField(cb, f, namesB);
       if (va == vb) continue;
       Difference x{"llm", "changed", "call " + std::to_string(a.callIndex[i]), f, cut(va, 240),
                    cut(vb, 240), {ca.tStartNs}, {cb.tStartNs}, a.callIndex[i], b.callIndex[j], "", ""};

@@ -29,6 +29,37 @@
 
 namespace aa::diff {
 
+// The random parts of temporary names, replaced by placeholders. They are known two ways.
+//
+// By shape alone (normaliseNames): NAME.XXXXXX (a run of 6+ letters/digits after '.',
+// mixing two of upper, lower and digits), NAME-XXXXXX (after '-', mixing all three),
+// tmpXXXXXXXX (Python's tempfile: "tmp" and 8 of [a-z0-9_] with a digit or '_'), and
+// /proc/PID/. The mixing keeps names like ".backup" or "build-output" as they are, but
+// it misses random tails that happen to be of one kind: mktemp's "UQZUJT" (1% of its
+// names), Node's mkdtemp("x-") with no digit (35%), Python's with neither (6%).
+//
+// By what the run did (TempNames): a name the run made itself, with mkdir or with open's
+// O_CREAT|O_EXCL (how mktemp, mkdtemp and tempfile make them), whose last part has the
+// shape of a random tail of any mix (6+ letters and digits, with a letter, after '.' or
+// '-'; or "tmp" and 8 of [a-z0-9_]). That tail is then replaced wherever the run names it.
+class TempNames {
+ public:
+  // Learns the tail of the last component of `path`, which the run made, if it has the shape.
+  void learnMade(std::string_view path);
+  // `text` with the shaped names and the learned tails replaced.
+  std::string normalise(std::string_view text) const;
+  size_t size() const { return made_.size(); }
+
+ private:
+  std::map<std::string, std::string, std::less<>> made_;   // tail -> its placeholder
+};
+
+// The names the session's processes made (its successful mkdirs and O_EXCL opens).
+StatusOr<TempNames> tempNamesMadeBy(const SessionReader& reader);
+
+// normalise() of a TempNames that learned nothing: the shape rule alone.
+std::string normaliseNames(std::string_view text);
+
 // One exec: the command line (argv, shell-quoted, names normalised) and how the
 // program ended: "exit N", "signal N", "exec" (it exec'd another program, which has its
 // own entry) or "running" (no exit recorded).
@@ -72,6 +103,7 @@ struct RunSummary {
   std::map<uint64_t, std::string> causes;
   // The same causes as (N, T): the call, as `aa-session llm` numbers it, and its tool call.
   std::map<uint64_t, std::pair<size_t, size_t>> causeCalls;
+  TempNames tempNames;                           // what the run's own temp names are
 };
 
 // The fields of an LLM call that are compared, in report order.
@@ -121,12 +153,6 @@ SessionDiff diffRuns(const RunSummary& a, const RunSummary& b, const DiffOptions
 // causeA / causeB names when these are its seqsA / seqsB; nullopt when none has one.
 std::optional<std::pair<size_t, size_t>> causeCallOf(const RunSummary& run,
                                                      const std::vector<uint64_t>& seqs);
-
-// The random parts of temporary names replaced by placeholders: NAME.XXXXXX (a run of 6+
-// letters/digits after '.', mixing two of upper, lower and digits), NAME-XXXXXX (after
-// '-', mixing all three), tmpXXXXXXXX (Python's tempfile: "tmp" and 8 of [a-z0-9_] with
-// a digit or '_'), /proc/PID/.
-std::string normaliseNames(std::string_view text);
 
 // Where two JSON values first differ, as a path from `root` ("messages[1].content"), with
 // both values there (compact JSON, cut at maxValue bytes). nullopt when equal.

@@ -33,7 +33,11 @@ const char* defaultReason(int status) {
   }
 }
 
-std::string norm(const std::string& s, bool on) { return on ? diff::normaliseNames(s) : s; }
+const diff::TempNames kShapeRuleOnly;
+
+std::string norm(const std::string& s, const diff::TempNames* names) {
+  return names ? names->normalise(s) : s;
+}
 
 }  // namespace
 
@@ -76,13 +80,21 @@ ReplayResponse replayResponseOf(const traffic::HttpExchange& x) {
   return r;
 }
 
-std::string conversationKey(const traffic::LlmCall& call, bool normaliseNames) {
+std::string conversationKey(const traffic::LlmCall& call, const diff::TempNames* names) {
   std::string first = call.requestMessages;
   if (auto j = traffic::parseJson(call.requestMessages); j.ok()) {
     if (j->isArray() && j->size() > 0) first = j->at(0).dump();
     else if (j->isString()) first = j->str();
   }
-  return call.api + "\n" + norm(first, normaliseNames);
+  return call.api + "\n" + norm(first, names);
+}
+
+const diff::TempNames* ReplayPlan::recordedNames() const {
+  return options_.normaliseNames ? &options_.recordingNames : nullptr;
+}
+
+const diff::TempNames* ReplayPlan::receivedNames() const {
+  return options_.normaliseNames ? &kShapeRuleOnly : nullptr;
 }
 
 ReplayPlan::ReplayPlan(const traffic::Traffic& traffic, PlanOptions options)
@@ -100,7 +112,7 @@ ReplayPlan::ReplayPlan(const traffic::Traffic& traffic, PlanOptions options)
     e.target = x.path();
     e.call = c;
     e.response = replayResponseOf(x);
-    conversations_[conversationKey(c, options_.normaliseNames)].push_back(llm_.size());
+    conversations_[conversationKey(c, recordedNames())].push_back(llm_.size());
     llm_.push_back(std::move(e));
   }
   for (size_t i = 0; i < traffic.exchanges.size(); ++i) {
@@ -118,10 +130,9 @@ ReplayPlan::ReplayPlan(const traffic::Traffic& traffic, PlanOptions options)
 
 std::optional<Divergence> ReplayPlan::compareCall(const traffic::LlmCall& rec,
                                                   const traffic::LlmCall& got) const {
-  const bool on = options_.normaliseNames;
   auto differs = [&](const std::string& field, const std::string& a,
                      const std::string& b, bool json) -> std::optional<Divergence> {
-    std::string na = norm(a, on), nb = norm(b, on);
+    std::string na = norm(a, recordedNames()), nb = norm(b, receivedNames());
     if (na == nb) return std::nullopt;
     Divergence d;
     if (json) {
@@ -213,7 +224,7 @@ MatchResult ReplayPlan::match(const IncomingRequest& in) {
   d.target = in.target;
 
   if (auto call = traffic::recognizeLlmCall(x)) {
-    const std::string key = conversationKey(*call, options_.normaliseNames);
+    const std::string key = conversationKey(*call, receivedNames());
     Entry* candidate = nullptr;
     if (auto it = conversations_.find(key); it != conversations_.end()) {
       for (size_t idx : it->second) {
@@ -242,11 +253,12 @@ MatchResult ReplayPlan::match(const IncomingRequest& in) {
             break;
           }
         if (!head || head->call.api != call->api) continue;
-        const bool on = options_.normaliseNames;
-        int score = int(head->call.model == call->model) +
-                    int(norm(head->call.system, on) == norm(call->system, on)) +
-                    int(norm(head->call.tools, on) == norm(call->tools, on)) +
-                    int(norm(head->call.requestMessages, on) == norm(call->requestMessages, on));
+        auto same = [&](const std::string& recorded, const std::string& received) {
+          return norm(recorded, recordedNames()) == norm(received, receivedNames());
+        };
+        int score = int(head->call.model == call->model) + int(same(head->call.system, call->system)) +
+                    int(same(head->call.tools, call->tools)) +
+                    int(same(head->call.requestMessages, call->requestMessages));
         if (score > best || (score == best && head < candidate)) {
           best = score;
           candidate = head;
@@ -276,7 +288,7 @@ MatchResult ReplayPlan::match(const IncomingRequest& in) {
   Entry* candidate = nullptr;
   for (auto& e : other_) {
     if (e.served || e.method != in.method || e.target != in.target) continue;
-    if (norm(e.requestBody, options_.normaliseNames) == norm(in.body, options_.normaliseNames)) {
+    if (norm(e.requestBody, recordedNames()) == norm(in.body, receivedNames())) {
       e.served = true;
       MatchResult r;
       r.response = &e.response;

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "store/diff/session_diff.h"
 #include "store/traffic/http.h"
 #include "store/traffic/llm.h"
 #include "store/traffic/traffic.h"
@@ -68,6 +69,9 @@ struct MatchResult {
 
 struct PlanOptions {
   bool normaliseNames = true;   // compare with temp names replaced (false: --exact)
+  // The recording's own temp names (diff::tempNamesMadeBy), replaced in recorded requests.
+  // The requests received have only the shape rule: the server cannot see what made them.
+  diff::TempNames recordingNames;
 };
 
 class ReplayPlan {
@@ -98,6 +102,9 @@ class ReplayPlan {
   std::optional<Divergence> compareCall(const traffic::LlmCall& recorded,
                                         const traffic::LlmCall& received) const;
   MatchResult divergent(Divergence d, const std::string& api);
+  // What is compared of a recorded text and of a received one (names normalised or not).
+  const diff::TempNames* recordedNames() const;
+  const diff::TempNames* receivedNames() const;
 
   PlanOptions options_;
   std::vector<Entry> llm_, other_;
@@ -107,8 +114,9 @@ class ReplayPlan {
   std::vector<Divergence> divergences_;
 };
 
-// The conversation key of a call: API and its first message (compact JSON).
-std::string conversationKey(const traffic::LlmCall& call, bool normaliseNames);
+// The conversation key of a call: API and its first message (compact JSON), with temp
+// names normalised by `names` (null: exact).
+std::string conversationKey(const traffic::LlmCall& call, const diff::TempNames* names);
 
 // The recorded response of an exchange, ready to send again.
 ReplayResponse replayResponseOf(const traffic::HttpExchange& x);

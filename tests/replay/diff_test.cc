@@ -201,6 +201,34 @@ TEST(Diff, NormaliseNames) {
   EXPECT_EQ(normaliseNames("/proc/self/status"), "/proc/self/status");
 }
 
+// A random tail of one kind of character (mktemp's "UQZUJT": 1% of its names) has no
+// shape of its own; the mkdir that made it says what it is. CI's replay_workflow diffed
+// 44 differences out of two identical runs for want of this.
+TEST(Diff, TempNamesOfOneKindAreKnownByTheRunThatMadeThem) {
+  for (const char* tail : {"UQZUJT", "kqzvbn", "Abcdef"}) {
+    auto d = diffWith([&](AgentRunKnobs& b) { b.tmpSuffix = tail; });
+    EXPECT_TRUE(d.same()) << tail << "\n" << describe(d);
+  }
+}
+
+TEST(Diff, TempNamesLearnOnlyRandomLookingTails) {
+  diff::TempNames names;
+  names.learnMade("/tmp/aa-demo.UQZUJT");
+  names.learnMade("/tmp/claude-abcdef/");     // Node's mkdtemp("claude-")
+  names.learnMade("/tmp/tmpabcdefgh");        // Python's mkdtemp, no digit or '_'
+  names.learnMade("/tmp/run.123456");         // digits alone: pids and times, not mktemp
+  names.learnMade("/tmp/notes");              // no separator before it
+  names.learnMade("/tmp/x.d");                // too short
+  EXPECT_EQ(names.size(), 3u);
+  EXPECT_EQ(names.normalise("rm -r /tmp/aa-demo.UQZUJT/workspace /tmp/claude-abcdef/x"),
+            "rm -r /tmp/aa-demo.XXXXXX/workspace /tmp/claude-XXXXXX/x");
+  EXPECT_EQ(names.normalise("/tmp/tmpabcdefgh/a.py"), "/tmp/tmpXXXXXXXX/a.py");
+  EXPECT_EQ(names.normalise("/tmp/run.123456 /tmp/notes"), "/tmp/run.123456 /tmp/notes");
+  // The shape rule still applies, and nothing is learned by it alone.
+  EXPECT_EQ(names.normalise("/tmp/aa-demo.Ab3dE9"), "/tmp/aa-demo.XXXXXX");
+  EXPECT_EQ(diff::normaliseNames("/tmp/aa-demo.UQZUJT"), "/tmp/aa-demo.UQZUJT");
+}
+
 // Real recordings: a session against itself is the same; two different scenarios are not.
 TEST(Diff, FixturesAgainstThemselves) {
   for (const char* f : {"/fixtures/llm/agent.aas", "/fixtures/core/files.aas"}) {

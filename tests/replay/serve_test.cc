@@ -200,6 +200,39 @@ TEST(ServePlan, TempNamesAreNormalised) {
   EXPECT_EQ(m.divergence->field, "messages[0].content");
 }
 
+// The recording made /tmp/tmp.UQZUJTWXYZ (one kind of character: no shape of its own); a
+// request naming it is recognised once the plan knows the recording's own temp names.
+TEST(ServePlan, RecordingsOwnTempNamesAreNormalised) {
+  traffic::Traffic t;
+  traffic::HttpExchange x;
+  traffic::HttpMessage q;
+  q.method = "POST";
+  q.target = "/v1/chat/completions";
+  q.body = R"({"model":"m","messages":[{"role":"user","content":"read /tmp/tmp.UQZUJTWXYZ/a.txt"}]})";
+  q.complete = true;
+  x.request = q;
+  traffic::HttpMessage a;
+  a.isRequest = false;
+  a.status = 200;
+  a.body = R"({"choices":[{"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}]})";
+  a.complete = true;
+  x.response = a;
+  t.exchanges.push_back(x);
+  t.calls = traffic::recognizeLlmCalls(t.exchanges);
+  IncomingRequest in{"POST", "/v1/chat/completions", {},
+                     R"({"model":"m","messages":[{"role":"user","content":"read /tmp/tmp.Zq9kW2pLm0/a.txt"}]})"};
+  {
+    ReplayPlan plan(t);   // learned nothing: the recorded name stays as it is
+    EXPECT_TRUE(plan.match(in).divergence);
+  }
+  serve::PlanOptions o;
+  o.recordingNames.learnMade("/tmp/tmp.UQZUJTWXYZ");
+  ReplayPlan plan(t, o);
+  auto m = plan.match(in);
+  EXPECT_TRUE(m.response);
+  EXPECT_FALSE(m.divergence);
+}
+
 TEST(ServePlan, UnrecordedGeminiRequestGetsGooglesErrorShape) {
   auto t = fixtureTraffic();
   ReplayPlan plan(t);
