@@ -6,6 +6,7 @@
 #include <map>
 #include <utility>
 
+#include "store/event_catalog.h"
 #include "store/render/event_json.h"
 #include "store/kind.h"
 #include "store/traffic/traffic.h"
@@ -161,19 +162,19 @@ class ChromeTraceWriter {
 
   // An open that returned an fd begins a file slice; the close of that fd ends it.
   void fileSpan(Kind k, schema::Event::Reader e, uint64_t t) {
+    if (k != Kind::kFileOpen && k != Kind::kFileClose) return;
+    const EventInfo info = describe(e);
+    if (!info.fd || *info.fd < 0) return;
     const uint32_t pid = e.getPid(), tid = e.getTid();
-    if (k == Kind::kFileOpen && e.getFileOpen().getRet() >= 0) {
-      uint64_t key = uint64_t(pid) << 32 | uint32_t(e.getFileOpen().getRet());
-      OpenSpan span{nextSpan_++, std::string(asView(e.getFileOpen().getPath()))};
+    const uint64_t key = uint64_t(pid) << 32 | uint32_t(*info.fd);
+    if (k == Kind::kFileOpen) {
+      OpenSpan span{nextSpan_++, std::string(info.path(PathRole::kPath))};
       spanEdge('b', pid, tid, span.id, span.path, t);
       openFiles_.insert_or_assign(key, std::move(span));
       ++stats_.fileSlices;
-    } else if (k == Kind::kFileClose) {
-      uint64_t key = uint64_t(pid) << 32 | uint32_t(e.getFileClose().getFd());
-      if (auto it = openFiles_.find(key); it != openFiles_.end()) {
-        spanEdge('e', pid, tid, it->second.id, it->second.path, t);
-        openFiles_.erase(it);
-      }
+    } else if (auto it = openFiles_.find(key); it != openFiles_.end()) {
+      spanEdge('e', pid, tid, it->second.id, it->second.path, t);
+      openFiles_.erase(it);
     }
   }
 

@@ -8,19 +8,15 @@
 #include <cctype>
 #include <set>
 
+#include "store/event_catalog.h"
 #include "store/kind.h"
-#include "store/linux_abi.h"
-#include "store/net_addr.h"
+#include "store/diff/run_effect.h"
 #include "store/traffic/traffic.h"
 
 namespace aa::diff {
 namespace {
 
 using traffic::Json;
-
-std::string str(capnp::Data::Reader d) {
-  return std::string(reinterpret_cast<const char*>(d.begin()), d.size());
-}
 
 bool isWord(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
@@ -47,7 +43,7 @@ bool isPythonTempTail(std::string_view t) {
 }
 
 // Shell-style quoting of argv, so a command line reads back unambiguously.
-std::string joinArgv(const std::vector<std::string>& argv) {
+std::string joinArgv(const std::vector<std::string_view>& argv) {
   std::string out;
   for (const auto& a : argv) {
     if (!out.empty()) out += ' ';
@@ -233,18 +229,14 @@ std::string TempNames::normalise(std::string_view s) const {
 std::string normaliseNames(std::string_view s) { return TempNames().normalise(s); }
 
 StatusOr<TempNames> tempNamesMadeBy(const SessionReader& reader) {
-  constexpr uint32_t kExclusive = linux_abi::kO_CREAT | linux_abi::kO_EXCL;
   TempNames names;
   EventQuery q;
   q.kinds = bit(Kind::kFileMkdir) | bit(Kind::kFileOpen);
   Status st = reader.forEach(q, [&](schema::Event::Reader e) {
-    if (kindOf(e) == Kind::kFileMkdir) {
-      auto x = e.getFileMkdir();
-      if (x.getRet() == 0) names.learnMade(str(x.getPath()));
-    } else if (kindOf(e) == Kind::kFileOpen) {
-      auto x = e.getFileOpen();
-      if (x.getRet() >= 0 && (x.getFlags() & kExclusive) == kExclusive) names.learnMade(str(x.getPath()));
-    }
+    auto fx = runEffectOf(describe(e));
+    using C = RunEffect::Change;
+    if (fx && (fx->change == C::kMakeDir || (fx->change == C::kOpen && fx->created && fx->exclusive)))
+      names.learnMade(fx->path);
     return true;
   });
   if (!st.ok()) return st;
@@ -288,22 +280,31 @@ StatusOr<RunSummary> summarizeRun(const SessionReader& reader, const DiffOptions
     f.seqs.push_back(seq);
     return f;
   };
-  constexpr uint32_t kOCreat = linux_abi::kO_CREAT, kOTrunc = linux_abi::kO_TRUNC;
-  constexpr int64_t kEInProgress = -linux_abi::kEINPROGRESS;
-
   Status st = reader.forEach({}, [&](schema::Event::Reader e) {
-    uint64_t seq = e.getSeq();
-    // By kind: what each means for a run's behaviour (files changed, processes, peers).
-    switch (kindOf(e)) {
-      case Kind::kExec: {
-        auto x = e.getExec();
-        std::vector<std::string> argv;
-        for (auto a : x.getArgv()) argv.push_back(str(a));
-        if (argv.empty()) argv.push_back(str(x.getPath()));
+    const uint64_t seq = e.getSeq();
+    const EventInfo info = describe(e);
+    if (info.kind == Kind::kExit) {
+      if (auto it = lastExec.find(e.getPid()); it != lastExec.end()) {
+        const Field* code = info.find("exit_code");
+        const Field* signal = info.find("signal");
+        run.execs[it->second].status = statusOfExit(int32_t(code->i), int32_t(signal->i));
+        lastExec.erase(it);
+      }
+      return true;
+    }
+    auto fx = runEffectOf(info);
+    if (!fx) return true;
+    using C = RunEffect::Change;
+    const std::string path = N(std::string(fx->path));
+    // Opens and writes name the file by its resolved path; one that was not (a path
+    // the recorder could not resolve) cannot be compared across runs.
+    if ((fx->change == C::kOpen || fx->change == C::kWrite) && !path.starts_with('/')) return true;
+    switch (fx->change) {
+      case C::kExec: {
         if (auto it = lastExec.find(e.getPid()); it != lastExec.end())
           run.execs[it->second].status = "exec";
         ExecRecord r;
-        r.command = N(joinArgv(argv) + (x.getArgvTruncated() ? " ..." : ""));
+        r.command = N(joinArgv(fx->argv) + (fx->argvTruncated ? " ..." : ""));
         r.status = "running";
         r.seq = seq;
         r.pid = e.getPid();
@@ -312,106 +313,37 @@ StatusOr<RunSummary> summarizeRun(const SessionReader& reader, const DiffOptions
         run.execs.push_back(std::move(r));
         break;
       }
-      case Kind::kExit: {
-        auto x = e.getExit();
-        if (auto it = lastExec.find(e.getPid()); it != lastExec.end()) {
-          run.execs[it->second].status = statusOfExit(x.getExitCode(), x.getSignal());
-          lastExec.erase(it);
-        }
-        break;
-      }
-      case Kind::kFileOpen: {
-        auto x = e.getFileOpen();
-        if (x.getRet() < 0 || !(x.getFlags() & (kOCreat | kOTrunc))) break;
-        std::string p = N(str(x.getPath()));
-        if (!p.starts_with('/')) break;
-        FileEffect& f = effect(p, seq);
-        f.created |= (x.getFlags() & kOCreat) != 0;
-        f.truncated |= (x.getFlags() & kOTrunc) != 0;
-        break;
-      }
-      case Kind::kFileClose: {
-        auto x = e.getFileClose();
-        if (!x.getBytesWritten()) break;
-        std::string p = N(str(x.getPath()));
-        if (!p.starts_with('/')) break;
-        effect(p, seq);
-        closeBytes[p] += x.getBytesWritten();
-        break;
-      }
-      case Kind::kFileWrite: {
-        auto x = e.getFileWrite();
-        if (x.getRet() <= 0) break;
-        std::string p = N(str(x.getPath()));
-        if (!p.starts_with('/')) break;
-        effect(p, seq);
-        writeCallBytes[p] += uint64_t(x.getRet());
-        break;
-      }
-      case Kind::kFileRename: {
-        auto x = e.getFileRename();
-        if (x.getRet() != 0) break;
-        std::string from = N(str(x.getOldPath())), to = N(str(x.getNewPath()));
-        effect(from, seq).renamedTo.push_back(to);
-        effect(to, seq).renamedFrom.push_back(from);
-        break;
-      }
-      case Kind::kFileUnlink: {
-        auto x = e.getFileUnlink();
-        if (x.getRet() == 0) effect(N(str(x.getPath())), seq).deleted = true;
-        break;
-      }
-      case Kind::kFileMkdir: {
-        auto x = e.getFileMkdir();
-        if (x.getRet() == 0) effect(N(str(x.getPath())), seq).madeDir = true;
-        break;
-      }
-      case Kind::kFileRmdir: {
-        auto x = e.getFileRmdir();
-        if (x.getRet() == 0) effect(N(str(x.getPath())), seq).removedDir = true;
-        break;
-      }
-      case Kind::kFileTruncate: {
-        auto x = e.getFileTruncate();
-        if (x.getRet() == 0) effect(N(str(x.getPath())), seq).truncated = true;
-        break;
-      }
-      case Kind::kFileChmod: {
-        auto x = e.getFileChmod();
-        if (x.getRet() == 0) effect(N(str(x.getPath())), seq).chmodded = true;
-        break;
-      }
-      case Kind::kFileChown: {
-        auto x = e.getFileChown();
-        if (x.getRet() == 0) effect(N(str(x.getPath())), seq).chowned = true;
-        break;
-      }
-      case Kind::kFileSymlink: {
-        auto x = e.getSymlink();
-        if (x.getRet() == 0) effect(N(str(x.getPath())), seq).created = true;
-        break;
-      }
-      case Kind::kFileLink: {
-        auto x = e.getLink();
-        if (x.getRet() == 0) effect(N(str(x.getNewPath())), seq).linked = true;
-        break;
-      }
-      case Kind::kNetConnect: {
-        auto x = e.getNetConnect();
-        if (x.getRet() != 0 && x.getRet() != kEInProgress) break;
-        std::string peer = N(formatPeer(x.getFamily(), std::string_view(
-                                            reinterpret_cast<const char*>(x.getAddr().begin()),
-                                            x.getAddr().size()),
-                                        x.getPort()));
-        if (peer.empty()) break;
-        PeerRecord& p = run.peers[peer];
-        p.peer = peer;
+      case C::kConnect: {
+        PeerRecord& p = run.peers[N(fx->peer)];
+        p.peer = N(fx->peer);
         ++p.connects;
         p.seqs.push_back(seq);
         break;
       }
-      default:
+      case C::kOpen: {
+        FileEffect& f = effect(path, seq);
+        f.created |= fx->created;
+        f.truncated |= fx->truncated;
         break;
+      }
+      case C::kWrite:
+        effect(path, seq);
+        (fx->atClose ? closeBytes : writeCallBytes)[path] += fx->bytes;
+        break;
+      case C::kRename: {
+        const std::string to = N(std::string(fx->newPath));
+        effect(path, seq).renamedTo.push_back(to);
+        effect(to, seq).renamedFrom.push_back(path);
+        break;
+      }
+      case C::kDelete: effect(path, seq).deleted = true; break;
+      case C::kMakeDir: effect(path, seq).madeDir = true; break;
+      case C::kRemoveDir: effect(path, seq).removedDir = true; break;
+      case C::kTruncate: effect(path, seq).truncated = true; break;
+      case C::kChmod: effect(path, seq).chmodded = true; break;
+      case C::kChown: effect(path, seq).chowned = true; break;
+      case C::kSymlink: effect(path, seq).created = true; break;
+      case C::kLink: effect(path, seq).linked = true; break;
     }
     return true;
   });

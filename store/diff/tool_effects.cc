@@ -4,17 +4,13 @@
 #include <map>
 #include <set>
 
+#include "store/event_catalog.h"
 #include "store/kind.h"
-#include "store/linux_abi.h"
-#include "store/net_addr.h"
+#include "store/diff/run_effect.h"
 #include "store/traffic/json.h"
 
 namespace aa::diff {
 namespace {
-
-std::string str(capnp::Data::Reader d) {
-  return std::string(reinterpret_cast<const char*>(d.begin()), d.size());
-}
 
 std::string baseName(const std::string& p) {
   size_t s = p.rfind('/');
@@ -74,12 +70,6 @@ int pathScore(const std::vector<std::string>& strings, const std::string& path) 
   return best;
 }
 
-std::string joinArgv(const std::vector<std::string>& argv) {
-  std::string out;
-  for (const auto& a : argv) out += (out.empty() ? "" : " ") + a;
-  return out;
-}
-
 }  // namespace
 
 std::vector<ToolCallEffects> toolCallEffects(const SessionReader& reader,
@@ -129,115 +119,34 @@ std::vector<ToolCallEffects> toolCallEffects(const SessionReader& reader,
   q.pids.assign(tree.begin(), tree.end());
   std::map<uint32_t, size_t> pidTool;   // processes whose exec (or an ancestor's) was attributed
   std::optional<size_t> lastTool;
-  constexpr uint32_t kOCreat = linux_abi::kO_CREAT, kOTrunc = linux_abi::kO_TRUNC;
-  constexpr int64_t kEInProgress = -linux_abi::kEINPROGRESS;
   const bool single = c.toolCalls.size() == 1;
 
   Status st = reader.forEach(q, [&](schema::Event::Reader e) {
     if (e.getTNs() < c.tEndNs || e.getTNs() >= windowEnd) return true;
     const uint32_t pid = e.getPid();
+    const EventInfo info = describe(e);
+    if (info.kind == Kind::kFork) {
+      if (auto it = pidTool.find(pid); it != pidTool.end())
+        pidTool[uint32_t(info.find("child_pid")->u)] = it->second;
+      return true;
+    }
+    auto effect = runEffectOf(info);
+    if (!effect) return true;
     ToolEffect fx;
     fx.seq = e.getSeq();
     fx.tNs = e.getTNs();
     fx.pid = pid;
-    fx.kind = std::string(kindName(kindOf(e)));
+    fx.kind = std::string(kindName(info.kind));
+    fx.summary = effect->summary();
     std::vector<std::string> argv;
     std::string path, path2;
-    // By kind: what each means for a run's behaviour (files changed, processes, peers).
-    switch (kindOf(e)) {
-      case Kind::kFork: {
-        if (auto it = pidTool.find(pid); it != pidTool.end())
-          pidTool[e.getFork().getChildPid()] = it->second;
-        return true;
-      }
-      case Kind::kExec: {
-        auto x = e.getExec();
-        for (auto a : x.getArgv()) argv.push_back(str(a));
-        if (argv.empty()) argv.push_back(str(x.getPath()));
-        fx.summary = "exec " + joinArgv(argv);
-        break;
-      }
-      case Kind::kFileOpen: {
-        auto x = e.getFileOpen();
-        if (x.getRet() < 0 || !(x.getFlags() & (kOCreat | kOTrunc))) return true;
-        path = str(x.getPath());
-        fx.summary = std::string(x.getFlags() & kOTrunc ? "create/truncate " : "create ") + path;
-        break;
-      }
-      case Kind::kFileClose: {
-        auto x = e.getFileClose();
-        if (!x.getBytesWritten()) return true;
-        path = str(x.getPath());
-        fx.summary = "write " + path + " (" + std::to_string(x.getBytesWritten()) + " bytes)";
-        break;
-      }
-      case Kind::kFileWrite: {
-        auto x = e.getFileWrite();
-        if (x.getRet() <= 0) return true;
-        path = str(x.getPath());
-        fx.summary = "write " + path + " (" + std::to_string(x.getRet()) + " bytes)";
-        break;
-      }
-      case Kind::kFileRename: {
-        auto x = e.getFileRename();
-        if (x.getRet() != 0) return true;
-        path = str(x.getOldPath());
-        path2 = str(x.getNewPath());
-        fx.summary = "rename " + path + " -> " + path2;
-        break;
-      }
-      case Kind::kFileUnlink:
-        if (e.getFileUnlink().getRet() != 0) return true;
-        path = str(e.getFileUnlink().getPath());
-        fx.summary = "delete " + path;
-        break;
-      case Kind::kFileMkdir:
-        if (e.getFileMkdir().getRet() != 0) return true;
-        path = str(e.getFileMkdir().getPath());
-        fx.summary = "mkdir " + path;
-        break;
-      case Kind::kFileRmdir:
-        if (e.getFileRmdir().getRet() != 0) return true;
-        path = str(e.getFileRmdir().getPath());
-        fx.summary = "rmdir " + path;
-        break;
-      case Kind::kFileTruncate:
-        if (e.getFileTruncate().getRet() != 0) return true;
-        path = str(e.getFileTruncate().getPath());
-        fx.summary = "truncate " + path;
-        break;
-      case Kind::kFileChmod:
-        if (e.getFileChmod().getRet() != 0) return true;
-        path = str(e.getFileChmod().getPath());
-        fx.summary = "chmod " + path;
-        break;
-      case Kind::kFileChown:
-        if (e.getFileChown().getRet() != 0) return true;
-        path = str(e.getFileChown().getPath());
-        fx.summary = "chown " + path;
-        break;
-      case Kind::kFileSymlink:
-        if (e.getSymlink().getRet() != 0) return true;
-        path = str(e.getSymlink().getPath());
-        fx.summary = "symlink " + path;
-        break;
-      case Kind::kFileLink:
-        if (e.getLink().getRet() != 0) return true;
-        path = str(e.getLink().getNewPath());
-        fx.summary = "link " + path;
-        break;
-      case Kind::kNetConnect: {
-        auto x = e.getNetConnect();
-        if (x.getRet() != 0 && x.getRet() != kEInProgress) return true;
-        path = formatPeer(x.getFamily(),
-                          std::string_view(reinterpret_cast<const char*>(x.getAddr().begin()),
-                                           x.getAddr().size()),
-                          x.getPort());
-        fx.summary = "connect " + path;
-        break;
-      }
-      default:
-        return true;
+    if (effect->change == RunEffect::Change::kExec) {
+      argv.assign(effect->argv.begin(), effect->argv.end());
+    } else if (effect->change == RunEffect::Change::kConnect) {
+      path = effect->peer;
+    } else {
+      path = effect->path;
+      path2 = effect->newPath;
     }
     std::optional<size_t> tool;
     int best = 0;
