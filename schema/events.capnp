@@ -127,7 +127,10 @@ struct Event {
       truncated @61 :Bool;        # bytes of this call were not captured (--max-tls-bytes)
       lib @62 :Data;              # path of the library or executable whose SSL_* was hooked
       fd @63 :Int32;              # socket fd learned from the syscall under SSL_*, -1 unknown
-      func @64 :Text;             # SSL_write, SSL_write_ex, SSL_read or SSL_read_ex
+      func @64 :Text;             # SSL_write, SSL_write_ex, SSL_read or SSL_read_ex;
+                                  # with plain: the syscall (write, sendto, readv, ...)
+      plain @84 :Bool;            # taken from the socket's own reads and writes: the
+                                  # connection is not encrypted (plain HTTP); lib is empty
     }
     lost :group {
       count @65 :UInt64;          # records the kernel could not reserve since the last report
