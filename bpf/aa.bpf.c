@@ -24,6 +24,10 @@
  * recorder has loaded the TLS object (tls_on): every syscall of the machine runs one
  * program pair.
  *
+ * Plain HTTP: the plaintext of unencrypted TCP connections (bpf/plain_sys.bpf.h) is
+ * taken here too, from the socket reads and writes of processes that connected a TCP
+ * socket (AA_TRACED_PLAIN), once the recorder turns it on (plain_on).
+ *
  * Loss: records are sized to their payload (built in a per-CPU scratch buffer, then
  * copied with bpf_ringbuf_output); every failed output/reserve increments
  * lost_counts[probe] (bpf/common.bpf.h).
@@ -39,6 +43,7 @@
 #include "compat.bpf.h"
 #include "events.h"
 #include "tls_sys.bpf.h"
+#include "plain_sys.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -49,6 +54,9 @@ const volatile bool io_calls = false;
 /* Set by the recorder (it is in .bss, writable after load) once the TLS object that
  * reads tls_sys.bpf.h's maps is loaded: until then the TLS syscall work is skipped. */
 volatile bool tls_on = false;
+/* Set by the recorder (with tls_on: the TLS decoder reads its records) unless
+ * --no-plain-http: TCP connects make candidates for plain-HTTP capture. */
+volatile bool plain_on = false;
 
 struct file_key {
 	__u64 file;  /* struct file * */
@@ -77,7 +85,7 @@ struct {
 /* With trace_all, a tgid whose traced_pids entry cannot be made (the table is full)
  * is traced all the same; its open-file count is unknown, so this per-CPU stand-in
  * says "some" and exec and exit walk open_files for it. */
-#define FILES_UNKNOWN 0x40000000
+#define FILES_UNKNOWN 0x10000000	/* below AA_TRACED_PLAIN's bits, above any count */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -562,6 +570,14 @@ static __always_inline int on_sys_enter(struct pt_regs *regs, long nr)
 			tls_sys_enter(regs, nr, id);
 		return 0;
 	}
+	/* a plain socket's connection ends with its fd (close_range: the file check at
+	 * its next use) */
+	if (plain_on && (*count & AA_TRACED_PLAIN) && nr != NR_close_range) {
+		if (nr == NR_close)
+			plain_drop(tgid, (int)AA_SC_ARG0(regs));
+		else if ((int)AA_SC_ARG0(regs) != (int)AA_SC_ARG1(regs))
+			plain_drop(tgid, (int)AA_SC_ARG1(regs));
+	}
 	/* the rest drops fds: nothing to do for a process without tracked files */
 	if (not_fd_drop(nr) || !has_files(count))
 		return 0;
@@ -816,6 +832,8 @@ static __always_inline bool on_fd_syscall(struct task_struct *task, __u32 tgid, 
 		return true;
 	case NR_connect:
 		on_connect(regs, ret);
+		if (plain_on)
+			plain_connect(task, tgid, count, (int)AA_SC_ARG0(regs), ret);
 		return true;
 	default:
 		return false;
@@ -1071,12 +1089,14 @@ const volatile __u64 exit_wanted[EXIT_NR_MAX / 64] = {
 	EXIT_WORD(4), EXIT_WORD(5), EXIT_WORD(6), EXIT_WORD(7),
 };
 
-/* The syscalls sys_exit has work for: the core's (the bitmap), the TLS capture's
- * executable mappings. */
+/* The syscalls sys_exit has work for: the core's (the bitmap, read and write among
+ * them), the TLS capture's executable mappings, the plain capture's send and recv. */
 static __always_inline bool sys_exit_wanted(long nr)
 {
 	if ((unsigned long)nr < EXIT_NR_MAX &&
 	    ((exit_wanted[(nr >> 6) & (EXIT_NR_MAX / 64 - 1)] >> (nr & 63)) & 1))
+		return true;
+	if (plain_on && (is_send(nr) || is_recv(nr)))
 		return true;
 	return tls_on && (is_mmap(nr) || is_mprotect(nr));
 }
@@ -1085,7 +1105,8 @@ static __always_inline bool sys_exit_wanted(long nr)
  * task, return first. The saved user registers still hold the arguments. */
 static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, long nr)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32, zero = 0;
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, zero = 0;
 	struct task_struct *task;
 	struct file *opened = NULL;
 	struct op_args *a;
@@ -1098,6 +1119,9 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, long nr)
 		return 0;
 	}
 	task = bpf_get_current_task_btf();
+	/* a socket of the plain capture is no file of the core's */
+	if (plain_on && (*count & AA_TRACED_PLAIN) && plain_sys_exit(task, regs, nr, ret, id))
+		return 0;
 	if (on_fd_syscall(task, tgid, count, regs, nr, ret))
 		return 0;
 	a = bpf_map_lookup_elem(&op_scratch, &zero);
@@ -1321,9 +1345,14 @@ static __always_inline int on_exit(struct task_struct *task)
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 	struct aa_rec_exit *r;
 
+	__u32 *marks;
+
 	if (!traced(tgid) || !aa_group_dead(task))
 		return 0;
 	close_files_of(tgid, AA_CLOSE_EXIT, AA_PROBE_EXIT);
+	marks = bpf_map_lookup_elem(&traced_pids, &tgid);
+	if (marks && (*marks & AA_TRACED_PLAIN))
+		plain_forget(tgid);
 	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r) {
 		count_lost(AA_PROBE_EXIT);

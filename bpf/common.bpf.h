@@ -17,7 +17,7 @@ struct {
 	__type(key, __u32);    /* tgid */
 	/* 1 + the tgid's entries in aa.bpf.c's open_files (1 when added: user space, fork
 	 * and exec add with NOEXIST or for a new tgid, so a count is never reset), and
-	 * AA_TRACED_TLS */
+	 * AA_TRACED_TLS, AA_TRACED_PLAIN */
 	__type(value, __u32);
 } traced_pids SEC(".maps");
 
@@ -25,7 +25,14 @@ struct {
  * the TLS capture's syscall work run for its reads and writes (a process that never
  * calls TLS, like the file loop of bench/recorder, pays nothing for it). */
 #define AA_TRACED_TLS 0x80000000u
-#define AA_TRACED_COUNT(v) ((v) & ~AA_TRACED_TLS)
+/* Set by the process's first TCP connect while plain-socket capture is on
+ * (bpf/plain_sys.bpf.h): only then are its reads and writes looked at. Two bits, any of
+ * them meaning "set", because the mark is an add as well (below): two first connects
+ * racing on two threads add it twice and leave 0x40000000, still set; it would take four
+ * racing within the same instant to carry into AA_TRACED_TLS. */
+#define AA_TRACED_PLAIN_ONE 0x20000000u
+#define AA_TRACED_PLAIN 0x60000000u
+#define AA_TRACED_COUNT(v) ((v) & ~(AA_TRACED_TLS | AA_TRACED_PLAIN))
 
 /* A hooked TLS call of a traced process: mark it (tls.bpf.c's uprobes). The bit is
  * added, not or'ed: the ISA the objects are built for has a 32-bit atomic add and no
@@ -35,6 +42,12 @@ static __always_inline void mark_tls_user(__u32 *traced)
 {
 	if (!(*traced & AA_TRACED_TLS))
 		__sync_fetch_and_add(traced, AA_TRACED_TLS);
+}
+
+static __always_inline void mark_plain_user(__u32 *traced)
+{
+	if (!(*traced & AA_TRACED_PLAIN))
+		__sync_fetch_and_add(traced, AA_TRACED_PLAIN_ONE);
 }
 
 struct {

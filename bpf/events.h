@@ -235,6 +235,9 @@ enum aa_tls_func {
 /* aa_rec_header.flags of AA_REC_TLS_DATA */
 #define AA_TLS_F_FAULT 0x1	/* the user buffer could not be read: data_len is 0 */
 #define AA_TLS_F_CUT   0x2	/* the call had more than AA_TLS_MAX_CHUNKS chunks */
+#define AA_TLS_F_IOV_CUT 0x4	/* plain socket: bytes of the call past its first
+				 * AA_PLAIN_MAX_IOV buffers were not captured; this
+				 * record has no data and chunk_off is where they begin */
 
 /* TLS loss slots, at AA_TLS_LOSS_BASE + slot in `lost_counts`: failed ring-buffer
  * writes per probe. */
@@ -248,7 +251,10 @@ enum aa_tls_loss_slot {
 	AA_TLS_LOSS_AEAD_SEAL = 6,
 	AA_TLS_LOSS_AEAD_OPEN = 7,
 	AA_TLS_LOSS_FD = 8,
-	AA_TLS_LOSS_SLOTS = 9,
+	AA_TLS_LOSS_PLAIN_WRITE = 9,	/* plain sockets (AA_TLS_SOCK_*), bpf/plain_sys.bpf.h */
+	AA_TLS_LOSS_PLAIN_READ = 10,
+	AA_TLS_LOSS_PLAIN_CLOSE = 11,
+	AA_TLS_LOSS_SLOTS = 12,
 };
 
 /* SSL_free, hooked like the functions above (entry only): its cookie's function part. */
@@ -265,6 +271,31 @@ enum aa_tls_loss_slot {
 #define AA_TLS_AEAD_SEAL 0xfd	/* EVP_AEAD_CTX_seal, at entry: the plaintext `in` */
 #define AA_TLS_AEAD_OPEN 0xfc	/* EVP_AEAD_CTX_open, at return: `out`, `*out_len` */
 #define AA_TLS_AEAD_INIT 0xfb	/* EVP_AEAD_CTX_init(_with_direction), at entry */
+
+/* Plain (unencrypted) TCP sockets: no uprobe, the bytes are the socket's own reads and
+ * writes, taken by the core's sys_exit (bpf/plain_sys.bpf.h) on a connection whose first
+ * write was an HTTP/1.x request line or the h2c preface. AA_REC_TLS_DATA with these funcs
+ * has `ssl` = the connection (AA_PLAIN_CONN_BIT | the connect's time, unique per
+ * connect), `fd` = the socket, and the cookie's upper bits (where the library index goes
+ * for a uprobe) the syscall, enum aa_sock_call. A close of such a socket is an
+ * AA_REC_TLS_FREE of its `ssl`. */
+#define AA_TLS_SOCK_WRITE 0xfa	/* write, writev, sendto, sendmsg: at sys_exit */
+#define AA_TLS_SOCK_READ 0xf9	/* read, readv, recvfrom, recvmsg: at sys_exit */
+#define AA_PLAIN_CONN_BIT (1ULL << 62)	/* never set in an address (SSL*), nor in AEAD
+					 * join keys (recorder/aead_join.h: bit 63) */
+#define AA_PLAIN_MAX_IOV 16	/* iovecs of a writev/readv/sendmsg/recvmsg walked */
+
+enum aa_sock_call {
+	AA_SOCK_WRITE = 0,
+	AA_SOCK_WRITEV = 1,
+	AA_SOCK_SENDTO = 2,
+	AA_SOCK_SENDMSG = 3,
+	AA_SOCK_READ = 4,
+	AA_SOCK_READV = 5,
+	AA_SOCK_RECVFROM = 6,
+	AA_SOCK_RECVMSG = 7,
+	AA_SOCK_CALL_COUNT = 8,
+};
 
 /* The uprobe's bpf cookie: (library index << 8) | enum aa_tls_func. The library index
  * is the recorder's (recorder/tls_capture.cc), so a record names the file hooked. */

@@ -269,6 +269,8 @@ int CoreProbes::mapFd(const char* name) const {
 
 void CoreProbes::enableTlsSyscallWork() { skel_->bss->tls_on = true; }
 
+void CoreProbes::enablePlainCapture() { skel_->bss->plain_on = true; }
+
 std::vector<LostCountInfo> CoreProbes::lostCounts() const {
   std::vector<LostCountInfo> out;
   const int cpus = libbpf_num_possible_cpus();

@@ -52,6 +52,9 @@ class CoreProbes {
   // From now on the core's sys_enter/sys_exit pair also does the TLS capture's syscall
   // work (bpf/tls_sys.bpf.h), whose maps the TLS object now reads.
   void enableTlsSyscallWork();
+  // From now on TCP connects of traced processes are candidates for plain-HTTP capture
+  // (bpf/plain_sys.bpf.h), whose records the TLS capture decodes.
+  void enablePlainCapture();
   uint64_t ringBytes() const;
 
   // Hooks and feature probes, one entry each (stored in the session header).

@@ -359,7 +359,8 @@ void Decoder::decodeConnect(const uint8_t* p, size_t size) {
   f.setPort(r.port);
   f.setRet(r.ret);
   ++stats_.records;
-  if (onConnect) onConnect(r.h.pid, r.family, std::span<const uint8_t>(p + sizeof(r), addrLen), r.port, r.ret);
+  if (onConnect)
+    onConnect(r.h.pid, r.fd, r.family, std::span<const uint8_t>(p + sizeof(r), addrLen), r.port, r.ret);
 }
 
 void Decoder::appendLost(uint64_t tNs, std::string_view probe, uint64_t count) {

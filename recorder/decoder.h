@@ -48,8 +48,8 @@ class Decoder {
   // Set: masks secrets in an exec's argv before it is written (same lengths).
   std::function<void(std::vector<std::string>& argv)> redactArgv;
   // Called after a connect event was appended (addr as in aa_rec_connect).
-  std::function<void(uint32_t pid, uint16_t family, std::span<const uint8_t> addr, uint16_t port,
-                     int64_t ret)>
+  std::function<void(uint32_t pid, int32_t fd, uint16_t family, std::span<const uint8_t> addr,
+                     uint16_t port, int64_t ret)>
       onConnect;
 
   // Decodes one record; returns false when it was not a core record (unknown type).

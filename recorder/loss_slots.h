@@ -20,7 +20,8 @@ inline constexpr std::array<const char*, AA_LOSS_SLOTS> kLossSlotNames = {
     "open_files:full", "traced_pids:full",
     // AA_TLS_LOSS_BASE + enum aa_tls_loss_slot
     "tls:SSL_write", "tls:SSL_write_ex", "tls:SSL_read", "tls:SSL_read_ex", "tls:mmap",
-    "tls:SSL_free", "tls:EVP_AEAD_CTX_seal", "tls:EVP_AEAD_CTX_open", "tls:aead-fd"};
+    "tls:SSL_free", "tls:EVP_AEAD_CTX_seal", "tls:EVP_AEAD_CTX_open", "tls:aead-fd",
+    "tls:plain-send", "tls:plain-recv", "tls:plain-close"};
 static_assert(kLossSlotNames[AA_LOSS_SLOTS - 1] != nullptr, "a loss slot has no name");
 static_assert(std::string_view(kLossSlotNames[AA_TLS_LOSS_BASE]) == "tls:SSL_write",
               "the core's names and enum aa_probe disagree");

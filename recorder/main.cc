@@ -20,7 +20,8 @@ void usage(FILE* out) {
           "       aa-record --probe-report [--tls-of PATH]...\n"
           "\n"
           "Records a process tree (exec, fork, exit, file activity, connect, TLS plaintext\n"
-          "from OpenSSL and BoringSSL) with eBPF into a session file. Needs root.\n"
+          "from OpenSSL and BoringSSL, the bytes of plain-HTTP connections) with eBPF into\n"
+          "a session file. Needs root.\n"
           "\n"
           "  -o, --output FILE      session file (default run.aas; mode 0600); an existing\n"
           "                         file is never replaced without --force\n"
@@ -32,7 +33,10 @@ void usage(FILE* out) {
           "  --io=summary|calls     file reads/writes summed per open file (default) or\n"
           "                         one event per call\n"
           "  --ring-size BYTES      kernel ring buffer (default 32M; K/M/G suffixes)\n"
-          "  --max-tls-bytes N      TLS bytes kept per connection and direction (0: all)\n"
+          "  --max-tls-bytes N      TLS bytes kept per connection and direction (0: all;\n"
+          "                         plain-HTTP connections too)\n"
+          "  --no-plain-http        do not capture the bytes of unencrypted TCP connections\n"
+          "                         whose first write is HTTP (Ollama, a local proxy)\n"
           "  --no-redact            keep secrets (HTTP headers, URL query keys, JSON fields,\n"
           "                         command-line options; see docs/SECURITY.md)\n"
           "  --redact-header NAME   also mask the value of HTTP header NAME (repeatable)\n"
@@ -113,6 +117,8 @@ int main(int argc, char** argv) {
       o.recorded.push_back("all=true");
     } else if (a == "--no-redact") {
       o.redact = false;
+    } else if (a == "--no-plain-http") {
+      o.plainHttp = false;
     } else if (a == "--stop-with-command") {
       o.stopWithCommand = true;
       o.recorded.push_back("stop_with_command=true");

@@ -307,6 +307,7 @@ SessionHeaderInfo makeHeader(const RecorderOptions& options, const CoreProbes& c
   header.options.push_back(std::string("io=") + (options.ioCalls ? "calls" : "summary"));
   header.options.push_back("max_tls_bytes=" + std::to_string(options.maxTlsBytes));
   header.options.push_back(std::string("redact=") + (options.redact ? "on" : "off"));
+  header.options.push_back(std::string("plain_http=") + (options.plainHttp ? "on" : "off"));
   header.redaction = options.redact;   // command lines always; TLS payloads when captured
   return header;
 }
@@ -316,6 +317,7 @@ TlsOptions tlsOptionsOf(const RecorderOptions& options) {
   tlsOptions.maxBytesPerConn = options.maxTlsBytes;
   tlsOptions.redact = options.redact;
   tlsOptions.rules = options.redactRules;
+  tlsOptions.plainHttp = options.plainHttp;
   return tlsOptions;
 }
 
@@ -342,7 +344,11 @@ Probes loadProbes(const ProbeConfig& config, const TlsOptions& tlsOptions) {
   });
   if (tlsThread.joinable()) tlsThread.join();
   for (const auto& [name, fd] : fds) ::close(fd);
-  if (p.core.ok() && p.tls.ok()) (*p.core)->enableTlsSyscallWork();
+  if (p.core.ok() && p.tls.ok()) {
+    (*p.core)->enableTlsSyscallWork();
+    // plain sockets' records are decoded by the TLS capture: without it, none are made
+    if (tlsOptions.plainHttp) (*p.core)->enablePlainCapture();
+  }
   return p;
 }
 
@@ -658,8 +664,8 @@ std::optional<int> Recording::openWriter() {
   if (tls) {
     decoder.onExec = [tls](uint32_t pid, const ExecutedImage& image) { tls->onExec(pid, image); };
     decoder.onExit = [tls](uint32_t pid) { tls->onExit(pid); };
-    decoder.onConnect = [tls](uint32_t pid, uint16_t family, std::span<const uint8_t> addr,
-                              uint16_t port, int64_t ret) { tls->onConnect(pid, family, addr, port, ret); };
+    decoder.onConnect = [tls](uint32_t pid, int32_t fd, uint16_t family, std::span<const uint8_t> addr,
+                              uint16_t port, int64_t ret) { tls->onConnect(pid, fd, family, addr, port, ret); };
   }
   ring_.reset(ring_buffer__new(core_->eventsFd(), onRecord, &drain_, nullptr));
   if (!ring_) {

@@ -22,6 +22,7 @@ struct RecorderOptions {
   bool ioCalls = false;               // --io=calls
   uint64_t maxTlsBytes = 0;           // --max-tls-bytes (0: unlimited)
   bool redact = true;                 // --no-redact clears it
+  bool plainHttp = true;              // --no-plain-http clears it
   RedactRules redactRules;            // built-in + --redact-header / --redact-key
   double durationSec = 0;             // --duration: stop after this long (0: no limit)
   uint32_t flushMs = 100;             // events reach the file at least this often

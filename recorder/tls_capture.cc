@@ -150,6 +150,7 @@ struct Stream {
 struct Conn {
   uint64_t id = 0;
   int32_t fd = -1;
+  bool plainSeen = false;  // a plain connection counted out of its process's blind spots
   std::array<Stream, 2> streams;  // [0] write, [1] read
 };
 
@@ -165,8 +166,14 @@ struct FileVerdict {
 struct Proc {
   std::string exe, comm;
   std::set<FileId> files;                        // executable mappings examined
-  std::map<std::string, uint32_t> peers;         // "addr:port" -> TCP connects
+  std::map<std::string, uint32_t> peers;         // "addr:port" -> TCP connects, not plain
+  std::unordered_map<int32_t, std::string> fdPeers;  // socket fd -> its last TCP connect's peer
+  uint32_t plainConns = 0;                       // connections captured as plain HTTP
 };
+
+// The syscall of a plain socket's record (enum aa_sock_call), as `func` names it.
+constexpr std::array<const char*, AA_SOCK_CALL_COUNT> kSockCallNames = {
+    "write", "writev", "sendto", "sendmsg", "read", "readv", "recvfrom", "recvmsg"};
 
 struct Lib {
   std::string path;       // as seen by the process (or the system path at create())
@@ -216,6 +223,7 @@ class TlsCapture::Impl {
   void markSeen(uint64_t kernelDev, uint64_t ino, uint8_t what = AA_SEEN_EXAMINED);
   void decodeData(const aa_rec_tls_data& rec, const uint8_t* data, SessionWriter& writer);
   Conn& conn(uint32_t pid, uint64_t ssl);
+  void plainConnection(uint32_t pid, int32_t fd);
 };
 
 Status TlsCapture::Impl::load(const SharedMapFds& sharedMapFds, bool ownSyscallHooks) {
@@ -492,11 +500,19 @@ void TlsCapture::Impl::decodeData(const aa_rec_tls_data& rec, const uint8_t* dat
   const uint32_t func = rec.cookie & 0xff;
   const uint64_t libIndex = rec.cookie >> 8;
   const bool aead = func == AA_TLS_AEAD_SEAL || func == AA_TLS_AEAD_OPEN;
-  if (func >= AA_TLS_FUNC_COUNT && !aead) return;
-  const bool read = aead ? func == AA_TLS_AEAD_OPEN : isReadFunc(func);
+  // plain socket: the upper bits are the syscall (enum aa_sock_call), not a library
+  const bool plain = func == AA_TLS_SOCK_WRITE || func == AA_TLS_SOCK_READ;
+  if (func >= AA_TLS_FUNC_COUNT && !aead && !plain) return;
+  if (plain && libIndex >= AA_SOCK_CALL_COUNT) return;
+  const bool read = aead ? func == AA_TLS_AEAD_OPEN : plain ? func == AA_TLS_SOCK_READ : isReadFunc(func);
   Conn& c = conn(rec.hdr.pid, aead ? aeadJoin.key(rec.hdr.pid, rec.ssl, rec.fd, read ? AeadJoin::kRead : AeadJoin::kWrite)
                                    : rec.ssl);
   if (rec.fd >= 0) c.fd = rec.fd;
+  if (plain && !c.plainSeen) {
+    // its plaintext is captured: this connection is no blind spot
+    c.plainSeen = true;
+    plainConnection(rec.hdr.pid, rec.fd);
+  }
   Stream& s = c.streams[read ? 1 : 0];
 
   // Chunks of one call share (call_id, tid); the first one seen places the call.
@@ -509,7 +525,7 @@ void TlsCapture::Impl::decodeData(const aa_rec_tls_data& rec, const uint8_t* dat
   }
   const uint64_t offset = s.callStart + rec.chunk_off;
   uint64_t keep = rec.data_len;
-  bool truncated = (rec.hdr.flags & (AA_TLS_F_FAULT | AA_TLS_F_CUT)) != 0;
+  bool truncated = (rec.hdr.flags & (AA_TLS_F_FAULT | AA_TLS_F_CUT | AA_TLS_F_IOV_CUT)) != 0;
   if (options.maxBytesPerConn) {
     const uint64_t room = offset < options.maxBytesPerConn ? options.maxBytesPerConn - offset : 0;
     if (keep > room) {
@@ -548,12 +564,27 @@ void TlsCapture::Impl::decodeData(const aa_rec_tls_data& rec, const uint8_t* dat
   t.setData(capnp::Data::Reader(bytes, keep));
   t.setLength(rec.call_len);
   t.setTruncated(truncated);
-  if (libIndex < libs.size()) {
+  if (!plain && libIndex < libs.size()) {
     const std::string& p = libs[libIndex]->path;
     t.setLib(capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(p.data()), p.size()));
   }
   t.setFd(c.fd);
-  t.setFunc(aead ? kFuncNames[read ? kHookAeadOpen : kHookAeadSeal] : kFuncNames[func]);
+  t.setFunc(plain ? kSockCallNames[libIndex]
+                  : aead ? kFuncNames[read ? kHookAeadOpen : kHookAeadSeal] : kFuncNames[func]);
+  t.setPlain(plain);
+}
+
+// A connection of `pid` on socket `fd` is captured plain: the peer its connect was
+// counted under is not a blind spot.
+void TlsCapture::Impl::plainConnection(uint32_t pid, int32_t fd) {
+  auto p = procs.find(pid);
+  if (p == procs.end()) return;
+  ++p->second.plainConns;
+  auto peer = p->second.fdPeers.find(fd);
+  if (peer == p->second.fdPeers.end()) return;
+  if (auto n = p->second.peers.find(peer->second); n != p->second.peers.end() && --n->second == 0)
+    p->second.peers.erase(n);
+  p->second.fdPeers.erase(peer);
 }
 
 // The socket of a write context, learned after its first records: its connection's
@@ -601,6 +632,10 @@ StatusOr<std::unique_ptr<TlsCapture>> TlsCapture::create(const SharedMapFds& sha
   impl->options = options;
   AA_RETURN_IF_ERROR(impl->load(sharedMapFds, ownSyscallHooks));
   if (ownSyscallHooks) impl->attachSyscallHooks();
+  // beside the core, whose sys_exit takes plain sockets' bytes (on unless --no-plain-http;
+  // the session's options say which)
+  if (!ownSyscallHooks && options.plainHttp)
+    impl->sysReport.push_back({"tls:plain-http", "sys_exit", true, ""});
   // The system OpenSSL is hooked before anything runs: a process that dlopens it
   // (Python) may call SSL_* before its mmap report reaches us.
   glob_t g{};
@@ -639,7 +674,7 @@ void TlsCapture::prepare(const std::string& path) {
   if (real) impl_->examine(real.get(), real.get());
 }
 
-void TlsCapture::onConnect(uint32_t pid, uint16_t family, std::span<const uint8_t> addr,
+void TlsCapture::onConnect(uint32_t pid, int32_t fd, uint16_t family, std::span<const uint8_t> addr,
                            uint16_t port, int64_t ret) {
   // a refused or failed connect moved no bytes; EINPROGRESS is a non-blocking start
   if (ret != 0 && ret != -EINPROGRESS) return;
@@ -657,6 +692,7 @@ void TlsCapture::onConnect(uint32_t pid, uint16_t family, std::span<const uint8_
   auto& p = impl_->procs[pid];
   if (p.exe.empty()) impl_->scanProcess(pid);  // adopted or not exec'd since the start
   ++impl_->procs[pid].peers[peer];
+  impl_->procs[pid].fdPeers[fd] = peer;
 }
 
 std::vector<std::string> TlsCapture::blindSpots() const {

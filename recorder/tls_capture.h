@@ -17,6 +17,10 @@
 // included); libraries mapped later (Python dlopens libssl) are found when the BPF side
 // reports an executable mmap, which decode() turns into a rescan of that process.
 //
+// Plain HTTP: the core's sys_exit takes the bytes of unencrypted TCP connections whose
+// first write is HTTP (bpf/plain_sys.bpf.h) as the same records with AA_TLS_SOCK_* funcs;
+// they become `tls` events with plain = true, no lib, func = the syscall.
+//
 // Offsets: the kernel splits a call into chunks of at most AA_TLS_CHUNK bytes that
 // carry their offset within the call; decode() keeps the running byte offset per
 // (connection, direction) so the `offset` field is the offset within the stream.
@@ -48,6 +52,8 @@ struct TlsOptions {
   RedactRules rules;             // what is secret (the built-in list unless extended)
   bool uprobeMulti = true;       // one uprobe_multi link per library where the kernel has
                                  // them (Linux 6.6+); false: classic uprobes only
+  bool plainHttp = true;         // the core captures plain-HTTP sockets (bpf/plain_sys.bpf.h)
+                                 // and this decodes them; false: --no-plain-http
 };
 
 class TlsCapture {
@@ -81,13 +87,14 @@ class TlsCapture {
   void prepare(const std::string& path);
   // A traced process exited: forget its connections (ids are never reused).
   void onExit(uint32_t pid);
-  // A traced process connected a socket (the core's connect event; addr in network
+  // A traced process connected a socket `fd` (the core's connect event; addr in network
   // order, 4 or 16 bytes): TCP peers are counted for blindSpots().
-  void onConnect(uint32_t pid, uint16_t family, std::span<const uint8_t> addr, uint16_t port,
-                 int64_t ret);
+  void onConnect(uint32_t pid, int32_t fd, uint16_t family, std::span<const uint8_t> addr,
+                 uint16_t port, int64_t ret);
   // One line per traced process that connected to TCP peers while no TLS hook covered
   // any file it maps, e.g. "pid 4242 (codex): 2 TCP connections to 127.0.0.1:8443 not
-  // decrypted: aws-lc (rustls) is not supported yet".
+  // decrypted: aws-lc (rustls) is not supported yet". A connection whose plaintext was
+  // taken from the socket itself (plain HTTP) is not counted.
   std::vector<std::string> blindSpots() const;
   // Decodes one ring-buffer record. Returns true if it was a TLS record
   // (aa_rec_header.type in [100, 200)), whether or not it produced events.

@@ -1,0 +1,430 @@
+/* Plain-HTTP capture: the stream bytes of unencrypted TCP connections, taken from the
+ * socket's own reads and writes in the recorder core's sys_exit (bpf/aa.bpf.c), as
+ * AA_REC_TLS_DATA records with the AA_TLS_SOCK_* funcs (bpf/events.h), which the
+ * recorder's TLS decoder turns into `tls` events marked plain.
+ *
+ *  - A TCP socket (AF_INET/AF_INET6, SOCK_STREAM, as the kernel's socket says, not the
+ *    caller's sockaddr) that a traced process connect()s (0 or -EINPROGRESS) becomes a
+ *    candidate: one entry in `plain_socks`, and the process's AA_TRACED_PLAIN bit is set,
+ *    so that only then do its reads and writes come here.
+ *  - The candidate's first write decides: an HTTP/1.x request line (a method and a
+ *    space) or the h2c preface confirms it, and from then on every write and read of it
+ *    is captured, that first write included; anything else (a TLS ClientHello begins
+ *    0x16 0x03) removes the entry. Reads before that are not captured.
+ *  - An entry holds the struct file the connect was made on: a fd number that now
+ *    names another file (closed by close_range or exec, reused) is not the connection.
+ *    close, dup2 and dup3 onto the fd remove it (sys_enter), and the close of a
+ *    confirmed one is reported (AA_REC_TLS_FREE of its connection) so the recorder
+ *    forgets it; a process's exit removes its entries.
+ *
+ * User memory (buffers, iovec arrays, msghdr) is read with bpf_probe_read_user only,
+ * never followed as a kernel pointer; at most AA_PLAIN_MAX_IOV iovecs of a call are
+ * walked, and bytes past them are reported (AA_TLS_F_IOV_CUT), not dropped silently.
+ * Kernel style. */
+#ifndef AA_PLAIN_SYS_BPF_H
+#define AA_PLAIN_SYS_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+
+#include "arch.bpf.h"
+#include "common.bpf.h"
+#include "compat.bpf.h"
+#include "events.h"
+#include "tls_sys.bpf.h"
+
+#define AA_EINPROGRESS 115	/* the same on x86-64 and the generic table */
+#define AA_SOCK_STREAM 1
+#define AA_MSG_PEEK 2		/* a peek reads bytes a later read returns again */
+
+enum plain_state {
+	PLAIN_CANDIDATE = 1,	/* connected, nothing written yet */
+	PLAIN_HTTP = 2,		/* its first write was HTTP: captured */
+};
+
+struct plain_key {
+	__u32 tgid;
+	__s32 fd;
+};
+
+struct plain_sock {
+	__u64 file;	/* struct file * of the socket at connect */
+	__u64 conn;	/* AA_PLAIN_CONN_BIT | connect time (ns): the record's `ssl` */
+	__u32 state;	/* enum plain_state */
+	__u32 pad;
+};
+
+/* LRU: an entry whose close was not seen (close_range, a process killed before its exit
+ * was seen) must not fill the map for good. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct plain_key);
+	__type(value, struct plain_sock);
+} plain_socks SEC(".maps");
+
+/* A chunk is built in a per-CPU buffer and copied into the ring sized to its payload. */
+struct plain_scratch {
+	__u8 bytes[sizeof(struct aa_rec_tls_data) + AA_TLS_CHUNK];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct plain_scratch);
+} plain_scratch SEC(".maps");
+
+/* struct msghdr as user space lays it out (64-bit): only what leads to the data. */
+struct aa_user_msghdr {
+	__u64 name;
+	__u32 namelen;
+	__u32 pad;
+	__u64 iov;
+	__u64 iovlen;
+};
+
+struct aa_iovec {
+	__u64 base;
+	__u64 len;
+};
+
+/* The syscalls whose bytes are captured (socket I/O, as tls_sys.bpf.h's is_socket_io):
+ * their aa_sock_call, or -1. */
+static __always_inline int plain_call(long nr)
+{
+	switch (nr) {
+	case NR_write: return AA_SOCK_WRITE;
+	case NR_writev: return AA_SOCK_WRITEV;
+	case NR_sendto: return AA_SOCK_SENDTO;
+	case NR_sendmsg: return AA_SOCK_SENDMSG;
+	case NR_read: return AA_SOCK_READ;
+	case NR_readv: return AA_SOCK_READV;
+	case NR_recvfrom: return AA_SOCK_RECVFROM;
+	case NR_recvmsg: return AA_SOCK_RECVMSG;
+	default: return -1;
+	}
+}
+
+/* The socket behind `f` is TCP over IPv4 or IPv6, by the kernel's own socket. */
+static __always_inline bool plain_is_tcp(struct file *f)
+{
+	struct socket *sock;
+	umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
+	short type;
+	__u16 family;
+
+	if ((mode & AA_S_IFMT) != AA_S_IFSOCK)
+		return false;
+	sock = BPF_CORE_READ(f, private_data);
+	if (!sock)
+		return false;
+	type = BPF_CORE_READ(sock, type);
+	family = BPF_CORE_READ(sock, sk, __sk_common.skc_family);
+	return type == AA_SOCK_STREAM && (family == AA_AF_INET || family == AA_AF_INET6);
+}
+
+/* connect(fd, ...) of a traced process returned `ret`: a TCP socket that connected (or
+ * is connecting) is a new candidate, whatever the fd was before. */
+static __always_inline void plain_connect(struct task_struct *task, __u32 tgid, __u32 *traced,
+					  int fd, long ret)
+{
+	struct plain_key key = { .tgid = tgid, .fd = fd };
+	struct plain_sock s = {};
+	struct file *f;
+
+	if (ret != 0 && ret != -AA_EINPROGRESS)
+		return;
+	f = aa_fd_file(task, fd);
+	if (!f || !plain_is_tcp(f))
+		return;
+	s.file = (__u64)f;
+	s.conn = AA_PLAIN_CONN_BIT | (bpf_ktime_get_ns() & (AA_PLAIN_CONN_BIT - 1));
+	s.state = PLAIN_CANDIDATE;
+	bpf_map_update_elem(&plain_socks, &key, &s, BPF_ANY);
+	mark_plain_user(traced);
+}
+
+/* A first write's opening bytes (`have` of them in b) begin an HTTP/1.x request line
+ * (a method and a space) or the HTTP/2 preface. */
+static __always_inline bool plain_prefix(const __u8 *b, __u32 have, const char *p, __u32 n)
+{
+	__u32 i;
+
+	if (have < n)
+		return false;
+#pragma unroll
+	for (i = 0; i < 16; i++) {
+		if (i >= n)
+			break;
+		if (b[i] != (__u8)p[i])
+			return false;
+	}
+	return true;
+}
+
+static __always_inline bool plain_is_http(const __u8 *b, __u32 have)
+{
+	switch (b[0]) {
+	case 'G': return plain_prefix(b, have, "GET ", 4);
+	case 'P': return plain_prefix(b, have, "POST ", 5) || plain_prefix(b, have, "PUT ", 4) ||
+			 plain_prefix(b, have, "PATCH ", 6) ||
+			 plain_prefix(b, have, "PRI * HTTP/2.0", 14);
+	case 'D': return plain_prefix(b, have, "DELETE ", 7);
+	case 'H': return plain_prefix(b, have, "HEAD ", 5);
+	case 'O': return plain_prefix(b, have, "OPTIONS ", 8);
+	default: return false;
+	}
+}
+
+/* One captured call: where its bytes are and how far the walk got. */
+struct plain_emit {
+	__u64 conn;
+	__u64 call_id;
+	__u64 n;		/* bytes the syscall moved */
+	__u64 done;		/* bytes emitted so far (offset within the call) */
+	__u64 iov;		/* user address of the iovec array; 0: one buffer */
+	__u64 iovcnt;
+	__u64 base;		/* the current buffer: next byte, bytes left in it */
+	__u64 left;
+	__u64 cookie;
+	__u64 pid_tgid;
+	__u32 idx;		/* next iovec */
+	__u32 slot;
+	__s32 fd;
+	__u32 pad;
+	char comm[AA_COMM_LEN];
+};
+
+static __always_inline void plain_fill(struct aa_rec_tls_data *rec, struct plain_emit *e,
+				       __u64 len, __u16 flags)
+{
+	rec->hdr.ts_ns = bpf_ktime_get_ns();
+	rec->hdr.pid = e->pid_tgid >> 32;
+	rec->hdr.tid = (__u32)e->pid_tgid;
+	rec->hdr.type = AA_REC_TLS_DATA;
+	rec->hdr.flags = flags;
+	rec->hdr.size = sizeof(*rec) + len;
+	__builtin_memcpy(rec->hdr.comm, e->comm, AA_COMM_LEN);
+	rec->ssl = e->conn;
+	rec->call_id = e->call_id;
+	rec->call_len = e->n;
+	rec->chunk_off = e->done;
+	rec->cookie = e->cookie;
+	rec->fd = e->fd;
+	rec->data_len = len;
+}
+
+/* One step of the walk: a chunk of at most AA_TLS_CHUNK bytes of the current buffer,
+ * or the next iovec. */
+static long plain_step(__u32 i, void *arg)
+{
+	struct plain_emit *e = arg;
+	struct aa_rec_tls_data *rec;
+	struct plain_scratch *s;
+	struct aa_iovec v;
+	__u32 zero = 0;
+	__u16 flags = 0;
+	__u64 len;
+
+	if (e->done >= e->n)
+		return 1;
+	s = bpf_map_lookup_elem(&plain_scratch, &zero);
+	if (!s)
+		return 1;
+	rec = (struct aa_rec_tls_data *)s->bytes;
+	if (e->left == 0) {
+		if (e->iov && e->idx < e->iovcnt && e->idx < AA_PLAIN_MAX_IOV) {
+			if (bpf_probe_read_user(&v, sizeof(v),
+						(const void *)(e->iov + (__u64)e->idx * sizeof(v)))) {
+				flags = AA_TLS_F_FAULT;
+				goto stop;
+			}
+			e->idx++;
+			e->base = v.base;
+			e->left = v.len;
+			return 0;
+		}
+		/* buffers past AA_PLAIN_MAX_IOV (or the count the call had) */
+		flags = AA_TLS_F_IOV_CUT;
+		goto stop;
+	}
+	len = e->n - e->done;
+	if (len > e->left)
+		len = e->left;
+	if (len > AA_TLS_CHUNK)
+		len = AA_TLS_CHUNK;
+	/* keep the bound visible to the verifier after clang's rewrites */
+	asm volatile("%[len] &= %[mask]" : [len] "+r"(len) : [mask] "i"(2 * AA_TLS_CHUNK - 1));
+	if (len > AA_TLS_CHUNK || len == 0)
+		return 1;
+	if (bpf_probe_read_user(rec->data, len, (const void *)e->base)) {
+		flags = AA_TLS_F_FAULT;
+		goto stop;
+	}
+	plain_fill(rec, e, len, 0);
+	if (bpf_ringbuf_output(&events, rec, sizeof(*rec) + len, wake_flags()))
+		tls_count_lost(e->slot);
+	e->done += len;
+	e->base += len;
+	e->left -= len;
+	return 0;
+
+stop:
+	/* what was not captured is said: an empty record at its offset */
+	plain_fill(rec, e, 0, flags);
+	if (bpf_ringbuf_output(&events, rec, sizeof(*rec), wake_flags()))
+		tls_count_lost(e->slot);
+	return 1;
+}
+
+/* The buffer a write/read-family call moved its bytes through: a single buffer (buf)
+ * or an iovec array (iov, iovcnt). False when it cannot be read. */
+static __always_inline bool plain_buffers(struct pt_regs *regs, int call, struct plain_emit *e)
+{
+	struct aa_user_msghdr m;
+
+	switch (call) {
+	case AA_SOCK_WRITE: case AA_SOCK_READ: case AA_SOCK_SENDTO: case AA_SOCK_RECVFROM:
+		e->base = AA_SC_ARG1(regs);
+		e->left = e->n;
+		return true;
+	case AA_SOCK_WRITEV: case AA_SOCK_READV:
+		e->iov = AA_SC_ARG1(regs);
+		e->iovcnt = AA_SC_ARG2(regs);
+		return true;
+	default:	/* sendmsg, recvmsg */
+		if (bpf_probe_read_user(&m, sizeof(m), (const void *)AA_SC_ARG1(regs)))
+			return false;
+		e->iov = m.iov;
+		e->iovcnt = m.iovlen;
+		return true;
+	}
+}
+
+/* The first bytes of a candidate's first write: the opening of its first non-empty
+ * buffer (of the first four iovecs), up to 16 bytes. */
+static __always_inline __u32 plain_head(struct plain_emit *e, __u8 *b)
+{
+	struct aa_iovec v = { .base = e->base, .len = e->left };
+	__u32 i, have;
+
+	if (e->iov) {
+		v.len = 0;
+#pragma unroll
+		for (i = 0; i < 4; i++) {
+			if (i >= e->iovcnt)
+				break;
+			if (bpf_probe_read_user(&v, sizeof(v), (const void *)(e->iov + i * sizeof(v))))
+				return 0;
+			if (v.len)
+				break;
+		}
+	}
+	have = v.len < 16 ? v.len : 16;
+	if (have > e->n)
+		have = e->n;
+	if (have == 0 || have > 16 || bpf_probe_read_user(b, have & 31, (const void *)v.base))
+		return 0;
+	return have;
+}
+
+/* A read or write family syscall of a process that connected TCP sockets returned
+ * `ret`. True when its fd is one of those sockets (the core has nothing to do with it). */
+static __always_inline bool plain_sys_exit(struct task_struct *task, struct pt_regs *regs,
+					   long nr, long ret, __u64 id)
+{
+	struct plain_key key = { .tgid = id >> 32, .fd = (int)AA_SC_ARG0(regs) };
+	struct plain_emit e = {};
+	struct plain_sock *s;
+	__u8 head[16] = {};
+	int call = plain_call(nr);
+	bool write;
+	__u32 have;
+
+	if (call < 0)
+		return false;
+	s = bpf_map_lookup_elem(&plain_socks, &key);
+	if (!s)
+		return false;
+	if (s->file != (__u64)aa_fd_file(task, key.fd)) {
+		/* the fd names another file now: the connection is gone */
+		bpf_map_delete_elem(&plain_socks, &key);
+		return false;
+	}
+	write = call < AA_SOCK_READ;
+	if (ret <= 0 || (!write && s->state != PLAIN_HTTP))
+		return true;
+	if (call == AA_SOCK_RECVFROM && (AA_SC_ARG3(regs) & AA_MSG_PEEK))
+		return true;
+	if (call == AA_SOCK_RECVMSG && (AA_SC_ARG2(regs) & AA_MSG_PEEK))
+		return true;
+	e.n = (__u64)ret;
+	if (!plain_buffers(regs, call, &e))
+		return true;
+	if (s->state == PLAIN_CANDIDATE) {
+		have = plain_head(&e, head);
+		if (!plain_is_http(head, have)) {
+			/* TLS, or another protocol: nothing more is looked at */
+			bpf_map_delete_elem(&plain_socks, &key);
+			return true;
+		}
+		s->state = PLAIN_HTTP;
+	}
+	e.conn = s->conn;
+	e.call_id = bpf_ktime_get_ns();
+	e.cookie = AA_TLS_COOKIE(call, write ? AA_TLS_SOCK_WRITE : AA_TLS_SOCK_READ);
+	e.pid_tgid = id;
+	e.slot = write ? AA_TLS_LOSS_PLAIN_WRITE : AA_TLS_LOSS_PLAIN_READ;
+	e.fd = key.fd;
+	bpf_get_current_comm(e.comm, sizeof(e.comm));
+	/* each chunk takes a step, each iovec one more */
+	bpf_loop(AA_TLS_MAX_CHUNKS + AA_PLAIN_MAX_IOV + 1, plain_step, &e, 0);
+	return true;
+}
+
+/* fd is about to be closed or replaced (close, dup2/dup3 onto it): the connection on it
+ * ends, and the recorder hears of it when it was being captured. */
+static __always_inline void plain_drop(__u32 tgid, int fd)
+{
+	struct plain_key key = { .tgid = tgid, .fd = fd };
+	struct aa_rec_tls_free *rec;
+	struct plain_sock *s;
+	__u64 conn;
+	bool http;
+
+	s = bpf_map_lookup_elem(&plain_socks, &key);
+	if (!s)
+		return;
+	conn = s->conn;
+	http = s->state == PLAIN_HTTP;
+	bpf_map_delete_elem(&plain_socks, &key);
+	if (!http)
+		return;
+	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+	if (!rec) {
+		tls_count_lost(AA_TLS_LOSS_PLAIN_CLOSE);
+		return;
+	}
+	fill_header(&rec->hdr, AA_REC_TLS_FREE, sizeof(*rec));
+	rec->ssl = conn;
+	bpf_ringbuf_submit(rec, wake_flags());
+}
+
+static long plain_forget_one(struct bpf_map *map, struct plain_key *key, struct plain_sock *s,
+			     __u32 *tgid)
+{
+	if (key->tgid == *tgid)
+		bpf_map_delete_elem(map, key);
+	return 0;
+}
+
+/* A process that connected TCP sockets exited: its entries go (the recorder forgets
+ * its connections at its exit record). */
+static __always_inline void plain_forget(__u32 tgid)
+{
+	bpf_for_each_map_elem(&plain_socks, plain_forget_one, &tgid, 0);
+}
+
+#endif /* AA_PLAIN_SYS_BPF_H */
