@@ -64,9 +64,42 @@ struct {
 	__type(value, struct plain_sock);
 } plain_socks SEC(".maps");
 
-/* A chunk is built in a per-CPU buffer and copied into the ring sized to its payload. */
+/* A chunk is gathered in a per-CPU buffer (from one buffer or several iovecs) and
+ * copied into the ring sized to its payload. The buffer has twice a chunk's room, so
+ * that the verifier sees a copy of at most a chunk at an offset below a chunk stay
+ * inside; a per-CPU value is at most 32 KiB, hence a chunk of half the TLS one. */
+#define PLAIN_CHUNK (AA_TLS_CHUNK / 2)
+
+/* Steps of one call's walk at most: each chunk takes one, each iovec up to two more
+ * (its start, its end inside a chunk); the last one reports what is left (1 GiB). */
+#define PLAIN_STEPS (2 * AA_TLS_MAX_CHUNKS + 2 * AA_PLAIN_MAX_IOV + 1)
+
+/* One captured call: where its bytes are and how far the walk got. */
+struct plain_emit {
+	__u64 conn;
+	__u64 call_id;
+	__u64 n;		/* bytes the syscall moved */
+	__u64 done;		/* bytes emitted so far: the offset of the chunk being gathered */
+	__u64 filled;		/* bytes gathered into that chunk */
+	__u64 iov;		/* user address of the iovec array; 0: one buffer */
+	__u64 iovcnt;
+	__u64 base;		/* the current buffer: next byte, bytes left in it */
+	__u64 left;
+	__u64 cookie;
+	__u64 pid_tgid;
+	__u32 idx;		/* next iovec */
+	__u32 slot;
+	__s32 fd;
+	__u32 pad;
+	char comm[AA_COMM_LEN];
+};
+
+/* The walk's state lives in the map value too, not on the stack: the verifier tracks
+ * stack contents exactly and would check the loop's callback once per value the walk's
+ * offsets take (past its million-instruction budget); map contents are plain scalars. */
 struct plain_scratch {
-	__u8 bytes[sizeof(struct aa_rec_tls_data) + AA_TLS_CHUNK];
+	struct plain_emit e;
+	__u8 bytes[sizeof(struct aa_rec_tls_data) + 2 * PLAIN_CHUNK];
 };
 
 struct {
@@ -178,28 +211,13 @@ static __always_inline bool plain_is_http(const __u8 *b, __u32 have)
 	}
 }
 
-/* One captured call: where its bytes are and how far the walk got. */
-struct plain_emit {
-	__u64 conn;
-	__u64 call_id;
-	__u64 n;		/* bytes the syscall moved */
-	__u64 done;		/* bytes emitted so far (offset within the call) */
-	__u64 iov;		/* user address of the iovec array; 0: one buffer */
-	__u64 iovcnt;
-	__u64 base;		/* the current buffer: next byte, bytes left in it */
-	__u64 left;
-	__u64 cookie;
-	__u64 pid_tgid;
-	__u32 idx;		/* next iovec */
-	__u32 slot;
-	__s32 fd;
-	__u32 pad;
-	char comm[AA_COMM_LEN];
-};
-
-static __always_inline void plain_fill(struct aa_rec_tls_data *rec, struct plain_emit *e,
-				       __u64 len, __u16 flags)
+/* Sends the chunk gathered (`len` bytes at rec->data), or an empty record flagged with
+ * what was not captured. */
+static __always_inline void plain_output(struct aa_rec_tls_data *rec, struct plain_emit *e,
+					 __u64 len, __u16 flags)
 {
+	if (len > PLAIN_CHUNK)
+		return;
 	rec->hdr.ts_ns = bpf_ktime_get_ns();
 	rec->hdr.pid = e->pid_tgid >> 32;
 	rec->hdr.tid = (__u32)e->pid_tgid;
@@ -214,26 +232,35 @@ static __always_inline void plain_fill(struct aa_rec_tls_data *rec, struct plain
 	rec->cookie = e->cookie;
 	rec->fd = e->fd;
 	rec->data_len = len;
+	if (bpf_ringbuf_output(&events, rec, sizeof(*rec) + len, wake_flags()))
+		tls_count_lost(e->slot);
+	e->done += len;
+	e->filled = 0;
 }
 
-/* One step of the walk: a chunk of at most AA_TLS_CHUNK bytes of the current buffer,
- * or the next iovec. */
+/* One step of the walk: the next iovec, or bytes of the current buffer gathered into
+ * the chunk, which is sent once full or once the call's bytes are all in. */
 static long plain_step(__u32 i, void *arg)
 {
-	struct plain_emit *e = arg;
+	struct plain_emit *e;
 	struct aa_rec_tls_data *rec;
 	struct plain_scratch *s;
 	struct aa_iovec v;
 	__u32 zero = 0;
-	__u16 flags = 0;
-	__u64 len;
+	__u16 flags;
+	__u64 len, at;
 
-	if (e->done >= e->n)
-		return 1;
 	s = bpf_map_lookup_elem(&plain_scratch, &zero);
 	if (!s)
 		return 1;
+	e = &s->e;
 	rec = (struct aa_rec_tls_data *)s->bytes;
+	if (e->done + e->filled >= e->n)
+		return 1;
+	if (i == PLAIN_STEPS - 1) {
+		flags = AA_TLS_F_CUT;
+		goto stop;
+	}
 	if (e->left == 0) {
 		if (e->iov && e->idx < e->iovcnt && e->idx < AA_PLAIN_MAX_IOV) {
 			if (bpf_probe_read_user(&v, sizeof(v),
@@ -246,36 +273,38 @@ static long plain_step(__u32 i, void *arg)
 			e->left = v.len;
 			return 0;
 		}
-		/* buffers past AA_PLAIN_MAX_IOV (or the count the call had) */
+		/* buffers past AA_PLAIN_MAX_IOV (or past the count the call had) */
 		flags = AA_TLS_F_IOV_CUT;
 		goto stop;
 	}
-	len = e->n - e->done;
+	len = e->n - e->done - e->filled;
 	if (len > e->left)
 		len = e->left;
-	if (len > AA_TLS_CHUNK)
-		len = AA_TLS_CHUNK;
-	/* keep the bound visible to the verifier after clang's rewrites */
-	asm volatile("%[len] &= %[mask]" : [len] "+r"(len) : [mask] "i"(2 * AA_TLS_CHUNK - 1));
-	if (len > AA_TLS_CHUNK || len == 0)
+	if (len > PLAIN_CHUNK - e->filled)
+		len = PLAIN_CHUNK - e->filled;
+	at = e->filled;
+	/* keep the bounds visible to the verifier after clang's rewrites */
+	asm volatile("%[at] &= %[mask]" : [at] "+r"(at) : [mask] "i"(PLAIN_CHUNK - 1));
+	asm volatile("%[len] &= %[mask]" : [len] "+r"(len) : [mask] "i"(2 * PLAIN_CHUNK - 1));
+	if (len > PLAIN_CHUNK || len == 0)
 		return 1;
-	if (bpf_probe_read_user(rec->data, len, (const void *)e->base)) {
+	if (bpf_probe_read_user(rec->data + at, len, (const void *)e->base)) {
 		flags = AA_TLS_F_FAULT;
 		goto stop;
 	}
-	plain_fill(rec, e, len, 0);
-	if (bpf_ringbuf_output(&events, rec, sizeof(*rec) + len, wake_flags()))
-		tls_count_lost(e->slot);
-	e->done += len;
+	e->filled += len;
 	e->base += len;
 	e->left -= len;
+	if (e->filled >= PLAIN_CHUNK || e->done + e->filled >= e->n)
+		plain_output(rec, e, e->filled, 0);
 	return 0;
 
 stop:
-	/* what was not captured is said: an empty record at its offset */
-	plain_fill(rec, e, 0, flags);
-	if (bpf_ringbuf_output(&events, rec, sizeof(*rec), wake_flags()))
-		tls_count_lost(e->slot);
+	/* what was gathered goes, then what was not captured is said: an empty record at
+	 * its offset */
+	if (e->filled)
+		plain_output(rec, e, e->filled, 0);
+	plain_output(rec, e, 0, flags);
 	return 1;
 }
 
@@ -336,8 +365,10 @@ static __always_inline bool plain_sys_exit(struct task_struct *task, struct pt_r
 					   long nr, long ret, __u64 id)
 {
 	struct plain_key key = { .tgid = id >> 32, .fd = (int)AA_SC_ARG0(regs) };
-	struct plain_emit e = {};
+	struct plain_scratch *scratch;
+	struct plain_emit *e;
 	struct plain_sock *s;
+	__u32 zero = 0;
 	__u8 head[16] = {};
 	int call = plain_call(nr);
 	bool write;
@@ -360,11 +391,16 @@ static __always_inline bool plain_sys_exit(struct task_struct *task, struct pt_r
 		return true;
 	if (call == AA_SOCK_RECVMSG && (AA_SC_ARG2(regs) & AA_MSG_PEEK))
 		return true;
-	e.n = (__u64)ret;
-	if (!plain_buffers(regs, call, &e))
+	scratch = bpf_map_lookup_elem(&plain_scratch, &zero);
+	if (!scratch)
+		return true;
+	e = &scratch->e;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->n = (__u64)ret;
+	if (!plain_buffers(regs, call, e))
 		return true;
 	if (s->state == PLAIN_CANDIDATE) {
-		have = plain_head(&e, head);
+		have = plain_head(e, head);
 		if (!plain_is_http(head, have)) {
 			/* TLS, or another protocol: nothing more is looked at */
 			bpf_map_delete_elem(&plain_socks, &key);
@@ -372,15 +408,14 @@ static __always_inline bool plain_sys_exit(struct task_struct *task, struct pt_r
 		}
 		s->state = PLAIN_HTTP;
 	}
-	e.conn = s->conn;
-	e.call_id = bpf_ktime_get_ns();
-	e.cookie = AA_TLS_COOKIE(call, write ? AA_TLS_SOCK_WRITE : AA_TLS_SOCK_READ);
-	e.pid_tgid = id;
-	e.slot = write ? AA_TLS_LOSS_PLAIN_WRITE : AA_TLS_LOSS_PLAIN_READ;
-	e.fd = key.fd;
-	bpf_get_current_comm(e.comm, sizeof(e.comm));
-	/* each chunk takes a step, each iovec one more */
-	bpf_loop(AA_TLS_MAX_CHUNKS + AA_PLAIN_MAX_IOV + 1, plain_step, &e, 0);
+	e->conn = s->conn;
+	e->call_id = bpf_ktime_get_ns();
+	e->cookie = AA_TLS_COOKIE(call, write ? AA_TLS_SOCK_WRITE : AA_TLS_SOCK_READ);
+	e->pid_tgid = id;
+	e->slot = write ? AA_TLS_LOSS_PLAIN_WRITE : AA_TLS_LOSS_PLAIN_READ;
+	e->fd = key.fd;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_loop(PLAIN_STEPS, plain_step, NULL, 0);
 	return true;
 }
 
