@@ -570,13 +570,14 @@ static __always_inline int on_sys_enter(struct pt_regs *regs, long nr)
 			tls_sys_enter(regs, nr, id);
 		return 0;
 	}
-	/* a plain socket's connection ends with its fd (close_range: the file check at
-	 * its next use) */
+	/* a plain socket's connection ends with its last fd (close_range: the inode check
+	 * at the file's next use) */
 	if (plain_on && (*count & AA_TRACED_PLAIN) && nr != NR_close_range) {
+		task = bpf_get_current_task_btf();
 		if (nr == NR_close)
-			plain_drop(tgid, (int)AA_SC_ARG0(regs));
+			plain_drop(task, tgid, (int)AA_SC_ARG0(regs));
 		else if ((int)AA_SC_ARG0(regs) != (int)AA_SC_ARG1(regs))
-			plain_drop(tgid, (int)AA_SC_ARG1(regs));
+			plain_drop(task, tgid, (int)AA_SC_ARG1(regs));
 	}
 	/* the rest drops fds: nothing to do for a process without tracked files */
 	if (not_fd_drop(nr) || !has_files(count))

@@ -11,11 +11,13 @@
  *    space) or the h2c preface confirms it, and from then on every write and read of it
  *    is captured, that first write included; anything else (a TLS ClientHello begins
  *    0x16 0x03) removes the entry. Reads before that are not captured.
- *  - An entry holds the struct file the connect was made on: a fd number that now
- *    names another file (closed by close_range or exec, reused) is not the connection.
- *    close, dup2 and dup3 onto the fd remove it (sys_enter), and the close of a
- *    confirmed one is reported (AA_REC_TLS_FREE of its connection) so the recorder
- *    forgets it; a process's exit removes its entries.
+ *  - An entry is keyed by the socket's struct file, not its fd: a dup of it (bash's
+ *    `>&3` writes through fd 1) is the same connection. It holds the socket inode's
+ *    number, so a struct file freed unseen (close_range, exec) and reused at the same
+ *    address is not taken for it. When close, dup2 or dup3 drops the process's last fd
+ *    to it (sys_enter) the entry goes, and a confirmed one's end is reported
+ *    (AA_REC_TLS_FREE of its connection) so the recorder forgets it; a process's exit
+ *    removes its entries.
  *
  * User memory (buffers, iovec arrays, msghdr) is read with bpf_probe_read_user only,
  * never followed as a kernel pointer; at most AA_PLAIN_MAX_IOV iovecs of a call are
@@ -44,12 +46,13 @@ enum plain_state {
 };
 
 struct plain_key {
+	__u64 file;	/* struct file * of the socket */
 	__u32 tgid;
-	__s32 fd;
+	__u32 pad;
 };
 
 struct plain_sock {
-	__u64 file;	/* struct file * of the socket at connect */
+	__u64 ino;	/* the socket inode's number (sockfs numbers them in turn) */
 	__u64 conn;	/* AA_PLAIN_CONN_BIT | connect time (ns): the record's `ssl` */
 	__u32 state;	/* enum plain_state */
 	__u32 pad;
@@ -163,7 +166,7 @@ static __always_inline bool plain_is_tcp(struct file *f)
 static __always_inline void plain_connect(struct task_struct *task, __u32 tgid, __u32 *traced,
 					  int fd, long ret)
 {
-	struct plain_key key = { .tgid = tgid, .fd = fd };
+	struct plain_key key = { .tgid = tgid };
 	struct plain_sock s = {};
 	struct file *f;
 
@@ -172,7 +175,8 @@ static __always_inline void plain_connect(struct task_struct *task, __u32 tgid, 
 	f = aa_fd_file(task, fd);
 	if (!f || !plain_is_tcp(f))
 		return;
-	s.file = (__u64)f;
+	key.file = (__u64)f;
+	s.ino = BPF_CORE_READ(f, f_inode, i_ino);
 	s.conn = AA_PLAIN_CONN_BIT | (bpf_ktime_get_ns() & (AA_PLAIN_CONN_BIT - 1));
 	s.state = PLAIN_CANDIDATE;
 	bpf_map_update_elem(&plain_socks, &key, &s, BPF_ANY);
@@ -364,8 +368,10 @@ static __always_inline __u32 plain_head(struct plain_emit *e, __u8 *b)
 static __always_inline bool plain_sys_exit(struct task_struct *task, struct pt_regs *regs,
 					   long nr, long ret, __u64 id)
 {
-	struct plain_key key = { .tgid = id >> 32, .fd = (int)AA_SC_ARG0(regs) };
+	struct plain_key key = { .tgid = id >> 32 };
+	int fd = (int)AA_SC_ARG0(regs);
 	struct plain_scratch *scratch;
+	struct file *f;
 	struct plain_emit *e;
 	struct plain_sock *s;
 	__u32 zero = 0;
@@ -376,11 +382,15 @@ static __always_inline bool plain_sys_exit(struct task_struct *task, struct pt_r
 
 	if (call < 0)
 		return false;
+	f = aa_fd_file(task, fd);
+	if (!f)
+		return false;
+	key.file = (__u64)f;
 	s = bpf_map_lookup_elem(&plain_socks, &key);
 	if (!s)
 		return false;
-	if (s->file != (__u64)aa_fd_file(task, key.fd)) {
-		/* the fd names another file now: the connection is gone */
+	if (s->ino != BPF_CORE_READ(f, f_inode, i_ino)) {
+		/* another file at a freed socket's address: that connection is gone */
 		bpf_map_delete_elem(&plain_socks, &key);
 		return false;
 	}
@@ -413,24 +423,30 @@ static __always_inline bool plain_sys_exit(struct task_struct *task, struct pt_r
 	e->cookie = AA_TLS_COOKIE(call, write ? AA_TLS_SOCK_WRITE : AA_TLS_SOCK_READ);
 	e->pid_tgid = id;
 	e->slot = write ? AA_TLS_LOSS_PLAIN_WRITE : AA_TLS_LOSS_PLAIN_READ;
-	e->fd = key.fd;
+	e->fd = fd;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_loop(PLAIN_STEPS, plain_step, NULL, 0);
 	return true;
 }
 
-/* fd is about to be closed or replaced (close, dup2/dup3 onto it): the connection on it
- * ends, and the recorder hears of it when it was being captured. */
-static __always_inline void plain_drop(__u32 tgid, int fd)
+static __always_inline bool other_fd_refers(struct task_struct *task, struct file *f, int skip);
+
+/* fd is about to be closed or replaced (close, dup2/dup3 onto it): when it was the
+ * process's last fd to a socket of ours, the connection ends, and the recorder hears of
+ * it when it was being captured. */
+static __always_inline void plain_drop(struct task_struct *task, __u32 tgid, int fd)
 {
-	struct plain_key key = { .tgid = tgid, .fd = fd };
+	struct file *f = aa_fd_file(task, fd);
+	struct plain_key key = { .file = (__u64)f, .tgid = tgid };
 	struct aa_rec_tls_free *rec;
 	struct plain_sock *s;
 	__u64 conn;
 	bool http;
 
+	if (!f)
+		return;
 	s = bpf_map_lookup_elem(&plain_socks, &key);
-	if (!s)
+	if (!s || other_fd_refers(task, f, fd))
 		return;
 	conn = s->conn;
 	http = s->state == PLAIN_HTTP;

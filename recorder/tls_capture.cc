@@ -168,6 +168,7 @@ struct Proc {
   std::set<FileId> files;                        // executable mappings examined
   std::map<std::string, uint32_t> peers;         // "addr:port" -> TCP connects, not plain
   std::unordered_map<int32_t, std::string> fdPeers;  // socket fd -> its last TCP connect's peer
+  std::string lastPeer;                          // the peer of the last TCP connect
   uint32_t plainConns = 0;                       // connections captured as plain HTTP
 };
 
@@ -580,11 +581,15 @@ void TlsCapture::Impl::plainConnection(uint32_t pid, int32_t fd) {
   auto p = procs.find(pid);
   if (p == procs.end()) return;
   ++p->second.plainConns;
-  auto peer = p->second.fdPeers.find(fd);
-  if (peer == p->second.fdPeers.end()) return;
-  if (auto n = p->second.peers.find(peer->second); n != p->second.peers.end() && --n->second == 0)
+  // the fd of its first captured call, which is the connect's unless the socket was
+  // dup'd (bash's `>&3` writes through fd 1): then the connect just before it
+  std::string peer = p->second.lastPeer;
+  if (auto it = p->second.fdPeers.find(fd); it != p->second.fdPeers.end()) {
+    peer = it->second;
+    p->second.fdPeers.erase(it);
+  }
+  if (auto n = p->second.peers.find(peer); n != p->second.peers.end() && --n->second == 0)
     p->second.peers.erase(n);
-  p->second.fdPeers.erase(peer);
 }
 
 // The socket of a write context, learned after its first records: its connection's
@@ -693,6 +698,7 @@ void TlsCapture::onConnect(uint32_t pid, int32_t fd, uint16_t family, std::span<
   if (p.exe.empty()) impl_->scanProcess(pid);  // adopted or not exec'd since the start
   ++impl_->procs[pid].peers[peer];
   impl_->procs[pid].fdPeers[fd] = peer;
+  impl_->procs[pid].lastPeer = peer;
 }
 
 std::vector<std::string> TlsCapture::blindSpots() const {

@@ -102,3 +102,14 @@ set_tests_properties(codex_e2e PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
 add_test(NAME mock_server_answers
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/mock_server_answers.sh $<TARGET_FILE:aa-session>)
 set_tests_properties(mock_server_answers PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120 LABELS unit)
+
+# Plain-HTTP capture (bpf/plain_sys.bpf.h): aa-record end to end against the test
+# server's plain listener (skips without root).
+add_executable(plain_capture_test ${CMAKE_CURRENT_LIST_DIR}/plain_capture_test.cc)
+target_include_directories(plain_capture_test PRIVATE ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR})
+target_link_libraries(plain_capture_test PRIVATE store GTest::gtest GTest::gtest_main)
+target_compile_definitions(plain_capture_test PRIVATE
+  AA_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
+  AA_RECORD_PATH="$<TARGET_FILE:aa-record>")
+add_dependencies(plain_capture_test aa-record)
+gtest_discover_tests(plain_capture_test DISCOVERY_TIMEOUT 30 PROPERTIES TIMEOUT 120 LABELS root)

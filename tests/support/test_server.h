@@ -1,6 +1,7 @@
 // The one loopback test server (fixtures/server/server.js) as a child process of a test:
 // started with --until-stdin-eof, so closing the pipe to its stdin stops it, and read
-// back from its first line "PORT H2PORT CERTFILE". The certificate is made by the
+// back from its first line "PORT H2PORT CERTFILE" (and PLAINPORT after it when started
+// with --plain-port). The certificate is made by the
 // server with the openssl CLI in a temporary directory it removes when it exits.
 // Needs `node` on PATH (Debian's nodejs is enough: no npm package is loaded for HTTPS).
 #pragma once
@@ -61,7 +62,7 @@ class TestServer {
     while (::read(out[0], &c, 1) == 1 && c != '\n') line.push_back(c);
     ::close(out[0]);
     std::istringstream fields(line);
-    fields >> port_ >> h2Port_ >> cert_;
+    fields >> port_ >> h2Port_ >> cert_ >> plainPort_;
     if (cert_.empty()) {
       stop();
       return Status::error("node " + script + " did not start (is node installed?): '" + line + "'");
@@ -87,13 +88,15 @@ class TestServer {
   const std::string& port() const { return port_; }      // HTTPS, HTTP/1.1
   const std::string& h2Port() const { return h2Port_; }  // HTTPS, HTTP/2 only
   const std::string& cert() const { return cert_; }      // the certificate to trust
+  const std::string& plainPort() const { return plainPort_; }  // plain HTTP (--plain-port)
   std::string url(const std::string& path) const { return "https://127.0.0.1:" + port_ + path; }
   std::string h2Url(const std::string& path) const { return "https://127.0.0.1:" + h2Port_ + path; }
+  std::string plainUrl(const std::string& path) const { return "http://127.0.0.1:" + plainPort_ + path; }
 
  private:
   pid_t pid_ = -1;
   int stdin_ = -1;
-  std::string port_, h2Port_, cert_;
+  std::string port_, h2Port_, cert_, plainPort_;
 };
 
 }  // namespace aa::test_support
