@@ -3,6 +3,8 @@
 # process that makes TCP connections while no TLS hook covers any file it maps is
 # named at the stop and in the session; one whose TLS library is hooked is not.
 #   bash /dev/tcp (no TLS library)  -> "no supported TLS library found in /usr/bin/bash"
+#   bash /dev/tcp writing HTTP      -> not listed: its plaintext is captured (plain HTTP),
+#                                      but listed again with --no-plain-http
 #   curl (libssl, hooked)           -> not listed, in each of several runs
 #   Codex, when installed           -> not listed: its aws-lc AEAD functions are hooked
 #
@@ -47,6 +49,15 @@ expect "$tmp/bash.err" "^aa-record: pid [0-9]+ \(bash\): 2 TCP connections to 12
 "$session" info "$tmp/bash.aas" > "$tmp/bash.info"
 expect "$tmp/bash.info" "not decrypted: pid [0-9]+ \(bash\): 2 TCP connections to 127\.0\.0\.1:$port" \
   "and in the session (aa-session info)"
+
+# a connection whose first write is an HTTP request is captured plain: no blind spot
+req="exec 3<>/dev/tcp/127.0.0.1/$port; printf 'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' >&3 || true"
+# the listener closes at once: bash may die of SIGPIPE, which is not what is checked
+"$record" -q -o "$tmp/bash-http.aas" -- bash -c "$req" 2> "$tmp/bash-http.err" || true
+reject "$tmp/bash-http.err" "not decrypted" "bash's plain-HTTP connection is not listed: its bytes were captured"
+"$record" -q --no-plain-http -o "$tmp/bash-http-off.aas" -- bash -c "$req" 2> "$tmp/bash-http-off.err" || true
+expect "$tmp/bash-http-off.err" "\(bash\): 1 TCP connection to 127\.0\.0\.1:$port not decrypted" \
+  "with --no-plain-http it is listed again"
 
 # several runs: whether curl's libssl was mapped before aa-record looked at its maps
 # is a race, which the verdict must not depend on (the hooked library's mappings are
