@@ -57,6 +57,7 @@ struct Session {
   std::vector<TlsEv> tls;
   std::vector<Connect> connects;
   std::string log;  // aa-record's stderr (the blind-spot lines)
+  std::string path;  // the session file
   int exitStatus = -1;
 
   std::set<uint64_t> plainConns() const {
@@ -149,6 +150,20 @@ std::string readFile(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
+// `aa-session ARGS...` run on a session: its stdout.
+std::string aaSession(const std::vector<std::string>& args) {
+  std::string cmd = AA_SESSION_PATH;
+  for (const auto& a : args) cmd += " '" + a + "'";
+  std::string out;
+  if (FILE* p = ::popen(cmd.c_str(), "r")) {
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+    ::pclose(p);
+  }
+  return out;
+}
+
 class PlainCaptureTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -208,6 +223,7 @@ class PlainCaptureTest : public ::testing::Test {
     Session out = s.ok() ? std::move(*s) : Session{};
     out.exitStatus = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     out.log = readFile(log);
+    out.path = session;
     EXPECT_EQ(out.exitStatus, 0) << "recorded command failed: " << argv[0] << "\n" << out.log;
     return out;
   }
@@ -329,6 +345,13 @@ TEST_F(PlainCaptureTest, CurlKeepAliveGetThenStreamedPost) {
   EXPECT_NE(r.find("text/event-stream"), std::string::npos) << r;
   EXPECT_NE(r.find("Transfer-Encoding: chunked\r\n"), std::string::npos) << r;
   EXPECT_NE(r.find("event: message_stop"), std::string::npos) << r;
+  // the reading side: both exchanges, and the streamed Messages call with its answer
+  const std::string http = aaSession({"http", s.path});
+  EXPECT_NE(http.find("GET 127.0.0.1:" + server_->plainPort() + "/hello -> 200"), std::string::npos) << http;
+  EXPECT_NE(http.find("POST 127.0.0.1:" + server_->plainPort() + "/v1/messages -> 200"), std::string::npos) << http;
+  const std::string llm = aaSession({"llm", s.path});
+  EXPECT_NE(llm.find("anthropic claude-mock stream -> 200"), std::string::npos) << llm;
+  EXPECT_NE(llm.find("\"echo: hi\""), std::string::npos) << llm;
   int32_t fd = -1;
   for (const auto& k : s.connects)
     if (std::to_string(k.port) == server_->plainPort()) fd = k.fd;

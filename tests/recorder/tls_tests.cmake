@@ -110,6 +110,7 @@ target_include_directories(plain_capture_test PRIVATE ${CMAKE_SOURCE_DIR} ${CMAK
 target_link_libraries(plain_capture_test PRIVATE store GTest::gtest GTest::gtest_main)
 target_compile_definitions(plain_capture_test PRIVATE
   AA_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
-  AA_RECORD_PATH="$<TARGET_FILE:aa-record>")
-add_dependencies(plain_capture_test aa-record)
+  AA_RECORD_PATH="$<TARGET_FILE:aa-record>"
+  AA_SESSION_PATH="$<TARGET_FILE:aa-session>")
+add_dependencies(plain_capture_test aa-record aa-session)
 gtest_discover_tests(plain_capture_test DISCOVERY_TIMEOUT 30 PROPERTIES TIMEOUT 120 LABELS root)
