@@ -10,6 +10,9 @@
 # usage: sudo bench/recorder/plain_loop.sh [BUILD_DIR]      (default: build)
 #   env N=5000    requests on the one keep-alive connection
 #       REPS=5    every configuration runs REPS times, interleaved; medians shown
+#       BPF_STATS=1   also the recorder's own BPF time (kernel.bpf_stats_enabled=1, as
+#                     bench/recorder/bpf_stats.sh): per configuration, REPS runs of the
+#                     loop, each program's ns per run and the BPF ns per request
 #
 # Only the client is traced; the server (node, untraced) shares the machine's CPUs.
 # Time and CPU per request are the client's own clock around its loop (connect and
@@ -96,6 +99,58 @@ for r in $(seq "$REPS"); do
   for tr in "${tracers[@]}"; do run_one "$tr" || exit 1; done
   echo "plain_loop.sh: round $r of $REPS done" >&2
 done
+
+# bpf_stats_one OPTIONS...: the recorder's programs over one loop, read while still
+# loaded (the traced command pauses after the loop); prints "sys_enter_ns sys_exit_ns
+# bpf_ns_per_request"
+bpf_stats_one() {
+  rm -f "$tmp/done" "$tmp/s.aas"
+  cat >"$tmp/run.sh" <<EOS
+"$client" "$port" "$N" 2>"$tmp/rep"
+: >"$tmp/done"
+sleep 2
+EOS
+  "$record" -q "$@" -o "$tmp/s.aas" -- sh "$tmp/run.sh" 2>/dev/null &
+  local pid=$!
+  for _ in $(seq 600); do [ -e "$tmp/done" ] && break; sleep 0.05; done
+  bpftool prog show -j >"$tmp/progs.json"
+  cat /proc/"$pid"/fdinfo/* 2>/dev/null | sed -n 's/^prog_id:[[:space:]]*//p' | sort -u | tr '\n' ' ' >"$tmp/ids"
+  wait "$pid" || true
+  python3 - "$tmp/progs.json" "$N" "$(cat "$tmp/ids")" <<'EOP'
+import json, sys
+progs, n = json.load(open(sys.argv[1])), int(sys.argv[2])
+mine = {int(x) for x in sys.argv[3].split()}
+enter = exit_ = tot = 0
+for p in progs:
+    if p.get("id") not in mine or not p.get("run_cnt"):
+        continue
+    name, runs, ns = p.get("name", "?"), p["run_cnt"], p["run_time_ns"]
+    tot += ns
+    if "sys_enter" in name: enter = ns / runs
+    if "sys_exit" in name: exit_ = ns / runs
+print(f"{enter:.0f} {exit_:.0f} {tot / n:.0f}")
+EOP
+}
+
+if [ "${BPF_STATS:-0}" = 1 ]; then
+  command -v bpftool >/dev/null || { echo "plain_loop.sh: bpftool not found" >&2; exit 1; }
+  old=$(sysctl -n kernel.bpf_stats_enabled)
+  trap 'sysctl -qw kernel.bpf_stats_enabled="$old"; cleanup' EXIT
+  sysctl -qw kernel.bpf_stats_enabled=1
+  : >"$tmp/stats"
+  for r in $(seq "$REPS"); do
+    echo "aa-record|$(bpf_stats_one)" >>"$tmp/stats"
+    echo "aa-record --no-plain-http|$(bpf_stats_one --no-plain-http)" >>"$tmp/stats"
+  done
+  echo
+  echo "| recorder | sys_enter ns/run | sys_exit ns/run | BPF ns per request |"
+  echo "| --- | ---: | ---: | ---: |"
+  awk -F'|' '{ split($2, v, " "); k = $1; if (!(k in seen)) { seen[k] = 1; o[++n] = k }
+               e[k] = e[k] (e[k] == "" ? "" : ", ") v[1]; x[k] = x[k] (x[k] == "" ? "" : ", ") v[2];
+               b[k] = b[k] (b[k] == "" ? "" : ", ") v[3] }
+       END { for (i = 1; i <= n; i++) printf "| %s | %s | %s | %s |\n", o[i], e[o[i]], x[o[i]], b[o[i]] }' "$tmp/stats"
+  echo
+fi
 
 awk -F'|' '
   function med(s,   a, n, i, j, t) {
