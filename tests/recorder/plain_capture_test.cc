@@ -428,6 +428,17 @@ TEST_F(PlainCaptureTest, TlsStaysTlsAndOtherTcpIsABlindSpot) {
   EXPECT_EQ(h.log.find("not decrypted"), std::string::npos) << h.log;
 }
 
+TEST_F(PlainCaptureTest, H2cPrefaceIsHttp) {
+  if (!haveExe("/usr/bin/curl")) GTEST_SKIP() << "needs /usr/bin/curl";
+  // the server speaks HTTP/1.1 only and answers 400: what matters is the client's side
+  Session s = record({"/bin/sh", "-c", "/usr/bin/curl -s --max-time 5 --http2-prior-knowledge -o /dev/null " +
+                                           server_->plainUrl("/hello") + "; true"});
+  const uint64_t c = s.connStartingWith(std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
+  ASSERT_NE(c, 0u) << "the h2c preface starts a plain connection";
+  EXPECT_GT(s.stream(c, false).value_or("").size(), 24u) << "the SETTINGS and HEADERS frames after it";
+  EXPECT_EQ(s.stream(c, true).value_or("").rfind("HTTP/1.1 400", 0), 0u);
+}
+
 TEST_F(PlainCaptureTest, NoPlainHttpCapturesNothingPlain) {
   if (!haveExe("/usr/bin/curl")) GTEST_SKIP() << "needs /usr/bin/curl";
   Session s = record({"/usr/bin/curl", "-sS", "-o", "/dev/null", server_->plainUrl("/hello")}, {"--no-plain-http"});
