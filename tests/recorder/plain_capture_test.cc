@@ -82,10 +82,19 @@ struct Session {
     }
     return s;
   }
+  // The contiguous bytes of one direction from offset 0, up to the first gap.
+  std::string prefix(uint64_t conn, bool read) const {
+    std::string s;
+    for (const TlsEv* e : of(conn, read)) {
+      if (e->offset != s.size()) break;
+      s += e->data;
+    }
+    return s;
+  }
   // The plain connection whose write stream begins with `start` (0: none).
   uint64_t connStartingWith(const std::string& start) const {
     for (uint64_t c : plainConns())
-      if (auto s = stream(c, false); s && s->rfind(start, 0) == 0) return c;
+      if (prefix(c, false).rfind(start, 0) == 0) return c;
     return 0;
   }
 };
@@ -324,6 +333,25 @@ TEST_F(PlainCaptureTest, AuthorizationRedactedLikeTls) {
   const std::string r = s.stream(ca, true).value_or("<gap>");
   EXPECT_EQ(r.find("server-secret-cookie"), std::string::npos);
   EXPECT_EQ(r, maskHeader(a["received"], "set-cookie"));
+}
+
+TEST_F(PlainCaptureTest, MaxTlsBytesLimitsPlainConnectionsToo) {
+  const std::string json = (dir_ / "client.json").string();
+  Session s = record({"python3", kClient, server_->plainPort(), json}, {"--no-redact", "--max-tls-bytes=100"});
+  auto a = clientConn(json, "a");
+  const uint64_t ca = s.connStartingWith("POST /echo-size");
+  ASSERT_NE(ca, 0u);
+  for (bool read : {false, true}) {
+    std::string kept;
+    bool truncated = false;
+    for (const TlsEv* e : s.of(ca, read)) {
+      kept += e->data;
+      truncated |= e->truncated;
+    }
+    const std::string& whole = read ? a["received"] : a["sent"];
+    EXPECT_EQ(kept, whole.substr(0, 100)) << (read ? "read" : "write");
+    EXPECT_TRUE(truncated) << "what was not kept is said";
+  }
 }
 
 TEST_F(PlainCaptureTest, CurlKeepAliveGetThenStreamedPost) {
