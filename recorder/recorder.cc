@@ -360,6 +360,9 @@ std::unique_ptr<TlsCapture> startTls(const RecorderOptions& options,
   if (!created.ok()) {
     fprintf(stderr, "aa-record: warning: TLS capture off: %s\n", created.status().message().c_str());
     header.probes.push_back({"tls", "uprobe", false, created.status().message()});
+    // plain sockets' records are the TLS decoder's: without it none are made
+    for (auto& o : header.options)
+      if (o == "plain_http=on") o = "plain_http=off (no TLS capture)";
     return nullptr;
   }
   for (auto& p : (*created)->probeReport()) header.probes.push_back(p);
