@@ -11,6 +11,9 @@ class Run:
     """TMP holds events.json (aa-session events --json), llm.json (aa-session llm --json)
     and wire/. Problems are collected, not raised, so one run reports all of them."""
 
+    # the kinds the session reader may give plain-HTTP chunks (tls events marked plain)
+    PLAIN_KINDS = {"tls.write": "net.send", "tls.read": "net.recv"}
+
     def __init__(self, tmp):
         self.tmp = tmp
         self.problems = []
@@ -28,7 +31,7 @@ class Run:
         a gap or an overlap is a problem."""
         by = {}
         for e in self.events:
-            if e["kind"] == kind:
+            if e["kind"] == kind or e["kind"] == self.PLAIN_KINDS.get(kind):
                 data = base64.b64decode(e["data_b64"]) if "data_b64" in e else e["data"].encode()
                 by.setdefault(e["conn"], []).append((e["offset"], data))
         out = {}

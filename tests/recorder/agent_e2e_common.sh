@@ -68,7 +68,7 @@ make_test_ca() {
 # start_mock DIR FILE: a test CA in DIR/certs (ca.pem is what the agent trusts), then
 # fixtures/server/server.js answering with a call of the agent's shell tool that writes
 # FILE, keeping the wire bytes in DIR/wire; it serves until stop_mock closes its stdin.
-# Sets $mock (pid), $h1 (its HTTPS port, HTTP/1.1) and $ca.
+# Sets $mock (pid), $h1 (its HTTPS port, HTTP/1.1), $plain (its plain-HTTP port) and $ca.
 start_mock() {
   local d=$1 file=$2
   mkdir -p "$d/certs" "$d/wire"
@@ -76,11 +76,11 @@ start_mock() {
   ca="$d/certs/ca.pem"
   mkfifo "$d/mock.stdin"
   NODE_PATH="$npmdir/node_modules" node "$src/fixtures/server/server.js" --cert-dir "$d/certs" --until-stdin-eof \
-    --shell-file "$file" --save-dir "$d/wire" < "$d/mock.stdin" > "$d/ports" 2> "$d/mock.err" &
+    --plain-port 0 --shell-file "$file" --save-dir "$d/wire" < "$d/mock.stdin" > "$d/ports" 2> "$d/mock.err" &
   mock=$!
   exec 7> "$d/mock.stdin"
   for _ in $(seq 100); do [ -s "$d/ports" ] && break; sleep 0.1; done
-  read -r h1 _ < "$d/ports" || { echo "FAIL: mock did not start: $(cat "$d/mock.err")"; exit 1; }
+  read -r h1 _ _ plain < "$d/ports" || { echo "FAIL: mock did not start: $(cat "$d/mock.err")"; exit 1; }
 }
 stop_mock() {
   exec 7>&-

@@ -83,6 +83,11 @@ add_test(NAME claude_code_e2e
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/claude_code_e2e.sh
                  $<TARGET_FILE:aa-record> $<TARGET_FILE:aa-session>)
 set_tests_properties(claude_code_e2e PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900)
+# Claude Code through ANTHROPIC_BASE_URL=http://...: its bytes taken plain from the socket.
+add_test(NAME claude_code_plain_e2e
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/claude_code_plain_e2e.sh
+                 $<TARGET_FILE:aa-record> $<TARGET_FILE:aa-session>)
+set_tests_properties(claude_code_plain_e2e PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300 LABELS root)
 add_test(NAME gemini_cli_e2e
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/gemini_cli_e2e.sh
                  $<TARGET_FILE:aa-record> $<TARGET_FILE:aa-session>)
