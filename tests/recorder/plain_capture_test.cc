@@ -467,6 +467,23 @@ TEST_F(PlainCaptureTest, H2cPrefaceIsHttp) {
   EXPECT_EQ(s.stream(c, true).value_or("").rfind("HTTP/1.1 400", 0), 0u);
 }
 
+// What the capture is for: a client of a local Ollama (plain HTTP, an NDJSON stream),
+// read back as an LLM call. The `apis` answers serve Ollama's API.
+TEST_F(PlainCaptureTest, OllamaChatIsAnLlmCall) {
+  test_support::TestServer ollama;
+  if (Status st = ollama.start(kSourceDir, {"--plain-port", "0"}); !st.ok()) GTEST_SKIP() << st.message();
+  const std::string py = "import urllib.request as u, json\n"
+                         "r = u.Request('" + ollama.plainUrl("/api/chat") + "', data=json.dumps({'model': 'llama3.2', "
+                         "'messages': [{'role': 'user', 'content': 'hi'}]}).encode(), "
+                         "headers={'content-type': 'application/json'})\n"
+                         "with u.urlopen(r) as resp: resp.read()\n";
+  Session s = record({"python3", "-c", py});
+  ASSERT_EQ(s.plainConns().size(), 1u);
+  const std::string llm = aaSession({"llm", s.path});
+  EXPECT_NE(llm.find("python3 ollama llama3.2 stream -> 200"), std::string::npos) << llm;
+  EXPECT_NE(llm.find("\"echo: hi\""), std::string::npos) << llm;
+}
+
 TEST_F(PlainCaptureTest, NoPlainHttpCapturesNothingPlain) {
   if (!haveExe("/usr/bin/curl")) GTEST_SKIP() << "needs /usr/bin/curl";
   Session s = record({"/usr/bin/curl", "-sS", "-o", "/dev/null", server_->plainUrl("/hello")}, {"--no-plain-http"});
