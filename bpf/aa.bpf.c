@@ -1120,9 +1120,14 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, long nr)
 		return 0;
 	}
 	task = bpf_get_current_task_btf();
-	/* a socket of the plain capture is no file of the core's */
-	if (plain_on && (*count & AA_TRACED_PLAIN) && plain_sys_exit(task, regs, nr, ret, id))
-		return 0;
+	/* a socket of the plain capture is no file of the core's; sendfile and splice
+	 * move bytes of a file or pipe too, which the core still counts */
+	if (plain_on && (*count & AA_TRACED_PLAIN)) {
+		if (nr == NR_sendfile || nr == NR_splice)
+			plain_unseen(task, regs, nr, ret, id);
+		else if (plain_sys_exit(task, regs, nr, ret, id))
+			return 0;
+	}
 	if (on_fd_syscall(task, tgid, count, regs, nr, ret))
 		return 0;
 	a = bpf_map_lookup_elem(&op_scratch, &zero);

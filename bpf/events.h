@@ -238,6 +238,9 @@ enum aa_tls_func {
 #define AA_TLS_F_IOV_CUT 0x4	/* plain socket: bytes of the call past its first
 				 * AA_PLAIN_MAX_IOV buffers were not captured; this
 				 * record has no data and chunk_off is where they begin */
+#define AA_TLS_F_UNSEEN 0x8	/* plain socket: bytes moved by sendfile or splice, which
+				 * pass no user buffer: not captured; no data, call_len
+				 * says how many */
 
 /* TLS loss slots, at AA_TLS_LOSS_BASE + slot in `lost_counts`: failed ring-buffer
  * writes per probe. */
@@ -294,7 +297,9 @@ enum aa_sock_call {
 	AA_SOCK_READV = 5,
 	AA_SOCK_RECVFROM = 6,
 	AA_SOCK_RECVMSG = 7,
-	AA_SOCK_CALL_COUNT = 8,
+	AA_SOCK_SENDFILE = 8,	/* AA_TLS_F_UNSEEN records only */
+	AA_SOCK_SPLICE = 9,
+	AA_SOCK_CALL_COUNT = 10,
 };
 
 /* The uprobe's bpf cookie: (library index << 8) | enum aa_tls_func. The library index

@@ -429,6 +429,66 @@ static __always_inline bool plain_sys_exit(struct task_struct *task, struct pt_r
 	return true;
 }
 
+/* sendfile(out, in, ...) or splice(in, off, out, ...) returned `ret`: bytes a captured
+ * socket sent or received without a user buffer are not captured, but said: one empty
+ * record, AA_TLS_F_UNSEEN, whose call_len keeps the stream's offsets right. A candidate
+ * whose first bytes go this way cannot be judged and is dropped. */
+static __always_inline void plain_unseen(struct task_struct *task, struct pt_regs *regs, long nr,
+					 long ret, __u64 id)
+{
+	struct plain_key key = { .tgid = id >> 32 };
+	struct aa_rec_tls_data *rec;
+	struct plain_sock *s;
+	struct file *f;
+	bool write = true;
+	int fd, call;
+
+	if (ret <= 0)
+		return;
+	if (nr == NR_sendfile) {
+		fd = (int)AA_SC_ARG0(regs);
+		call = AA_SOCK_SENDFILE;
+	} else if (nr == NR_splice) {
+		call = AA_SOCK_SPLICE;
+		fd = (int)AA_SC_ARG2(regs);	/* out, else in: one side is a pipe */
+		f = aa_fd_file(task, fd);
+		key.file = (__u64)f;
+		if (!f || !bpf_map_lookup_elem(&plain_socks, &key)) {
+			fd = (int)AA_SC_ARG0(regs);
+			write = false;
+		}
+	} else {
+		return;
+	}
+	f = aa_fd_file(task, fd);
+	if (!f)
+		return;
+	key.file = (__u64)f;
+	s = bpf_map_lookup_elem(&plain_socks, &key);
+	if (!s || s->ino != BPF_CORE_READ(f, f_inode, i_ino))
+		return;
+	if (s->state != PLAIN_HTTP) {
+		if (write)
+			bpf_map_delete_elem(&plain_socks, &key);
+		return;
+	}
+	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+	if (!rec) {
+		tls_count_lost(write ? AA_TLS_LOSS_PLAIN_WRITE : AA_TLS_LOSS_PLAIN_READ);
+		return;
+	}
+	fill_header(&rec->hdr, AA_REC_TLS_DATA, sizeof(*rec));
+	rec->hdr.flags = AA_TLS_F_UNSEEN;
+	rec->ssl = s->conn;
+	rec->call_id = bpf_ktime_get_ns();
+	rec->call_len = (__u64)ret;
+	rec->chunk_off = 0;
+	rec->cookie = AA_TLS_COOKIE(call, write ? AA_TLS_SOCK_WRITE : AA_TLS_SOCK_READ);
+	rec->fd = fd;
+	rec->data_len = 0;
+	bpf_ringbuf_submit(rec, wake_flags());
+}
+
 static __always_inline bool other_fd_refers(struct task_struct *task, struct file *f, int skip);
 
 /* fd is about to be closed or replaced (close, dup2/dup3 onto it): when it was the

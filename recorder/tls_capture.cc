@@ -174,7 +174,7 @@ struct Proc {
 
 // The syscall of a plain socket's record (enum aa_sock_call), as `func` names it.
 constexpr std::array<const char*, AA_SOCK_CALL_COUNT> kSockCallNames = {
-    "write", "writev", "sendto", "sendmsg", "read", "readv", "recvfrom", "recvmsg"};
+    "write", "writev", "sendto", "sendmsg", "read", "readv", "recvfrom", "recvmsg", "sendfile", "splice"};
 
 struct Lib {
   std::string path;       // as seen by the process (or the system path at create())
@@ -526,7 +526,7 @@ void TlsCapture::Impl::decodeData(const aa_rec_tls_data& rec, const uint8_t* dat
   }
   const uint64_t offset = s.callStart + rec.chunk_off;
   uint64_t keep = rec.data_len;
-  bool truncated = (rec.hdr.flags & (AA_TLS_F_FAULT | AA_TLS_F_CUT | AA_TLS_F_IOV_CUT)) != 0;
+  bool truncated = (rec.hdr.flags & (AA_TLS_F_FAULT | AA_TLS_F_CUT | AA_TLS_F_IOV_CUT | AA_TLS_F_UNSEEN)) != 0;
   if (options.maxBytesPerConn) {
     const uint64_t room = offset < options.maxBytesPerConn ? options.maxBytesPerConn - offset : 0;
     if (keep > room) {

@@ -484,6 +484,29 @@ TEST_F(PlainCaptureTest, OllamaChatIsAnLlmCall) {
   EXPECT_NE(llm.find("\"echo: hi\""), std::string::npos) << llm;
 }
 
+// A body sent by sendfile passes no user buffer: not captured, but said (an empty
+// truncated event of its length), so the stream's offsets stay right.
+TEST_F(PlainCaptureTest, SendfileBytesAreSaidNotCaptured) {
+  const std::string body = (dir_ / "body.bin").string();
+  std::ofstream(body) << std::string(5000, 'x');
+  const std::string py = "import socket, os\n"
+                         "s = socket.create_connection(('127.0.0.1', " + server_->plainPort() + "))\n"
+                         "s.send(b'POST /echo-size HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 5000\\r\\n\\r\\n')\n"
+                         "with open('" + body + "', 'rb') as f: assert os.sendfile(s.fileno(), f.fileno(), 0, 5000) == 5000\n"
+                         "assert s.recv(1000).startswith(b'HTTP/1.1 200')\n";
+  Session s = record({"python3", "-c", py});
+  const uint64_t c = s.connStartingWith("POST /echo-size");
+  ASSERT_NE(c, 0u);
+  auto w = s.of(c, false);
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_EQ(w[1]->func, "sendfile");
+  EXPECT_TRUE(w[1]->truncated);
+  EXPECT_TRUE(w[1]->data.empty());
+  EXPECT_EQ(w[1]->offset, w[0]->data.size());
+  EXPECT_EQ(w[1]->length, 5000u);
+  EXPECT_NE(s.prefix(c, true).find("received 5000 bytes"), std::string::npos);
+}
+
 TEST_F(PlainCaptureTest, NoPlainHttpCapturesNothingPlain) {
   if (!haveExe("/usr/bin/curl")) GTEST_SKIP() << "needs /usr/bin/curl";
   Session s = record({"/usr/bin/curl", "-sS", "-o", "/dev/null", server_->plainUrl("/hello")}, {"--no-plain-http"});
