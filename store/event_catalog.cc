@@ -224,7 +224,8 @@ EventInfo describe(schema::Event::Reader e) {
       b.u("offset", x.getOffset());
       b.u("len", x.getLength());
       b.flag("truncated", x.getTruncated());
-      b.bytes("lib", x.getLib(), PathRole::kLibrary);
+      // A plain socket's bytes (net.send / net.recv) came from no library.
+      if (!x.getPlain()) b.bytes("lib", x.getLib(), PathRole::kLibrary);
       b.fd("fd", x.getFd());
       b.text("func", asView(x.getFunc()));
       Field& data = info.add("data", Field::Type::kPayload);
@@ -288,9 +289,11 @@ Kind kindOf(schema::Event::Reader e) {
     case W::FILE_TRUNCATE: return Kind::kFileTruncate;
     case W::FILE_CHMOD: return Kind::kFileChmod;
     case W::NET_CONNECT: return Kind::kNetConnect;
-    case W::TLS:
-      return e.getTls().getDirection() == schema::TlsDirection::WRITE ? Kind::kTlsWrite
-                                                                      : Kind::kTlsRead;
+    case W::TLS: {
+      const bool write = e.getTls().getDirection() == schema::TlsDirection::WRITE;
+      if (e.getTls().getPlain()) return write ? Kind::kNetSend : Kind::kNetRecv;
+      return write ? Kind::kTlsWrite : Kind::kTlsRead;
+    }
     case W::LOST: return Kind::kLost;
     case W::SYMLINK: return Kind::kFileSymlink;
     case W::CHDIR: return Kind::kChdir;

@@ -49,7 +49,8 @@ constexpr bool touchesFile(PathRole r) {
 // describing them. tests/store/event_catalog_test.cc holds the catalog to it.
 constexpr KindMask kKindsWithoutFiles = bit(Kind::kExec) | bit(Kind::kFork) | bit(Kind::kExit) |
                                         bit(Kind::kNetConnect) | bit(Kind::kTlsWrite) |
-                                        bit(Kind::kTlsRead) | bit(Kind::kLost);
+                                        bit(Kind::kTlsRead) | bit(Kind::kNetSend) |
+                                        bit(Kind::kNetRecv) | bit(Kind::kLost);
 
 // How a number is meant, so every renderer names it the same way (Linux ABI values, as
 // recorded, whatever the host: store/linux_abi.h).

@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS processes(pid INTEGER PRIMARY KEY, ppid INTEGER, exe 
 CREATE TABLE IF NOT EXISTS files(path BLOB PRIMARY KEY, opens INTEGER, bytes_read INTEGER,
   bytes_written INTEGER, first_ns INTEGER, last_ns INTEGER, kinds INTEGER);
 CREATE TABLE IF NOT EXISTS tls_conns(conn INTEGER PRIMARY KEY, pid INTEGER, fd INTEGER,
-  peer TEXT, lib BLOB, bytes_out INTEGER, bytes_in INTEGER, first_ns INTEGER, last_ns INTEGER);
+  peer TEXT, lib BLOB, bytes_out INTEGER, bytes_in INTEGER, first_ns INTEGER, last_ns INTEGER,
+  plain INTEGER);
 CREATE TABLE IF NOT EXISTS lost(probe TEXT PRIMARY KEY, count INTEGER);
 )sql";
 
@@ -137,7 +138,9 @@ void Indexer::addEvent(schema::Event::Reader e, Kind kind) {
       break;
     }
     case Kind::kTlsWrite:
-    case Kind::kTlsRead: {
+    case Kind::kTlsRead:
+    case Kind::kNetSend:
+    case Kind::kNetRecv: {
       auto x = e.getTls();
       auto [cit, fresh] = conns_.try_emplace(x.getConn());
       TlsConn& c = cit->second;
@@ -145,6 +148,7 @@ void Indexer::addEvent(schema::Event::Reader e, Kind kind) {
         c.pid = pid;
         c.firstNs = t;
         c.lib = view(x.getLib());
+        c.plain = x.getPlain();
       }
       c.lastNs = std::max(c.lastNs, t);
       if (x.getFd() >= 0) c.fd = x.getFd();
@@ -152,7 +156,7 @@ void Indexer::addEvent(schema::Event::Reader e, Kind kind) {
         auto peer = peers_.find({c.pid, c.fd});
         if (peer != peers_.end()) c.peer = peer->second;
       }
-      (kind == Kind::kTlsWrite ? c.bytesOut : c.bytesIn) += x.getData().size();
+      (kindArea(kind) == KindArea::kSent ? c.bytesOut : c.bytesIn) += x.getData().size();
       markDirty(dirtyConns_, *cit);
       break;
     }
@@ -226,7 +230,7 @@ Status Indexer::persist(sql::Db& db, const IndexMeta& meta) {
     if (!fileRow.run()) return fail("files");
   }
 
-  sql::Stmt connRow(db, "INSERT OR REPLACE INTO tls_conns VALUES(?,?,?,?,?,?,?,?,?)");
+  sql::Stmt connRow(db, "INSERT OR REPLACE INTO tls_conns VALUES(?,?,?,?,?,?,?,?,?,?)");
   if (!connRow.ok()) return fail("tls_conns");
   for (auto* entry : dirtyConns_) {
     uint64_t id = entry->first;
@@ -234,7 +238,8 @@ Status Indexer::persist(sql::Db& db, const IndexMeta& meta) {
     c.dirty = false;
     connRow.bind(1, int64_t(id)).bind(2, int64_t(c.pid)).bind(3, int64_t(c.fd))
         .bindText(4, c.peer).bind(5, c.lib).bind(6, int64_t(c.bytesOut))
-        .bind(7, int64_t(c.bytesIn)).bind(8, int64_t(c.firstNs)).bind(9, int64_t(c.lastNs));
+        .bind(7, int64_t(c.bytesIn)).bind(8, int64_t(c.firstNs)).bind(9, int64_t(c.lastNs))
+        .bind(10, int64_t(c.plain));
     if (!connRow.run()) return fail("tls_conns");
   }
 
@@ -408,7 +413,7 @@ StatusOr<std::vector<FileRow>> readFileRows(const sql::Db& db, const RelNs& rel)
 StatusOr<std::vector<TlsConnRow>> readTlsConnRows(const sql::Db& db, const RelNs& rel) {
   return readRows<TlsConnRow>(
       db, "tls_conns",
-      "SELECT conn, pid, fd, peer, lib, bytes_out, bytes_in, first_ns, last_ns FROM tls_conns "
+      "SELECT conn, pid, fd, peer, lib, bytes_out, bytes_in, first_ns, last_ns, plain FROM tls_conns "
       "ORDER BY first_ns, conn",
       [&](sql::Stmt& st) {
         TlsConnRow r;
@@ -421,6 +426,7 @@ StatusOr<std::vector<TlsConnRow>> readTlsConnRows(const sql::Db& db, const RelNs
         r.bytesIn = st.i64(6);
         r.firstNs = rel(st.i64(7));
         r.lastNs = rel(st.i64(8));
+        r.plain = st.i64(9) != 0;
         return r;
       });
 }

@@ -20,7 +20,7 @@
 
 namespace aa {
 
-constexpr int kIndexVersion = 1;
+constexpr int kIndexVersion = 2;   // 2: tls_conns.plain
 
 // What meta says about the log an index was built from.
 struct IndexMeta {
@@ -70,6 +70,7 @@ class Indexer {
     int32_t fd = -1;
     std::string peer, lib;
     uint64_t bytesOut = 0, bytesIn = 0, firstNs = 0, lastNs = 0;
+    bool plain = false;
   };
 
   File& touchFile(std::string_view path, Kind kind, uint64_t t);

@@ -48,9 +48,10 @@ struct TlsConnRow {
   uint32_t pid = 0;
   int32_t fd = -1;
   std::string peer;                     // "1.2.3.4:443" when connect() was seen
-  std::string lib;
+  std::string lib;                      // "" for a plain connection
   uint64_t bytesOut = 0, bytesIn = 0;
   uint64_t firstNs = 0, lastNs = 0;
+  bool plain = false;                   // net.send / net.recv: not encrypted
 };
 
 }  // namespace aa

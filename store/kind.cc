@@ -36,13 +36,15 @@ constexpr std::array<KindFacts, kKindCount> kKinds = {{
     {Kind::kFileTruncate, "file.truncate", A::kFileWrite, kAction},
     {Kind::kFileChmod, "file.chmod", A::kFileMeta, kAction},
     {Kind::kNetConnect, "net.connect", A::kNet, kAction},
-    {Kind::kTlsWrite, "tls.write", A::kTlsOut},
-    {Kind::kTlsRead, "tls.read", A::kTlsIn},
+    {Kind::kTlsWrite, "tls.write", A::kSent},
+    {Kind::kTlsRead, "tls.read", A::kReceived},
     {Kind::kLost, "lost", A::kLost},
     {Kind::kFileSymlink, "file.symlink", A::kFileMeta, kAction},
     {Kind::kChdir, "chdir", A::kFileMeta},
     {Kind::kFileLink, "file.link", A::kFileMeta, kAction},
     {Kind::kFileChown, "file.chown", A::kFileMeta, kAction},
+    {Kind::kNetSend, "net.send", A::kSent},
+    {Kind::kNetRecv, "net.recv", A::kReceived},
 }};
 
 // A kind without its line leaves a value-initialised entry (kind kExec, no name) at the
@@ -97,7 +99,7 @@ std::string_view areaCategory(KindArea a) {
     case KindArea::kExec: case KindArea::kProcess: return "process";
     case KindArea::kFileRead: case KindArea::kFileWrite: case KindArea::kFileMeta: return "file";
     case KindArea::kNet: return "net";
-    case KindArea::kTlsOut: case KindArea::kTlsIn: return "tls";
+    case KindArea::kSent: case KindArea::kReceived: return "stream";
     case KindArea::kLost: return "lost";
   }
   return "lost";

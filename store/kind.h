@@ -20,7 +20,7 @@ enum class Kind : uint8_t {
   kFileOpen, kFileClose, kFileRead, kFileWrite, kFileRename, kFileUnlink,
   kFileMkdir, kFileRmdir, kFileTruncate, kFileChmod,
   kNetConnect, kTlsWrite, kTlsRead, kLost, kFileSymlink, kChdir,
-  kFileLink, kFileChown,
+  kFileLink, kFileChown, kNetSend, kNetRecv,
   kCount  // number of kinds, not a kind
 };
 
@@ -28,6 +28,11 @@ constexpr int kKindCount = static_cast<int>(Kind::kCount);
 using KindMask = uint32_t;  // bit (1 << kind)
 constexpr KindMask kAllKinds = (1u << kKindCount) - 1;
 constexpr KindMask bit(Kind k) { return 1u << static_cast<int>(k); }
+
+// The kinds that carry a connection's stream bytes (the `tls` member): from a TLS library
+// (tls.write, tls.read) or from a plain socket (net.send, net.recv).
+constexpr KindMask kStreamKinds = bit(Kind::kTlsWrite) | bit(Kind::kTlsRead) |
+                                  bit(Kind::kNetSend) | bit(Kind::kNetRecv);
 
 // What an event is about, by its kind alone. Opens and closes are reads by kind; the
 // event itself can make one a write (areaOf in store/event_catalog.h).
@@ -38,8 +43,8 @@ enum class KindArea : uint8_t {
   kFileWrite,  // file contents written or cut
   kFileMeta,   // names, directories, modes, owners, the working directory
   kNet,        // a connection made
-  kTlsOut,     // plaintext sent
-  kTlsIn,      // plaintext received
+  kSent,       // stream plaintext sent: through a TLS library, or on a plain socket
+  kReceived,   // stream plaintext received
   kLost,       // records the kernel could not queue
 };
 
@@ -54,9 +59,9 @@ KindArea kindArea(Kind k);
 bool kindMayWrite(Kind k);
 // The kinds that are something an agent does (`aa-session llm --then N`, the viewer's
 // LLM call details): runs a program, changes a file or a name, connects. Reads, opens,
-// forks and TLS are not. (A close is one only when it wrote.)
+// forks and stream bytes are not. (A close is one only when it wrote.)
 KindMask actionKinds();
-// The broad group of an area: "process", "file", "net", "tls", "lost" (chrome-trace
+// The broad group of an area: "process", "file", "net", "stream", "lost" (chrome-trace
 // categories).
 std::string_view areaCategory(KindArea a);
 

@@ -213,16 +213,20 @@ class ChromeTraceWriter {
     return {};
   }
 
-  // A TLS connection as one async slice from its first to its last captured byte, in
-  // its own category, so a request and its streamed response read as one span.
+  // A connection with captured bytes as one async slice from its first to its last, in
+  // its own category ("tls", or "plain" for a plain socket's), so a request and its
+  // streamed response read as one span.
   void writeTlsSlices() {
     for (const auto& c : reader_.tlsConnections()) {
-      std::string name = "tls " + std::to_string(c.conn) + (c.peer.empty() ? "" : " " + c.peer);
+      const char* category = c.plain ? "plain" : "tls";
+      std::string name = category + (" " + std::to_string(c.conn)) + (c.peer.empty() ? "" : " " + c.peer);
       for (char ph : {'b', 'e'}) {
         out_.next();
         b_ += "{\"name\":";
         appendJsonString(b_, name);
-        b_ += ",\"cat\":\"tls\",\"ph\":\"";
+        b_ += ",\"cat\":\"";
+        b_ += category;
+        b_ += "\",\"ph\":\"";
         b_ += ph;
         b_ += "\",\"id\":\"conn-" + std::to_string(c.conn) + "\",\"pid\":" + std::to_string(c.pid) +
               ",\"tid\":" + std::to_string(c.pid) + ",\"ts\":";

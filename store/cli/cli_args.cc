@@ -114,8 +114,8 @@ StatusOr<EventQuery> queryFromArgs(const ParsedArgs& args) {
     for (const auto& v : it->second)
       for (auto name : splitCommas(v)) {
         auto k = parseKind(name);
-        // "file" and "tls" as shorthands for every kind of that family.
-        if (!k && (name == "file" || name == "tls" || name == "process")) {
+        // "file", "tls" and "net" as shorthands for every kind of that family.
+        if (!k && (name == "file" || name == "tls" || name == "net" || name == "process")) {
           for (int i = 0; i < kKindCount; ++i) {
             auto kn = kindName(static_cast<Kind>(i));
             bool match = name == "process" ? (kn == "exec" || kn == "fork" || kn == "exit")
@@ -127,7 +127,7 @@ StatusOr<EventQuery> queryFromArgs(const ParsedArgs& args) {
         if (!k)
           return Status::error("unknown kind '" + std::string(name) +
                                "' (exec, fork, exit, file.open, file.close, ..., tls.write, "
-                               "tls.read, lost, or file/tls/process)");
+                               "tls.read, net.send, net.recv, lost, or file/tls/net/process)");
         q.kinds |= bit(*k);
       }
   }

@@ -101,11 +101,20 @@ int runInfoCommand(int argc, char** argv) {
   for (const auto& f : files) fr += f.bytesRead, fw += f.bytesWritten;
   line("files:", std::to_string(files.size()) + " paths, " + formatBytes(fr) + " read, " +
                      formatBytes(fw) + " written");
-  auto conns = reader->tlsConnections();
-  uint64_t out = 0, in = 0;
-  for (const auto& c : conns) out += c.bytesOut, in += c.bytesIn;
-  line("tls:", std::to_string(conns.size()) + " connections, " + formatBytes(out) + " sent, " +
-                   formatBytes(in) + " received");
+  // TLS connections, and (only when there are) plain ones, whose bytes came from the socket.
+  size_t count[2] = {0, 0};
+  uint64_t out[2] = {0, 0}, in[2] = {0, 0};
+  for (const auto& c : reader->tlsConnections()) {
+    ++count[c.plain];
+    out[c.plain] += c.bytesOut;
+    in[c.plain] += c.bytesIn;
+  }
+  for (int plain : {0, 1})
+    if (!plain || count[plain])
+      line(plain ? "plain:" : "tls:", std::to_string(count[plain]) +
+                                          (count[plain] == 1 ? " connection, " : " connections, ") +
+                                          formatBytes(out[plain]) + " sent, " +
+                                          formatBytes(in[plain]) + " received");
   auto lost = reader->lostTotals();
   uint64_t lostSum = 0;
   std::string lostDetail;

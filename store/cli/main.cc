@@ -16,7 +16,7 @@ void printUsage(std::FILE* out) {
   std::fprintf(out,
                "\ntimes (--from/--to) are ns since session start, or with a unit: 1.5s, "
                "200ms, 30us\n--kind takes names (exec, file.open, tls.read, ...), lists "
-               "(a,b) and families (file, tls, process)\n--json: one object per line; keys "
+               "(a,b) and families (file, tls, net, process)\n--json: one object per line; keys "
                "and the rules for bytes that are not UTF-8 are in store/render/event_json.h\n"
                "exit status: 0 ok, 1 failure (bad or damaged file), 2 usage error\n");
 }

@@ -70,7 +70,8 @@ std::optional<RunEffect> runEffectOf(const EventInfo& info) {
       return when(!fx.peer.empty(), C::kConnect);
     }
     case Kind::kFork: case Kind::kExit: case Kind::kFileRead: case Kind::kTlsWrite:
-    case Kind::kTlsRead: case Kind::kLost: case Kind::kChdir: case Kind::kCount:
+    case Kind::kTlsRead: case Kind::kNetSend: case Kind::kNetRecv: case Kind::kLost:
+    case Kind::kChdir: case Kind::kCount:
       return std::nullopt;
   }
   return std::nullopt;

@@ -21,6 +21,8 @@
 //   net.connect  addr, port, fd, family, ret
 //   tls.write / tls.read  conn, offset, len, truncated, lib, fd, func, and the payload
 //                as `data` when it is valid UTF-8, otherwise as `data_b64` (exactly one)
+//   net.send / net.recv  the same without lib: a plain (unencrypted) socket's bytes,
+//                func the syscall (write, sendto, readv, ...)
 //   lost         count, probe
 //   then, only when set (fields added later; absent in older sessions):
 //   exec         filename: the file named in the execve, when recorded (for a #!

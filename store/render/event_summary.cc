@@ -86,7 +86,9 @@ std::string eventSummary(const EventInfo& info, bool pathTruncated) {
       return peer.empty() ? "family " + std::to_string(family) : peer;
     }
     case Kind::kTlsWrite:
-    case Kind::kTlsRead: {
+    case Kind::kTlsRead:
+    case Kind::kNetSend:
+    case Kind::kNetRecv: {
       const Field* data = info.find("data");
       std::string_view d = data ? data->bytes.substr(0, kMaxPayloadBytes) : std::string_view();
       d = d.substr(0, d.find('\n'));

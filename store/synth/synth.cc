@@ -37,7 +37,9 @@ capnp::Data::Reader bytes(std::string_view s) {
   return {reinterpret_cast<const capnp::byte*>(s.data()), s.size()};
 }
 
-enum class Net { kNone, kLlmAnthropic, kLlmOpenAi, kDownload };
+// kLlmLocal: an OpenAI-compatible model server on this machine (Ollama), over plain
+// HTTP: its bytes are net.send / net.recv events, not TLS.
+enum class Net { kNone, kLlmAnthropic, kLlmLocal, kDownload };
 
 struct Program {
   std::string_view exe;
@@ -67,8 +69,8 @@ const std::vector<Program>& programs() {
        Net::kDownload, 20, 80, false, "/usr/lib/x86_64-linux-gnu/libssl.so.3"},
       {"/usr/bin/python3.11", "pip", {"pip", "install", "requests==2.31.0"}, Net::kDownload, 60,
        300, false, "/usr/lib/x86_64-linux-gnu/libssl.so.3"},
-      {"/usr/bin/node", "node", {"node", "tools/summarize.js", "--model", "gpt-4o"},
-       Net::kLlmOpenAi, 40, 200, false, "/usr/bin/node"},
+      {"/usr/bin/node", "node", {"node", "tools/summarize.js", "--model", "qwen2.5-coder:7b"},
+       Net::kLlmLocal, 40, 200, false, ""},
   };
   return kPrograms;
 }
@@ -108,7 +110,7 @@ struct Host {
 
 constexpr std::array<Host, 5> kHosts = {{
     {"api.anthropic.com", {160, 79, 104, 10}},
-    {"api.openai.com", {162, 159, 140, 245}},
+    {"127.0.0.1:11434", {127, 0, 0, 1}},   // kLlmLocal's server
     {"github.com", {140, 82, 121, 4}},
     {"files.pythonhosted.org", {151, 101, 0, 223}},
     {"pypi.org", {151, 101, 64, 223}},
@@ -415,7 +417,7 @@ struct SynthGenerator::State {
 
   void fillLlmRequest(const Conn& c, size_t bodyWords) {
     std::string body = "{\"model\":\"";
-    body += c.host == 0 ? "claude-sonnet-4-5" : "gpt-4o";
+    body += c.host == 0 ? "claude-sonnet-4-5" : "qwen2.5-coder:7b";
     body += "\",\"max_tokens\":4096,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"";
     for (size_t i = 0; i < bodyWords; ++i) {
       if (i) body += ' ';
@@ -424,8 +426,7 @@ struct SynthGenerator::State {
     body += "\"}]}";
     payload = c.host == 0 ? "POST /v1/messages HTTP/1.1\r\nHost: api.anthropic.com\r\n"
                             "anthropic-version: 2023-06-01\r\nx-api-key: [REDACTED]\r\n"
-                          : "POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\n"
-                            "authorization: Bearer [REDACTED]\r\n";
+                          : "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:11434\r\n";
     payload += "content-type: application/json\r\ncontent-length: " +
                std::to_string(body.size()) + "\r\n\r\n" + body;
   }
@@ -464,13 +465,14 @@ struct SynthGenerator::State {
     }
   }
 
-  // One TLS-related event for process p: connect, request chunk or response chunk.
+  // One network event for process p: connect, request chunk or response chunk (TLS; plain
+  // bytes for the local model server).
   void tls(Proc& p) {
     const Program& pg = programs()[p.prog];
     if (pg.net == Net::kNone) return fileOpen(p);
     if (p.conns.empty() || (p.conns.size() < 3 && rng.chance(20))) {
       uint32_t host = pg.net == Net::kLlmAnthropic ? 0
-                      : pg.net == Net::kLlmOpenAi  ? 1
+                      : pg.net == Net::kLlmLocal   ? 1
                                                    : 2 + rng.below(3);
       p.conns.push_back({nextConn++, lowestFreeFd(p), host});
     }
@@ -482,7 +484,7 @@ struct SynthGenerator::State {
       n.setFd(c.fd);
       n.setFamily(kRecordedAfInet);
       n.setAddr(capnp::Data::Reader(kHosts[c.host].ip.data(), 4));
-      n.setPort(443);
+      n.setPort(pg.net == Net::kLlmLocal ? 11434 : 443);
       n.setRet(p.prog == 0 || pg.comm == "node" ? -EINPROGRESS : 0);
       c.state = 1;
       return;
@@ -528,8 +530,13 @@ struct SynthGenerator::State {
         x.setData(bytes(std::string_view(payload).substr(pos, n)));
         tlsBytes += n;
       }
-      x.setLib(bytes(pg.tlsLib));
       x.setFd(c.fd);
+      if (pg.net == Net::kLlmLocal) {   // libuv's socket calls
+        x.setPlain(true);
+        x.setFunc(writing ? "writev" : "read");
+        continue;
+      }
+      x.setLib(bytes(pg.tlsLib));
       bool ex = pg.tlsLib.find("libssl") != std::string_view::npos && pg.comm != "curl";
       x.setFunc(writing ? (ex ? "SSL_write_ex" : "SSL_write") : (ex ? "SSL_read_ex" : "SSL_read"));
     }

@@ -64,7 +64,7 @@ StatusOr<Traffic> loadTraffic(const SessionReader& reader, TrafficOptions option
   }
   std::vector<TlsRecord> records;
   EventQuery q;
-  q.kinds = bit(Kind::kTlsWrite) | bit(Kind::kTlsRead);
+  q.kinds = kStreamKinds;
   Status s = reader.forEach(q, [&](schema::Event::Reader e) {
     records.push_back(tlsRecordOf(e));
     return true;

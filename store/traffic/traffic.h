@@ -47,7 +47,7 @@ struct Traffic {
   bool fromCache = false;
 };
 
-// The TLS record of a tls event (kTlsWrite / kTlsRead).
+// The record of a stream event (kStreamKinds: TLS plaintext, or a plain socket's bytes).
 TlsRecord tlsRecordOf(schema::Event::Reader e);
 
 // Pure analysis of records (any order); what loadTraffic does after reading.

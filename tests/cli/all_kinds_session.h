@@ -11,7 +11,7 @@
 namespace aa::testing {
 
 constexpr uint64_t kStartMono = 5'000'000'000ull;
-constexpr int kAllKindsCount = 21;
+constexpr int kAllKindsCount = 23;
 constexpr uint64_t kBigConn = UINT64_MAX;
 
 inline capnp::Data::Reader dataOf(std::string_view s) { return test_support::bytes(s); }
@@ -156,6 +156,26 @@ inline Status writeAllKindsSession(const std::string& path, uint32_t batchEvents
     x.setUid(1000);
     x.setGid(-1);
     x.setFlags(0x100);
+  }
+  {   // a plain-HTTP connection's bytes, from its socket's own calls
+    auto x = next(100, "agent").initTls();
+    x.setDirection(schema::TlsDirection::WRITE);
+    x.setPlain(true);
+    x.setConn(8);
+    x.setData(dataOf("POST /api/chat HTTP/1.1\r\n\r\n"));
+    x.setLength(27);
+    x.setFd(6);
+    x.setFunc("sendto");
+  }
+  {
+    auto x = next(100, "agent").initTls();
+    x.setDirection(schema::TlsDirection::READ);
+    x.setPlain(true);
+    x.setConn(8);
+    x.setData(dataOf("HTTP/1.1 200 OK\r\n"));
+    x.setLength(17);
+    x.setFd(6);
+    x.setFunc("recvfrom");
   }
   SessionFooterInfo f;
   f.exitCode = 0;

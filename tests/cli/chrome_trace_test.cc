@@ -58,8 +58,8 @@ TEST(ChromeTrace, AllKindsSession) {
   }
   EXPECT_EQ(phases["i"], testing::kAllKindsCount);
   EXPECT_GE(phases["X"], 1);                  // the process lifetime slice
-  EXPECT_EQ(phases["b"], 3);                  // /etc/hosts opened, 2 TLS connections ...
-  EXPECT_EQ(phases["e"], 3);                  // ... closed / ended
+  EXPECT_EQ(phases["b"], 4);                  // /etc/hosts opened, 2 TLS and 1 plain connections ...
+  EXPECT_EQ(phases["e"], 4);                  // ... closed / ended
   for (auto& [id, balance] : asyncIds) EXPECT_EQ(balance, 0) << id;
   EXPECT_TRUE(sawConn7);
   EXPECT_TRUE(processNames.count("agent 100: /usr/bin/python3")) << *processNames.begin();

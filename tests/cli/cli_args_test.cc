@@ -56,6 +56,11 @@ TEST(QueryArgs, KindsPidsAndRange) {
   ASSERT_TRUE(q.ok()) << q.status().message();
   EXPECT_EQ(q->kinds, bit(Kind::kExec) | bit(Kind::kTlsWrite) | bit(Kind::kTlsRead) |
                           bit(Kind::kLost));
+  ParsedArgs n;
+  n.values["--kind"] = {"net"};
+  auto qn = queryFromArgs(n);
+  ASSERT_TRUE(qn.ok()) << qn.status().message();
+  EXPECT_EQ(qn->kinds, bit(Kind::kNetConnect) | bit(Kind::kNetSend) | bit(Kind::kNetRecv));
   EXPECT_EQ(q->pids, (std::vector<uint32_t>{7, 8}));
   EXPECT_EQ(*q->fromNs, 1'000'000u);
   EXPECT_EQ(*q->toNs, 2'000'000'000u);

@@ -138,10 +138,11 @@ TEST_F(CliTest, InfoOnGoodSession) {
   std::string p = allKinds();
   CliRun r = run({"info", p});
   ASSERT_EQ(r.code, 0) << r.err;
-  for (const char* want : {"duration:", "command:     python3 agent.py", "events:      21",
+  for (const char* want : {"duration:", "command:     python3 agent.py", "events:      23",
                            "file.open      1", "lost events: 42 (sys_exit 42)",
                            "stop:        clean (exit code 0)", "damage:      none",
-                           "tls:         2 connections", "(up to date)"})
+                           "tls:         2 connections", "plain:       1 connection, 27 B sent, 17 B received",
+                           "(up to date)"})
     EXPECT_NE(r.out.find(want), std::string::npos) << want << "\n" << r.out;
   std::filesystem::remove(p + "-index");
   r = run({"info", p});

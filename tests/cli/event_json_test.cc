@@ -193,6 +193,20 @@ TEST_F(EventJsonTest, TlsBinaryPayloadAsBase64AndFull64BitIds) {
   EXPECT_EQ(t.get("fd").asInt(), -1);
 }
 
+// A plain socket's bytes: the TLS fields without lib, func the syscall.
+TEST_F(EventJsonTest, NetSendAndRecv) {
+  const auto& s = event(21, "net.send", {"conn", "offset", "len", "truncated", "fd", "func", "data"});
+  EXPECT_EQ(testing::asU64(s.get("conn")), 8u);
+  EXPECT_EQ(testing::asU64(s.get("len")), 27u);
+  EXPECT_EQ(s.get("fd").asInt(), 6);
+  EXPECT_EQ(s.get("func").str(), "sendto");
+  EXPECT_EQ(s.get("data").str(), "POST /api/chat HTTP/1.1\r\n\r\n");
+  EXPECT_FALSE(s.find("lib"));
+  const auto& r = event(22, "net.recv", {"conn", "offset", "len", "truncated", "fd", "func", "data"});
+  EXPECT_EQ(r.get("func").str(), "recvfrom");
+  EXPECT_EQ(r.get("data").str(), "HTTP/1.1 200 OK\r\n");
+}
+
 TEST_F(EventJsonTest, Lost) {
   const auto& l = event(16, "lost", {"count", "probe"});
   EXPECT_EQ(testing::asU64(l.get("pid")), 0u);

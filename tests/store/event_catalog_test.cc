@@ -69,14 +69,39 @@ TEST(EventCatalog, DescribesEveryUnionMemberWithAllItsFields) {
       }
     }
     for (const std::string& f : schemaFields) {
-      // TLS: the direction is the kind (tls.write / tls.read); `length` is printed as `len`.
-      if (name == "tls" && (f == "direction" || f == "length")) continue;
+      // TLS: the direction and `plain` are the kind (tls.write / tls.read, net.send /
+      // net.recv); `length` is printed as `len`.
+      if (name == "tls" && (f == "direction" || f == "plain" || f == "length")) continue;
       EXPECT_TRUE(catalogFields.count(f)) << name << "." << f << " is not in the catalog";
     }
   }
-  // One kind per member (TLS is two, by direction: the test's events all write).
+  // One kind per member (TLS is four, by direction and plain: the test's events are
+  // TLS writes).
   EXPECT_EQ(kinds.size(), members);
-  EXPECT_EQ(members + 1, size_t(kKindCount));
+  EXPECT_EQ(members + 3, size_t(kKindCount));
+}
+
+// The tls member is four kinds: the direction, and whether the bytes came from a TLS
+// library or from a plain socket's own calls (no library then).
+TEST(EventCatalog, StreamBytesAreTlsOrPlainByDirection) {
+  capnp::MallocMessageBuilder msg;
+  auto e = msg.initRoot<schema::Event>();
+  auto t = e.initTls();
+  const std::pair<bool, schema::TlsDirection> cases[] = {{false, schema::TlsDirection::WRITE},
+                                                         {false, schema::TlsDirection::READ},
+                                                         {true, schema::TlsDirection::WRITE},
+                                                         {true, schema::TlsDirection::READ}};
+  const Kind want[] = {Kind::kTlsWrite, Kind::kTlsRead, Kind::kNetSend, Kind::kNetRecv};
+  for (size_t i = 0; i < 4; ++i) {
+    t.setPlain(cases[i].first);
+    t.setDirection(cases[i].second);
+    const EventInfo info = describe(e.asReader());
+    EXPECT_EQ(info.kind, want[i]) << i;
+    EXPECT_EQ(info.find("lib") != nullptr, !cases[i].first) << kindName(info.kind);
+    EXPECT_TRUE(kStreamKinds & bit(info.kind));
+    EXPECT_EQ(areaOf(e.asReader()), cases[i].second == schema::TlsDirection::WRITE ? KindArea::kSent
+                                                                                  : KindArea::kReceived);
+  }
 }
 
 TEST(EventCatalog, KindNamesRoundTrip) {
@@ -100,7 +125,7 @@ TEST(EventCatalog, ActionsAreWhatTheAreasSay) {
     if (a == KindArea::kExec || a == KindArea::kNet || a == KindArea::kFileWrite) {
       EXPECT_TRUE(action || kind == Kind::kFileWrite) << kindName(kind);  // per call: the close sums it
     }
-    if (a == KindArea::kProcess || a == KindArea::kTlsOut || a == KindArea::kTlsIn || a == KindArea::kLost) {
+    if (a == KindArea::kProcess || a == KindArea::kSent || a == KindArea::kReceived || a == KindArea::kLost) {
       EXPECT_FALSE(action) << kindName(kind);
     }
     if (a == KindArea::kFileRead) {
@@ -113,7 +138,7 @@ TEST(EventCatalog, ActionsAreWhatTheAreasSay) {
 }
 
 TEST(EventCatalog, EveryKindHasItsArea) {
-  const std::set<std::string_view> categories = {"process", "file", "net", "tls", "lost"};
+  const std::set<std::string_view> categories = {"process", "file", "net", "stream", "lost"};
   for (int k = 0; k < kKindCount; ++k) {
     const auto kind = static_cast<Kind>(k);
     EXPECT_TRUE(categories.count(areaCategory(kindArea(kind)))) << kindName(kind);

@@ -40,7 +40,8 @@ class RandomEvents {
     e.setComm(bytes("comm" + std::to_string(pick(4))));
     // One kind in kKindCount: a switch over Kind without a default, so a new kind
     // warns here (-Wswitch) and fails RandomEvents.CoverEveryKind until it has a case.
-    switch (static_cast<Kind>(pick(kKindCount))) {
+    const Kind kind = static_cast<Kind>(pick(kKindCount));
+    switch (kind) {
       case Kind::kExec: {
         auto x = e.initExec();
         x.setPath(bytes("/usr/bin/" + blob(12)));
@@ -80,6 +81,20 @@ class RandomEvents {
         x.setLib(bytes("/usr/lib/x86_64-linux-gnu/libssl.so.3"));
         x.setFd(7);
         x.setFunc(pick(2) ? "SSL_write_ex" : "SSL_read");
+        break;
+      }
+      case Kind::kNetSend: case Kind::kNetRecv: {
+        auto x = e.initTls();
+        x.setDirection(kind == Kind::kNetSend ? schema::TlsDirection::WRITE : schema::TlsDirection::READ);
+        x.setPlain(true);
+        x.setConn(3 + pick(2));
+        x.setOffset(pick(1 << 20));
+        std::string payload = blob(200);
+        x.setData(bytes(payload));
+        x.setLength(payload.size());
+        x.setTruncated(pick(2));
+        x.setFd(8);
+        x.setFunc(kind == Kind::kNetSend ? "writev" : "recvfrom");
         break;
       }
       case Kind::kLost: { auto x = e.initLost(); x.setCount(pick(1000)); x.setProbe("sys_exit"); break; }

@@ -57,8 +57,9 @@ struct Extra {
   std::function<void(schema::Event::Builder)> fill;
 };
 
+// plain: the records as a plain socket's bytes (net.send / net.recv), not TLS.
 void writeSession(const std::string& path, std::vector<TlsRecord> recs, int extraEvents = 0,
-                  bool footer = true, std::vector<Extra> extras = {}) {
+                  bool footer = true, std::vector<Extra> extras = {}, bool plain = false) {
   std::stable_sort(recs.begin(), recs.end(),
                    [](const TlsRecord& a, const TlsRecord& b) { return a.tNs < b.tNs; });
   test_support::SessionOptions o;
@@ -91,7 +92,9 @@ void writeSession(const std::string& path, std::vector<TlsRecord> recs, int extr
     t.setLength(r.length ? r.length : r.data.size());
     t.setTruncated(r.truncated);
     t.setFd(r.fd);
-    t.setFunc(r.dir == Direction::kWrite ? "SSL_write" : "SSL_read");
+    t.setPlain(plain);
+    if (plain) t.setFunc(r.dir == Direction::kWrite ? "writev" : "read");
+    else t.setFunc(r.dir == Direction::kWrite ? "SSL_write" : "SSL_read");
   }
   flushExtras(UINT64_MAX);
   if (!footer) {
@@ -245,6 +248,34 @@ TEST(TrafficSession, AgentSessionGolden) {
   }
   unlink(path.c_str());
   unlink((path + "-index").c_str());
+}
+
+// A plain-HTTP client (a local model server) gives the same exchanges and calls from its
+// socket's bytes as a TLS client from its library's.
+TEST(TrafficSession, PlainSocketStreamsReadLikeTlsOnes) {
+  std::string tls = tempSession("tls"), plain = tempSession("plain");
+  writeSession(tls, agentRecords());
+  writeSession(plain, agentRecords(), 0, true, {}, /*plain=*/true);
+  TrafficOptions noCache;
+  noCache.useCache = noCache.writeCache = false;
+  auto rt = SessionReader::open(tls, {});
+  auto rp = SessionReader::open(plain, {});
+  ASSERT_TRUE(rt.ok() && rp.ok());
+  EXPECT_EQ((*rp)->kindTotals()[size_t(Kind::kTlsWrite)], 0u);
+  EXPECT_GT((*rp)->kindTotals()[size_t(Kind::kNetSend)], 0u);
+  EXPECT_GT((*rp)->kindTotals()[size_t(Kind::kNetRecv)], 0u);
+  auto t = loadTraffic(**rt, noCache);
+  auto p = loadTraffic(**rp, noCache);
+  ASSERT_TRUE(t.ok() && p.ok());
+  ASSERT_EQ(p->calls.size(), 3u);
+  EXPECT_EQ(renderCalls(*p), renderCalls(*t));
+  EXPECT_EQ(renderExchanges(*p), renderExchanges(*t));
+  for (const auto& c : (*rp)->tlsConnections()) EXPECT_TRUE(c.plain) << c.conn;
+  for (const auto& c : (*rt)->tlsConnections()) EXPECT_FALSE(c.plain) << c.conn;
+  for (const auto& path : {tls, plain}) {
+    unlink(path.c_str());
+    unlink((path + "-index").c_str());
+  }
 }
 
 TEST(TrafficSession, CacheIsRebuiltWhenTheSessionChanges) {

@@ -105,7 +105,7 @@ TEST(Lod, SummaryBuilderBinsAndMergesOutOfOrder) {
   b.add(5, 0, Activity::Exec);
   b.add(150, 0, Activity::FileRead);
   b.add(10, 0, Activity::FileRead);   // out of order: back into bin 0
-  b.add(999, 1, Activity::TlsOut, 300);
+  b.add(999, 1, Activity::Sent, 300);
   b.addGap(400, 420, 3);
   b.addGap(410, 450, 2);   // overlaps: merged
   const Summary s = b.finish();
@@ -130,14 +130,14 @@ TEST(Lod, MarksLandInTheirLaneAndColumn) {
   a.setRange(0, 1000);   // 10 ns per column
   ColumnGrid g;
   g.reset(2, 100);
-  const std::vector<Mark> marks = {{15, 0, 0, Activity::Exec}, {15, 1, 1, Activity::TlsIn},
-                                   {999, 1, 2, Activity::TlsIn}, {500, 2, 3, Activity::Exec},
+  const std::vector<Mark> marks = {{15, 0, 0, Activity::Exec}, {15, 1, 1, Activity::Received},
+                                   {999, 1, 2, Activity::Received}, {500, 2, 3, Activity::Exec},
                                    {700, 0, 4, Activity::FileWrite}};
   const std::vector<int> laneOf = {1, 0, -1};   // process 2 hidden
   accumulateMarks(g, a, marks, laneOf, kAllActivities, 600);
   EXPECT_EQ(g.at(1, 1)[int(Activity::Exec)], 1u);
-  EXPECT_EQ(g.at(0, 1)[int(Activity::TlsIn)], 1u);
-  EXPECT_EQ(g.at(0, 99)[int(Activity::TlsIn)], 0u);   // after the cutoff
+  EXPECT_EQ(g.at(0, 1)[int(Activity::Received)], 1u);
+  EXPECT_EQ(g.at(0, 99)[int(Activity::Received)], 0u);   // after the cutoff
   EXPECT_EQ(g.at(1, 70)[int(Activity::FileWrite)], 0u); // after the cutoff
   uint32_t total = 0;
   for (const auto& c : g.cells) for (uint32_t v : c) total += v;
@@ -254,8 +254,8 @@ TEST_F(SessionTest, ProcessTreeShape) {
   EXPECT_EQ(doc->processes()[root.children[0]].row.pid, 200u);   // started first
   EXPECT_EQ(doc->processes()[root.children[1]].row.pid, 300u);
   EXPECT_EQ(doc->processes()[proc(200)].depth, 1);
-  EXPECT_EQ(doc->processes()[proc(200)].activity[int(Activity::TlsOut)], 1u);
-  EXPECT_EQ(doc->processes()[proc(200)].activity[int(Activity::TlsIn)], 1u);
+  EXPECT_EQ(doc->processes()[proc(200)].activity[int(Activity::Sent)], 1u);
+  EXPECT_EQ(doc->processes()[proc(200)].activity[int(Activity::Received)], 1u);
   EXPECT_EQ(doc->subtreePids(proc(100)), (std::vector<uint32_t>{100, 200, 300}));
   EXPECT_EQ(doc->durationNs(), 100 * kMs);
   EXPECT_EQ(doc->eventCount(), uint64_t(kBaseEvents));
@@ -293,8 +293,8 @@ TEST_F(SessionTest, SummaryCountsEveryEventInItsLane) {
   EXPECT_EQ(count(100, Activity::FileRead), 2u);    // open + close of /etc/hosts
   EXPECT_EQ(count(100, Activity::FileWrite), 2u);   // open for write + close that wrote
   EXPECT_EQ(count(100, Activity::FileMeta), 2u);    // rename + unlink
-  EXPECT_EQ(count(200, Activity::TlsOut), 1u);
-  EXPECT_EQ(count(200, Activity::TlsIn), 1u);
+  EXPECT_EQ(count(200, Activity::Sent), 1u);
+  EXPECT_EQ(count(200, Activity::Received), 1u);
   EXPECT_EQ(count(200, Activity::Net), 1u);
   EXPECT_EQ(count(300, Activity::Exec), 1u);
   ASSERT_EQ(s->gaps.size(), 1u);
@@ -316,7 +316,7 @@ TEST_F(SessionTest, ProcessTreeModelPassesTesterAndShowsCounts) {
   ASSERT_EQ(m.rowCount(root), 2);
   const QModelIndex curl = m.index(0, 0, root);
   EXPECT_EQ(m.data(m.index(0, ProcessTreeModel::PidColumn, root), Qt::DisplayRole).toUInt(), 200u);
-  EXPECT_EQ(m.data(m.index(0, ProcessTreeModel::TlsOutColumn, root), Qt::DisplayRole).toULongLong(), 1u);
+  EXPECT_EQ(m.data(m.index(0, ProcessTreeModel::SentColumn, root), Qt::DisplayRole).toULongLong(), 1u);
   EXPECT_EQ(m.parent(curl), root);
   EXPECT_EQ(m.data(m.index(1, ProcessTreeModel::ExitColumn, root), Qt::DisplayRole).toInt(), 2);
   EXPECT_EQ(m.indexOfProcess(proc(300)), m.index(1, 0, root));
@@ -334,7 +334,7 @@ TEST_F(SessionTest, EventTablePassesTesterAndFilters) {
   EXPECT_EQ(m.data(m.index(4, EventTableModel::BytesColumn), Qt::DisplayRole).toString(), QStringLiteral("512"));
 
   EventFilter f;
-  f.activities = activityBit(Activity::TlsOut) | activityBit(Activity::TlsIn);
+  f.activities = activityBit(Activity::Sent) | activityBit(Activity::Received);
   m.setFilter(f);
   ASSERT_EQ(m.rowCount(), 2);
   EXPECT_EQ(m.data(m.index(0, EventTableModel::KindColumn), Qt::DisplayRole).toString(), QStringLiteral("tls.write"));

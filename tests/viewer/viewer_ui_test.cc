@@ -75,13 +75,13 @@ TEST_F(WindowTest, TimelineDrawsEachActivityInItsProcessBand) {
   const Expect marks[] = {
       {100, Activity::Exec, 1},      {200, Activity::Exec, 3},     {300, Activity::Exec, 93},
       {100, Activity::FileRead, 10}, {100, Activity::FileWrite, 20}, {100, Activity::FileMeta, 70},
-      {200, Activity::TlsOut, 40},   {200, Activity::TlsIn, 60},   {200, Activity::Net, 30},
+      {200, Activity::Sent, 40},   {200, Activity::Received, 60},   {200, Activity::Net, 30},
   };
   for (const Expect& m : marks)
     EXPECT_GT(countColor(img, markBox(m.pid, m.a, m.ms), activityColor(m.a)), 0)
         << "pid " << m.pid << " " << activityName(m.a).toStdString() << " at " << m.ms << " ms";
   // And nowhere else: no TLS in python3's lane, no exec in curl's lane at 40 ms.
-  EXPECT_EQ(countColor(img, window->timeline()->laneRect(proc(100)), activityColor(Activity::TlsOut)), 0);
+  EXPECT_EQ(countColor(img, window->timeline()->laneRect(proc(100)), activityColor(Activity::Sent)), 0);
   EXPECT_EQ(countColor(img, markBox(200, Activity::Exec, 40), activityColor(Activity::Exec)), 0);
   // The lost-event gap (75..80 ms) is hatched: reddish pixels there, none at 50 ms.
   auto reddish = [&](int x) {
@@ -100,16 +100,16 @@ TEST_F(WindowTest, CollapsedParentLaneCarriesChildren) {
   window->timeline()->setCollapsed(proc(100), true);
   const QImage img = timelineImage();
   EXPECT_EQ(window->timeline()->layout().lanes().size(), 1u);
-  EXPECT_GT(countColor(img, markBox(100, Activity::TlsOut, 40), activityColor(Activity::TlsOut)), 0);
+  EXPECT_GT(countColor(img, markBox(100, Activity::Sent, 40), activityColor(Activity::Sent)), 0);
 }
 
 TEST_F(WindowTest, FiltersHideMarksAndSearchHighlights) {
-  window->setActivityEnabled(Activity::TlsOut, false);
+  window->setActivityEnabled(Activity::Sent, false);
   QImage img = timelineImage();
-  EXPECT_EQ(countColor(img, markBox(200, Activity::TlsOut, 40), activityColor(Activity::TlsOut)), 0);
-  EXPECT_GT(countColor(img, markBox(200, Activity::TlsIn, 60), activityColor(Activity::TlsIn)), 0);
+  EXPECT_EQ(countColor(img, markBox(200, Activity::Sent, 40), activityColor(Activity::Sent)), 0);
+  EXPECT_GT(countColor(img, markBox(200, Activity::Received, 60), activityColor(Activity::Received)), 0);
   EXPECT_EQ(window->eventModel()->rowCount(), kBaseEvents - 1);
-  window->setActivityEnabled(Activity::TlsOut, true);
+  window->setActivityEnabled(Activity::Sent, true);
 
   window->setSearchText(QStringLiteral("final.txt"));
   EXPECT_EQ(window->eventModel()->rowCount(), 1);
@@ -136,7 +136,7 @@ TEST_F(WindowTest, SelectingShowsDetailsAndConnectionStream) {
 TEST_F(WindowTest, ClickSelectsDragZoomsKeysFit) {
   TimelineView* tl = window->timeline();
   QWidget* vp = tl->viewport();
-  const QPoint mark(tl->timeToX(40.0 * kMs), tl->bandRect(proc(200), Activity::TlsOut).center().y());
+  const QPoint mark(tl->timeToX(40.0 * kMs), tl->bandRect(proc(200), Activity::Sent).center().y());
   QTest::mouseClick(vp, Qt::LeftButton, {}, mark);
   EXPECT_TRUE(window->detailsView()->toPlainText().contains(QStringLiteral("POST /v1/messages")));
   EXPECT_EQ(window->eventView()->currentIndex().row(), 8);
@@ -164,14 +164,14 @@ TEST_F(WindowTest, ClickSelectsDragZoomsKeysFit) {
 TEST_F(WindowTest, ReplayCursorShowsOnlyWhatHappened) {
   window->timeline()->setReplayCursor(50.0 * kMs);
   QImage img = timelineImage();
-  EXPECT_GT(countColor(img, markBox(200, Activity::TlsOut, 40), activityColor(Activity::TlsOut)), 0);
-  EXPECT_EQ(countColor(img, markBox(200, Activity::TlsIn, 60), activityColor(Activity::TlsIn)), 0);
+  EXPECT_GT(countColor(img, markBox(200, Activity::Sent, 40), activityColor(Activity::Sent)), 0);
+  EXPECT_EQ(countColor(img, markBox(200, Activity::Received, 60), activityColor(Activity::Received)), 0);
   // The cursor line itself.
   const int x = window->timeline()->timeToX(50.0 * kMs);
   EXPECT_GT(countColor(img, QRect(x - 1, 0, 3, img.height()), QColor(200, 0, 0)), 50);
   window->timeline()->setReplayCursor(std::nullopt);
   img = timelineImage();
-  EXPECT_GT(countColor(img, markBox(200, Activity::TlsIn, 60), activityColor(Activity::TlsIn)), 0);
+  EXPECT_GT(countColor(img, markBox(200, Activity::Received, 60), activityColor(Activity::Received)), 0);
 }
 
 TEST_F(WindowTest, ZoomedOutUsesTheSummaryAndKeepsLanes) {
@@ -239,7 +239,7 @@ TEST(Screenshot, RendersLanesWithActivityColors) {
   const QImage img(png);
   ASSERT_EQ(img.size(), QSize(1200, 800));
   for (Activity a : {Activity::Exec, Activity::FileRead, Activity::FileWrite, Activity::FileMeta,
-                     Activity::TlsOut, Activity::TlsIn})
+                     Activity::Sent, Activity::Received})
     EXPECT_GT(countColor(img, img.rect(), activityColor(a)), 4) << activityName(a).toStdString();
 }
 

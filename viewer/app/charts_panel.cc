@@ -130,7 +130,7 @@ void ChartsPanel::setData(const ChartData& d) {
   {
     QChart* chart = m_activity->chart();
     static const Activity shown[] = {Activity::Exec, Activity::FileRead, Activity::FileWrite,
-                                     Activity::FileMeta, Activity::TlsOut, Activity::TlsIn,
+                                     Activity::FileMeta, Activity::Sent, Activity::Received,
                                      Activity::Net, Activity::Process};
     std::vector<double> base(d.eventsPerSecond.size(), 0.0);
     double top = 1;
@@ -199,8 +199,8 @@ void ChartsPanel::setData(const ChartData& d) {
       s->attachAxis(xAxis);
       s->attachAxis(yAxis);
     };
-    add(d.tlsOutPerSecond, Activity::TlsOut, tr("sent"));
-    add(d.tlsInPerSecond, Activity::TlsIn, tr("received"));
+    add(d.tlsOutPerSecond, Activity::Sent, tr("sent"));
+    add(d.tlsInPerSecond, Activity::Received, tr("received"));
     yAxis->setRange(0, top * 1.05);
     yAxis->setLabelFormat(QStringLiteral("%.1f"));
     chart->legend()->setVisible(true);

@@ -281,7 +281,7 @@ void MainWindow::buildActions() {
   ftb->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
   ftb->setIconSize(QSize(12, 12));
   static const Activity toggles[] = {Activity::Exec, Activity::FileRead, Activity::FileWrite,
-                                     Activity::FileMeta, Activity::TlsOut, Activity::TlsIn,
+                                     Activity::FileMeta, Activity::Sent, Activity::Received,
                                      Activity::Net, Activity::Process};
   int n = 1;
   for (Activity a : toggles) {

@@ -20,7 +20,7 @@ namespace {
 Activity bandActivity(int band, const ActivityCounts& c, uint32_t* count) {
   static const Activity primary[kBandCount] = {Activity::Exec, Activity::FileRead,
                                                Activity::FileWrite, Activity::FileMeta,
-                                               Activity::TlsOut, Activity::TlsIn};
+                                               Activity::Sent, Activity::Received};
   Activity a = primary[band];
   *count = c[int(a)];
   if (*count == 0) {
@@ -215,7 +215,7 @@ int TimelineView::llmCallAt(QPoint pos) const {
 void TimelineView::paintLlmSpans(QPainter& p, int firstLane, int lastLane, bool wash) {
   const auto data = m_doc->traffic();
   if (!data || data->spans.empty()) return;
-  if (!(m_activities & (activityBit(Activity::TlsOut) | activityBit(Activity::TlsIn)))) return;
+  if (!(m_activities & (activityBit(Activity::Sent) | activityBit(Activity::Received)))) return;
   const int w = viewport()->width();
   const QColor color = llmColor();
   for (const LlmSpan& sp : data->spans) {

@@ -10,8 +10,8 @@ int bandOf(Activity a) {
     case Activity::FileRead: return 1;
     case Activity::FileWrite: return 2;
     case Activity::FileMeta: return 3;
-    case Activity::TlsOut: case Activity::Net: return 4;
-    case Activity::TlsIn: return 5;
+    case Activity::Sent: case Activity::Net: return 4;
+    case Activity::Received: return 5;
     case Activity::Lost: case Activity::Count: break;
   }
   return -1;
@@ -28,8 +28,8 @@ Activity activityOfArea(KindArea a) {
     case KindArea::kFileWrite: return Activity::FileWrite;
     case KindArea::kFileMeta: return Activity::FileMeta;
     case KindArea::kNet: return Activity::Net;
-    case KindArea::kTlsOut: return Activity::TlsOut;
-    case KindArea::kTlsIn: return Activity::TlsIn;
+    case KindArea::kSent: return Activity::Sent;
+    case KindArea::kReceived: return Activity::Received;
     case KindArea::kLost: return Activity::Lost;
   }
   return Activity::Lost;
@@ -59,8 +59,8 @@ QColor activityColor(Activity a) {
     case Activity::FileRead: return QColor(0x21, 0x7d, 0xd8);  // blue
     case Activity::FileWrite: return QColor(0xe6, 0x7e, 0x22); // orange
     case Activity::FileMeta: return QColor(0x27, 0xae, 0x60);  // green
-    case Activity::TlsOut: return QColor(0xd6, 0x30, 0x31);    // red
-    case Activity::TlsIn: return QColor(0xe8, 0x43, 0x93);     // pink
+    case Activity::Sent: return QColor(0xd6, 0x30, 0x31);    // red
+    case Activity::Received: return QColor(0xe8, 0x43, 0x93);     // pink
     case Activity::Net: return QColor(0x00, 0x9c, 0xa6);       // teal
     case Activity::Process: return QColor(0x6c, 0x7a, 0x89);   // slate
     case Activity::Lost: return QColor(0x30, 0x30, 0x30);
@@ -75,8 +75,8 @@ QString activityName(Activity a) {
     case Activity::FileRead: return QStringLiteral("file read");
     case Activity::FileWrite: return QStringLiteral("file write");
     case Activity::FileMeta: return QStringLiteral("file metadata");
-    case Activity::TlsOut: return QStringLiteral("TLS out");
-    case Activity::TlsIn: return QStringLiteral("TLS in");
+    case Activity::Sent: return QStringLiteral("sent");
+    case Activity::Received: return QStringLiteral("received");
     case Activity::Net: return QStringLiteral("connect");
     case Activity::Process: return QStringLiteral("fork/exit");
     case Activity::Lost: return QStringLiteral("lost");

@@ -1,5 +1,6 @@
 // Activities: the six things a person looks for on the timeline (exec, file read, file
-// write, file metadata, TLS out, TLS in) plus network connects and process lifecycle.
+// write, file metadata, stream bytes sent and received: TLS plaintext or a plain
+// socket's) plus network connects and process lifecycle.
 // An Activity is the viewer's name for the store's KindArea (store/kind.h: what a kind is
 // about; store/event_catalog.h areaOf: for opens and closes, from their flags or byte
 // counts); it decides the color and the band a mark is drawn in.
@@ -15,7 +16,7 @@
 namespace aa::view {
 
 enum class Activity : uint8_t {
-  Exec, FileRead, FileWrite, FileMeta, TlsOut, TlsIn, Net, Process, Lost,
+  Exec, FileRead, FileWrite, FileMeta, Sent, Received, Net, Process, Lost,
   Count  // not an activity
 };
 
@@ -25,7 +26,7 @@ constexpr ActivityMask activityBit(Activity a) { return ActivityMask(1u << stati
 constexpr ActivityMask kAllActivities = ActivityMask((1u << kActivityCount) - 1);
 
 // Each lane is split into horizontal bands so that two activities at the same instant
-// never hide each other. Net shares the TLS-out band, Process the exec band.
+// never hide each other. Net shares the sent band, Process the exec band.
 constexpr int kBandCount = 6;
 int bandOf(Activity a);
 

@@ -13,7 +13,7 @@ namespace aa::view {
 QString connectionStreamText(const SessionDocument& doc, uint64_t conn, qsizetype budgetBytes) {
   QString out;
   EventQuery q;
-  q.kinds = bit(Kind::kTlsWrite) | bit(Kind::kTlsRead);
+  q.kinds = kStreamKinds;
   qsizetype budget = budgetBytes;
   (void)doc.forEach(q, [&](schema::Event::Reader e) {
     const auto t = e.getTls();

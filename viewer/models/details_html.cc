@@ -21,7 +21,7 @@ QString llmCallDetailsHtml(const SessionDocument& doc, size_t call) {
 std::optional<EventDetails> eventDetails(const SessionDocument& doc, uint64_t seq) {
   EventDetails d;
   uint64_t conn = 0, tNs = 0;
-  bool tls = false;
+  bool tls = false, plain = false;
   const bool ok = doc.withEvent(seq, [&](schema::Event::Reader e) {
     d.ns = double(doc.relNs(e.getTNs()));
     d.process = doc.processIndex(e.getPid());
@@ -35,11 +35,12 @@ std::optional<EventDetails> eventDetails(const SessionDocument& doc, uint64_t se
     d.html = eventDetailsHtml(e, when, process);
     if ((tls = e.isTls())) {
       conn = e.getTls().getConn();
+      plain = e.getTls().getPlain();
       tNs = e.getTNs();
     }
   });
   if (!ok) return std::nullopt;
-  // A TLS event is part of an HTTP exchange: show the call it carried (the reason one
+  // A stream event (TLS or a plain socket's) is part of an HTTP exchange: show the call it carried (the reason one
   // clicks a request to a model) and the connection's other exchanges. Outside
   // withEvent: the call's details read the document too.
   if (auto data = tls ? doc.traffic() : nullptr) {
@@ -48,7 +49,9 @@ std::optional<EventDetails> eventDetails(const SessionDocument& doc, uint64_t se
     const QString list = connectionExchangesHtml(t, conn, x, doc.header().startMonoNs);
     if (x >= 0 && (d.call = int(callOfExchange(t, size_t(x)))) >= 0)
       d.html = llmCallDetailsHtml(doc, size_t(d.call)) +
-               QStringLiteral("<hr><h4 style='margin:4px 0'>This TLS event</h4>") + d.html;
+               QStringLiteral("<hr><h4 style='margin:4px 0'>This %1 event</h4>")
+                   .arg(plain ? QStringLiteral("plain-socket") : QStringLiteral("TLS")) +
+               d.html;
     else
       d.html += list;
   }

@@ -256,7 +256,7 @@ QString fieldRow(schema::Event::Reader e, const EventInfo& info, const Field& f)
         }
         default: break;
       }
-      if (f.name == "conn" && (info.kind == Kind::kTlsWrite || info.kind == Kind::kTlsRead))
+      if (f.name == "conn" && (kStreamKinds & bit(info.kind)))
         return row(QStringLiteral("connection"),
                    QStringLiteral("%1 — <a href='aa:conn/%1'>show whole stream</a>").arg(f.u));
       return row(label, QString::number(f.u));

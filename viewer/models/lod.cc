@@ -23,8 +23,8 @@ void SummaryBuilder::add(uint64_t ns, uint32_t process, Activity a, uint64_t tls
   const int ai = static_cast<int>(a);
   ++m_s.global[b][ai];
   ++m_s.events;
-  if (a == Activity::TlsOut) m_s.tlsOutBytes[b] += tlsBytes;
-  if (a == Activity::TlsIn) m_s.tlsInBytes[b] += tlsBytes;
+  if (a == Activity::Sent) m_s.tlsOutBytes[b] += tlsBytes;
+  if (a == Activity::Received) m_s.tlsInBytes[b] += tlsBytes;
   if (process >= m_s.processes.size()) return;
   auto& cells = m_s.processes[process];
   // Events come in sequence order, which is time order up to per-CPU reordering:

@@ -58,7 +58,7 @@ QVariant ProcessTreeModel::data(const QModelIndex& index, int role) const {
     return int(Qt::AlignRight | Qt::AlignVCenter);
   if (role == Qt::ForegroundRole && index.column() >= ExecColumn) {
     static const Activity acts[] = {Activity::Exec, Activity::FileRead, Activity::FileWrite,
-                                    Activity::FileMeta, Activity::TlsOut, Activity::TlsIn};
+                                    Activity::FileMeta, Activity::Sent, Activity::Received};
     return activityColor(acts[index.column() - ExecColumn]).darker(120);
   }
   if (role == Qt::ToolTipRole) {
@@ -82,8 +82,8 @@ QVariant ProcessTreeModel::data(const QModelIndex& index, int role) const {
     case ReadColumn: return count(Activity::FileRead);
     case WriteColumn: return count(Activity::FileWrite);
     case MetaColumn: return count(Activity::FileMeta);
-    case TlsOutColumn: return count(Activity::TlsOut);
-    case TlsInColumn: return count(Activity::TlsIn);
+    case SentColumn: return count(Activity::Sent);
+    case ReceivedColumn: return count(Activity::Received);
     default: return {};
   }
 }
@@ -91,7 +91,7 @@ QVariant ProcessTreeModel::data(const QModelIndex& index, int role) const {
 QVariant ProcessTreeModel::headerData(int section, Qt::Orientation o, int role) const {
   if (o != Qt::Horizontal || role != Qt::DisplayRole) return {};
   static const char* names[] = {"Process", "PID", "Command line", "Start", "Duration", "Exit",
-                                "Exec", "Read", "Write", "Meta", "TLS out", "TLS in"};
+                                "Exec", "Read", "Write", "Meta", "Sent", "Received"};
   return section >= 0 && section < ColumnCount ? QVariant(QString::fromLatin1(names[section])) : QVariant();
 }
 

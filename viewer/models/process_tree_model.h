@@ -15,7 +15,7 @@ class ProcessTreeModel : public QAbstractItemModel {
  public:
   enum Column {
     NameColumn, PidColumn, CommandColumn, StartColumn, DurationColumn, ExitColumn,
-    ExecColumn, ReadColumn, WriteColumn, MetaColumn, TlsOutColumn, TlsInColumn, ColumnCount
+    ExecColumn, ReadColumn, WriteColumn, MetaColumn, SentColumn, ReceivedColumn, ColumnCount
   };
   enum Role { ProcessIndexRole = Qt::UserRole };
 

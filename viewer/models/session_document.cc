@@ -386,14 +386,15 @@ void SessionDocument::scan(uint32_t bins) {
 
 void SessionDocument::loadTrafficData() {
   auto data = std::make_shared<TrafficData>();
-  uint64_t tlsRecords = 0;
+  uint64_t streamRecords = 0;
   for (const FrameSpan& f : m_frames)
-    tlsRecords += f.kindCounts[size_t(Kind::kTlsWrite)] + f.kindCounts[size_t(Kind::kTlsRead)];
-  if (tlsRecords > kMaxTrafficRecords) {
-    data->error = QStringLiteral("HTTP/LLM analysis skipped: %1 TLS events (more than %2); "
+    for (int k = 0; k < kKindCount; ++k)
+      if (kStreamKinds & bit(Kind(k))) streamRecords += f.kindCounts[size_t(k)];
+  if (streamRecords > kMaxTrafficRecords) {
+    data->error = QStringLiteral("HTTP/LLM analysis skipped: %1 stream events (more than %2); "
                                  "use aa-session llm / http")
-                      .arg(tlsRecords).arg(kMaxTrafficRecords);
-  } else if (tlsRecords > 0 && !m_stop) {
+                      .arg(streamRecords).arg(kMaxTrafficRecords);
+  } else if (streamRecords > 0 && !m_stop) {
     // A reader of its own: parsing reads every TLS event, which must not hold the GUI
     // thread's reader lock for seconds.
     auto reader = SessionReader::open(m_path.toStdString());
