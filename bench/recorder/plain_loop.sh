@@ -3,7 +3,7 @@
 # write(2) and read(2) on one TCP connection) from bench/recorder/plain_loop_client.c
 # to the loopback test server's plain listener (fixtures/server/server.js --plain-port),
 # the client untraced, under aa-record (plain-HTTP capture on: every request and reply
-# is a tls event marked plain) and under aa-record --no-plain-http (the connect is
+# is a net.send / net.recv event) and under aa-record --no-plain-http (the connect is
 # recorded, the bytes are not). Prints a Markdown table (docs/PERFORMANCE.md,
 # "## Recorder: plain-HTTP loop").
 #
@@ -88,7 +88,7 @@ run_one() {
     events=$(sed -n 's/^events: *\([0-9]*\).*/\1/p' <<<"$info")
     lost=$(sed -n 's/^lost events: *\([0-9]*\).*/\1/p' <<<"$info")
     # the captured calls: one event per write and per read (a reply fits a chunk)
-    plain=$("$session" events --kind tls "$out" | grep -c 'tls\.' || true)
+    plain=$("$session" events --kind net.send,net.recv "$out" | grep -c 'net\.send\|net\.recv' || true)
   fi
   echo "$tr|$(field wall_s "$rep")|$(field cpu_s "$rep")|$(field ops "$rep")|$events|$lost|$plain" >>"$tmp/results"
 }
@@ -165,7 +165,7 @@ awk -F'|' '
   }
   END {
     bw = med(w["untraced"]); bc = med(c["untraced"])
-    print "| tracer | time/request | wall slowdown | CPU/request | CPU slowdown | CPU above untraced | events | tls events | lost |"
+    print "| tracer | time/request | wall slowdown | CPU/request | CPU slowdown | CPU above untraced | events | send/recv events | lost |"
     print "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     for (i = 1; i <= n; i++) {
       t = order[i]; mw = med(w[t]); mc = med(c[t])
