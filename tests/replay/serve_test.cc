@@ -169,13 +169,14 @@ TEST(ServePlan, RepeatedRequestsAreAnsweredInRecordedOrder) {
   EXPECT_NE(m3.divergence->message.find("no recorded call is left"), std::string::npos);
 }
 
-TEST(ServePlan, TempNamesAreNormalised) {
+// One recorded chat completion whose prompt reads `path`, answered "ok".
+traffic::Traffic chatReading(const std::string& path) {
   traffic::Traffic t;
   traffic::HttpExchange x;
   traffic::HttpMessage q;
   q.method = "POST";
   q.target = "/v1/chat/completions";
-  q.body = R"({"model":"m","messages":[{"role":"user","content":"read /tmp/tmp.Ab3dE9xQ1z/a.txt"}]})";
+  q.body = R"({"model":"m","messages":[{"role":"user","content":"read )" + path + R"("}]})";
   q.complete = true;
   x.request = q;
   traffic::HttpMessage a;
@@ -186,8 +187,17 @@ TEST(ServePlan, TempNamesAreNormalised) {
   x.response = a;
   t.exchanges.push_back(x);
   t.calls = traffic::recognizeLlmCalls(t.exchanges);
-  IncomingRequest in{"POST", "/v1/chat/completions", {},
-                     R"({"model":"m","messages":[{"role":"user","content":"read /tmp/tmp.Zq9kW2pLm0/a.txt"}]})"};
+  return t;
+}
+
+IncomingRequest chatRequestReading(const std::string& path) {
+  return {"POST", "/v1/chat/completions", {},
+          R"({"model":"m","messages":[{"role":"user","content":"read )" + path + R"("}]})"};
+}
+
+TEST(ServePlan, TempNamesAreNormalised) {
+  const traffic::Traffic t = chatReading("/tmp/tmp.Ab3dE9xQ1z/a.txt");
+  const IncomingRequest in = chatRequestReading("/tmp/tmp.Zq9kW2pLm0/a.txt");
   {
     ReplayPlan plan(t);
     EXPECT_TRUE(plan.match(in).response);
@@ -203,24 +213,8 @@ TEST(ServePlan, TempNamesAreNormalised) {
 // The recording made /tmp/tmp.UQZUJTWXYZ (one kind of character: no shape of its own); a
 // request naming it is recognised once the plan knows the recording's own temp names.
 TEST(ServePlan, RecordingsOwnTempNamesAreNormalised) {
-  traffic::Traffic t;
-  traffic::HttpExchange x;
-  traffic::HttpMessage q;
-  q.method = "POST";
-  q.target = "/v1/chat/completions";
-  q.body = R"({"model":"m","messages":[{"role":"user","content":"read /tmp/tmp.UQZUJTWXYZ/a.txt"}]})";
-  q.complete = true;
-  x.request = q;
-  traffic::HttpMessage a;
-  a.isRequest = false;
-  a.status = 200;
-  a.body = R"({"choices":[{"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}]})";
-  a.complete = true;
-  x.response = a;
-  t.exchanges.push_back(x);
-  t.calls = traffic::recognizeLlmCalls(t.exchanges);
-  IncomingRequest in{"POST", "/v1/chat/completions", {},
-                     R"({"model":"m","messages":[{"role":"user","content":"read /tmp/tmp.Zq9kW2pLm0/a.txt"}]})"};
+  const traffic::Traffic t = chatReading("/tmp/tmp.UQZUJTWXYZ/a.txt");
+  const IncomingRequest in = chatRequestReading("/tmp/tmp.Zq9kW2pLm0/a.txt");
   {
     ReplayPlan plan(t);   // learned nothing: the recorded name stays as it is
     EXPECT_TRUE(plan.match(in).divergence);
