@@ -573,11 +573,10 @@ static __always_inline int on_sys_enter(struct pt_regs *regs, long nr)
 	/* a plain socket's connection ends with its last fd (close_range: the inode check
 	 * at the file's next use) */
 	if (plain_on && (*count & AA_TRACED_PLAIN) && nr != NR_close_range) {
-		task = bpf_get_current_task_btf();
 		if (nr == NR_close)
-			plain_drop(task, tgid, (int)AA_SC_ARG0(regs));
+			aa_plain_drop((int)AA_SC_ARG0(regs));
 		else if ((int)AA_SC_ARG0(regs) != (int)AA_SC_ARG1(regs))
-			plain_drop(task, tgid, (int)AA_SC_ARG1(regs));
+			aa_plain_drop((int)AA_SC_ARG1(regs));
 	}
 	/* the rest drops fds: nothing to do for a process without tracked files */
 	if (not_fd_drop(nr) || !has_files(count))
@@ -834,7 +833,7 @@ static __always_inline bool on_fd_syscall(struct task_struct *task, __u32 tgid, 
 	case NR_connect:
 		on_connect(regs, ret);
 		if (plain_on)
-			plain_connect(task, tgid, count, (int)AA_SC_ARG0(regs), ret);
+			aa_plain_connect((int)AA_SC_ARG0(regs), ret);
 		return true;
 	default:
 		return false;
@@ -1123,9 +1122,12 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, long nr)
 	/* a socket of the plain capture is no file of the core's; sendfile and splice
 	 * move bytes of a file or pipe too, which the core still counts */
 	if (plain_on && (*count & AA_TRACED_PLAIN)) {
-		if (nr == NR_sendfile || nr == NR_splice)
-			plain_unseen(task, regs, nr, ret, id);
-		else if (plain_sys_exit(task, regs, nr, ret, id))
+		struct plain_sys_args pa = {
+			.nr = nr, .ret = ret,
+			.arg = { AA_SC_ARG0(regs), AA_SC_ARG1(regs), AA_SC_ARG2(regs), AA_SC_ARG3(regs) },
+		};
+
+		if (aa_plain_exit(&pa))
 			return 0;
 	}
 	if (on_fd_syscall(task, tgid, count, regs, nr, ret))

@@ -45,6 +45,14 @@ enum plain_state {
 	PLAIN_HTTP = 2,		/* its first write was HTTP: captured */
 };
 
+/* A syscall as the entry points at the end take it: its number, result and first four
+ * arguments (read from the saved user registers by the core). */
+struct plain_sys_args {
+	__s64 nr;
+	__s64 ret;
+	__u64 arg[4];
+};
+
 struct plain_key {
 	__u64 file;	/* struct file * of the socket */
 	__u32 tgid;
@@ -183,36 +191,45 @@ static __always_inline void plain_connect(struct task_struct *task, __u32 tgid, 
 	mark_plain_user(traced);
 }
 
-/* A first write's opening bytes (`have` of them in b) begin an HTTP/1.x request line
- * (a method and a space) or the HTTP/2 preface. */
-static __always_inline bool plain_prefix(const __u8 *b, __u32 have, const char *p, __u32 n)
+/* The first n (<= 8) bytes of s as one number, byte i in bits 8i..8i+7: with a string
+ * literal clang folds it to a constant. */
+static __always_inline __u64 plain_word(const char *s, __u32 n)
 {
+	__u64 w = 0;
 	__u32 i;
 
-	if (have < n)
-		return false;
 #pragma unroll
-	for (i = 0; i < 16; i++) {
-		if (i >= n)
-			break;
-		if (b[i] != (__u8)p[i])
-			return false;
-	}
-	return true;
+	for (i = 0; i < 8; i++)
+		if (i < n)
+			w |= (__u64)(__u8)s[i] << (8 * i);
+	return w;
 }
 
+static __always_inline bool plain_starts(__u64 w, __u32 have, const char *p, __u32 n)
+{
+	const __u64 mask = n >= 8 ? ~0ULL : (1ULL << (8 * n)) - 1;
+
+	return have >= n && (w & mask) == plain_word(p, n);
+}
+
+/* A first write's opening bytes (`have` of them in b, 16 at most, the rest zero) begin
+ * an HTTP/1.x request line (a method and a space) or the HTTP/2 preface. Compared as
+ * two numbers, not byte by byte: a few instructions for the verifier to walk. */
 static __always_inline bool plain_is_http(const __u8 *b, __u32 have)
 {
-	switch (b[0]) {
-	case 'G': return plain_prefix(b, have, "GET ", 4);
-	case 'P': return plain_prefix(b, have, "POST ", 5) || plain_prefix(b, have, "PUT ", 4) ||
-			 plain_prefix(b, have, "PATCH ", 6) ||
-			 plain_prefix(b, have, "PRI * HTTP/2.0", 14);
-	case 'D': return plain_prefix(b, have, "DELETE ", 7);
-	case 'H': return plain_prefix(b, have, "HEAD ", 5);
-	case 'O': return plain_prefix(b, have, "OPTIONS ", 8);
-	default: return false;
+	__u64 w = 0, w2 = 0;
+	__u32 i;
+
+#pragma unroll
+	for (i = 0; i < 8; i++) {
+		w |= (__u64)b[i] << (8 * i);
+		w2 |= (__u64)b[8 + i] << (8 * i);
 	}
+	return plain_starts(w, have, "GET ", 4) || plain_starts(w, have, "POST ", 5) ||
+	       plain_starts(w, have, "PUT ", 4) || plain_starts(w, have, "PATCH ", 6) ||
+	       plain_starts(w, have, "DELETE ", 7) || plain_starts(w, have, "HEAD ", 5) ||
+	       plain_starts(w, have, "OPTIONS ", 8) ||
+	       (plain_starts(w, have, "PRI * HT", 8) && plain_starts(w2, have - 8, "TP/2.0", 6));
 }
 
 /* Sends the chunk gathered (`len` bytes at rec->data), or an empty record flagged with
@@ -314,21 +331,22 @@ stop:
 
 /* The buffer a write/read-family call moved its bytes through: a single buffer (buf)
  * or an iovec array (iov, iovcnt). False when it cannot be read. */
-static __always_inline bool plain_buffers(struct pt_regs *regs, int call, struct plain_emit *e)
+static __always_inline bool plain_buffers(const struct plain_sys_args *a, int call,
+					  struct plain_emit *e)
 {
 	struct aa_user_msghdr m;
 
 	switch (call) {
 	case AA_SOCK_WRITE: case AA_SOCK_READ: case AA_SOCK_SENDTO: case AA_SOCK_RECVFROM:
-		e->base = AA_SC_ARG1(regs);
+		e->base = a->arg[1];
 		e->left = e->n;
 		return true;
 	case AA_SOCK_WRITEV: case AA_SOCK_READV:
-		e->iov = AA_SC_ARG1(regs);
-		e->iovcnt = AA_SC_ARG2(regs);
+		e->iov = a->arg[1];
+		e->iovcnt = a->arg[2];
 		return true;
 	default:	/* sendmsg, recvmsg */
-		if (bpf_probe_read_user(&m, sizeof(m), (const void *)AA_SC_ARG1(regs)))
+		if (bpf_probe_read_user(&m, sizeof(m), (const void *)a->arg[1]))
 			return false;
 		e->iov = m.iov;
 		e->iovcnt = m.iovlen;
@@ -365,11 +383,12 @@ static __always_inline __u32 plain_head(struct plain_emit *e, __u8 *b)
 
 /* A read or write family syscall of a process that connected TCP sockets returned
  * `ret`. True when its fd is one of those sockets (the core has nothing to do with it). */
-static __always_inline bool plain_sys_exit(struct task_struct *task, struct pt_regs *regs,
-					   long nr, long ret, __u64 id)
+static __always_inline bool plain_sys_exit(struct task_struct *task,
+					   const struct plain_sys_args *a, __u64 id)
 {
 	struct plain_key key = { .tgid = id >> 32 };
-	int fd = (int)AA_SC_ARG0(regs);
+	int fd = (int)a->arg[0];
+	long nr = a->nr, ret = a->ret;
 	struct plain_scratch *scratch;
 	struct file *f;
 	struct plain_emit *e;
@@ -397,9 +416,9 @@ static __always_inline bool plain_sys_exit(struct task_struct *task, struct pt_r
 	write = call < AA_SOCK_READ;
 	if (ret <= 0 || (!write && s->state != PLAIN_HTTP))
 		return true;
-	if (call == AA_SOCK_RECVFROM && (AA_SC_ARG3(regs) & AA_MSG_PEEK))
+	if (call == AA_SOCK_RECVFROM && (a->arg[3] & AA_MSG_PEEK))
 		return true;
-	if (call == AA_SOCK_RECVMSG && (AA_SC_ARG2(regs) & AA_MSG_PEEK))
+	if (call == AA_SOCK_RECVMSG && (a->arg[2] & AA_MSG_PEEK))
 		return true;
 	scratch = bpf_map_lookup_elem(&plain_scratch, &zero);
 	if (!scratch)
@@ -407,7 +426,7 @@ static __always_inline bool plain_sys_exit(struct task_struct *task, struct pt_r
 	e = &scratch->e;
 	__builtin_memset(e, 0, sizeof(*e));
 	e->n = (__u64)ret;
-	if (!plain_buffers(regs, call, e))
+	if (!plain_buffers(a, call, e))
 		return true;
 	if (s->state == PLAIN_CANDIDATE) {
 		have = plain_head(e, head);
@@ -433,28 +452,29 @@ static __always_inline bool plain_sys_exit(struct task_struct *task, struct pt_r
  * socket sent or received without a user buffer are not captured, but said: one empty
  * record, AA_TLS_F_UNSEEN, whose call_len keeps the stream's offsets right. A candidate
  * whose first bytes go this way cannot be judged and is dropped. */
-static __always_inline void plain_unseen(struct task_struct *task, struct pt_regs *regs, long nr,
-					 long ret, __u64 id)
+static __always_inline void plain_unseen(struct task_struct *task,
+					 const struct plain_sys_args *a, __u64 id)
 {
 	struct plain_key key = { .tgid = id >> 32 };
 	struct aa_rec_tls_data *rec;
 	struct plain_sock *s;
 	struct file *f;
 	bool write = true;
+	long nr = a->nr, ret = a->ret;
 	int fd, call;
 
 	if (ret <= 0)
 		return;
 	if (nr == NR_sendfile) {
-		fd = (int)AA_SC_ARG0(regs);
+		fd = (int)a->arg[0];
 		call = AA_SOCK_SENDFILE;
 	} else if (nr == NR_splice) {
 		call = AA_SOCK_SPLICE;
-		fd = (int)AA_SC_ARG2(regs);	/* out, else in: one side is a pipe */
+		fd = (int)a->arg[2];	/* out, else in: one side is a pipe */
 		f = aa_fd_file(task, fd);
 		key.file = (__u64)f;
 		if (!f || !bpf_map_lookup_elem(&plain_socks, &key)) {
-			fd = (int)AA_SC_ARG0(regs);
+			fd = (int)a->arg[0];
 			write = false;
 		}
 	} else {
@@ -536,6 +556,47 @@ static long plain_forget_one(struct bpf_map *map, struct plain_key *key, struct 
 static __always_inline void plain_forget(__u32 tgid)
 {
 	bpf_for_each_map_elem(&plain_socks, plain_forget_one, &tgid, 0);
+}
+
+/* The entry points of the core's sys_enter and sys_exit (bpf/aa.bpf.c). They are global
+ * functions, neither static nor inlined, so the verifier checks each once, on its own,
+ * and not again for every path through the core's two large programs that reaches it:
+ * inlined, this file more than doubled the instructions the verifier walked there, and
+ * aa-record's start-up grew by ~85 ms (docs/PERFORMANCE.md). A global function's
+ * pointer argument may be NULL for all the verifier knows, hence the checks. */
+
+/* A read or write family syscall, sendfile or splice of a process with the plain bits
+ * returned: 1 when its fd is a socket of ours (nothing left for the core to do). */
+__noinline int aa_plain_exit(const struct plain_sys_args *a)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (!a)
+		return 0;
+	if (a->nr == NR_sendfile || a->nr == NR_splice) {
+		plain_unseen(task, a, id);	/* a file or pipe is on the other side */
+		return 0;
+	}
+	return plain_sys_exit(task, a, id);
+}
+
+/* close(fd), or dup2/dup3 onto fd, is about to run. */
+__noinline int aa_plain_drop(int fd)
+{
+	plain_drop(bpf_get_current_task_btf(), bpf_get_current_pid_tgid() >> 32, fd);
+	return 0;
+}
+
+/* connect(fd, ...) returned ret. */
+__noinline int aa_plain_connect(int fd, long ret)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 *traced = bpf_map_lookup_elem(&traced_pids, &tgid);
+
+	if (traced)
+		plain_connect(bpf_get_current_task_btf(), tgid, traced, fd, ret);
+	return 0;
 }
 
 #endif /* AA_PLAIN_SYS_BPF_H */
