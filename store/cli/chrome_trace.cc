@@ -161,9 +161,9 @@ class ChromeTraceWriter {
   }
 
   // An open that returned an fd begins a file slice; the close of that fd ends it.
-  void fileSpan(Kind k, schema::Event::Reader e, uint64_t t) {
+  void fileSpan(schema::Event::Reader e, const EventInfo& info, uint64_t t) {
+    const Kind k = info.kind;
     if (k != Kind::kFileOpen && k != Kind::kFileClose) return;
-    const EventInfo info = describe(e);
     if (!info.fd || *info.fd < 0) return;
     const uint32_t pid = e.getPid(), tid = e.getTid();
     const uint64_t key = uint64_t(pid) << 32 | uint32_t(*info.fd);
@@ -181,14 +181,15 @@ class ChromeTraceWriter {
   // Each event as an instant, its catalog fields as args.
   Status writeEvents() {
     Status st = reader_.forEach(EventQuery{}, [&](schema::Event::Reader e) {
-      const Kind k = kindOf(e);
+      const EventInfo info = describe(e);   // once: the file slice and the args
+      const Kind k = info.kind;
       const uint32_t pid = e.getPid(), tid = e.getTid();
       const uint64_t t = reader_.relNs(e.getTNs());
       if (k != Kind::kLost) {
         if (!namedPids_.count(pid)) nameProcess(pid, std::string(asView(e.getComm())) + " " + std::to_string(pid));
         nameThreadOnce(pid, tid, asView(e.getComm()));
       }
-      fileSpan(k, e, t);
+      fileSpan(e, info, t);
       out_.next();
       b_ += "{\"name\":\"";
       b_ += kindName(k);
@@ -200,7 +201,7 @@ class ChromeTraceWriter {
       appendTs(b_, t);
       b_ += ",\"args\":{\"seq\":" + std::to_string(e.getSeq()) + ",\"comm\":";
       appendJsonString(b_, asView(e.getComm()));
-      appendKindFieldsJson(b_, e);
+      appendKindFieldsJson(b_, info);
       b_ += "}}";
       ++stats_.events;
       return !out_.failed();

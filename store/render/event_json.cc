@@ -106,8 +106,7 @@ void appendFieldJson(std::string& out, const Field& f) {
   }
 }
 
-void appendKindFieldsJson(std::string& out, schema::Event::Reader e) {
-  const EventInfo info = describe(e);
+void appendKindFieldsJson(std::string& out, const EventInfo& info) {
   for (const Field& f : info.fields()) appendFieldJson(out, f);
 }
 

@@ -56,9 +56,9 @@ namespace aa {
 void appendEventJson(std::string& out, schema::Event::Reader e, uint64_t tRelNs);
 std::string eventJson(schema::Event::Reader e, uint64_t tRelNs);
 
-// Appends the kind-specific fields (everything after `kind`) as `,"key":value` pairs;
-// the chrome-trace exporter uses them as args.
-void appendKindFieldsJson(std::string& out, schema::Event::Reader e);
+// Appends the kind-specific fields (everything after `kind`) of a described event as
+// `,"key":value` pairs; the chrome-trace exporter uses them as args.
+void appendKindFieldsJson(std::string& out, const EventInfo& info);
 
 // One catalog field as `,"key":value` (plus NAME_b64 where the rules above say).
 void appendFieldJson(std::string& out, const Field& f);
