@@ -20,6 +20,11 @@ const Field* EventInfo::find(std::string_view name) const {
   return nullptr;
 }
 
+int64_t EventInfo::number(std::string_view name) const {
+  const Field* f = find(name);
+  return f ? (f->type == Field::Type::kSigned ? f->i : static_cast<int64_t>(f->u)) : 0;
+}
+
 std::string_view EventInfo::path(PathRole role) const {
   for (const Field& f : fields())
     if (f.role == role && !f.alias) return f.bytes;

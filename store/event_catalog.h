@@ -111,6 +111,8 @@ class EventInfo {
   std::span<const Field> fields() const { return {fields_.data(), count_}; }
   // The field called `name`, or nullptr.
   const Field* find(std::string_view name) const;
+  // The number in field `name` (its i, or its u as the same 64 bits), 0 when absent.
+  int64_t number(std::string_view name) const;
   // The first path in `role`, or "" (a path of an event is never empty when recorded).
   std::string_view path(PathRole role) const;
   // The event's main path: kPath, else the new name, the executable, the working

@@ -4,14 +4,6 @@
 #include "store/net_addr.h"
 
 namespace aa::diff {
-namespace {
-
-uint64_t unsignedField(const EventInfo& info, std::string_view name) {
-  const Field* f = info.find(name);
-  return f ? f->u : 0;
-}
-
-}  // namespace
 
 std::optional<RunEffect> runEffectOf(const EventInfo& info) {
   using C = RunEffect::Change;
@@ -33,14 +25,14 @@ std::optional<RunEffect> runEffectOf(const EventInfo& info) {
       return when(true, C::kExec);
     }
     case Kind::kFileOpen: {
-      const uint64_t flags = unsignedField(info, "flags");
+      const uint64_t flags = uint64_t(info.number("flags"));
       fx.created = (flags & linux_abi::kO_CREAT) != 0;
       fx.truncated = (flags & linux_abi::kO_TRUNC) != 0;
       fx.exclusive = (flags & linux_abi::kO_EXCL) != 0;
       return when(info.ret && *info.ret >= 0 && (fx.created || fx.truncated), C::kOpen);
     }
     case Kind::kFileClose:
-      fx.bytes = unsignedField(info, "bytes_written");
+      fx.bytes = uint64_t(info.number("bytes_written"));
       fx.atClose = true;
       return when(fx.bytes > 0, C::kWrite);
     case Kind::kFileWrite:
@@ -66,7 +58,7 @@ std::optional<RunEffect> runEffectOf(const EventInfo& info) {
         return std::nullopt;
       const Field* addr = info.find("addr");
       if (!addr) return std::nullopt;
-      fx.peer = formatPeer(uint16_t(addr->u), addr->bytes, uint16_t(unsignedField(info, "port")));
+      fx.peer = formatPeer(uint16_t(addr->u), addr->bytes, uint16_t(info.number("port")));
       return when(!fx.peer.empty(), C::kConnect);
     }
     case Kind::kFork: case Kind::kExit: case Kind::kFileRead: case Kind::kTlsWrite:

@@ -285,9 +285,8 @@ StatusOr<RunSummary> summarizeRun(const SessionReader& reader, const DiffOptions
     const EventInfo info = describe(e);
     if (info.kind == Kind::kExit) {
       if (auto it = lastExec.find(e.getPid()); it != lastExec.end()) {
-        const Field* code = info.find("exit_code");
-        const Field* signal = info.find("signal");
-        run.execs[it->second].status = statusOfExit(int32_t(code->i), int32_t(signal->i));
+        run.execs[it->second].status =
+            statusOfExit(int32_t(info.number("exit_code")), int32_t(info.number("signal")));
         lastExec.erase(it);
       }
       return true;

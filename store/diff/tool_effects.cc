@@ -127,7 +127,7 @@ std::vector<ToolCallEffects> toolCallEffects(const SessionReader& reader,
     const EventInfo info = describe(e);
     if (info.kind == Kind::kFork) {
       if (auto it = pidTool.find(pid); it != pidTool.end())
-        pidTool[uint32_t(info.find("child_pid")->u)] = it->second;
+        pidTool[uint32_t(info.number("child_pid"))] = it->second;
       return true;
     }
     auto effect = runEffectOf(info);

@@ -14,11 +14,6 @@ std::string shownPath(std::string_view p, bool pathTruncated) {
   return std::string(p);
 }
 
-int64_t signedOf(const EventInfo& info, std::string_view name) {
-  const Field* f = info.find(name);
-  return f ? (f->type == Field::Type::kSigned ? f->i : static_cast<int64_t>(f->u)) : 0;
-}
-
 std::string trimmed(std::string_view s) {
   auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
   while (!s.empty() && space(s.front())) s.remove_prefix(1);
@@ -63,10 +58,10 @@ std::string eventSummary(const EventInfo& info, bool pathTruncated) {
       if (cut && cut->b) s += " ...";
       return s;
     }
-    case Kind::kFork: return "child pid " + std::to_string(signedOf(info, "child_pid"));
+    case Kind::kFork: return "child pid " + std::to_string(info.number("child_pid"));
     case Kind::kExit: {
-      const int64_t sig = signedOf(info, "signal");
-      if (sig == 0) return "exit code " + std::to_string(signedOf(info, "exit_code"));
+      const int64_t sig = info.number("signal");
+      if (sig == 0) return "exit code " + std::to_string(info.number("exit_code"));
       std::string s = "killed by signal " + std::to_string(sig);
       std::string_view name = linux_abi::signalName(static_cast<int>(sig));
       if (!name.empty()) s += " (" + std::string(name) + ")";
@@ -77,12 +72,12 @@ std::string eventSummary(const EventInfo& info, bool pathTruncated) {
     case Kind::kFileSymlink:
       return path(PathRole::kPath) + " -> " + std::string(info.path(PathRole::kTarget));
     case Kind::kFileTruncate:
-      return path(PathRole::kPath) + " to " + std::to_string(signedOf(info, "length"));
+      return path(PathRole::kPath) + " to " + std::to_string(info.number("length"));
     case Kind::kNetConnect: {
       const Field* addr = info.find("addr");
       if (!addr) return {};
       const auto family = static_cast<uint16_t>(addr->u);
-      std::string peer = formatPeer(family, addr->bytes, static_cast<uint16_t>(signedOf(info, "port")));
+      std::string peer = formatPeer(family, addr->bytes, static_cast<uint16_t>(info.number("port")));
       return peer.empty() ? "family " + std::to_string(family) : peer;
     }
     case Kind::kTlsWrite:
@@ -92,17 +87,17 @@ std::string eventSummary(const EventInfo& info, bool pathTruncated) {
       const Field* data = info.find("data");
       std::string_view d = data ? data->bytes.substr(0, kMaxPayloadBytes) : std::string_view();
       d = d.substr(0, d.find('\n'));
-      return "conn " + std::to_string(signedOf(info, "conn")) + ": " + trimmed(d);
+      return "conn " + std::to_string(info.number("conn")) + ": " + trimmed(d);
     }
     case Kind::kLost: {
       const Field* probe = info.find("probe");
-      return std::to_string(signedOf(info, "count")) + " events lost (" +
+      return std::to_string(info.number("count")) + " events lost (" +
              std::string(probe ? probe->bytes : std::string_view()) + ")";
     }
     case Kind::kFileChown: {
       // chown(1)'s OWNER:GROUP, an unchanged one (-1) left empty
       auto id = [&](const char* name) {
-        const int64_t v = signedOf(info, name);
+        const int64_t v = info.number(name);
         return v < 0 ? std::string() : std::to_string(v);
       };
       return path(PathRole::kPath) + " to " + id("uid") + ":" + id("gid");
