@@ -21,21 +21,13 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-build=${1:-$root/build}
-[ -d "$build" ] || { echo "plain_loop.sh: build directory $build not found" >&2; exit 1; }
-build=$(cd "$build" && pwd)
-record=$build/aa-record
-session=$build/aa-session
-for t in "$record" "$session"; do
-  [ -x "$t" ] || { echo "plain_loop.sh: $t missing: build aa-record aa-session" >&2; exit 1; }
-done
+bench=plain_loop.sh
+source "$here/common.sh"
+bench_build "${1:-}"
 [ "$(id -u)" = 0 ] || { echo "plain_loop.sh: needs root (BPF)" >&2; exit 1; }
 for t in cc node openssl; do
   command -v "$t" >/dev/null || { echo "plain_loop.sh: $t not found (Debian: build-essential nodejs openssl)" >&2; exit 1; }
 done
-
-bench=plain_loop.sh
-source "$here/common.sh"
 
 N=${N:-5000}
 REPS=${REPS:-5}

@@ -33,21 +33,14 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-build=${1:-$root/build}
-[ -d "$build" ] || { echo "tls_loop.sh: build directory $build not found" >&2; exit 1; }
-build=$(cd "$build" && pwd)
-record=$build/aa-record
-session=$build/aa-session
-for t in "$record" "$session"; do
-  [ -x "$t" ] || { echo "tls_loop.sh: $t missing: build aa-record aa-session" >&2; exit 1; }
-done
+bench=tls_loop.sh
+source "$here/common.sh"
+bench_build "${1:-}"
 [ "$(id -u)" = 0 ] || { echo "tls_loop.sh: needs root (BPF, uprobes)" >&2; exit 1; }
 for t in cc node openssl strace perf bpftrace /usr/bin/time; do
   command -v "$t" >/dev/null || { echo "tls_loop.sh: $t not found (Debian: build-essential nodejs openssl strace linux-perf bpftrace time)" >&2; exit 1; }
 done
 
-bench=tls_loop.sh
-source "$(dirname "$0")/common.sh"
 bench_tracefs "$@"
 floor=$build/aa_bench_floor
 [ -x "$floor" ] || { echo "tls_loop.sh: $floor missing: build aa_bench_floor" >&2; exit 1; }
