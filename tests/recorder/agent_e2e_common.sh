@@ -86,3 +86,27 @@ stop_mock() {
   exec 7>&-
   wait "$mock" 2>/dev/null || true
 }
+
+# record_claude_code DIR EXE BASE_URL PROMPT [VAR=VALUE...]: Claude Code EXE run with
+# PROMPT under aa-record in DIR/work (a clean environment, HOME=DIR/home, the API at
+# BASE_URL, plus the VARs), the mock stopped after it, and the session exported to
+# DIR/events.json and DIR/llm.json. Sets $rc (aa-record's status); the agent's output is
+# DIR/claude.out and DIR/claude.err.
+record_claude_code() {
+  local d=$1 exe=$2 url=$3 prompt=$4
+  shift 4
+  set +e
+  (
+    cd "$d/work"
+    env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME="$d/home" \
+      IS_SANDBOX=1 ANTHROPIC_BASE_URL="$url" ANTHROPIC_API_KEY=sk-ant-e2e-key \
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_TELEMETRY=1 DISABLE_AUTOUPDATER=1 "$@" \
+      timeout 180 "$record" -q -o "$d/run.aas" -- "$exe" -p "$prompt" --dangerously-skip-permissions \
+      > "$d/claude.out" 2> "$d/claude.err"
+  )
+  rc=$?
+  set -e
+  stop_mock
+  "$session" events --json "$d/run.aas" > "$d/events.json"
+  "$session" llm --json "$d/run.aas" > "$d/llm.json"
+}

@@ -26,22 +26,7 @@ for exe in "${exes[@]}"; do
   out="$tmp/work/out.txt"
   start_mock "$tmp" "$out"
   prompt="Please use a tool to write the file for run $RANDOM$RANDOM"
-  set +e
-  (
-    cd "$tmp/work"
-    env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME="$tmp/home" \
-      IS_SANDBOX=1 ANTHROPIC_BASE_URL="https://127.0.0.1:$h1" ANTHROPIC_API_KEY=sk-ant-e2e-key \
-      NODE_EXTRA_CA_CERTS="$ca" CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_TELEMETRY=1 \
-      DISABLE_AUTOUPDATER=1 \
-      timeout 180 "$record" -q -o "$tmp/run.aas" -- "$exe" -p "$prompt" --dangerously-skip-permissions \
-      > "$tmp/claude.out" 2> "$tmp/claude.err"
-  )
-  rc=$?
-  set -e
-  stop_mock
-
-  "$session" events --json "$tmp/run.aas" > "$tmp/events.json"
-  "$session" llm --json "$tmp/run.aas" > "$tmp/llm.json"
+  record_claude_code "$tmp" "$exe" "https://127.0.0.1:$h1" "$prompt" NODE_EXTRA_CA_CERTS="$ca"
   if AA_CHECKS_DIR="$here" python3 - "$exe" "$prompt" "$out" "$tmp" "$rc" <<'PY'
 import json, os, sys
 sys.path.insert(0, os.environ["AA_CHECKS_DIR"])
