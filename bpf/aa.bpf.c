@@ -1105,8 +1105,7 @@ static __always_inline bool sys_exit_wanted(long nr)
  * task, return first. The saved user registers still hold the arguments. */
 static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, long nr)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32, zero = 0;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, zero = 0;
 	struct task_struct *task;
 	struct file *opened = NULL;
 	struct op_args *a;
